@@ -1,0 +1,1 @@
+//! Gratuitous ARP and unsolicited IPv6 neighbour advertisements on raw packet sockets.

@@ -1,0 +1,1 @@
+//! Messages of the IPVS generic-netlink family, without I/O.

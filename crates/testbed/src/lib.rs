@@ -1,0 +1,1 @@
+//! Network-namespace test networks for lvskit's root-only tests.

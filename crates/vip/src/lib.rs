@@ -1,0 +1,1 @@
+//! Virtual addresses, routes, rules and VMAC interfaces through rtnetlink, and link-state watching.

@@ -1,0 +1,1 @@
+//! The VRRP election state machine, sans-IO: time is an input, actions are outputs.

@@ -1,0 +1,58 @@
+//! `cargo xtask fuzz [--seconds N] [TARGET ...]`: the cargo-fuzz targets in `fuzz/`, on nightly.
+
+use std::process::Command;
+
+use crate::util::{self, root};
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut seconds = 60u64;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--seconds takes a number")?;
+            }
+            other => targets.push(other.to_string()),
+        }
+    }
+    let toolchains = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    if !String::from_utf8_lossy(&toolchains.stdout).contains("nightly") {
+        return Err(
+            "cargo fuzz needs a nightly toolchain: `rustup toolchain install nightly`".into(),
+        );
+    }
+    if util::which("cargo-fuzz").is_none() {
+        util::run(Command::new("cargo").args(["install", "--locked", "cargo-fuzz"]))?;
+    }
+    if targets.is_empty() {
+        let dir = root().join("fuzz/fuzz_targets");
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".rs") {
+                targets.push(stem.to_string());
+            }
+        }
+        targets.sort();
+    }
+    for target in &targets {
+        let corpus = root().join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        util::run(
+            Command::new("cargo")
+                .current_dir(root())
+                .args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target])
+                .arg(&corpus)
+                .arg("--")
+                .arg(format!("-max_total_time={seconds}")),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! lvskit's task runner: every project task is a subcommand of this one binary.
+//!
+//! ```text
+//! cargo xtask test [SUITE ...]      every suite (fmt, clippy, unit, doc, fuzz-corpus, tshark, netns, vm)
+//! cargo xtask vm [ARGS ...]         build the VM image and run tests inside a real kernel with IPVS
+//! cargo xtask bench [NAME ...]      criterion benches, or `ipvs` / `check` for the system benches
+//! cargo xtask fuzz [--seconds N] [TARGET ...]   run the cargo-fuzz targets on nightly
+//! ```
+
+mod bench;
+mod bench_check;
+mod fuzz;
+mod test;
+mod util;
+mod vm;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "test" => test::run(rest),
+        "vm" => vm::run(rest),
+        "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "help" | "-h" | "--help" => {
+            print!("{}", USAGE);
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [args]
+  test [SUITE ...]                run every suite, or the ones named; `test --list` names them
+  vm [--shell | TEST-FILTER ...]  run the IPVS tests inside a VM with a real kernel
+  bench [NAME ...]                criterion benches; `bench ipvs` and `bench check` are system benches
+  fuzz [--seconds N] [TARGET ...] run the cargo-fuzz targets (needs a nightly toolchain)
+";
