@@ -1,0 +1,311 @@
+//! Frame capture on an interface inside a namespace, with kernel timestamps.
+
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::netns::{check_ifname, run_checked};
+use crate::{Error, Netns};
+
+/// `SIOCGSTAMPNS` from `<asm-generic/sockios.h>` (not exported by the libc crate): the kernel
+/// receive time of the last frame read from the socket.
+const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+
+/// How the kernel classified a captured frame (`sll_pkttype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PacketType {
+    /// Addressed to this host's MAC.
+    Host,
+    /// Sent to the broadcast address.
+    Broadcast,
+    /// Sent to a multicast address.
+    Multicast,
+    /// Addressed to another host (seen in promiscuous mode).
+    OtherHost,
+    /// Sent by this host (the capture sees its own transmissions too).
+    Outgoing,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl From<u8> for PacketType {
+    fn from(raw: u8) -> Self {
+        match raw {
+            libc::PACKET_HOST => Self::Host,
+            libc::PACKET_BROADCAST => Self::Broadcast,
+            libc::PACKET_MULTICAST => Self::Multicast,
+            libc::PACKET_OTHERHOST => Self::OtherHost,
+            libc::PACKET_OUTGOING => Self::Outgoing,
+            other => Self::Unknown(other),
+        }
+    }
+}
+
+/// One captured Ethernet frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// When the kernel received it (wall clock, nanosecond resolution).
+    pub timestamp: SystemTime,
+    /// Incoming (host, broadcast, multicast...) or outgoing.
+    pub packet_type: PacketType,
+    /// The whole frame, from the destination MAC on.
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    /// The EtherType (bytes 12..14), or 0 for a runt frame.
+    pub fn ethertype(&self) -> u16 {
+        match self.data.get(12..14) {
+            Some(b) => u16::from_be_bytes([b[0], b[1]]),
+            None => 0,
+        }
+    }
+}
+
+/// A running capture of every frame on one interface of a namespace (an `AF_PACKET` socket with
+/// `ETH_P_ALL`, opened inside the namespace and read on a background thread). The socket is
+/// bound before [`start`](Self::start) returns, so nothing sent afterwards is missed.
+#[derive(Debug)]
+pub struct Capture {
+    frames: Arc<Mutex<Vec<Frame>>>,
+    stop: Arc<AtomicBool>,
+    reader: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Capture {
+    /// Starts capturing on `ifname` in `netns`. The socket gets an 8 MiB receive buffer so that
+    /// a burst of thousands of frames is not dropped.
+    pub fn start(netns: &Netns, ifname: &str) -> Result<Self, Error> {
+        check_ifname(ifname)?;
+        let name = ifname.to_string();
+        let context = format!("capture on {ifname} in {}", netns.name());
+        let fd = netns
+            .run(move || open_socket(&name))?
+            .map_err(|e| Error::io(context.clone(), e))?;
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let frames = Arc::clone(&frames);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name(format!("capture {ifname}"))
+                .spawn(move || read_loop(&fd, &frames, &stop))
+                .map_err(|e| Error::io(context, e))?
+        };
+        Ok(Self {
+            frames,
+            stop,
+            reader: Some(reader),
+        })
+    }
+
+    /// A copy of what has been captured so far.
+    pub fn frames(&self) -> Vec<Frame> {
+        self.frames.lock().expect("capture lock").clone()
+    }
+
+    /// Waits until `done` holds for the frames captured so far, or `timeout` passes; returns
+    /// the frames either way (the caller's assertion then says what was missing).
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&[Frame]) -> bool) -> Vec<Frame> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let frames = self.frames.lock().expect("capture lock");
+                if done(&frames) || Instant::now() >= deadline {
+                    return frames.clone();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stops the capture after reading what is already queued, and returns every frame.
+    /// Panics if the reader thread failed (a test wants to know).
+    pub fn stop(mut self) -> Vec<Frame> {
+        self.finish().expect("capture reader failed");
+        std::mem::take(&mut *self.frames.lock().expect("capture lock"))
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.reader.take() {
+            Some(reader) => reader.join().expect("capture reader does not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+fn open_socket(ifname: &str) -> io::Result<OwnedFd> {
+    let cname = std::ffi::CString::new(ifname).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: `cname` is NUL-terminated.
+    let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+    if ifindex == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no interface {ifname}"),
+        ));
+    }
+    let protocol = (libc::ETH_P_ALL as u16).to_be();
+    // SAFETY: plain socket(2) call; the result is checked before use.
+    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from(protocol)) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let buffer: libc::c_int = 8 << 20;
+    let on: libc::c_int = 1;
+    let timeout = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 20_000,
+    };
+    setsockopt(&fd, libc::SO_RCVBUFFORCE, &buffer)?;
+    setsockopt(&fd, libc::SO_TIMESTAMPNS, &on)?;
+    setsockopt(&fd, libc::SO_RCVTIMEO, &timeout)?;
+    // SAFETY: an all-zero sockaddr_ll is valid; the fields that matter are set below.
+    let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    addr.sll_family = libc::AF_PACKET as u16;
+    addr.sll_protocol = protocol;
+    addr.sll_ifindex = ifindex as i32;
+    // SAFETY: `addr` is a sockaddr_ll and the length says so.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&raw const addr).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+fn setsockopt<T>(fd: &OwnedFd, option: libc::c_int, value: &T) -> io::Result<()> {
+    // SAFETY: `value` points to a live T and the length is its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            option,
+            (value as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn read_loop(fd: &OwnedFd, frames: &Mutex<Vec<Frame>>, stop: &AtomicBool) -> io::Result<()> {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        let flags = if stopping { libc::MSG_DONTWAIT } else { 0 };
+        // SAFETY: zeroed sockaddr_ll is valid; recvfrom writes at most its length into it.
+        let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        let mut from_len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        // SAFETY: `buf` and `from` are valid for the lengths given.
+        let n = unsafe {
+            libc::recvfrom(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                flags,
+                (&raw mut from).cast(),
+                &mut from_len,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if stopping => return Ok(()),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => continue,
+                io::ErrorKind::Interrupted => continue,
+                _ => return Err(err),
+            }
+        }
+        let timestamp = receive_time(fd).unwrap_or_else(|_| SystemTime::now());
+        frames.lock().expect("capture lock").push(Frame {
+            timestamp,
+            packet_type: PacketType::from(from.sll_pkttype),
+            data: buf[..n as usize].to_vec(),
+        });
+    }
+}
+
+fn receive_time(fd: &OwnedFd) -> io::Result<SystemTime> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: SIOCGSTAMPNS writes one timespec into `ts`.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), SIOCGSTAMPNS, &raw mut ts) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// Writes frames as a classic pcap file (nanosecond timestamps, Ethernet link type), the format
+/// tshark and our own readers take.
+pub fn write_pcap(path: impl AsRef<Path>, frames: &[Frame]) -> io::Result<()> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    // Magic for nanosecond pcap, version 2.4, zone 0, sigfigs 0, snaplen 65535, LINKTYPE_ETHERNET.
+    out.write_all(&0xa1b2_3c4d_u32.to_le_bytes())?;
+    out.write_all(&2u16.to_le_bytes())?;
+    out.write_all(&4u16.to_le_bytes())?;
+    out.write_all(&[0; 8])?;
+    out.write_all(&65535u32.to_le_bytes())?;
+    out.write_all(&1u32.to_le_bytes())?;
+    for frame in frames {
+        let since = frame
+            .timestamp
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let len = u32::try_from(frame.data.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
+        out.write_all(&(since.as_secs() as u32).to_le_bytes())?;
+        out.write_all(&since.subsec_nanos().to_le_bytes())?;
+        out.write_all(&len.to_le_bytes())?;
+        out.write_all(&len.to_le_bytes())?;
+        out.write_all(&frame.data)?;
+    }
+    out.flush()
+}
+
+/// Decodes a pcap file with tshark: one row per frame matching the display `filter`, one column
+/// per field (`-T fields -e FIELD...`). Fails if tshark is missing or rejects the filter.
+pub fn tshark_fields(
+    pcap: impl AsRef<Path>,
+    filter: &str,
+    fields: &[&str],
+) -> Result<Vec<Vec<String>>, Error> {
+    let mut command = Command::new("tshark");
+    command
+        .arg("-r")
+        .arg(pcap.as_ref())
+        .args(["-Y", filter, "-T", "fields", "-E", "separator=\t"])
+        .env("HOME", std::env::temp_dir());
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    let out = run_checked(&mut command)?;
+    Ok(out
+        .lines()
+        .map(|line| line.split('\t').map(str::to_string).collect())
+        .collect())
+}
