@@ -1,0 +1,76 @@
+//! Small helpers shared by the attribute enums: nests, strings and fixed-size numbers.
+
+use netlink_packet_core::{DecodeError, Emitable, Nla, NlaBuffer, NlasIterator, Parseable};
+
+/// Parses every attribute of a nest with `T`'s parser, stopping at the first malformed one.
+pub(crate) fn parse_nest<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
+where
+    T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+{
+    NlasIterator::new(payload)
+        .map(|nla| nla.and_then(|nla| T::parse(&nla)))
+        .collect()
+}
+
+/// Length of a nest's value: the sum of its (aligned) attributes.
+pub(crate) fn nest_len<T: Nla>(attrs: &[T]) -> usize {
+    attrs.buffer_len()
+}
+
+/// Writes a nest's attributes one after the other.
+pub(crate) fn emit_nest<T: Nla>(attrs: &[T], buffer: &mut [u8]) {
+    attrs.emit(buffer);
+}
+
+/// Reads a fixed-size array, saying what was expected when the length is wrong.
+pub(crate) fn array<const N: usize>(payload: &[u8]) -> Result<[u8; N], DecodeError> {
+    payload.try_into().map_err(|_| {
+        DecodeError::from(format!("expected {N} bytes, found {} bytes", payload.len()))
+    })
+}
+
+/// Reads a host-order `u16`.
+pub(crate) fn u16_ne(payload: &[u8]) -> Result<u16, DecodeError> {
+    array(payload).map(u16::from_ne_bytes)
+}
+
+/// Reads a network-order `u16` (ports).
+pub(crate) fn u16_be(payload: &[u8]) -> Result<u16, DecodeError> {
+    array(payload).map(u16::from_be_bytes)
+}
+
+/// Reads a host-order `u32`.
+pub(crate) fn u32_ne(payload: &[u8]) -> Result<u32, DecodeError> {
+    array(payload).map(u32::from_ne_bytes)
+}
+
+/// Reads a host-order `u64`.
+pub(crate) fn u64_ne(payload: &[u8]) -> Result<u64, DecodeError> {
+    array(payload).map(u64::from_ne_bytes)
+}
+
+/// Reads a `u8`.
+pub(crate) fn u8_(payload: &[u8]) -> Result<u8, DecodeError> {
+    array::<1>(payload).map(|[b]| b)
+}
+
+/// Reads a NUL-terminated string (the kernel's `NLA_NUL_STRING`); the text ends at the first NUL.
+pub(crate) fn nul_string(payload: &[u8]) -> Result<String, DecodeError> {
+    let end = payload
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(payload.len());
+    String::from_utf8(payload[..end].to_vec())
+        .map_err(|e| DecodeError::from(format!("expected UTF-8 text: {e}")))
+}
+
+/// Length of a string sent with its terminating NUL.
+pub(crate) fn nul_string_len(s: &str) -> usize {
+    s.len() + 1
+}
+
+/// Writes a string and its terminating NUL.
+pub(crate) fn emit_nul_string(s: &str, buffer: &mut [u8]) {
+    buffer[..s.len()].copy_from_slice(s.as_bytes());
+    buffer[s.len()] = 0;
+}
