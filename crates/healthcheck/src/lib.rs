@@ -1,1 +1,93 @@
-//! Health checkers for real servers (TCP, HTTP, TLS, SMTP, DNS, scripts) and the scheduler that runs them.
+//! Health checkers for real servers (TCP, HTTP, TLS, SMTP, DNS, UDP, ICMP, scripts) and the
+//! scheduler that runs tens of thousands of them on one tokio runtime.
+//!
+//! Every checker is a plain configuration value that implements [`Checker`]: one call to
+//! [`Checker::check`] is one attempt and yields an [`Outcome`] (healthy or not, an optional new
+//! weight, and a reason a person can read). Options carry keepalived's names (`connect_ip`,
+//! `connect_port`, `bindto`, `bind_port`, `connect_timeout`, `fwmark`, `retry`,
+//! `delay_before_retry`, `warmup`, `delay_loop`) and keepalived's defaults, as described in
+//! keepalived.conf(5).
+//!
+//! The [`Scheduler`] runs the attempts: a random warm-up delay, then one attempt every
+//! `delay_loop`; a failure of a healthy server is confirmed after `retry` more attempts spaced by
+//! `delay_before_retry`; transitions come out as [`Event`]s. Identical checks registered under
+//! several ids (the same real server in several virtual servers) run once and fan out.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use healthcheck::{Check, CheckId, ConnectOptions, Schedule, Scheduler, TcpCheck};
+//!
+//! # async fn demo() {
+//! let (scheduler, mut events) = Scheduler::new();
+//! let tcp = TcpCheck::new(ConnectOptions::new("192.0.2.10:80".parse().unwrap()));
+//! scheduler.insert(CheckId(1), Check::Tcp(tcp), Schedule::new(Duration::from_secs(6)));
+//! while let Some(event) = events.recv().await {
+//!     println!("{event}");
+//! }
+//! # }
+//! ```
+
+mod check;
+pub mod dns;
+pub mod http;
+pub mod misc;
+mod net;
+mod options;
+pub mod ping;
+pub mod scheduler;
+pub mod smtp;
+pub mod tcp;
+pub mod udp;
+
+pub use check::{Check, CheckFuture, Checker, Outcome};
+pub use dns::DnsCheck;
+pub use http::{HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
+pub use misc::MiscCheck;
+pub use options::{ConnectOptions, Schedule};
+pub use ping::PingCheck;
+pub use scheduler::{CheckId, Event, Scheduler, SlipStats, State};
+pub use smtp::SmtpCheck;
+pub use tcp::TcpCheck;
+pub use udp::UdpCheck;
+
+/// What can go wrong while building a checker from its configuration.
+///
+/// Failures of a check itself are not errors: they are unhealthy [`Outcome`]s with a reason.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `status_code` word is neither a number nor a `low-high` range of numbers 100–999.
+    #[error("status_code: expected a code or a range like 200-299, found {0:?}")]
+    StatusCode(String),
+    /// A `digest` is not 32 hexadecimal digits.
+    #[error("digest: expected 32 hexadecimal digits (an MD5 sum), found {0:?}")]
+    Digest(String),
+    /// A hexadecimal string (`payload`, `require_reply`) holds something other than hex digits.
+    #[error("expected hexadecimal digits, found {0:?}")]
+    Hex(String),
+    /// `misc_path` is empty or has an unterminated quote.
+    #[error("misc_path: {0}")]
+    MiscPath(String),
+    /// A DNS query type that DNS_CHECK does not know.
+    #[error("DNS_CHECK type: expected A, NS, CNAME, SOA, MX, TXT or AAAA, found {0:?}")]
+    DnsType(String),
+    /// A DNS name that cannot be encoded.
+    #[error("DNS_CHECK name: {name:?} is not a valid domain name: {reason}")]
+    DnsName {
+        /// The name as given.
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A URL given to `genhash` or the `check` tool that is not `http://` or `https://` HOST[:PORT]/PATH.
+    #[error("URL: expected http://HOST[:PORT]/PATH or https://..., found {0:?}")]
+    Url(String),
+    /// The CA file for TLS verification could not be read.
+    #[error("ca_file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}

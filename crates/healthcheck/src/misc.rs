@@ -1,0 +1,224 @@
+//! MISC_CHECK: run a program (no shell) and judge by its exit status.
+//!
+//! The program runs in a process group of its own. When `misc_timeout` passes, or the attempt is
+//! cancelled, the whole group gets SIGKILL, so children the script forked die with it; the
+//! program itself is always waited for, so no zombie is left behind.
+
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+
+use crate::net::Human;
+use crate::tcp::round_micros;
+use crate::{CheckFuture, Checker, Error, Outcome};
+
+/// MISC_CHECK: exit status 0 is healthy, anything else (or a signal, or the timeout) is not.
+/// With `misc_dynamic`, 1 is down and 2–255 is healthy with weight `status − 2`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MiscCheck {
+    /// `misc_path` split into the program and its arguments.
+    pub argv: Vec<String>,
+    /// `misc_timeout` (keepalived defaults it to `delay_loop`).
+    pub misc_timeout: Duration,
+    /// `misc_dynamic`.
+    pub misc_dynamic: bool,
+    /// `user`: run as this uid and gid (resolving names is the caller's business).
+    pub user: Option<(u32, u32)>,
+}
+
+impl MiscCheck {
+    /// A MISC_CHECK of `misc_path` (split as [`split_argv`] does) with this timeout.
+    pub fn new(misc_path: &str, misc_timeout: Duration) -> Result<Self, Error> {
+        Ok(Self {
+            argv: split_argv(misc_path)?,
+            misc_timeout,
+            misc_dynamic: false,
+            user: None,
+        })
+    }
+
+    /// Sets `misc_dynamic`.
+    #[must_use]
+    pub fn dynamic(mut self, dynamic: bool) -> Self {
+        self.misc_dynamic = dynamic;
+        self
+    }
+
+    fn judge(&self, status: ExitStatus, took: Duration) -> Outcome {
+        let took = Human(round_micros(took));
+        let program = &self.argv[0];
+        let Some(code) = status.code() else {
+            use std::os::unix::process::ExitStatusExt as _;
+            let signal = status.signal().unwrap_or(0);
+            return Outcome::down(format!("{program} killed by signal {signal} after {took}"));
+        };
+        match (code, self.misc_dynamic) {
+            (0, _) => Outcome::up(format!("{program} exited with status 0 in {took}")),
+            (2..=255, true) => {
+                let weight = (code - 2) as u32;
+                Outcome::up(format!(
+                    "{program} exited with status {code} in {took}: weight {weight}"
+                ))
+                .with_weight(weight)
+            }
+            _ => Outcome::down(format!("{program} exited with status {code} in {took}")),
+        }
+    }
+
+    async fn run(&self) -> Outcome {
+        let program = &self.argv[0];
+        let started = Instant::now();
+        let mut command = Command::new(program);
+        command
+            .args(&self.argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some((uid, gid)) = self.user {
+            command.uid(uid).gid(gid);
+        }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => return Outcome::down(format!("cannot run {program}: {e}")),
+        };
+        // The child leads its own group, so its pid is the group id.
+        let group = GroupKiller(child.id().and_then(|pid| i32::try_from(pid).ok()));
+        match tokio::time::timeout(self.misc_timeout, child.wait()).await {
+            Ok(Ok(status)) => {
+                group.disarm();
+                self.judge(status, started.elapsed())
+            }
+            Ok(Err(e)) => Outcome::down(format!("waiting for {program}: {e}")),
+            Err(_) => {
+                drop(group); // SIGKILL to the whole group
+                let _ = child.wait().await;
+                Outcome::down(format!(
+                    "{program} timed out after {}; its process group was killed",
+                    Human(self.misc_timeout)
+                ))
+            }
+        }
+    }
+}
+
+/// Kills a process group when dropped, unless disarmed: a cancelled attempt leaves nothing running.
+struct GroupKiller(Option<i32>);
+
+impl GroupKiller {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl Checker for MiscCheck {
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(self.run())
+    }
+
+    fn timeout(&self) -> Duration {
+        self.misc_timeout
+    }
+}
+
+/// Splits `misc_path` into words the way keepalived does, without a shell: words are separated
+/// by blanks; `'…'` keeps everything literally; `"…"` keeps blanks and honours `\"` and `\\`;
+/// outside quotes a backslash makes the next character literal.
+pub fn split_argv(line: &str) -> Result<Vec<String>, Error> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err(Error::MiscPath(format!("unterminated ' in {line:?}"))),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => {
+                                return Err(Error::MiscPath(format!(
+                                    "unterminated \" in {line:?}"
+                                )));
+                            }
+                        },
+                        Some(c) => word.push(c),
+                        None => {
+                            return Err(Error::MiscPath(format!("unterminated \" in {line:?}")));
+                        }
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    if words.is_empty() {
+        return Err(Error::MiscPath("no program given".into()));
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_like_keepalived() {
+        assert_eq!(
+            split_argv(r#"/bin/check.sh  -h "a b" 'c "d"' e\ f "x\"y""#).unwrap(),
+            ["/bin/check.sh", "-h", "a b", "c \"d\"", "e f", "x\"y"]
+        );
+        assert_eq!(split_argv("  /bin/true ").unwrap(), ["/bin/true"]);
+        assert!(
+            matches!(split_argv("a 'b"), Err(Error::MiscPath(m)) if m.contains("unterminated"))
+        );
+        assert!(split_argv("   ").is_err());
+    }
+}

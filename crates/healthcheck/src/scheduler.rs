@@ -1,0 +1,474 @@
+//! The scheduler: every check of every real server on one tokio runtime, each with its own
+//! deadline, none with its own thread.
+//!
+//! Each distinct `(Check, Schedule)` pair is one small task that sleeps until its next attempt,
+//! runs it under a deadline and feeds the outcome to a [`Tracker`], the sans-IO rule book that
+//! decides what the outcome means (a transition or not) and when the next attempt is due. The
+//! ids registered with an identical pair share the task and all receive its events.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use crate::net::Human;
+use crate::{Check, Checker, Outcome, Schedule};
+
+/// The caller's name for one check of one real server (for example one checker block of one
+/// `real_server` of one `virtual_server`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CheckId(pub u64);
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "check {}", self.0)
+    }
+}
+
+/// Whether a real server is in service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Healthy: keep it (or put it back) in the pool.
+    Up,
+    /// Failed: take it out.
+    Down,
+}
+
+/// A change of a check's verdict, sent to every id registered for that check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Which check.
+    pub id: CheckId,
+    /// The new state.
+    pub state: State,
+    /// A new weight set by the check (MISC_CHECK with `misc_dynamic`).
+    pub weight: Option<u32>,
+    /// True for the first verdict after the check was added: the initial state, not a change.
+    pub initial: bool,
+    /// The reason given by the attempt that decided it.
+    pub reason: String,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Up => "UP",
+            State::Down => "DOWN",
+        };
+        write!(f, "{}: {state}", self.id)?;
+        if let Some(weight) = self.weight {
+            write!(f, " weight={weight}")?;
+        }
+        if self.initial {
+            f.write_str(" (initial)")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// The verdict a [`Tracker`] reached from an outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The new state.
+    pub state: State,
+    /// The weight the check set, if any.
+    pub weight: Option<u32>,
+    /// True when this is the first verdict.
+    pub initial: bool,
+}
+
+/// The rules that turn attempts into verdicts, without clocks or sockets.
+///
+/// Feed every outcome to [`Tracker::on_outcome`]; it answers with the verdict to report (if the
+/// state or weight changed) and the delay until the next attempt:
+/// - the first outcome is the initial state, whatever it is;
+/// - a failure of a healthy server is retried `retry` times, `delay_before_retry` apart, and
+///   only then reported; a success in between cancels it;
+/// - a down server comes back up on one success;
+/// - otherwise the next attempt is `delay_loop` away.
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    schedule: Schedule,
+    current: Option<(State, Option<u32>)>,
+    failures: u32,
+}
+
+impl Tracker {
+    /// A tracker that has seen nothing yet.
+    pub fn new(schedule: Schedule) -> Self {
+        Self {
+            schedule,
+            current: None,
+            failures: 0,
+        }
+    }
+
+    /// The state reported last, if any.
+    pub fn state(&self) -> Option<State> {
+        self.current.map(|(state, _)| state)
+    }
+
+    /// Takes one outcome; returns the verdict to report, if any, and the delay to the next attempt.
+    pub fn on_outcome(&mut self, outcome: &Outcome) -> (Option<Verdict>, Duration) {
+        let initial = self.current.is_none();
+        if outcome.healthy {
+            self.failures = 0;
+            let weight = outcome
+                .weight
+                .or_else(|| self.current.and_then(|(_, weight)| weight));
+            let next = (State::Up, weight);
+            let verdict = (self.current != Some(next)).then_some(Verdict {
+                state: State::Up,
+                weight,
+                initial,
+            });
+            self.current = Some(next);
+            return (verdict, self.schedule.delay_loop);
+        }
+        match self.current {
+            Some((State::Up, weight)) if self.failures < self.schedule.retry => {
+                self.failures += 1;
+                let _ = weight;
+                (None, self.schedule.delay_before_retry)
+            }
+            Some((State::Down, _)) => (None, self.schedule.delay_loop),
+            _ => {
+                self.failures = 0;
+                self.current = Some((State::Down, None));
+                let verdict = Verdict {
+                    state: State::Down,
+                    weight: None,
+                    initial,
+                };
+                (Some(verdict), self.schedule.delay_loop)
+            }
+        }
+    }
+}
+
+/// How late attempts start compared with their plan, and how many ran: the figure keepalived
+/// loses at scale. Lock-free; read it with [`SlipStats::quantile`].
+pub struct SlipStats {
+    buckets: Box<[AtomicU64]>,
+    attempts: AtomicU64,
+}
+
+const LINEAR: u64 = 64;
+const SUB_BITS: u32 = 5;
+const SUB: u64 = 1 << SUB_BITS;
+const BUCKETS: usize = (LINEAR + (64 - 6) * SUB) as usize;
+
+impl SlipStats {
+    fn new() -> Self {
+        Self {
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            attempts: AtomicU64::new(0),
+        }
+    }
+
+    fn bucket(micros: u64) -> usize {
+        if micros < LINEAR {
+            return micros as usize;
+        }
+        let exponent = 63 - u64::from(micros.leading_zeros());
+        let sub = (micros >> (exponent - u64::from(SUB_BITS))) & (SUB - 1);
+        (LINEAR + (exponent - 6) * SUB + sub) as usize
+    }
+
+    fn bucket_upper(bucket: usize) -> u64 {
+        let bucket = bucket as u64;
+        if bucket < LINEAR {
+            return bucket;
+        }
+        let exponent = (bucket - LINEAR) / SUB + 6;
+        let sub = (bucket - LINEAR) % SUB;
+        ((SUB + sub + 1) << (exponent - u64::from(SUB_BITS))) - 1
+    }
+
+    pub(crate) fn record(&self, slip: Duration) {
+        let micros = u64::try_from(slip.as_micros()).unwrap_or(u64::MAX);
+        self.buckets[Self::bucket(micros)].fetch_add(1, Ordering::Relaxed);
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Attempts started so far.
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    /// The slip below which `q` (0–1) of the attempts started, to about 3 %; `None` before any.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (bucket, count) in counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Some(Duration::from_micros(Self::bucket_upper(bucket)));
+            }
+        }
+        None
+    }
+
+    /// Forgets everything counted so far (to measure a steady state after a warm-up).
+    pub fn reset(&self) {
+        for bucket in self.buckets.iter() {
+            bucket.store(0, Ordering::Relaxed);
+        }
+        self.attempts.store(0, Ordering::Relaxed);
+    }
+}
+
+impl fmt::Debug for SlipStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlipStats")
+            .field("attempts", &self.attempts())
+            .field("p50", &self.quantile(0.5))
+            .field("p99", &self.quantile(0.99))
+            .finish()
+    }
+}
+
+/// What the subscribers of one running check share with its task.
+struct Fanout {
+    ids: Vec<CheckId>,
+    /// The last verdict and its reason, handed to ids that join later as their initial state.
+    last: Option<(State, Option<u32>, String)>,
+}
+
+struct Group {
+    check: Check,
+    schedule: Schedule,
+    fanout: Mutex<Fanout>,
+}
+
+struct Running {
+    group: Arc<Group>,
+    task: AbortHandle,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_key: HashMap<(Check, Schedule), u64>,
+    groups: HashMap<u64, Running>,
+    ids: HashMap<CheckId, u64>,
+    next_group: u64,
+}
+
+/// Runs checks on the tokio runtime it was created in and reports their transitions.
+///
+/// [`Scheduler::insert`] adds a check or changes it, [`Scheduler::remove`] stops it; the others
+/// keep running untouched, so a configuration reload is a series of inserts and removes. Dropping
+/// the scheduler stops every check.
+pub struct Scheduler {
+    registry: Mutex<Registry>,
+    events: mpsc::UnboundedSender<Event>,
+    stats: Arc<SlipStats>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// The margin the scheduler grants an attempt beyond the checker's own timeout before it cancels it.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Scheduler {
+    /// A scheduler on the current tokio runtime, and the stream of its events.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        let scheduler = Self {
+            registry: Mutex::new(Registry::default()),
+            events,
+            stats: Arc::new(SlipStats::new()),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        (scheduler, rx)
+    }
+
+    /// Adds the check `id`, or changes it if `id` is already known. An id whose check and schedule
+    /// equal another id's shares its runs; it gets the current state at once as its initial event
+    /// when that state is known.
+    pub fn insert(&self, id: CheckId, check: Check, schedule: Schedule) {
+        let mut registry = lock(&self.registry);
+        let key = (check, schedule);
+        if let Some(&group_id) = registry.ids.get(&id) {
+            if registry.by_key.get(&key) == Some(&group_id) {
+                return;
+            }
+            Self::detach(&mut registry, id, group_id);
+        }
+        let group_id = if let Some(&group_id) = registry.by_key.get(&key) {
+            group_id
+        } else {
+            let group_id = registry.next_group;
+            registry.next_group += 1;
+            let (check, schedule) = key.clone();
+            let group = Arc::new(Group {
+                check,
+                schedule,
+                fanout: Mutex::new(Fanout {
+                    ids: Vec::new(),
+                    last: None,
+                }),
+            });
+            let task = self
+                .runtime
+                .spawn(run(
+                    Arc::clone(&group),
+                    self.events.clone(),
+                    Arc::clone(&self.stats),
+                ))
+                .abort_handle();
+            registry.groups.insert(group_id, Running { group, task });
+            registry.by_key.insert(key, group_id);
+            group_id
+        };
+        registry.ids.insert(id, group_id);
+        let running = &registry.groups[&group_id];
+        let mut fanout = lock(&running.group.fanout);
+        fanout.ids.push(id);
+        if let Some((state, weight, reason)) = &fanout.last {
+            let _ = self.events.send(Event {
+                id,
+                state: *state,
+                weight: *weight,
+                initial: true,
+                reason: reason.clone(),
+            });
+        }
+    }
+
+    /// Stops the check `id`; returns false when there was none. The run it shared with other ids
+    /// goes on for them.
+    pub fn remove(&self, id: CheckId) -> bool {
+        let mut registry = lock(&self.registry);
+        match registry.ids.get(&id) {
+            Some(&group_id) => {
+                Self::detach(&mut registry, id, group_id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn detach(registry: &mut Registry, id: CheckId, group_id: u64) {
+        registry.ids.remove(&id);
+        let Some(running) = registry.groups.get(&group_id) else {
+            return;
+        };
+        let empty = {
+            let mut fanout = lock(&running.group.fanout);
+            fanout.ids.retain(|other| *other != id);
+            fanout.ids.is_empty()
+        };
+        if empty {
+            running.task.abort();
+            let key = (running.group.check.clone(), running.group.schedule);
+            registry.by_key.remove(&key);
+            registry.groups.remove(&group_id);
+        }
+    }
+
+    /// How many ids are registered.
+    pub fn len(&self) -> usize {
+        lock(&self.registry).ids.len()
+    }
+
+    /// True when no check is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many distinct checks actually run (ids with identical checks count once).
+    pub fn running(&self) -> usize {
+        lock(&self.registry).groups.len()
+    }
+
+    /// Start slip and attempt count of every check of this scheduler.
+    pub fn stats(&self) -> &SlipStats {
+        &self.stats
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        for running in lock(&self.registry).groups.values() {
+            running.task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("ids", &self.len())
+            .field("running", &self.running())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One check's task: sleep, attempt under a deadline, judge, report, repeat.
+async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc<SlipStats>) {
+    let warmup = group.schedule.warmup_bound();
+    let first_delay = if warmup.is_zero() {
+        Duration::ZERO
+    } else {
+        rand::rng().random_range(Duration::ZERO..=warmup)
+    };
+    let mut planned = Instant::now() + first_delay;
+    let mut tracker = Tracker::new(group.schedule);
+    let deadline = group.check.timeout() + DEADLINE_MARGIN;
+    loop {
+        tokio::time::sleep_until(planned).await;
+        stats.record(Instant::now().saturating_duration_since(planned));
+        let outcome = match tokio::time::timeout(deadline, group.check.check()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Outcome::down(format!(
+                "the check did not finish within {} and was cancelled",
+                Human(deadline)
+            )),
+        };
+        let (verdict, delay) = tracker.on_outcome(&outcome);
+        if let Some(verdict) = verdict {
+            tracing::debug!(check = ?group.check, state = ?verdict.state, reason = %outcome.reason, "health check verdict");
+            let mut fanout = lock(&group.fanout);
+            for &id in &fanout.ids {
+                let _ = events.send(Event {
+                    id,
+                    state: verdict.state,
+                    weight: verdict.weight,
+                    initial: verdict.initial,
+                    reason: outcome.reason.clone(),
+                });
+            }
+            fanout.last = Some((verdict.state, verdict.weight, outcome.reason));
+        }
+        // Fixed rate while attempts fit in their slot; after an overrun, a full delay from now.
+        let now = Instant::now();
+        planned += delay;
+        if planned < now {
+            planned = now + delay;
+        }
+    }
+}
