@@ -501,15 +501,15 @@ impl HttpGet {
                     url.expected()
                 ));
             }
-            if let Some(expected) = &url.digest {
-                if *expected != response.digest {
-                    return Outcome::down(format!(
-                        "GET {} on {target}: body digest {}, expected {}",
-                        url.path,
-                        digest_hex(&response.digest),
-                        digest_hex(expected)
-                    ));
-                }
+            if let Some(expected) = &url.digest
+                && *expected != response.digest
+            {
+                return Outcome::down(format!(
+                    "GET {} on {target}: body digest {}, expected {}",
+                    url.path,
+                    digest_hex(&response.digest),
+                    digest_hex(expected)
+                ));
             }
             passed.push(format!("{} {}", url.path, response.status));
         }
@@ -575,10 +575,10 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .ok_or_else(|| format!("not an HTTP status line: {:?}", truncate(status_line, 80)))?;
     let mut content_length = None;
     for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                content_length = value.trim().parse::<u64>().ok();
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse::<u64>().ok();
         }
     }
     let mut hasher = Md5::new();

@@ -1,0 +1,314 @@
+//! The scheduler on tokio's paused clock: deterministic virtual time, no sockets, no sleeps.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use healthcheck::{
+    Check, CheckFuture, CheckId, Checker, ConnectOptions, Event, Outcome, Schedule, Scheduler,
+    State, TcpCheck,
+};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+/// A checker that plays a script of outcomes (then repeats the last) and logs when it ran.
+#[derive(Debug)]
+struct Scripted {
+    script: Mutex<VecDeque<Outcome>>,
+    last: Mutex<Outcome>,
+    hang: bool,
+    epoch: Instant,
+    attempts: Mutex<Vec<Duration>>,
+}
+
+impl Scripted {
+    fn new(script: &[(bool, &str)]) -> Arc<Self> {
+        let script: VecDeque<Outcome> = script
+            .iter()
+            .map(|&(up, why)| {
+                if up {
+                    Outcome::up(why)
+                } else {
+                    Outcome::down(why)
+                }
+            })
+            .collect();
+        Arc::new(Self {
+            last: Mutex::new(script.back().cloned().unwrap_or_else(|| Outcome::up("ok"))),
+            script: Mutex::new(script),
+            hang: false,
+            epoch: Instant::now(),
+            attempts: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn hanging() -> Arc<Self> {
+        Arc::new(Self {
+            script: Mutex::new(VecDeque::new()),
+            last: Mutex::new(Outcome::up("never")),
+            hang: true,
+            epoch: Instant::now(),
+            attempts: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn push(&self, outcome: Outcome) {
+        self.script.lock().unwrap().push_back(outcome);
+    }
+
+    /// Attempt times in whole milliseconds since the checker was made.
+    fn times(&self) -> Vec<u128> {
+        self.attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Duration::as_millis)
+            .collect()
+    }
+}
+
+impl Checker for Scripted {
+    fn check(&self) -> CheckFuture<'_> {
+        self.attempts.lock().unwrap().push(self.epoch.elapsed());
+        if self.hang {
+            return Box::pin(std::future::pending());
+        }
+        let outcome = match self.script.lock().unwrap().pop_front() {
+            Some(outcome) => {
+                *self.last.lock().unwrap() = outcome.clone();
+                outcome
+            }
+            None => self.last.lock().unwrap().clone(),
+        };
+        Box::pin(std::future::ready(outcome))
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+}
+
+fn custom(checker: &Arc<Scripted>) -> Check {
+    Check::Custom(Arc::clone(checker) as Arc<dyn Checker>)
+}
+
+/// delay_loop 10 s, retry 2 spaced 1 s, no warm-up.
+fn schedule() -> Schedule {
+    Schedule::new(Duration::from_secs(10))
+        .retry(2)
+        .delay_before_retry(Duration::from_secs(1))
+        .warmup(Duration::ZERO)
+}
+
+async fn sleep(secs: f64) {
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+}
+
+fn drain(events: &mut UnboundedReceiver<Event>) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        out.push(event);
+    }
+    out
+}
+
+fn brief(events: &[Event]) -> Vec<(u64, State, bool, String)> {
+    events
+        .iter()
+        .map(|e| (e.id.0, e.state, e.initial, e.reason.clone()))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_result_is_the_initial_state_and_failures_are_confirmed_after_retries() {
+    let checker = Scripted::new(&[
+        (true, "fine"),
+        (false, "blip"),     // t=10: first failure, retry 1 of 2
+        (true, "recovered"), // t=11: cancels it, no event
+        (false, "bad 1"),    // t=21
+        (false, "bad 2"),    // t=22
+        (false, "bad 3"),    // t=23: confirmed down
+        (false, "still bad"),
+        (true, "back"), // t=43: one success brings it back
+    ]);
+    let (scheduler, mut events) = Scheduler::new();
+    scheduler.insert(CheckId(1), custom(&checker), schedule());
+    sleep(0.5).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Up, true, "fine".into())]
+    );
+    sleep(22.0).await; // t=22.5
+    assert!(
+        drain(&mut events).is_empty(),
+        "no event before the last retry"
+    );
+    sleep(1.0).await; // t=23.5
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Down, false, "bad 3".into())]
+    );
+    sleep(20.0).await; // t=43.5
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Up, false, "back".into())]
+    );
+    assert_eq!(
+        checker.times(),
+        [0, 10_000, 11_000, 21_000, 22_000, 23_000, 33_000, 43_000]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_failure_is_reported_at_once_as_the_initial_state() {
+    let checker = Scripted::new(&[(false, "refused"), (true, "up now")]);
+    let (scheduler, mut events) = Scheduler::new();
+    scheduler.insert(CheckId(7), custom(&checker), schedule());
+    sleep(0.5).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(7, State::Down, true, "refused".into())]
+    );
+    sleep(10.0).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(7, State::Up, false, "up now".into())]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hanging_check_is_cancelled_and_delays_no_other() {
+    let hanging = Scripted::hanging();
+    let steady = Scripted::new(&[(true, "ok")]);
+    let (scheduler, mut events) = Scheduler::new();
+    let every_second = Schedule::new(Duration::from_secs(1)).warmup(Duration::ZERO);
+    scheduler.insert(CheckId(1), custom(&hanging), every_second);
+    scheduler.insert(CheckId(2), custom(&steady), every_second);
+    sleep(5.5).await;
+    assert_eq!(steady.times(), [0, 1000, 2000, 3000, 4000, 5000]);
+    let events = drain(&mut events);
+    let hung: Vec<_> = events.iter().filter(|e| e.id == CheckId(1)).collect();
+    assert_eq!(hung.len(), 1, "{events:?}");
+    assert_eq!(hung[0].state, State::Down);
+    assert_eq!(
+        hung[0].reason,
+        "the check did not finish within 3s and was cancelled"
+    );
+    // Cancelled at 3 s, next attempt a delay_loop later.
+    assert_eq!(hanging.times(), [0, 4000]);
+    assert!(scheduler.stats().attempts() >= 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn identical_checks_run_once_and_fan_out() {
+    let (scheduler, mut events) = Scheduler::new();
+    let real_server = || {
+        Check::Tcp(TcpCheck::new(ConnectOptions::new(
+            "192.0.2.10:80".parse().unwrap(),
+        )))
+    };
+    let checker = Scripted::new(&[(true, "ok")]);
+    for id in 1..=3 {
+        scheduler.insert(CheckId(id), custom(&checker), schedule());
+    }
+    // Equal TCP_CHECK configurations of one real server share a run too; another port does not.
+    scheduler.insert(CheckId(10), real_server(), schedule());
+    scheduler.insert(CheckId(11), real_server(), schedule());
+    let mut other = TcpCheck::new(ConnectOptions::new("192.0.2.10:81".parse().unwrap()));
+    other.connect.connect_timeout = Duration::from_secs(1);
+    scheduler.insert(CheckId(12), Check::Tcp(other), schedule());
+    assert_eq!(scheduler.len(), 6);
+    assert_eq!(scheduler.running(), 3);
+
+    sleep(25.5).await;
+    assert_eq!(
+        checker.times(),
+        [0, 10_000, 20_000],
+        "one run for three ids"
+    );
+    let mut ids: Vec<u64> = drain(&mut events)
+        .iter()
+        .filter(|e| e.reason == "ok")
+        .map(|e| e.id.0)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 3]);
+
+    // A late joiner gets the known state at once, marked initial.
+    scheduler.insert(CheckId(4), custom(&checker), schedule());
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(4, State::Up, true, "ok".into())]
+    );
+    assert_eq!(scheduler.running(), 3);
+
+    // The shared run goes on until its last id leaves.
+    assert!(scheduler.remove(CheckId(1)));
+    assert!(scheduler.remove(CheckId(2)));
+    assert!(scheduler.remove(CheckId(3)));
+    assert!(!scheduler.remove(CheckId(3)));
+    sleep(10.0).await;
+    assert_eq!(checker.times().len(), 4);
+    assert!(scheduler.remove(CheckId(4)));
+    assert_eq!(scheduler.running(), 2);
+    sleep(30.0).await;
+    assert_eq!(checker.times().len(), 4, "removed checks stop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn changing_a_check_at_run_time_leaves_the_others_alone() {
+    let (scheduler, mut events) = Scheduler::new();
+    let old = Scripted::new(&[(true, "old ok")]);
+    let new = Scripted::new(&[(false, "new fails")]);
+    let bystander = Scripted::new(&[(true, "fine")]);
+    scheduler.insert(CheckId(1), custom(&old), schedule());
+    scheduler.insert(CheckId(2), custom(&bystander), schedule());
+    sleep(15.0).await;
+    drain(&mut events);
+    // Reload: id 1 gets another check; inserting an unchanged one is a no-op.
+    scheduler.insert(CheckId(1), custom(&new), schedule());
+    scheduler.insert(CheckId(2), custom(&bystander), schedule());
+    assert_eq!(scheduler.running(), 2);
+    sleep(20.0).await; // t=35
+    assert_eq!(old.times(), [0, 10_000]);
+    assert_eq!(new.times(), [15_000, 25_000]);
+    assert_eq!(bystander.times(), [0, 10_000, 20_000, 30_000]);
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Down, true, "new fails".into())]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn weight_changes_are_reported_while_up() {
+    let (scheduler, mut events) = Scheduler::new();
+    let checker = Scripted::new(&[]);
+    checker.push(Outcome::up("w5").with_weight(5));
+    checker.push(Outcome::up("w5 again").with_weight(5));
+    checker.push(Outcome::up("w9").with_weight(9));
+    scheduler.insert(CheckId(1), custom(&checker), schedule());
+    sleep(25.0).await;
+    let events = drain(&mut events);
+    let seen: Vec<(Option<u32>, bool)> = events.iter().map(|e| (e.weight, e.initial)).collect();
+    assert_eq!(seen, [(Some(5), true), (Some(9), false)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn warmup_spreads_the_first_attempts() {
+    let (scheduler, _events) = Scheduler::new();
+    let checkers: Vec<Arc<Scripted>> = (0..50).map(|_| Scripted::new(&[(true, "ok")])).collect();
+    let warm = Schedule::new(Duration::from_secs(10)).warmup(Duration::from_secs(4));
+    for (i, checker) in checkers.iter().enumerate() {
+        scheduler.insert(CheckId(i as u64), custom(checker), warm);
+    }
+    sleep(4.5).await;
+    let firsts: Vec<u128> = checkers.iter().map(|c| c.times()[0]).collect();
+    assert!(firsts.iter().all(|&t| t <= 4000), "{firsts:?}");
+    let distinct: std::collections::HashSet<_> = firsts.iter().collect();
+    assert!(distinct.len() > 10, "first attempts not spread: {firsts:?}");
+    // Default warm-up is delay_loop; zero starts at once.
+    assert_eq!(
+        Schedule::new(Duration::from_secs(6)).warmup_bound(),
+        Duration::from_secs(6)
+    );
+}
