@@ -1,1 +1,182 @@
 //! A keepalived.conf parser to a typed model, with file:line:col diagnostics.
+//!
+//! Operators move to lvskit with the keepalived.conf they already have; this crate reads it the
+//! way keepalived 2.x does (keepalived.conf(5) is the reference for names and meanings):
+//!
+//! - `!` and `#` comments, whole-line and trailing; quoted strings with shell-like escapes;
+//! - blocks with `{` on the keyword's line, on the next line, or several blocks on one line;
+//! - `include` (and `includer`/`includem`/...) with globs relative to the including file;
+//! - several `global_defs` blocks, merged;
+//! - `$NAME=value` definitions, `$NAME` / `${NAME}` use, multiline definitions ending in `\`
+//!   (the only place keepalived continues lines), `${_PWD}`, `${_INSTANCE}`, `${_HASH}`,
+//!   `${_BANG}`, `${_RANDOM}`, and `~SEQ(...)` lines;
+//! - `@id` / `@^id` conditional lines against [`Options::config_id`].
+//!
+//! The result is a [`Config`] plus [`Diagnostic`]s. Unknown keywords are warnings (keepalived
+//! goes on) unless [`Options::strict`] is set; values that do not parse, out-of-range numbers
+//! and the cross-checks of [`check`] are errors.
+//!
+//! ```
+//! let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 120\n  \
+//!             advert_int 1\n  virtual_ipaddress { 192.0.2.100 }\n}\n";
+//! let parsed = keepalived_conf::parse_str("keepalived.conf", text, &Default::default());
+//! assert!(!parsed.has_errors());
+//! let vi = &parsed.config.vrrp_instances[0];
+//! assert_eq!(vi.virtual_router_id.map(|v| v.value), Some(51));
+//! ```
+
+mod build;
+mod check;
+mod diag;
+mod keywords;
+mod lex;
+pub mod model;
+mod print;
+mod source;
+mod tree;
+
+use std::path::{Path, PathBuf};
+
+pub use diag::{Diagnostic, DiagnosticKind, Severity};
+pub use model::Config;
+pub use print::{print, quote};
+pub use source::{Location, Origin, SourceFile, SourceMap, Spanned};
+
+/// How to read a configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The config id that `@id` lines are compared with (keepalived's `-i`, by default the first
+    /// part of the host name). `None` matches no `@id` line, and every `@^id` line.
+    pub config_id: Option<String>,
+    /// Make every warning (unknown keywords first of all) an error.
+    pub strict: bool,
+    /// Follow `include` lines. Off for the fuzz target, which must not read the file system.
+    pub includes: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            config_id: None,
+            strict: false,
+            includes: true,
+        }
+    }
+}
+
+/// The errors that stop parsing before it starts: the main file cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A parsed and checked configuration.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The model. It holds everything that could be read, even when there are errors.
+    pub config: Config,
+    /// Errors and warnings in the order they were found (parse order, then checks).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files that were read, for resolving [`Origin`]s in the model.
+    pub sources: SourceMap,
+}
+
+impl Parsed {
+    /// True when any diagnostic is an error (the configuration is not valid).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
+    }
+}
+
+/// Reads, parses and checks a configuration file and what it includes.
+pub fn parse_file(path: impl AsRef<Path>, options: &Options) -> Result<Parsed, Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(parse_str(path, &text, options))
+}
+
+/// Parses and checks configuration text; `path` names it in diagnostics and is where relative
+/// includes are looked up.
+pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parsed {
+    let mut lexer = lex::Lexer::new(options);
+    lexer.lex_text(path.as_ref().to_path_buf(), text.to_string(), 0);
+    let lex::Lexer {
+        sources,
+        mut diags,
+        tokens,
+        ..
+    } = lexer;
+    let nodes = tree::build(tokens, &sources, &mut diags);
+    let config = {
+        let mut builder = build::Builder {
+            sources: &sources,
+            diags: &mut diags,
+        };
+        builder.config(&nodes)
+    };
+    drop(nodes);
+    check::check(&config, &sources, &mut diags);
+    tracing::debug!(
+        diagnostics = diags.list.len(),
+        instances = config.vrrp_instances.len(),
+        virtual_servers = config.virtual_servers.len(),
+        "parsed keepalived configuration"
+    );
+    Parsed {
+        config,
+        diagnostics: diags.list,
+        sources,
+    }
+}
+
+
+/// Runs the cross-checks of the model again (for a model built or edited in code); positions
+/// are resolved against `sources`, which may be empty.
+pub fn check(config: &Config, sources: &SourceMap, strict: bool) -> Vec<Diagnostic> {
+    let mut diags = diag::Diagnostics {
+        list: Vec::new(),
+        strict,
+    };
+    check::check(config, sources, &mut diags);
+    diags.list
+}
+
+/// The fuzz entry point: parses arbitrary bytes as a configuration (includes off, so the file
+/// system is never read), prints the model back and parses that again. It must never panic; the
+/// fuzz target `keepalived_conf` and the `fuzz_corpus` test both call it.
+pub fn fuzz_parse(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let options = Options {
+        config_id: Some("main".into()),
+        strict: false,
+        includes: false,
+    };
+    let parsed = parse_str("fuzz.conf", &text, &options);
+    for d in &parsed.diagnostics {
+        let _ = d.render();
+    }
+    let printed = print(&parsed.config);
+    let _ = parse_str("printed.conf", &printed, &options);
+}

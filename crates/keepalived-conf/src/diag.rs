@@ -1,0 +1,184 @@
+//! Errors and warnings with file:line:col, rendered with the source line and a caret.
+
+use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+use serde::Serialize;
+
+use crate::source::{Location, Origin, SourceMap};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// keepalived would go on; the configuration is still valid.
+    Warning,
+    /// The configuration is not valid.
+    Error,
+}
+
+/// What kind of problem a diagnostic reports; tests and tools match on this, not on the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DiagnosticKind {
+    /// A keyword keepalived does not know in this block.
+    UnknownKeyword,
+    /// A keyword keepalived knows but that lvskit only keeps verbatim.
+    Syntax,
+    /// A `{` without `}`, a stray `}`, an unterminated quote.
+    Braces,
+    /// An `include` that matched nothing or could not be read.
+    Include,
+    /// A value that does not parse (not a number, not an address, unknown enum word).
+    InvalidValue,
+    /// A value out of its allowed range.
+    OutOfRange,
+    /// A required argument or setting is missing.
+    Missing,
+    /// A setting given twice where only one makes sense.
+    Duplicate,
+    /// A reference to a script, file, group or instance that is not defined.
+    UndefinedReference,
+    /// An address of the wrong family for its instance or virtual server.
+    AddressFamily,
+    /// Settings that contradict each other.
+    Conflict,
+}
+
+/// One error or warning, already resolved to file:line:col so it outlives the sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The class of problem.
+    pub kind: DiagnosticKind,
+    /// What was expected and what was found.
+    pub message: String,
+    /// Where, or `None` for problems of the whole configuration.
+    pub location: Option<Location>,
+    /// The source line the location points into (empty without a location).
+    #[serde(skip)]
+    pub line_text: String,
+    /// Byte range of the underlined part inside `line_text`.
+    #[serde(skip)]
+    pub underline: std::ops::Range<usize>,
+}
+
+impl Diagnostic {
+    pub(crate) fn new(
+        sources: &SourceMap,
+        severity: Severity,
+        kind: DiagnosticKind,
+        origin: Origin,
+        message: String,
+    ) -> Self {
+        let mut diag = Self {
+            severity,
+            kind,
+            message,
+            location: None,
+            line_text: String::new(),
+            underline: 0..0,
+        };
+        if let (Some(file), Some(location)) = (sources.file(origin), sources.location(origin)) {
+            let line_start = file.line_start(location.line);
+            let text = file.line_text(location.line);
+            let start = (origin.start as usize)
+                .saturating_sub(line_start)
+                .min(text.len());
+            let mut end = (start + origin.len.max(1) as usize).min(text.len());
+            while end < text.len() && !text.is_char_boundary(end) {
+                end += 1;
+            }
+            diag.line_text = text.to_string();
+            diag.underline = start..end;
+            diag.location = Some(location);
+        }
+        diag
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The diagnostic as text: a title, `--> file:line:col`, the line and a caret under the spot.
+    pub fn render(&self) -> String {
+        self.render_with(&Renderer::plain())
+    }
+
+    /// Like [`Self::render`] with a caller's renderer (for colours on a terminal).
+    pub fn render_with(&self, renderer: &Renderer) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(self.message.as_str());
+        let group = match &self.location {
+            Some(location) => {
+                let path = location.path.display().to_string();
+                let snippet = Snippet::source(self.line_text.as_str())
+                    .line_start(location.line)
+                    .path(path)
+                    .annotation(AnnotationKind::Primary.span(self.underline.clone()));
+                title.element(snippet)
+            }
+            None => title.elements(std::iter::empty::<Snippet<'_, annotate_snippets::Annotation<'_>>>()),
+        };
+        renderer.render(&[group])
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.location {
+            Some(location) => write!(f, "{location}: {severity}: {}", self.message),
+            None => write!(f, "{severity}: {}", self.message),
+        }
+    }
+}
+
+/// Collects diagnostics while parsing and checking.
+#[derive(Debug, Default)]
+pub(crate) struct Diagnostics {
+    pub(crate) list: Vec<Diagnostic>,
+    pub(crate) strict: bool,
+}
+
+impl Diagnostics {
+    pub(crate) fn error(
+        &mut self,
+        sources: &SourceMap,
+        kind: DiagnosticKind,
+        origin: Origin,
+        message: impl Into<String>,
+    ) {
+        self.list.push(Diagnostic::new(
+            sources,
+            Severity::Error,
+            kind,
+            origin,
+            message.into(),
+        ));
+    }
+
+    /// A warning, or an error under `--strict`.
+    pub(crate) fn warn(
+        &mut self,
+        sources: &SourceMap,
+        kind: DiagnosticKind,
+        origin: Origin,
+        message: impl Into<String>,
+    ) {
+        let severity = if self.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        self.list
+            .push(Diagnostic::new(sources, severity, kind, origin, message.into()));
+    }
+}

@@ -1,0 +1,132 @@
+//! keepalived keywords that the typed model keeps verbatim (in `extra`) instead of warning.
+
+/// Top-level statements outside the typed blocks.
+pub(crate) const TOP_LEVEL: &[&str] = &[
+    "bfd_instance",
+    "child_wait_time",
+    "garp_group",
+    "instance",
+    "interface_up_down_delays",
+    "linkbeat_interfaces",
+    "linkbeat_use_polling",
+    "namespace_with_ipsets",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "track_group",
+    "track_process",
+    "use_pid_dir",
+    "vrrp_track_process",
+];
+
+/// `global_defs` keywords without a typed field.
+pub(crate) const GLOBAL_DEFS: &[&str] = &[
+    "bfd_cpu_affinity",
+    "bfd_no_swap",
+    "bfd_priority",
+    "bfd_process_name",
+    "bfd_rlimit_rttime",
+    "bfd_rt_priority",
+    "checker_cpu_affinity",
+    "checker_no_swap",
+    "checker_priority",
+    "checker_process_name",
+    "checker_rlimit_rttime",
+    "checker_rt_priority",
+    "child_wait_time",
+    "config_save_dir",
+    "data_use_instance",
+    "dbus_service_name",
+    "disable_local_igmp",
+    "enable_dbus",
+    "enable_snmp_checker",
+    "enable_snmp_keepalived",
+    "enable_snmp_rfc",
+    "enable_snmp_rfcv2",
+    "enable_snmp_rfcv3",
+    "enable_snmp_vrrp",
+    "enable_traps",
+    "fifo_write_vrrp_states_on_reload",
+    "include_check",
+    "instance",
+    "linkbeat_use_polling",
+    "log_unknown_vrids",
+    "lvs_flush_on_stop",
+    "lvs_netlink_cmd_rcv_bufs",
+    "lvs_netlink_cmd_rcv_bufs_force",
+    "lvs_netlink_monitor_rcv_bufs",
+    "lvs_netlink_monitor_rcv_bufs_force",
+    "max_auto_priority",
+    "min_auto_priority_delay",
+    "namespace_with_ipsets",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "nftables",
+    "nftables_counters",
+    "nftables_ifindex",
+    "nftables_ipvs",
+    "nftables_ipvs_priority",
+    "nftables_ipvs_start_fwmark",
+    "nftables_priority",
+    "no_checker_emails",
+    "process_monitor_rcv_bufs",
+    "process_monitor_rcv_bufs_force",
+    "process_name",
+    "process_names",
+    "random_seed",
+    "reload_check_config",
+    "reload_file",
+    "reload_repeat",
+    "reload_time_file",
+    "rs_init_notifies",
+    "shutdown_script",
+    "shutdown_script_timeout",
+    "snmp_socket",
+    "startup_script",
+    "startup_script_timeout",
+    "tmp_config_directory",
+    "umask",
+    "use_pid_dir",
+    "vmac_addr_prefix",
+    "vmac_prefix",
+    "vrrp_cpu_affinity",
+    "vrrp_garp_interval",
+    "vrrp_gna_interval",
+    "vrrp_higher_prio_send_advert",
+    "vrrp_ipsets",
+    "vrrp_lower_prio_no_advert",
+    "vrrp_netlink_cmd_rcv_bufs",
+    "vrrp_netlink_cmd_rcv_bufs_force",
+    "vrrp_netlink_monitor_rcv_bufs",
+    "vrrp_netlink_monitor_rcv_bufs_force",
+    "vrrp_no_swap",
+    "vrrp_priority",
+    "vrrp_process_name",
+    "vrrp_rlimit_rttime",
+    "vrrp_rt_priority",
+    "vrrp_rx_bufs_multiplier",
+    "vrrp_rx_bufs_policy",
+];
+
+/// `vrrp_instance` keywords without a typed field.
+pub(crate) const VRRP_INSTANCE: &[&str] = &[
+    "kernel_rx_buf_size",
+    "use_ipvlan",
+    "vrrp_track_process",
+];
+
+/// `virtual_server` keywords without a typed field.
+pub(crate) const VIRTUAL_SERVER: &[&str] = &[
+    "nat_mask",
+    "snmp_name",
+];
+
+/// `real_server` keywords without a typed field.
+pub(crate) const REAL_SERVER: &[&str] = &[
+    "virtualhost_name",
+];
+
+/// Checker keywords without a typed field.
+pub(crate) const CHECKER: &[&str] = &[
+    "nb_sock_retry",
+];
+
