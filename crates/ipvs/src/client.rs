@@ -1,0 +1,398 @@
+//! The blocking client on a netlink-sys socket.
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
+
+use crate::batch::{BatchReport, OnError, Op, OpStatus};
+use crate::error::{Error, Result};
+use crate::proto::{AckTracker, Codec, DumpCollector, Exchanged, Reply, decode};
+use crate::reply;
+use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
+
+/// How many times a dump is restarted when the kernel flags it as interrupted.
+pub(crate) const DUMP_ATTEMPTS: usize = 8;
+/// Largest datagram the kernel sends to a dump (it caps them at 32 KiB), with room to spare.
+pub(crate) const RECV_BUFFER: usize = 64 * 1024;
+/// Socket receive buffer asked for, so a window of ACKs never overflows it.
+pub(crate) const SOCKET_RCVBUF: usize = 4 * 1024 * 1024;
+
+/// Settings for opening a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Run `modprobe ip_vs` when the "IPVS" family is missing, then try again.
+    pub load_module: bool,
+    /// Most requests sent in one `sendmsg` by a batch in [`OnError::Continue`] mode.
+    pub window: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            load_module: false,
+            window: 128,
+        }
+    }
+}
+
+/// How much the client has talked to the kernel, to prove what a change costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Netlink requests sent (each message counts; a dump is one request, a retried dump two).
+    pub requests: u64,
+    /// `sendmsg` calls.
+    pub sends: u64,
+    /// Datagrams received.
+    pub receives: u64,
+}
+
+/// A blocking client for the kernel's IPVS table.
+///
+/// It resolves the "IPVS" generic-netlink family once, when opened. Every request asks for an
+/// ACK; replies are matched to requests by sequence number, so ACKs of a batch may come in any
+/// order. Not `Sync`: use one client per thread.
+#[derive(Debug)]
+pub struct Ipvs {
+    socket: Socket,
+    codec: Codec,
+    options: Options,
+    recv_buf: Vec<u8>,
+    send_buf: Vec<u8>,
+    counters: Counters,
+}
+
+impl Ipvs {
+    /// Opens a client; fails with [`Error::ModuleNotLoaded`] when IPVS is not in the kernel.
+    pub fn new() -> Result<Self> {
+        Self::with_options(Options::default())
+    }
+
+    /// Opens a client with the given options.
+    pub fn with_options(options: Options) -> Result<Self> {
+        let socket = open_socket()?;
+        let mut recv_buf = Vec::with_capacity(RECV_BUFFER);
+        let family_id = match resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME) {
+            Err(Error::ModuleNotLoaded { detail }) if options.load_module => {
+                crate::load_module(&detail)?;
+                resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME)?
+            }
+            other => other?,
+        };
+        tracing::debug!(family_id, "resolved the IPVS generic-netlink family");
+        Ok(Self {
+            socket,
+            codec: Codec::new(family_id),
+            options,
+            recv_buf,
+            send_buf: Vec::new(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Resolves any generic-netlink family by name, mapping a missing one to
+    /// [`Error::ModuleNotLoaded`] as for "IPVS". Exposed so the error path can be exercised.
+    pub fn resolve_family(name: &str) -> Result<u16> {
+        let socket = open_socket()?;
+        resolve_family(&socket, &mut Vec::with_capacity(RECV_BUFFER), name)
+    }
+
+    /// The family id the kernel gave "IPVS".
+    pub fn family_id(&self) -> u16 {
+        self.codec.family_id()
+    }
+
+    /// Requests, sends and receives so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Sets the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        self.counters = Counters::default();
+    }
+
+    /// All services, with their statistics.
+    pub fn services(&mut self) -> Result<Vec<Service>> {
+        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetService))?;
+        reply::services(&msgs)
+    }
+
+    /// One service, looked up by key.
+    pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        let msg = IpvsMessage {
+            cmd: IpvsCmd::GetService,
+            attrs: vec![IpvsAttr::Service(key.attrs())],
+        };
+        let msgs = self.request(&msg)?;
+        reply::services(&msgs)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Protocol("GET_SERVICE answered without a service".into()))
+    }
+
+    /// The destinations of a service, with their counters.
+    pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
+        let msg = IpvsMessage {
+            cmd: IpvsCmd::GetDest,
+            attrs: vec![IpvsAttr::Service(key.attrs())],
+        };
+        let msgs = self.dump(msg)?;
+        reply::destinations(&msgs, key.family())
+    }
+
+    /// Adds a service.
+    pub fn new_service(&mut self, service: &Service) -> Result<()> {
+        self.apply(&Op::NewService(service.clone()))
+    }
+
+    /// Edits a service in place.
+    pub fn set_service(&mut self, service: &Service) -> Result<()> {
+        self.apply(&Op::SetService(service.clone()))
+    }
+
+    /// Deletes a service and its destinations.
+    pub fn del_service(&mut self, key: &ServiceKey) -> Result<()> {
+        self.apply(&Op::DelService(*key))
+    }
+
+    /// Adds a destination to a service.
+    pub fn new_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.apply(&Op::NewDest(*key, dest.clone()))
+    }
+
+    /// Edits a destination in place.
+    pub fn set_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.apply(&Op::SetDest(*key, dest.clone()))
+    }
+
+    /// Deletes a destination.
+    pub fn del_destination(&mut self, key: &ServiceKey, addr: std::net::SocketAddr) -> Result<()> {
+        self.apply(&Op::DelDest(*key, addr))
+    }
+
+    /// Deletes every service.
+    pub fn flush(&mut self) -> Result<()> {
+        self.apply(&Op::Flush)
+    }
+
+    /// Zeroes the counters of one service, or of every service with `None`.
+    pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<()> {
+        self.apply(&Op::Zero(key.copied()))
+    }
+
+    /// The connection timeouts.
+    pub fn timeouts(&mut self) -> Result<Timeouts> {
+        let msgs = self.request(&IpvsMessage::new(IpvsCmd::GetConfig))?;
+        Ok(reply::timeouts(&msgs))
+    }
+
+    /// Sets the connection timeouts; a zero leaves that one unchanged.
+    pub fn set_timeouts(&mut self, timeouts: &Timeouts) -> Result<()> {
+        self.apply(&Op::SetTimeouts(*timeouts))
+    }
+
+    /// The IPVS version and connection-table size.
+    pub fn info(&mut self) -> Result<Info> {
+        let msgs = self.request(&IpvsMessage::new(IpvsCmd::GetInfo))?;
+        reply::info(&msgs)
+    }
+
+    /// The running sync daemons.
+    pub fn daemons(&mut self) -> Result<Vec<Daemon>> {
+        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetDaemon))?;
+        Ok(reply::daemons(&msgs))
+    }
+
+    /// Starts a sync daemon.
+    pub fn start_daemon(&mut self, daemon: &Daemon) -> Result<()> {
+        self.apply(&Op::StartDaemon(daemon.clone()))
+    }
+
+    /// Stops the sync daemon in the given state.
+    pub fn stop_daemon(&mut self, state: DaemonState) -> Result<()> {
+        self.apply(&Op::StopDaemon(state))
+    }
+
+    /// Applies one operation.
+    pub fn apply(&mut self, op: &Op) -> Result<()> {
+        self.request(&op.to_message()).map(drop)
+    }
+
+    /// Applies many operations: in [`OnError::Continue`] mode up to `window` requests go in each
+    /// `sendmsg`; every one carries `NLM_F_ACK` and gets its own status. Only a socket failure
+    /// is returned as an error; kernel refusals are in the report.
+    pub fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
+        let window = match on_error {
+            OnError::Stop => 1,
+            OnError::Continue => self.options.window.max(1),
+        };
+        let mut report = BatchReport {
+            statuses: Vec::with_capacity(ops.len()),
+        };
+        let mut stopped = false;
+        for chunk in ops.chunks(window) {
+            if stopped {
+                report
+                    .statuses
+                    .extend(chunk.iter().map(|_| OpStatus::Skipped));
+                continue;
+            }
+            let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
+            let (results, _) = self.exchange(&msgs)?;
+            for result in results {
+                match result {
+                    Ok(()) => report.statuses.push(OpStatus::Done),
+                    Err(kernel) => {
+                        report
+                            .statuses
+                            .push(OpStatus::Failed(Error::from_kernel(kernel)));
+                        stopped = on_error == OnError::Stop;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends one request that is answered by an ACK (and maybe data) and returns the data.
+    fn request(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>> {
+        let (mut results, data) = self.exchange(std::slice::from_ref(msg))?;
+        match results.pop() {
+            Some(Ok(())) => Ok(data),
+            Some(Err(kernel)) => Err(Error::from_kernel(kernel)),
+            None => Err(Error::Protocol("no result for a request".into())),
+        }
+    }
+
+    /// Sends `msgs` in one `sendmsg`, each with `NLM_F_ACK`, and waits for every ACK.
+    fn exchange(&mut self, msgs: &[IpvsMessage]) -> Result<Exchanged> {
+        self.send_buf.clear();
+        let mut first_seq = None;
+        for msg in msgs {
+            let seq = self
+                .codec
+                .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_ACK);
+            first_seq.get_or_insert(seq);
+        }
+        let Some(first_seq) = first_seq else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        self.send()?;
+        self.counters.requests += msgs.len() as u64;
+        let mut tracker = AckTracker::new(first_seq, msgs.iter().map(|m| m.cmd).collect());
+        while !tracker.complete() {
+            for reply in self.recv()? {
+                tracker.on_reply(reply);
+            }
+        }
+        Ok(tracker.into_results())
+    }
+
+    /// Runs a dump to its end, starting again when the kernel says it was interrupted.
+    fn dump(&mut self, msg: IpvsMessage) -> Result<Vec<IpvsMessage>> {
+        for attempt in 1..=DUMP_ATTEMPTS {
+            self.send_buf.clear();
+            let seq = self
+                .codec
+                .encode(&mut self.send_buf, &msg, NLM_F_REQUEST | NLM_F_DUMP);
+            self.send()?;
+            self.counters.requests += 1;
+            let mut dump = DumpCollector::new(seq, msg.cmd);
+            while !dump.complete() {
+                for reply in self.recv()? {
+                    dump.on_reply(reply);
+                }
+            }
+            if let Some(kernel) = dump.error {
+                return Err(Error::from_kernel(kernel));
+            }
+            if !dump.interrupted {
+                return Ok(dump.messages);
+            }
+            tracing::debug!(attempt, cmd = ?msg.cmd, "dump interrupted by a change; starting again");
+        }
+        Err(Error::Protocol(format!(
+            "the {:?} dump was interrupted {DUMP_ATTEMPTS} times in a row",
+            msg.cmd
+        )))
+    }
+
+    fn send(&mut self) -> Result<()> {
+        let sent = self.socket.send(&self.send_buf, 0)?;
+        self.counters.sends += 1;
+        if sent != self.send_buf.len() {
+            return Err(Error::Protocol(format!(
+                "sent {sent} of {} bytes",
+                self.send_buf.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self) -> Result<Vec<Reply>> {
+        self.recv_buf.clear();
+        let n = self.socket.recv(&mut self.recv_buf, 0)?;
+        self.counters.receives += 1;
+        if n > self.recv_buf.len() {
+            return Err(Error::Protocol(format!("a {n}-byte datagram did not fit")));
+        }
+        decode(self.codec.family_id(), &self.recv_buf[..n])
+    }
+}
+
+/// Opens a generic-netlink socket with extended ACKs, capped ACKs and a large receive buffer.
+pub(crate) fn open_socket() -> Result<Socket> {
+    let mut socket = Socket::new(NETLINK_GENERIC)?;
+    configure_socket(&mut socket)?;
+    Ok(socket)
+}
+
+/// Binds and connects to the kernel, turns on extended and capped ACKs, enlarges the buffer.
+pub(crate) fn configure_socket(socket: &mut Socket) -> Result<()> {
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    socket.set_ext_ack(true)?;
+    socket.set_cap_ack(true)?;
+    set_rcvbuf(socket, SOCKET_RCVBUF);
+    Ok(())
+}
+
+/// Asks for a big receive buffer: `SO_RCVBUFFORCE` when allowed (root), else `SO_RCVBUF`, which the
+/// kernel caps at `net.core.rmem_max`.
+fn set_rcvbuf(socket: &Socket, size: usize) {
+    let value = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+    for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: a valid socket, an int option and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                option,
+                (&raw const value).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
+    tracing::debug!(error = %io::Error::last_os_error(), "could not enlarge the receive buffer");
+}
+
+/// `CTRL_CMD_GETFAMILY` for `name`; a missing family is [`Error::ModuleNotLoaded`].
+fn resolve_family(socket: &Socket, buf: &mut Vec<u8>, name: &str) -> Result<u16> {
+    let request = crate::ctrl::get_family_request(name, crate::ctrl::RESOLVE_SEQ);
+    socket.send(&request, 0)?;
+    loop {
+        buf.clear();
+        let n = socket.recv(buf, 0)?;
+        if let Some(id) =
+            crate::ctrl::parse_family_reply(&buf[..n], crate::ctrl::RESOLVE_SEQ, name)?
+        {
+            return Ok(id);
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The sans-IO core shared by the blocking and async clients: framing requests, splitting
+//! datagrams into replies, and matching replies to requests by sequence number.
+//!
+//! The drivers only move bytes: they hand every received datagram to [`decode`] and feed the
+//! replies to an [`AckTracker`] (for requests answered by an ACK) or a [`DumpCollector`] (for
+//! dumps), until the tracker says it is complete.
+
+use netlink_packet_core::Emitable;
+use netlink_packet_core::{
+    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
+    NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
+};
+use netlink_packet_ipvs::{IpvsCmd, IpvsMessage};
+
+use crate::error::{Error, KernelError};
+
+const NLMSG_HDRLEN: usize = 16;
+const GENL_HDRLEN: usize = 4;
+/// `NLMSGERR_ATTR_MSG`: the extended-ACK text.
+const NLMSGERR_ATTR_MSG: u16 = 1;
+
+/// Frames requests for one resolved family and hands out sequence numbers.
+#[derive(Debug)]
+pub(crate) struct Codec {
+    family_id: u16,
+    next_seq: u32,
+}
+
+impl Codec {
+    pub(crate) fn new(family_id: u16) -> Self {
+        // Sequence numbers of IPVS requests start after the one used to resolve the family.
+        Self {
+            family_id,
+            next_seq: crate::ctrl::RESOLVE_SEQ + 1,
+        }
+    }
+
+    pub(crate) fn family_id(&self) -> u16 {
+        self.family_id
+    }
+
+    /// Appends one request to `out` and returns its sequence number.
+    pub(crate) fn encode(&mut self, out: &mut Vec<u8>, msg: &IpvsMessage, flags: u16) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        let len = NLMSG_HDRLEN + GENL_HDRLEN + msg.buffer_len();
+        let start = out.len();
+        out.resize(start + len, 0);
+        let buf = &mut out[start..];
+        buf[0..4].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
+        buf[4..6].copy_from_slice(&self.family_id.to_ne_bytes());
+        buf[6..8].copy_from_slice(&flags.to_ne_bytes());
+        buf[8..12].copy_from_slice(&seq.to_ne_bytes());
+        buf[12..16].copy_from_slice(&0u32.to_ne_bytes());
+        buf[16] = u8::from(msg.cmd);
+        buf[17] = netlink_packet_ipvs::IPVS_GENL_VERSION;
+        buf[18..20].copy_from_slice(&[0, 0]);
+        msg.emit(&mut buf[NLMSG_HDRLEN + GENL_HDRLEN..]);
+        seq
+    }
+}
+
+/// One netlink message of a received datagram, as far as the client cares.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// An error message with code 0: the request succeeded.
+    Ack { seq: u32 },
+    /// An error message with a non-zero code, and the extended-ACK text if any.
+    Error {
+        seq: u32,
+        errno: i32,
+        message: Option<String>,
+    },
+    /// The end of a dump (an error code in it ends the dump with that error).
+    Done { seq: u32, errno: i32 },
+    /// A message of our family.
+    Message {
+        seq: u32,
+        interrupted: bool,
+        msg: IpvsMessage,
+    },
+}
+
+/// Splits a datagram into replies; messages of other families and NOOPs are skipped.
+pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Error> {
+    let mut replies = Vec::new();
+    let mut offset = 0;
+    while offset < datagram.len() {
+        let buf = NetlinkBuffer::new_checked(&datagram[offset..])
+            .map_err(|e| Error::Protocol(format!("bad netlink header: {e}")))?;
+        let len = buf.length() as usize;
+        let seq = buf.sequence_number();
+        let flags = buf.flags();
+        let payload = buf.payload();
+        match buf.message_type() {
+            NLMSG_NOOP => {}
+            NLMSG_OVERRUN => return Err(Error::Protocol("netlink overrun".into())),
+            NLMSG_ERROR => {
+                let code = read_i32(payload)?;
+                if code == 0 {
+                    replies.push(Reply::Ack { seq });
+                } else {
+                    let message = ext_ack_message(flags, &payload[4..]);
+                    replies.push(Reply::Error {
+                        seq,
+                        errno: -code,
+                        message,
+                    });
+                }
+            }
+            NLMSG_DONE => {
+                let code = if payload.len() >= 4 {
+                    read_i32(payload)?
+                } else {
+                    0
+                };
+                replies.push(Reply::Done { seq, errno: -code });
+            }
+            kind if kind == family_id => {
+                if payload.len() < GENL_HDRLEN {
+                    return Err(Error::Protocol("generic netlink message too short".into()));
+                }
+                let cmd = IpvsCmd::from(payload[0]);
+                let msg = IpvsMessage::parse_attrs(cmd, &payload[GENL_HDRLEN..])
+                    .map_err(|e| Error::Protocol(e.to_string()))?;
+                replies.push(Reply::Message {
+                    seq,
+                    interrupted: flags & NLM_F_DUMP_INTR != 0,
+                    msg,
+                });
+            }
+            other => tracing::debug!(
+                kind = other,
+                seq,
+                "skipping a netlink message of another type"
+            ),
+        }
+        // Messages are 4-byte aligned within a datagram.
+        offset += (len + 3) & !3;
+    }
+    Ok(replies)
+}
+
+fn read_i32(payload: &[u8]) -> Result<i32, Error> {
+    payload
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .map(i32::from_ne_bytes)
+        .ok_or_else(|| Error::Protocol("truncated netlink error message".into()))
+}
+
+/// The `NLMSGERR_ATTR_MSG` text after the echoed request, if the kernel attached one.
+fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
+    if flags & NLM_F_ACK_TLVS == 0 || echoed.len() < NLMSG_HDRLEN {
+        return None;
+    }
+    let skip = if flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        let len = u32::from_ne_bytes(echoed[..4].try_into().ok()?) as usize;
+        (len + 3) & !3
+    };
+    let tlvs = echoed.get(skip..)?;
+    NlasIterator::new(tlvs)
+        .filter_map(Result::ok)
+        .find_map(|nla| {
+            (nla.kind() == NLMSGERR_ATTR_MSG).then(|| {
+                let value = nla.value();
+                let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+                String::from_utf8_lossy(&value[..end]).into_owned()
+            })
+        })
+}
+
+/// Per-request results of a window, in request order, and the data replies that came with them.
+pub(crate) type Exchanged = (Vec<Result<(), KernelError>>, Vec<IpvsMessage>);
+
+/// Tracks the ACKs of a window of requests sent together.
+#[derive(Debug)]
+pub(crate) struct AckTracker {
+    first_seq: u32,
+    cmds: Vec<IpvsCmd>,
+    results: Vec<Option<Result<(), KernelError>>>,
+    outstanding: usize,
+    /// Replies carrying data (a `GET_SERVICE` or `GET_INFO` answer), in order.
+    pub(crate) data: Vec<IpvsMessage>,
+}
+
+impl AckTracker {
+    /// Expects one ACK for each of `cmds`, sent with consecutive sequence numbers from `first_seq`.
+    pub(crate) fn new(first_seq: u32, cmds: Vec<IpvsCmd>) -> Self {
+        let n = cmds.len();
+        Self {
+            first_seq,
+            cmds,
+            results: vec![None; n],
+            outstanding: n,
+            data: Vec::new(),
+        }
+    }
+
+    fn index(&self, seq: u32) -> Option<usize> {
+        let index = seq.wrapping_sub(self.first_seq) as usize;
+        (index < self.results.len()).then_some(index)
+    }
+
+    /// Takes one reply; replies to other requests are ignored.
+    pub(crate) fn on_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Ack { seq } => self.settle(seq, Ok(())),
+            Reply::Error {
+                seq,
+                errno,
+                message,
+            } => {
+                if let Some(i) = self.index(seq) {
+                    let cmd = self.cmds[i];
+                    self.settle(
+                        seq,
+                        Err(KernelError {
+                            errno,
+                            message,
+                            cmd,
+                        }),
+                    );
+                }
+            }
+            Reply::Message { seq, msg, .. } => {
+                if self.index(seq).is_some() {
+                    self.data.push(msg);
+                }
+            }
+            Reply::Done { seq, .. } => tracing::debug!(seq, "stray NLMSG_DONE"),
+        }
+    }
+
+    fn settle(&mut self, seq: u32, result: Result<(), KernelError>) {
+        match self.index(seq) {
+            Some(i) if self.results[i].is_none() => {
+                self.results[i] = Some(result);
+                self.outstanding -= 1;
+            }
+            _ => tracing::debug!(seq, "ignoring an ACK for another request"),
+        }
+    }
+
+    /// Whether every request has its ACK.
+    pub(crate) fn complete(&self) -> bool {
+        self.outstanding == 0
+    }
+
+    /// The per-request results, in request order.
+    pub(crate) fn into_results(self) -> Exchanged {
+        let results = self
+            .results
+            .into_iter()
+            .zip(self.cmds)
+            .map(|(r, cmd)| {
+                r.unwrap_or(Err(KernelError {
+                    errno: libc::EIO,
+                    message: Some("no ACK".into()),
+                    cmd,
+                }))
+            })
+            .collect();
+        (results, self.data)
+    }
+}
+
+/// Collects the messages of one dump until `NLMSG_DONE`.
+#[derive(Debug)]
+pub(crate) struct DumpCollector {
+    seq: u32,
+    cmd: IpvsCmd,
+    pub(crate) messages: Vec<IpvsMessage>,
+    pub(crate) interrupted: bool,
+    finished: bool,
+    pub(crate) error: Option<KernelError>,
+}
+
+impl DumpCollector {
+    pub(crate) fn new(seq: u32, cmd: IpvsCmd) -> Self {
+        Self {
+            seq,
+            cmd,
+            messages: Vec::new(),
+            interrupted: false,
+            finished: false,
+            error: None,
+        }
+    }
+
+    /// Takes one reply; replies to other requests are ignored.
+    pub(crate) fn on_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Message {
+                seq,
+                interrupted,
+                msg,
+            } if seq == self.seq => {
+                self.interrupted |= interrupted;
+                self.messages.push(msg);
+            }
+            Reply::Done { seq, errno } if seq == self.seq => {
+                if errno != 0 {
+                    self.error = Some(KernelError {
+                        errno,
+                        message: None,
+                        cmd: self.cmd,
+                    });
+                }
+                self.finished = true;
+            }
+            Reply::Error {
+                seq,
+                errno,
+                message,
+            } if seq == self.seq => {
+                self.error = Some(KernelError {
+                    errno,
+                    message,
+                    cmd: self.cmd,
+                });
+                self.finished = true;
+            }
+            Reply::Ack { seq } if seq == self.seq => self.finished = true,
+            other => tracing::debug!(?other, "ignoring a reply to another request"),
+        }
+    }
+
+    /// Whether the dump has ended (with or without an error).
+    pub(crate) fn complete(&self) -> bool {
+        self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_ipvs::{IpvsAttr, ServiceAttr};
+
+    fn ack(seq: u32, code: i32, flags: u16, tail: &[u8]) -> Vec<u8> {
+        let len = 16 + 4 + 16 + tail.len();
+        let mut v = Vec::new();
+        v.extend((len as u32).to_ne_bytes());
+        v.extend(NLMSG_ERROR.to_ne_bytes());
+        v.extend(flags.to_ne_bytes());
+        v.extend(seq.to_ne_bytes());
+        v.extend(0u32.to_ne_bytes());
+        v.extend(code.to_ne_bytes());
+        v.extend([0u8; 16]); // the echoed request header
+        v.extend(tail);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    #[test]
+    fn encode_frames_header_and_attributes_and_numbers_requests() {
+        let mut codec = Codec::new(0x2a);
+        let mut out = Vec::new();
+        let msg = IpvsMessage {
+            cmd: IpvsCmd::DelService,
+            attrs: vec![IpvsAttr::Service(vec![ServiceAttr::Fwmark(1)])],
+        };
+        let a = codec.encode(&mut out, &msg, 5);
+        let first = out.len();
+        let b = codec.encode(&mut out, &msg, 5);
+        assert_eq!(b, a + 1);
+        assert_eq!(out.len(), 2 * first);
+        let buf = NetlinkBuffer::new_checked(&out[..first]).unwrap();
+        assert_eq!(buf.length() as usize, first);
+        assert_eq!(buf.message_type(), 0x2a);
+        assert_eq!(buf.flags(), 5);
+        assert_eq!(buf.sequence_number(), a);
+        assert_eq!(buf.payload()[0], 3);
+        assert_eq!(buf.payload()[1], 1);
+        let parsed = IpvsMessage::parse_attrs(IpvsCmd::DelService, &buf.payload()[4..]).unwrap();
+        assert_eq!(parsed, msg);
+    }
+
+    #[test]
+    fn acks_are_matched_by_sequence_even_out_of_order_and_keep_the_ext_ack_text() {
+        let mut tlv = Vec::new();
+        let text = b"bad scheduler\0";
+        tlv.extend(((4 + text.len()) as u16).to_ne_bytes());
+        tlv.extend(NLMSGERR_ATTR_MSG.to_ne_bytes());
+        tlv.extend(text);
+        let mut datagram = ack(11, -libc::ENOENT, NLM_F_CAPPED | NLM_F_ACK_TLVS, &tlv);
+        datagram.extend(ack(10, 0, NLM_F_CAPPED, &[]));
+        datagram.extend(ack(99, 0, NLM_F_CAPPED, &[])); // someone else's
+        let mut tracker = AckTracker::new(10, vec![IpvsCmd::NewService, IpvsCmd::NewService]);
+        for reply in decode(0x2a, &datagram).unwrap() {
+            tracker.on_reply(reply);
+        }
+        assert!(tracker.complete());
+        let (results, _) = tracker.into_results();
+        assert_eq!(results[0], Ok(()));
+        let err = results[1].clone().unwrap_err();
+        assert_eq!(err.errno, libc::ENOENT);
+        assert_eq!(err.message.as_deref(), Some("bad scheduler"));
+    }
+
+    #[test]
+    fn a_missing_ack_leaves_the_tracker_incomplete() {
+        let mut tracker = AckTracker::new(1, vec![IpvsCmd::Flush, IpvsCmd::Flush]);
+        for reply in decode(0x2a, &ack(1, 0, 0, &[])).unwrap() {
+            tracker.on_reply(reply);
+        }
+        assert!(!tracker.complete());
+    }
+
+    #[test]
+    fn a_dump_ends_at_done_and_notes_interruption() {
+        let mut codec = Codec::new(0x2a);
+        let mut datagram = Vec::new();
+        let msg = IpvsMessage {
+            cmd: IpvsCmd::NewService,
+            attrs: vec![IpvsAttr::Service(vec![ServiceAttr::Fwmark(9)])],
+        };
+        let seq = codec.encode(&mut datagram, &msg, NLM_F_DUMP_INTR);
+        let mut done = Vec::new();
+        done.extend(20u32.to_ne_bytes());
+        done.extend(NLMSG_DONE.to_ne_bytes());
+        done.extend(0u16.to_ne_bytes());
+        done.extend(seq.to_ne_bytes());
+        done.extend(0u32.to_ne_bytes());
+        done.extend(0i32.to_ne_bytes());
+        let mut dump = DumpCollector::new(seq, IpvsCmd::GetService);
+        for reply in decode(0x2a, &datagram).unwrap() {
+            dump.on_reply(reply);
+        }
+        assert!(!dump.complete());
+        for reply in decode(0x2a, &done).unwrap() {
+            dump.on_reply(reply);
+        }
+        assert!(dump.complete());
+        assert!(dump.interrupted);
+        assert_eq!(dump.messages, vec![msg]);
+        assert!(dump.error.is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode(0x2a, &[1, 2, 3]).is_err());
+        let mut bad = ack(1, 0, 0, &[]);
+        bad[0] = 200; // longer than the datagram
+        assert!(decode(0x2a, &bad).is_err());
+    }
+}

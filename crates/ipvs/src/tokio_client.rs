@@ -1,0 +1,300 @@
+//! The async client, on a tokio netlink socket (feature `tokio`).
+//!
+//! It drives the same sans-IO core as the blocking [`Ipvs`](crate::Ipvs) (framing, ACK tracking,
+//! dump collection, error sorting); only the socket calls are async.
+
+use std::net::SocketAddr;
+
+use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
+use netlink_sys::{AsyncSocket, AsyncSocketExt, TokioSocket, protocols::NETLINK_GENERIC};
+
+use crate::batch::{BatchReport, OnError, Op, OpStatus};
+use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket};
+use crate::ctrl::{RESOLVE_SEQ, get_family_request, parse_family_reply};
+use crate::error::{Error, Result};
+use crate::proto::{AckTracker, Codec, DumpCollector, Exchanged, Reply, decode};
+use crate::reply;
+use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
+
+/// The async twin of [`Ipvs`](crate::Ipvs): same methods, same semantics, awaited.
+pub struct AsyncIpvs {
+    socket: TokioSocket,
+    codec: Codec,
+    options: Options,
+    recv_buf: Vec<u8>,
+    send_buf: Vec<u8>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for AsyncIpvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncIpvs")
+            .field("family_id", &self.codec.family_id())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncIpvs {
+    /// Opens a client; must be called inside a tokio runtime.
+    pub async fn new() -> Result<Self> {
+        Self::with_options(Options::default()).await
+    }
+
+    /// Opens a client with the given options.
+    pub async fn with_options(options: Options) -> Result<Self> {
+        let mut socket = TokioSocket::new(NETLINK_GENERIC)?;
+        configure_socket(socket.socket_mut())?;
+        let mut recv_buf = Vec::with_capacity(RECV_BUFFER);
+        let family_id = match resolve(&socket, &mut recv_buf).await {
+            Err(Error::ModuleNotLoaded { detail }) if options.load_module => {
+                let detail2 = detail.clone();
+                tokio::task::spawn_blocking(move || crate::load_module(&detail2))
+                    .await
+                    .map_err(|e| Error::ModuleNotLoaded {
+                        detail: format!("{detail}; {e}"),
+                    })??;
+                resolve(&socket, &mut recv_buf).await?
+            }
+            other => other?,
+        };
+        Ok(Self {
+            socket,
+            codec: Codec::new(family_id),
+            options,
+            recv_buf,
+            send_buf: Vec::new(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// The family id the kernel gave "IPVS".
+    pub fn family_id(&self) -> u16 {
+        self.codec.family_id()
+    }
+
+    /// Requests, sends and receives so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// All services, with their statistics.
+    pub async fn services(&mut self) -> Result<Vec<Service>> {
+        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetService)).await?;
+        reply::services(&msgs)
+    }
+
+    /// The destinations of a service.
+    pub async fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
+        let msg = IpvsMessage {
+            cmd: IpvsCmd::GetDest,
+            attrs: vec![IpvsAttr::Service(key.attrs())],
+        };
+        let msgs = self.dump(msg).await?;
+        reply::destinations(&msgs, key.family())
+    }
+
+    /// Adds a service.
+    pub async fn new_service(&mut self, service: &Service) -> Result<()> {
+        self.apply(&Op::NewService(service.clone())).await
+    }
+
+    /// Edits a service in place.
+    pub async fn set_service(&mut self, service: &Service) -> Result<()> {
+        self.apply(&Op::SetService(service.clone())).await
+    }
+
+    /// Deletes a service.
+    pub async fn del_service(&mut self, key: &ServiceKey) -> Result<()> {
+        self.apply(&Op::DelService(*key)).await
+    }
+
+    /// Adds a destination.
+    pub async fn new_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.apply(&Op::NewDest(*key, dest.clone())).await
+    }
+
+    /// Edits a destination in place.
+    pub async fn set_destination(&mut self, key: &ServiceKey, dest: &Destination) -> Result<()> {
+        self.apply(&Op::SetDest(*key, dest.clone())).await
+    }
+
+    /// Deletes a destination.
+    pub async fn del_destination(&mut self, key: &ServiceKey, addr: SocketAddr) -> Result<()> {
+        self.apply(&Op::DelDest(*key, addr)).await
+    }
+
+    /// Deletes every service.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.apply(&Op::Flush).await
+    }
+
+    /// Zeroes counters of one service, or of all.
+    pub async fn zero(&mut self, key: Option<&ServiceKey>) -> Result<()> {
+        self.apply(&Op::Zero(key.copied())).await
+    }
+
+    /// The connection timeouts.
+    pub async fn timeouts(&mut self) -> Result<Timeouts> {
+        let msgs = self.request(&IpvsMessage::new(IpvsCmd::GetConfig)).await?;
+        Ok(reply::timeouts(&msgs))
+    }
+
+    /// Sets the connection timeouts.
+    pub async fn set_timeouts(&mut self, timeouts: &Timeouts) -> Result<()> {
+        self.apply(&Op::SetTimeouts(*timeouts)).await
+    }
+
+    /// The IPVS version and connection-table size.
+    pub async fn info(&mut self) -> Result<Info> {
+        let msgs = self.request(&IpvsMessage::new(IpvsCmd::GetInfo)).await?;
+        reply::info(&msgs)
+    }
+
+    /// The running sync daemons.
+    pub async fn daemons(&mut self) -> Result<Vec<Daemon>> {
+        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetDaemon)).await?;
+        Ok(reply::daemons(&msgs))
+    }
+
+    /// Starts a sync daemon.
+    pub async fn start_daemon(&mut self, daemon: &Daemon) -> Result<()> {
+        self.apply(&Op::StartDaemon(daemon.clone())).await
+    }
+
+    /// Stops the sync daemon in the given state.
+    pub async fn stop_daemon(&mut self, state: DaemonState) -> Result<()> {
+        self.apply(&Op::StopDaemon(state)).await
+    }
+
+    /// Applies one operation.
+    pub async fn apply(&mut self, op: &Op) -> Result<()> {
+        self.request(&op.to_message()).await.map(drop)
+    }
+
+    /// Applies many operations, as [`Ipvs::batch`](crate::Ipvs::batch).
+    pub async fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
+        let window = match on_error {
+            OnError::Stop => 1,
+            OnError::Continue => self.options.window.max(1),
+        };
+        let mut report = BatchReport {
+            statuses: Vec::with_capacity(ops.len()),
+        };
+        let mut stopped = false;
+        for chunk in ops.chunks(window) {
+            if stopped {
+                report
+                    .statuses
+                    .extend(chunk.iter().map(|_| OpStatus::Skipped));
+                continue;
+            }
+            let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
+            let (results, _) = self.exchange(&msgs).await?;
+            for result in results {
+                match result {
+                    Ok(()) => report.statuses.push(OpStatus::Done),
+                    Err(kernel) => {
+                        report
+                            .statuses
+                            .push(OpStatus::Failed(Error::from_kernel(kernel)));
+                        stopped = on_error == OnError::Stop;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn request(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>> {
+        let (mut results, data) = self.exchange(std::slice::from_ref(msg)).await?;
+        match results.pop() {
+            Some(Ok(())) => Ok(data),
+            Some(Err(kernel)) => Err(Error::from_kernel(kernel)),
+            None => Err(Error::Protocol("no result for a request".into())),
+        }
+    }
+
+    async fn exchange(&mut self, msgs: &[IpvsMessage]) -> Result<Exchanged> {
+        self.send_buf.clear();
+        let mut first_seq = None;
+        for msg in msgs {
+            let seq = self
+                .codec
+                .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_ACK);
+            first_seq.get_or_insert(seq);
+        }
+        let Some(first_seq) = first_seq else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        self.send().await?;
+        self.counters.requests += msgs.len() as u64;
+        let mut tracker = AckTracker::new(first_seq, msgs.iter().map(|m| m.cmd).collect());
+        while !tracker.complete() {
+            for reply in self.recv().await? {
+                tracker.on_reply(reply);
+            }
+        }
+        Ok(tracker.into_results())
+    }
+
+    async fn dump(&mut self, msg: IpvsMessage) -> Result<Vec<IpvsMessage>> {
+        for _ in 0..DUMP_ATTEMPTS {
+            self.send_buf.clear();
+            let seq = self
+                .codec
+                .encode(&mut self.send_buf, &msg, NLM_F_REQUEST | NLM_F_DUMP);
+            self.send().await?;
+            self.counters.requests += 1;
+            let mut dump = DumpCollector::new(seq, msg.cmd);
+            while !dump.complete() {
+                for reply in self.recv().await? {
+                    dump.on_reply(reply);
+                }
+            }
+            if let Some(kernel) = dump.error {
+                return Err(Error::from_kernel(kernel));
+            }
+            if !dump.interrupted {
+                return Ok(dump.messages);
+            }
+        }
+        Err(Error::Protocol(format!(
+            "the {:?} dump was interrupted {DUMP_ATTEMPTS} times in a row",
+            msg.cmd
+        )))
+    }
+
+    async fn send(&mut self) -> Result<()> {
+        let sent = self.socket.send(&self.send_buf).await?;
+        self.counters.sends += 1;
+        if sent != self.send_buf.len() {
+            return Err(Error::Protocol(format!(
+                "sent {sent} of {} bytes",
+                self.send_buf.len()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn recv(&mut self) -> Result<Vec<Reply>> {
+        self.recv_buf.clear();
+        self.socket.recv(&mut self.recv_buf).await?;
+        self.counters.receives += 1;
+        decode(self.codec.family_id(), &self.recv_buf)
+    }
+}
+
+async fn resolve(socket: &TokioSocket, buf: &mut Vec<u8>) -> Result<u16> {
+    socket
+        .send(&get_family_request(IPVS_GENL_NAME, RESOLVE_SEQ))
+        .await?;
+    loop {
+        buf.clear();
+        socket.recv(buf).await?;
+        if let Some(id) = parse_family_reply(buf, RESOLVE_SEQ, IPVS_GENL_NAME)? {
+            return Ok(id);
+        }
+    }
+}
