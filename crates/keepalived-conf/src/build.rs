@@ -632,22 +632,8 @@ impl Builder<'_> {
         self.no_block(node);
         let prefix = self.prefix_word(&node.keyword)?;
         let mut a = IpAddress {
-            prefix,
-            broadcast: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            use_vmac: false,
-            home: false,
-            nodad: false,
-            mngtmpaddr: false,
-            noprefixroute: false,
-            autojoin: false,
-            no_track: false,
-            preferred_lft: None,
-            track_group: None,
             origin: node_origin(node),
+            ..IpAddress::new(prefix.addr, prefix.len)
         };
         let mut args = node.args.iter();
         while let Some(word) = args.next() {
@@ -1575,32 +1561,8 @@ impl Builder<'_> {
             }
         };
         let mut vs = VirtualServer {
-            addr: addr.clone().unwrap_or(VirtualServerAddr::Fwmark(0)),
-            lvs_sched: None,
-            flag_1: false,
-            flag_2: false,
-            flag_3: false,
-            ops: false,
-            lvs_method: None,
-            persistence_engine: None,
-            persistence_timeout: None,
-            persistence_granularity: None,
-            protocol: None,
-            ha_suspend: false,
-            snmp_name: None,
-            omega: false,
-            quorum: None,
-            hysteresis: None,
-            quorum_up: None,
-            quorum_down: None,
-            ip_family: None,
-            sorry_server: None,
-            sorry_server_inhibit: false,
-            sorry_server_lvs_method: None,
-            defaults: CheckDefaults::default(),
-            real_servers: Vec::new(),
-            extra: Vec::new(),
             origin,
+            ..VirtualServer::new(addr.clone().unwrap_or(VirtualServerAddr::Fwmark(0)))
         };
         for item in self.block(node) {
             let kw = item.keyword.text.as_str();
@@ -1733,19 +1695,8 @@ impl Builder<'_> {
             None => None,
         };
         let mut rs = RealServer {
-            addr: addr.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-            port,
-            weight: None,
-            lvs_method: None,
-            notify_up: None,
-            notify_down: None,
-            uthreshold: None,
-            lthreshold: None,
-            snmp_name: None,
-            defaults: CheckDefaults::default(),
-            checkers: Vec::new(),
-            extra: Vec::new(),
             origin: node_origin(node),
+            ..RealServer::new(addr.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), port)
         };
         // real_server may be written without a block (no checker).
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
@@ -1833,13 +1784,8 @@ impl Builder<'_> {
             _ => CheckerKind::Ping,
         };
         let mut c = Checker {
-            kind: CheckerKind::Ping,
-            connect: Connect::default(),
-            defaults: CheckDefaults::default(),
-            log_all_failures: None,
-            user: None,
-            extra: Vec::new(),
             origin: node_origin(node),
+            ..Checker::new(CheckerKind::Ping)
         };
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
         for item in block {

@@ -1178,3 +1178,108 @@ pub struct SslContext {
     /// `key`.
     pub key: Option<String>,
 }
+
+impl IpAddress {
+    /// An address with no options, as a bare `ADDR[/LEN]` line gives.
+    pub fn new(addr: IpAddr, len: Option<u8>) -> Self {
+        Self {
+            prefix: Prefix { addr, len },
+            broadcast: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            use_vmac: false,
+            home: false,
+            nodad: false,
+            mngtmpaddr: false,
+            noprefixroute: false,
+            autojoin: false,
+            no_track: false,
+            preferred_lft: None,
+            track_group: None,
+            origin: Origin::NONE,
+        }
+    }
+}
+
+impl Track {
+    /// A tracked name without a weight.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            weight: None,
+            origin: Origin::NONE,
+        }
+    }
+}
+
+impl VirtualServer {
+    /// A virtual server with nothing set but what it is.
+    pub fn new(addr: VirtualServerAddr) -> Self {
+        Self {
+            addr,
+            lvs_sched: None,
+            flag_1: false,
+            flag_2: false,
+            flag_3: false,
+            ops: false,
+            lvs_method: None,
+            persistence_engine: None,
+            persistence_timeout: None,
+            persistence_granularity: None,
+            protocol: None,
+            ha_suspend: false,
+            snmp_name: None,
+            omega: false,
+            quorum: None,
+            hysteresis: None,
+            quorum_up: None,
+            quorum_down: None,
+            ip_family: None,
+            sorry_server: None,
+            sorry_server_inhibit: false,
+            sorry_server_lvs_method: None,
+            defaults: CheckDefaults::default(),
+            real_servers: Vec::new(),
+            extra: Vec::new(),
+            origin: Origin::NONE,
+        }
+    }
+}
+
+impl RealServer {
+    /// A real server with nothing set but its address and port.
+    pub fn new(addr: IpAddr, port: Option<u16>) -> Self {
+        Self {
+            addr,
+            port,
+            weight: None,
+            lvs_method: None,
+            notify_up: None,
+            notify_down: None,
+            uthreshold: None,
+            lthreshold: None,
+            snmp_name: None,
+            defaults: CheckDefaults::default(),
+            checkers: Vec::new(),
+            extra: Vec::new(),
+            origin: Origin::NONE,
+        }
+    }
+}
+
+impl Checker {
+    /// A checker of a kind with no connection settings.
+    pub fn new(kind: CheckerKind) -> Self {
+        Self {
+            kind,
+            connect: Connect::default(),
+            defaults: CheckDefaults::default(),
+            log_all_failures: None,
+            user: None,
+            extra: Vec::new(),
+            origin: Origin::NONE,
+        }
+    }
+}
