@@ -390,10 +390,7 @@ impl Client {
                     Err(f) => return Err(f.into_error("create macvlan")),
                 }
                 let created = self.link(&vmac.name).await?;
-                let setup = match vmac.write_sysctls() {
-                    Ok(()) => self.set_up(created.index).await,
-                    Err(e) => Err(e),
-                };
+                let setup = self.set_up_vmac(vmac, created.index).await;
                 if let Err(e) = setup {
                     // Nothing half-done: take the interface away again.
                     let _ = self.remove_link(&vmac.name).await;
@@ -464,6 +461,18 @@ impl Client {
             Err(Failure::Nack(n)) if n.errno == libc::ENODEV => Ok(Change::Unchanged),
             Err(f) => Err(f.into_error("remove link")),
         }
+    }
+
+    /// Everything between creating a VMAC and having it ready: address generation (IPv6),
+    /// sysctls (IPv4), up.
+    async fn set_up_vmac(&self, vmac: &Vmac, index: u32) -> Result<(), Error> {
+        if let Some(msg) = vmac.addr_gen_message(index) {
+            nl::change(&self.handle, RouteNetlinkMessage::SetLink(msg), 0)
+                .await
+                .map_err(|f| f.into_error("set IPv6 address generation"))?;
+        }
+        vmac.write_sysctls()?;
+        self.set_up(index).await
     }
 
     async fn set_up(&self, index: u32) -> Result<(), Error> {

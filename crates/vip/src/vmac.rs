@@ -34,10 +34,17 @@ pub const SYSCTLS_VMAC: &[(&str, &str)] = &[
     ("rp_filter", "0"),
 ];
 
-/// The IPv4 sysctls set on the base interface of a VMAC: `arp_ignore=1` and `arp_filter=1`, so
-/// the base interface does not answer ARP for the VIPs with its own MAC (the macvlan does, with
-/// the virtual one).
-pub const SYSCTLS_BASE: &[(&str, &str)] = &[("arp_ignore", "1"), ("arp_filter", "1")];
+/// The IPv4 sysctls set on the base interface of a VMAC:
+/// - `arp_ignore=1` and `arp_filter=1`: the base interface does not answer ARP for the VIPs with
+///   its own MAC (the macvlan does, with the virtual one);
+/// - `arp_announce=2`: ARP requests leaving the base interface (to resolve a neighbour for a
+///   reply sent from a VIP) carry the base's own address as sender, not the VIP, so neighbours do
+///   not re-learn the VIP with the base MAC.
+pub const SYSCTLS_BASE: &[(&str, &str)] = &[
+    ("arp_ignore", "1"),
+    ("arp_filter", "1"),
+    ("arp_announce", "2"),
+];
 
 /// A VMAC interface: a macvlan named `name` on `base`, in private mode, with the VRRP MAC of
 /// `vrid` for `family` (or `mac` if set).
@@ -128,15 +135,24 @@ impl Vmac {
                 MacVlanMode::Private,
             )])),
         ]));
-        if self.family == Family::V6 {
-            // The link-local address the kernel would derive from the virtual MAC is the same on
-            // every router of the group, so it would fail DAD: generate none.
-            msg.attributes
-                .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
-                    vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
-                )]));
-        }
         msg
+    }
+
+    /// For an IPv6 VMAC, the `RTM_SETLINK` message that stops the kernel from generating a
+    /// link-local address: the one it would derive from the virtual MAC is the same on every
+    /// router of the group, so it would fail DAD. (The kernel refuses this attribute when the
+    /// link is created, so it is set between creation and bringing the link up.)
+    pub(crate) fn addr_gen_message(&self, index: u32) -> Option<LinkMessage> {
+        if self.family != Family::V6 {
+            return None;
+        }
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+            )]));
+        Some(msg)
     }
 
     /// The `RTM_NEWLINK` (set) message that brings interface `index` up.

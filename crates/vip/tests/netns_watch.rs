@@ -43,29 +43,39 @@ fn vip_deleted_by_hand_is_reported() {
 
         let mut watcher = Watcher::new().await.unwrap();
         assert!(
-            watcher.addresses().any(|a| a.addr == vip.addr && a.index == index),
+            watcher
+                .addresses()
+                .any(|a| a.addr == vip.addr && a.index == index),
             "the initial dump misses the VIP"
         );
 
         ip(&["addr", "del", "192.0.2.10/24", "dev", "eth0"]);
-        let e = wait_for(&mut watcher, "removal of 192.0.2.10", |e| {
-            matches!(e, Event::AddressRemoved(a) if a.addr == vip.addr)
-        })
+        let e = wait_for(
+            &mut watcher,
+            "removal of 192.0.2.10",
+            |e| matches!(e, Event::AddressRemoved(a) if a.addr == vip.addr),
+        )
         .await;
-        let Event::AddressRemoved(a) = e else { unreachable!() };
+        let Event::AddressRemoved(a) = e else {
+            unreachable!()
+        };
         assert_eq!((a.index, a.prefix_len), (index, 24));
 
         ip(&["addr", "del", "2001:db8::10/64", "dev", "eth0"]);
-        wait_for(&mut watcher, "removal of 2001:db8::10", |e| {
-            matches!(e, Event::AddressRemoved(a) if a.addr == vip6.addr)
-        })
+        wait_for(
+            &mut watcher,
+            "removal of 2001:db8::10",
+            |e| matches!(e, Event::AddressRemoved(a) if a.addr == vip6.addr),
+        )
         .await;
 
         // The director puts it back; the watcher sees that too.
         assert_eq!(client.add_vip(&vip).await.unwrap(), Change::Changed);
-        wait_for(&mut watcher, "the VIP put back", |e| {
-            matches!(e, Event::AddressAdded(a) if a.addr == vip.addr)
-        })
+        wait_for(
+            &mut watcher,
+            "the VIP put back",
+            |e| matches!(e, Event::AddressAdded(a) if a.addr == vip.addr),
+        )
         .await;
         assert!(watcher.addresses().any(|a| a.addr == vip.addr));
         assert!(!watcher.addresses().any(|a| a.addr == vip6.addr));
@@ -86,44 +96,63 @@ fn link_down_and_up_are_reported() {
         let deadline = tokio::time::Instant::now() + WAIT;
         // The carrier may take a moment after both ends came up.
         while !watcher.link("eth0").is_some_and(|l| l.is_usable()) {
-            assert!(tokio::time::Instant::now() < deadline, "eth0 never became usable");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "eth0 never became usable"
+            );
             let _ = tokio::time::timeout(Duration::from_millis(100), watcher.next()).await;
         }
 
         ip(&["link", "set", "eth0", "down"]);
-        let e = wait_for(&mut watcher, "eth0 down", |e| {
-            matches!(e, Event::LinkDown(l) if l.name == "eth0")
-        })
+        let e = wait_for(
+            &mut watcher,
+            "eth0 down",
+            |e| matches!(e, Event::LinkDown(l) if l.name == "eth0"),
+        )
         .await;
-        let Event::LinkDown(l) = e else { unreachable!() };
+        let Event::LinkDown(l) = e else {
+            unreachable!()
+        };
         assert!(!l.up);
 
         ip(&["link", "set", "eth0", "up"]);
-        let e = wait_for(&mut watcher, "eth0 up", |e| {
-            matches!(e, Event::LinkUp(l) if l.name == "eth0")
-        })
+        let e = wait_for(
+            &mut watcher,
+            "eth0 up",
+            |e| matches!(e, Event::LinkUp(l) if l.name == "eth0"),
+        )
         .await;
         let Event::LinkUp(l) = e else { unreachable!() };
         assert!(l.up && l.running);
 
         // Carrier loss: the peer end goes down, ours stays administratively up.
         ip(&["-n", &peer_name, "link", "set", "eth0", "down"]);
-        let e = wait_for(&mut watcher, "eth0 losing its carrier", |e| {
-            matches!(e, Event::LinkDown(l) if l.name == "eth0")
-        })
+        let e = wait_for(
+            &mut watcher,
+            "eth0 losing its carrier",
+            |e| matches!(e, Event::LinkDown(l) if l.name == "eth0"),
+        )
         .await;
-        let Event::LinkDown(l) = e else { unreachable!() };
+        let Event::LinkDown(l) = e else {
+            unreachable!()
+        };
         assert!(l.up && !l.running, "{l:?}");
 
-        ip(&["link", "add", "extra0", "type", "veth", "peer", "name", "extra1"]);
-        wait_for(&mut watcher, "extra0 added", |e| {
-            matches!(e, Event::LinkAdded(l) if l.name == "extra0")
-        })
+        ip(&[
+            "link", "add", "extra0", "type", "veth", "peer", "name", "extra1",
+        ]);
+        wait_for(
+            &mut watcher,
+            "extra0 added",
+            |e| matches!(e, Event::LinkAdded(l) if l.name == "extra0"),
+        )
         .await;
         ip(&["link", "del", "extra0"]);
-        wait_for(&mut watcher, "extra0 removed", |e| {
-            matches!(e, Event::LinkRemoved(l) if l.name == "extra0")
-        })
+        wait_for(
+            &mut watcher,
+            "extra0 removed",
+            |e| matches!(e, Event::LinkRemoved(l) if l.name == "extra0"),
+        )
         .await;
     });
 }
@@ -150,18 +179,26 @@ fn overflowing_event_socket_is_survived_by_a_resync() {
         ip(&["-batch", path.to_str().unwrap()]);
         std::fs::remove_file(&path).ok();
 
-        wait_for(&mut watcher, "a resync after ENOBUFS", |e| *e == Event::Resynced).await;
+        wait_for(&mut watcher, "a resync after ENOBUFS", |e| {
+            *e == Event::Resynced
+        })
+        .await;
         assert!(watcher.resyncs() >= 1);
         // After the resync the model holds every address, whatever was lost.
         let index = Client::new().unwrap().link("eth0").await.unwrap().index;
         let known = watcher.addresses().filter(|a| a.index == index).count();
-        assert!(known >= 1000, "watcher knows {known} addresses on eth0 after the resync");
+        assert!(
+            known >= 1000,
+            "watcher knows {known} addresses on eth0 after the resync"
+        );
 
         // And it still reports what happens next.
         ip(&["addr", "del", "192.0.2.77/32", "dev", "eth0"]);
-        wait_for(&mut watcher, "removal after the resync", |e| {
-            matches!(e, Event::AddressRemoved(a) if a.addr == ipa("192.0.2.77"))
-        })
+        wait_for(
+            &mut watcher,
+            "removal after the resync",
+            |e| matches!(e, Event::AddressRemoved(a) if a.addr == ipa("192.0.2.77")),
+        )
         .await;
     });
 }

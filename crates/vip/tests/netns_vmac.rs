@@ -1,0 +1,187 @@
+//! VMAC interfaces for real: the macvlan carries the virtual MAC, answers ARP for the VIP with
+//! it, and GARPs sent through it come from it (root only: the "netns" suite).
+
+mod common;
+
+use std::{
+    net::{IpAddr, UdpSocket},
+    time::{Duration, Instant},
+};
+
+use common::{WAIT, ip, run_in};
+use garp::{Sender, SourceMac};
+use testbed::{Capture, Netns, require_root, veth_pair};
+use vip::{Change, Client, Error, Family, Vip, Vmac, vrrp_mac};
+
+const VRID: u8 = 7;
+
+fn ipa(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// Director and peer namespaces joined by a veth pair, `eth0` on both sides, up and addressed.
+fn pair(tag: &str) -> (Netns, Netns) {
+    require_root();
+    let dir = Netns::new(&format!("{tag}d")).unwrap();
+    let peer = Netns::new(&format!("{tag}p")).unwrap();
+    veth_pair(&dir, "eth0", &peer, "eth0").unwrap();
+    dir.add_addr("eth0", "192.0.2.1/24").unwrap();
+    peer.add_addr("eth0", "192.0.2.2/24").unwrap();
+    dir.set_up("eth0").unwrap();
+    peer.set_up("eth0").unwrap();
+    (dir, peer)
+}
+
+#[test]
+fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
+    let (dir, peer) = pair("vmac");
+    let vmac_mac = vrrp_mac(Family::V4, VRID);
+    let base_mac = dir.mac("eth0").unwrap();
+
+    run_in(&dir, move || async move {
+        let client = Client::new().unwrap();
+        let vmac = Vmac::new("vrrp.7", "eth0", VRID, Family::V4);
+        let (change, link) = client.add_vmac(&vmac).await.unwrap();
+        assert_eq!(change, Change::Changed);
+        assert_eq!(link.mac, Some(vmac_mac));
+        assert!(link.up);
+        assert_eq!(link.kind.as_deref(), Some("macvlan"));
+        assert_eq!(link.macvlan_private, Some(true));
+        let shown = ip(&["-d", "link", "show", "vrrp.7"]);
+        assert!(shown.contains("link/ether 00:00:5e:00:01:07"), "{shown}");
+        assert!(shown.contains("macvlan mode private"), "{shown}");
+        for (key, value) in vip::SYSCTLS_VMAC {
+            assert_eq!(
+                Client::ipv4_conf("vrrp.7", key).unwrap(),
+                *value,
+                "vrrp.7 {key}"
+            );
+        }
+        for (key, value) in vip::SYSCTLS_BASE {
+            assert_eq!(
+                Client::ipv4_conf("eth0", key).unwrap(),
+                *value,
+                "eth0 {key}"
+            );
+        }
+
+        // Again: the same VMAC is there.
+        let (again, _) = client.add_vmac(&vmac).await.unwrap();
+        assert_eq!(again, Change::Unchanged);
+        // Another VRID under the same name is not.
+        let other = Vmac::new("vrrp.7", "eth0", 8, Family::V4);
+        assert!(matches!(
+            client.add_vmac(&other).await,
+            Err(Error::Exists { .. })
+        ));
+        // Not a VMAC: refused, left alone.
+        assert!(matches!(
+            client.remove_vmac("eth0").await,
+            Err(Error::Invalid(_))
+        ));
+
+        let vip = Vip::new(ipa("192.0.2.100"), "vrrp.7").prefix(24);
+        assert_eq!(client.add_vip(&vip).await.unwrap(), Change::Changed);
+    });
+
+    // The peer talks to the VIP: its ARP request must be answered by the macvlan, with the
+    // virtual MAC (the base interface keeps quiet thanks to arp_ignore).
+    peer.run(|| {
+        let s = UdpSocket::bind("192.0.2.2:0").unwrap();
+        s.send_to(b"hello", "192.0.2.100:9").unwrap();
+    })
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let seen = loop {
+        if let Some(mac) = peer.neighbour_mac(ipa("192.0.2.100")).unwrap() {
+            break mac;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the peer never learnt a MAC for the VIP"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        seen, vmac_mac,
+        "ARP for the VIP answered by {seen:02x?}, not the VMAC"
+    );
+    // The base address is still answered with the base MAC.
+    peer.run(|| {
+        let s = UdpSocket::bind("192.0.2.2:0").unwrap();
+        s.send_to(b"hello", "192.0.2.1:9").unwrap();
+    })
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while peer.neighbour_mac(ipa("192.0.2.1")).unwrap() != Some(base_mac) {
+        assert!(
+            Instant::now() < deadline,
+            "the base address is not answered with the base MAC"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A GARP sent through the VMAC leaves with the virtual MAC.
+    let capture = Capture::start(&peer, "eth0").unwrap();
+    dir.run(|| {
+        let sender = Sender::open("vrrp.7", SourceMac::Interface).unwrap();
+        sender.announce(ipa("192.0.2.100")).unwrap();
+    })
+    .unwrap();
+    let frames = capture.wait_until(WAIT, |f| f.iter().any(|f| f.ethertype() == 0x0806));
+    let garp = frames
+        .iter()
+        .find(|f| f.ethertype() == 0x0806)
+        .expect("no ARP frame captured at the peer");
+    assert_eq!(&garp.data[6..12], &vmac_mac, "Ethernet source of the GARP");
+    assert_eq!(&garp.data[22..28], &vmac_mac, "ARP sender hardware address");
+    assert_eq!(
+        &garp.data[28..32],
+        &[192, 0, 2, 100],
+        "ARP sender protocol address"
+    );
+    assert_eq!(
+        &garp.data[38..42],
+        &[192, 0, 2, 100],
+        "ARP target protocol address"
+    );
+
+    run_in(&dir, || async {
+        let client = Client::new().unwrap();
+        assert_eq!(client.remove_vmac("vrrp.7").await.unwrap(), Change::Changed);
+        assert_eq!(
+            client.remove_vmac("vrrp.7").await.unwrap(),
+            Change::Unchanged
+        );
+        assert!(matches!(
+            client.link("vrrp.7").await,
+            Err(Error::NoSuchInterface { .. })
+        ));
+    });
+}
+
+#[test]
+fn ipv6_vmac_has_the_v6_virtual_mac_and_no_shared_link_local() {
+    let (dir, _peer) = pair("vmac6");
+    run_in(&dir, || async {
+        let client = Client::new().unwrap();
+        let vmac = Vmac::new("vrrp6.9", "eth0", 9, Family::V6);
+        let (change, link) = client.add_vmac(&vmac).await.unwrap();
+        assert_eq!(change, Change::Changed);
+        assert_eq!(link.mac, Some([0, 0, 0x5e, 0, 2, 9]));
+        let vip = Vip::new(ipa("2001:db8::100"), "vrrp6.9").prefix(64);
+        assert_eq!(client.add_vip(&vip).await.unwrap(), Change::Changed);
+        // Give the kernel the time it would take to add an EUI-64 link-local address.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shown = ip(&["-6", "addr", "show", "dev", "vrrp6.9"]);
+        assert!(
+            !shown.contains("fe80::200:5eff:fe00:209"),
+            "the link-local address derived from the shared MAC was generated:\n{shown}"
+        );
+        assert!(shown.contains("2001:db8::100/64"), "{shown}");
+        assert_eq!(
+            client.remove_vmac("vrrp6.9").await.unwrap(),
+            Change::Changed
+        );
+    });
+}
