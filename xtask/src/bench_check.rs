@@ -1,6 +1,134 @@
 //! `cargo xtask bench check`: the health-check scheduler at scale against loopback listeners.
+//!
+//! Builds `check-bench` (examples) in release mode and runs three scenarios, each a separate
+//! process: 10,000 TCP_CHECKs every 1 s, 30,000 every 3 s, and HTTP_GET with a body digest.
+//! Prints each scenario's JSON and a Markdown table for BENCHMARKS.md.
+//!
+//! ```text
+//! cargo xtask bench check [--seconds N] [--http-servers N] [SCENARIO ...]   (tcp10k tcp30k http)
+//! ```
+
+use crate::util::{self, cargo};
+
+struct Scenario {
+    name: &'static str,
+    kind: &'static str,
+    servers: usize,
+    interval: f64,
+}
 
 /// `cargo xtask bench check [ARGS]`.
-pub(crate) fn run(_args: &[String]) -> Result<(), String> {
-    Err("`bench check` is not built yet".into())
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut seconds = 20.0;
+    let mut http_servers = 5_000;
+    let mut wanted: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                seconds = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--seconds needs a number")?;
+            }
+            "--http-servers" => {
+                http_servers = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--http-servers needs a number")?;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "cargo xtask bench check [--seconds N] [--http-servers N] [tcp10k] [tcp30k] [http]"
+                );
+                return Ok(());
+            }
+            name => wanted.push(name.to_owned()),
+        }
+    }
+    let scenarios = [
+        Scenario {
+            name: "tcp10k",
+            kind: "tcp",
+            servers: 10_000,
+            interval: 1.0,
+        },
+        Scenario {
+            name: "tcp30k",
+            kind: "tcp",
+            servers: 30_000,
+            interval: 3.0,
+        },
+        Scenario {
+            name: "http",
+            kind: "http",
+            servers: http_servers,
+            interval: 1.0,
+        },
+    ];
+    for name in &wanted {
+        if !scenarios.iter().any(|s| s.name == name) {
+            return Err(format!("unknown scenario `{name}` (tcp10k, tcp30k, http)"));
+        }
+    }
+    util::run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "lvskit-examples",
+        "--bin",
+        "check-bench",
+    ]))?;
+    let exe = util::root().join("target/release/check-bench");
+    let mut rows = Vec::new();
+    for scenario in scenarios
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name))
+    {
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load1 = load.split_whitespace().next().unwrap_or("?").to_owned();
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(["run", "--kind", scenario.kind])
+            .args(["--servers", &scenario.servers.to_string()])
+            .args(["--interval", &scenario.interval.to_string()])
+            .args(["--seconds", &seconds.to_string()]);
+        eprintln!("$ {}   (load average {load1})", util::show(&cmd));
+        let output = cmd
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{} failed: {}",
+                scenario.name,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        println!("{}", text.trim());
+        let report: serde_json::Value = serde_json::from_str(text.trim())
+            .map_err(|e| format!("{}: unreadable report: {e}", scenario.name))?;
+        rows.push((scenario.name, load1, report));
+    }
+    println!();
+    println!(
+        "| scenario | checks/s | CPU (% of one core) | checks per CPU-second | slip p50 | slip p99 | RSS (peak) | DOWN events | load avg |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (name, load, r) in &rows {
+        let f = |key: &str| r[key].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "| {name}: {} × {} every {} s | {:.0} | {:.1} | {:.0} | {:.2} ms | {:.2} ms | {:.1} MiB | {} | {load} |",
+            f("servers"),
+            r["kind"].as_str().unwrap_or("?"),
+            f("delay_loop_s"),
+            f("checks_per_s"),
+            f("cpu_pct_of_one_core"),
+            f("checks_per_cpu_s"),
+            f("slip_p50_ms"),
+            f("slip_p99_ms"),
+            f("rss_peak_mib"),
+            r["down_events"]
+        );
+    }
+    Ok(())
 }
