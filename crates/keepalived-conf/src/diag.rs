@@ -106,6 +106,11 @@ impl Diagnostic {
         self.render_with(&Renderer::plain())
     }
 
+    /// Like [`Self::render`], with ANSI colours for a terminal.
+    pub fn render_styled(&self) -> String {
+        self.render_with(&Renderer::styled())
+    }
+
     /// Like [`Self::render`] with a caller's renderer (for colours on a terminal).
     pub fn render_with(&self, renderer: &Renderer) -> String {
         let level = match self.severity {

@@ -121,6 +121,7 @@ pub struct Track {
     /// Optional weight.
     pub weight: Option<Weight>,
     /// Where the name was written (for "not defined" diagnostics).
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -213,6 +214,7 @@ pub struct IpAddress {
     /// `track_group` (static addresses).
     pub track_group: Option<String>,
     /// Where the address was written.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -260,6 +262,7 @@ pub struct Route {
     /// The other `ip route` options (`mtu 1000`, `nexthop ...`, `onlink`, ...), word by word.
     pub options: Vec<String>,
     /// Where the route was written.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -287,6 +290,7 @@ pub struct Rule {
     /// The other `ip rule` options (`tos`, `goto`, `uidrange`, ...), word by word.
     pub options: Vec<String>,
     /// Where the rule was written.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -463,6 +467,7 @@ pub struct VrrpScript {
     /// `init_fail`.
     pub init_fail: bool,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -478,6 +483,7 @@ pub struct TrackFile {
     /// `init_file [VALUE] [overwrite]`: `Some((value, overwrite))`.
     pub init_file: Option<(Option<i64>, bool)>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -528,6 +534,7 @@ pub struct SyncGroup {
     /// `sync_group_tracking_weight`.
     pub sync_group_tracking_weight: bool,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -559,6 +566,7 @@ pub struct Authentication {
     /// `auth_pass` (keepalived uses the first 8 characters).
     pub auth_pass: Option<String>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -581,6 +589,7 @@ pub struct UnicastPeer {
     /// `max_ttl`.
     pub max_ttl: Option<u8>,
     /// Where the peer was written.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -692,6 +701,7 @@ pub struct VrrpInstance {
     /// Other known keywords (`use_ipvlan`, `kernel_rx_buf_size`, ...), verbatim.
     pub extra: Vec<Directive>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -724,6 +734,7 @@ pub struct VirtualServerGroup {
     /// The addresses, ranges and marks.
     pub entries: Vec<GroupEntry>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -966,6 +977,7 @@ pub struct VirtualServer {
     /// Other known keywords, verbatim.
     pub extra: Vec<Directive>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -997,6 +1009,7 @@ pub struct RealServer {
     /// Other known keywords, verbatim.
     pub extra: Vec<Directive>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -1052,6 +1065,7 @@ pub struct Url {
     /// `regex_max_offset`.
     pub regex_max_offset: Option<u32>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 
@@ -1163,6 +1177,7 @@ pub struct Checker {
     /// Other known keywords, verbatim.
     pub extra: Vec<Directive>,
     /// Where the block starts.
+    #[serde(skip)]
     pub origin: Origin,
 }
 

@@ -19,6 +19,10 @@ pub fn print(config: &Config) -> String {
 pub fn quote(word: &str) -> String {
     let safe = !word.is_empty()
         && !word.starts_with(['@', '$', '~'])
+        && !matches!(
+            word,
+            "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+        )
         && word.chars().all(|c| {
             c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '{' | '}' | '#' | '!' | '\\' | '$')
         });
