@@ -1,0 +1,129 @@
+//! `lvskitd -t` accepts every shared configuration and rejects broken ones, like `keepalived -t`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+
+fn lvskitd(args: &[&str]) -> Output {
+    Command::new(LVSKITD).args(args).output().expect("lvskitd runs")
+}
+
+fn shared_configs() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["configs/seeds", "vectors/keepalived-2.2.7"] {
+        for entry in std::fs::read_dir(Path::new(SHARED).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "conf") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A scratch file removed when dropped.
+struct TempConf(PathBuf);
+
+impl TempConf {
+    fn new(name: &str, text: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("lvskitd-t-{name}-{}.conf", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempConf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn accepts_every_shared_config() {
+    let files = shared_configs();
+    assert_eq!(files.len(), 10);
+    for file in files {
+        let out = lvskitd(&["-t", "-f", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", file.display());
+        assert!(stderr.contains("configuration is valid (0 warning(s))"), "{stderr}");
+        // --strict accepts them too: they have no unknown keywords.
+        let strict = lvskitd(&["-t", "--strict", "-f", file.to_str().unwrap()]);
+        assert!(strict.status.success(), "{}", file.display());
+    }
+}
+
+#[test]
+fn rejects_a_broken_config_with_diagnostics_on_stderr() {
+    let conf = TempConf::new(
+        "broken",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n    priority 100\n    virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    let out = lvskitd(&["-t", "-f", conf.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("--> {}:3:23", conf.path())),
+        "no file:line:col in {stderr}"
+    );
+    assert!(stderr.contains("`virtual_router_id` 300 is outside the range [1, 255]"), "{stderr}");
+    assert!(stderr.contains("    virtual_router_id 300\n"), "source line missing: {stderr}");
+    assert!(stderr.contains("^^^"), "caret missing: {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unknown_keyword_warns_and_strict_rejects() {
+    let conf = TempConf::new(
+        "unknown",
+        "global_defs {\n    router_id r1\n    no_such_keyword 1\n}\n",
+    );
+    let lax = lvskitd(&["-t", "-f", conf.path()]);
+    assert_eq!(lax.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&lax.stderr);
+    assert!(stderr.contains("warning: unknown keyword `no_such_keyword` in global_defs"), "{stderr}");
+    let strict = lvskitd(&["-t", "--strict", "-f", conf.path()]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("error: unknown keyword `no_such_keyword`"));
+}
+
+#[test]
+fn config_id_selects_conditional_lines() {
+    let conf = TempConf::new(
+        "cid",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n    @main priority 300\n    @backup priority 90\n    virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    assert_eq!(lvskitd(&["-t", "-i", "backup", "-f", conf.path()]).status.code(), Some(0));
+    assert_eq!(lvskitd(&["-t", "-i", "main", "-f", conf.path()]).status.code(), Some(1));
+}
+
+#[test]
+fn dump_config_prints_the_model_as_json() {
+    let file = format!("{SHARED}/vectors/keepalived-2.2.7/v3_unicast.conf");
+    let out = lvskitd(&["-t", "--dump-config", "-f", &file]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(json["global_defs"]["router_id"], "vec_v3_unicast");
+    let vi = &json["vrrp_instances"][0];
+    assert_eq!(vi["name"], "VI_U");
+    assert_eq!(vi["virtual_router_id"], 77);
+    assert_eq!(vi["version"], 3);
+    assert_eq!(vi["advert_int"], 1.0);
+    assert_eq!(vi["src_ip"], "192.0.2.1");
+    assert_eq!(vi["unicast_peer"][0]["addr"], "192.0.2.2");
+    assert_eq!(vi["virtual_ipaddress"][0]["prefix"]["addr"], "192.0.2.77");
+}
+
+#[test]
+fn missing_file_is_exit_2() {
+    let out = lvskitd(&["-t", "-f", "/nonexistent/keepalived.conf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/keepalived.conf"));
+}
