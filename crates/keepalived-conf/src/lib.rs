@@ -164,9 +164,16 @@ pub fn check(config: &Config, sources: &SourceMap, strict: bool) -> Vec<Diagnost
 }
 
 /// The fuzz entry point: parses arbitrary bytes as a configuration (includes off, so the file
-/// system is never read), prints the model back and parses that again. It must never panic; the
-/// fuzz target `keepalived_conf` and the `fuzz_corpus` test both call it.
-pub fn fuzz_parse(data: &[u8]) {
+/// system is never read), renders every diagnostic, prints the model back and parses that again.
+/// Returns whether the input is a valid configuration (no errors).
+///
+/// # Panics
+///
+/// Panics when a configuration without errors does not survive `print` and a second parse
+/// unchanged: that is a bug in the printer or the parser, which the fuzzer should report. Apart
+/// from that it must never panic; the fuzz target `keepalived_conf` and the `fuzz_corpus` test
+/// both call it.
+pub fn fuzz_parse(data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let options = Options {
         config_id: Some("main".into()),
@@ -177,6 +184,14 @@ pub fn fuzz_parse(data: &[u8]) {
     for d in &parsed.diagnostics {
         let _ = d.render();
     }
+    let valid = !parsed.has_errors();
     let printed = print(&parsed.config);
-    let _ = parse_str("printed.conf", &printed, &options);
+    let again = parse_str("printed.conf", &printed, &options);
+    if valid {
+        assert_eq!(
+            again.config, parsed.config,
+            "print then parse changed a valid configuration; printed:\n{printed}"
+        );
+    }
+    valid
 }
