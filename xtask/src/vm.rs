@@ -4,7 +4,9 @@
 //! ```text
 //! cargo xtask vm [OPTIONS] [vm_BINARY ...] [TEST-FILTER ...] [-- LIBTEST-ARGS ...]
 //!   --shell            boot to an interactive shell instead (Ctrl-A X quits)
+//!   --script FILE      run the shell script FILE in the VM instead of the tests
 //!   --release          build the tests with the release profile
+//!   --no-build         leave our binaries out (with --shell or --script: ipvsadm only)
 //!   --timeout SECS     kill the VM and fail after SECS (default 600)
 //!   --test-threads N   passed to each test binary (default 1: the tests share one kernel)
 //!   --memory MB        the VM's memory (default 1536)
@@ -35,7 +37,11 @@ use crate::util::{ensure, is_root};
 #[derive(Debug, Clone)]
 struct Options {
     shell: bool,
+    /// A shell script to run instead of the tests.
+    script: Option<String>,
     release: bool,
+    /// Build nothing; the image holds no binaries of ours.
+    no_build: bool,
     timeout: Duration,
     test_threads: u32,
     memory_mb: u32,
@@ -49,7 +55,9 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             shell: false,
+            script: None,
             release: false,
+            no_build: false,
             timeout: Duration::from_secs(600),
             test_threads: 1,
             memory_mb: 1536,
@@ -71,6 +79,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
         match arg.as_str() {
             "--shell" => options.shell = true,
             "--release" => options.release = true,
+            "--no-build" => options.no_build = true,
+            "--script" => {
+                let file = args.next().ok_or("--script needs a file")?;
+                let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+                options.script = Some(text);
+            }
             "--timeout" => options.timeout = Duration::from_secs(number(arg, args.next())?),
             "--test-threads" => options.test_threads = number(arg, args.next())? as u32,
             "--memory" => options.memory_mb = number(arg, args.next())? as u32,
@@ -151,8 +165,12 @@ fn ensure_tools() -> Result<(), String> {
 /// Builds, boots, and turns the VM's report into a result.
 fn run_vm(options: &Options) -> Result<qemu::Report, String> {
     let kernel = image::find_kernel()?;
-    let built = build::build(options.release)?;
-    if built.tests.is_empty() && !options.shell {
+    let built = if options.no_build {
+        build::Built::default()
+    } else {
+        build::build(options.release)?
+    };
+    if built.tests.is_empty() && !options.shell && options.script.is_none() {
         return Err("the workspace has no `tests/vm_*.rs` test".into());
     }
     for wanted in &options.binaries {
@@ -199,6 +217,11 @@ fn run_script(built: &build::Built, options: &Options) -> String {
         return "echo 'lvskit-vm: shell (exit powers off; the binaries are on PATH)'\n\
                 setsid cttyhack sh\n"
             .to_string();
+    }
+    if let Some(text) = &options.script {
+        return format!(
+            "cat > /tmp/script.sh <<'LVSKIT_EOF'\n{text}\nLVSKIT_EOF\nlvskit_run script sh /tmp/script.sh\n"
+        );
     }
     let mut script = String::new();
     for test in &built.tests {

@@ -42,7 +42,7 @@ fn qemu(kernel: &Path, initrd: &Path, memory_mb: u32) -> Result<Command, String>
         .arg(kernel)
         .arg("-initrd")
         .arg(initrd)
-        .args(["-append", "console=ttyS0 quiet panic=-1"]);
+        .args(["-append", "console=ttyS0 quiet loglevel=3 panic=-1"]);
     Ok(cmd)
 }
 
