@@ -386,11 +386,12 @@ fn set_rcvbuf(socket: &Socket, size: usize) {
 fn resolve_family(socket: &Socket, buf: &mut Vec<u8>, name: &str) -> Result<u16> {
     let request = crate::ctrl::get_family_request(name, crate::ctrl::RESOLVE_SEQ);
     socket.send(&request, 0)?;
+    let mut found = None;
     loop {
         buf.clear();
         let n = socket.recv(buf, 0)?;
         if let Some(id) =
-            crate::ctrl::parse_family_reply(&buf[..n], crate::ctrl::RESOLVE_SEQ, name)?
+            crate::ctrl::parse_family_reply(&buf[..n], crate::ctrl::RESOLVE_SEQ, name, &mut found)?
         {
             return Ok(id);
         }

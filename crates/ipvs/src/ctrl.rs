@@ -29,11 +29,16 @@ pub(crate) fn get_family_request(name: &str, seq: u32) -> Vec<u8> {
     v
 }
 
-/// Reads one datagram of the reply: `Some(id)` once the family id is known, `None` to keep
-/// reading, [`Error::ModuleNotLoaded`] when the kernel has no such family.
-pub(crate) fn parse_family_reply(datagram: &[u8], seq: u32, name: &str) -> Result<Option<u16>> {
+/// Reads one datagram of the reply: `Some(id)` once the family id is known and acknowledged,
+/// `None` to keep reading, [`Error::ModuleNotLoaded`] when the kernel has no such family.
+/// `found` carries the id between datagrams (the reply and its ACK may come apart).
+pub(crate) fn parse_family_reply(
+    datagram: &[u8],
+    seq: u32,
+    name: &str,
+    found: &mut Option<u16>,
+) -> Result<Option<u16>> {
     let mut offset = 0;
-    let mut found = None;
     while offset < datagram.len() {
         let buf = NetlinkBuffer::new_checked(&datagram[offset..])
             .map_err(|e| Error::Protocol(format!("bad nlctrl reply: {e}")))?;
@@ -73,7 +78,7 @@ pub(crate) fn parse_family_reply(datagram: &[u8], seq: u32, name: &str) -> Resul
                     if nla.kind() == CTRL_ATTR_FAMILY_ID
                         && let Ok(raw) = <[u8; 2]>::try_from(nla.value())
                     {
-                        found = Some(u16::from_ne_bytes(raw));
+                        *found = Some(u16::from_ne_bytes(raw));
                     }
                 }
             }
@@ -81,4 +86,50 @@ pub(crate) fn parse_family_reply(datagram: &[u8], seq: u32, name: &str) -> Resul
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_nlctrl_itself_and_reports_a_missing_family() {
+        // Any user may ask nlctrl; it always knows itself (id 16).
+        assert_eq!(crate::Ipvs::resolve_family("nlctrl").unwrap(), GENL_ID_CTRL);
+        let err = crate::Ipvs::resolve_family("lvskit-nofam").unwrap_err();
+        assert!(matches!(err, Error::ModuleNotLoaded { .. }), "{err:?}");
+        assert!(err.to_string().contains("lvskit-nofam"), "{err}");
+    }
+
+    #[test]
+    fn the_id_survives_a_reply_and_ack_in_separate_datagrams() {
+        let mut reply = Vec::new();
+        reply.extend(28u32.to_ne_bytes());
+        reply.extend(GENL_ID_CTRL.to_ne_bytes());
+        reply.extend(0u16.to_ne_bytes());
+        reply.extend(RESOLVE_SEQ.to_ne_bytes());
+        reply.extend(0u32.to_ne_bytes());
+        reply.extend([1, 2, 0, 0]);
+        reply.extend(6u16.to_ne_bytes());
+        reply.extend(CTRL_ATTR_FAMILY_ID.to_ne_bytes());
+        reply.extend(0x25u16.to_ne_bytes());
+        reply.extend([0, 0]);
+        let mut ack = Vec::new();
+        ack.extend(36u32.to_ne_bytes());
+        ack.extend(NLMSG_ERROR.to_ne_bytes());
+        ack.extend(0u16.to_ne_bytes());
+        ack.extend(RESOLVE_SEQ.to_ne_bytes());
+        ack.extend(0u32.to_ne_bytes());
+        ack.extend(0i32.to_ne_bytes());
+        ack.extend([0; 16]);
+        let mut found = None;
+        assert_eq!(
+            parse_family_reply(&reply, RESOLVE_SEQ, "x", &mut found).unwrap(),
+            None
+        );
+        assert_eq!(
+            parse_family_reply(&ack, RESOLVE_SEQ, "x", &mut found).unwrap(),
+            Some(0x25)
+        );
+    }
 }

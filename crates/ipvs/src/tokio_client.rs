@@ -290,10 +290,11 @@ async fn resolve(socket: &TokioSocket, buf: &mut Vec<u8>) -> Result<u16> {
     socket
         .send(&get_family_request(IPVS_GENL_NAME, RESOLVE_SEQ))
         .await?;
+    let mut found = None;
     loop {
         buf.clear();
         socket.recv(buf).await?;
-        if let Some(id) = parse_family_reply(buf, RESOLVE_SEQ, IPVS_GENL_NAME)? {
+        if let Some(id) = parse_family_reply(buf, RESOLVE_SEQ, IPVS_GENL_NAME, &mut found)? {
             return Ok(id);
         }
     }
