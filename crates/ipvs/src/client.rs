@@ -134,6 +134,9 @@ impl Ipvs {
     }
 
     /// The destinations of a service, with their counters.
+    ///
+    /// The kernel answers a dump for a service that does not exist with an empty list, not an
+    /// error; use [`Ipvs::service`] to tell the two apart.
     pub fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>> {
         let msg = IpvsMessage {
             cmd: IpvsCmd::GetDest,

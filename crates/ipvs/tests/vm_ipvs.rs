@@ -226,10 +226,8 @@ fn deleting_a_service_takes_its_destinations() {
     let left = ipvs.services().unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].key, b.key);
-    assert!(matches!(
-        ipvs.destinations(&a.key),
-        Err(ipvs::Error::ServiceNotFound(_))
-    ));
+    // The kernel answers a destination dump of a missing service with an empty dump.
+    assert!(ipvs.destinations(&a.key).unwrap().is_empty());
     ipvs.del_service(&b.key).unwrap();
     assert!(ipvs.services().unwrap().is_empty());
 }
@@ -267,7 +265,16 @@ fn counters_are_read_and_zeroed() {
     traffic_to(sa("192.0.2.1:7001"), 3);
     traffic_to(sa("192.0.2.1:7002"), 2);
 
-    let before = ipvs.services().unwrap();
+    // The kernel folds its per-CPU counters into what it reports every two seconds (the
+    // estimator timer), so wait for them to show, with a bound.
+    let mut before = ipvs.services().unwrap();
+    for _ in 0..50 {
+        if before.iter().all(|s| s.stats.in_pkts > 0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        before = ipvs.services().unwrap();
+    }
     let sa_ = find(&before, &a.key).stats;
     let sb = find(&before, &b.key).stats;
     assert!(
