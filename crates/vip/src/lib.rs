@@ -34,6 +34,11 @@
 //! # }
 //! ```
 
+/// The README's example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod addr;
 mod client;
 mod error;
