@@ -269,11 +269,13 @@ impl Client {
     /// error (the VIPs already added stay). The result has one [`Change`] per VIP, in order.
     pub async fn add_vips(&self, vips: &[Vip]) -> Result<Vec<Change>, Error> {
         let indexes = self.resolve_all(vips, true).await?;
-        stream::iter(vips)
-            .map(|vip| {
-                let index = indexes[&vip.dev].unwrap_or_default();
-                self.add_vip_on(vip, index)
-            })
+        // The futures are made before the stream so that no closure is held across an await:
+        // that keeps the returned future `Send`.
+        let requests: Vec<_> = vips
+            .iter()
+            .map(|vip| self.add_vip_on(vip, indexes[&vip.dev].unwrap_or_default()))
+            .collect();
+        stream::iter(requests)
             .buffered(IN_FLIGHT)
             .try_collect()
             .await
@@ -283,16 +285,21 @@ impl Client {
     /// missing interface or address is [`Change::Unchanged`].
     pub async fn remove_vips(&self, vips: &[Vip]) -> Result<Vec<Change>, Error> {
         let indexes = self.resolve_all(vips, false).await?;
-        stream::iter(vips)
-            .map(|vip| async {
-                match indexes[&vip.dev] {
-                    Some(index) => self.remove_vip_on(vip, index).await,
-                    None => Ok(Change::Unchanged),
-                }
-            })
+        let requests: Vec<_> = vips
+            .iter()
+            .map(|vip| self.remove_vip_at(vip, indexes[&vip.dev]))
+            .collect();
+        stream::iter(requests)
             .buffered(IN_FLIGHT)
             .try_collect()
             .await
+    }
+
+    async fn remove_vip_at(&self, vip: &Vip, index: Option<u32>) -> Result<Change, Error> {
+        match index {
+            Some(index) => self.remove_vip_on(vip, index).await,
+            None => Ok(Change::Unchanged),
+        }
     }
 
     /// Adds a route. Its interface, if it names one, must exist and be up. A route with the
@@ -490,5 +497,28 @@ impl Client {
             return Err(Error::Invalid(format!("bad sysctl name {key:?}")));
         }
         read_sysctl(&format!("/proc/sys/net/ipv4/conf/{dev}/{key}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// A director drives the client from a multi-threaded runtime: its futures must be `Send`.
+    #[test]
+    fn futures_are_send() {
+        let _ = |c: &Client, vips: &[Vip], route: &Route, rule: &Rule, vmac: &Vmac| {
+            assert_send(&c.add_vips(vips));
+            assert_send(&c.remove_vips(vips));
+            assert_send(&c.add_vip(&vips[0]));
+            assert_send(&c.add_route(route));
+            assert_send(&c.remove_rule(rule));
+            assert_send(&c.add_vmac(vmac));
+            assert_send(&c.links());
+        };
+        fn sync_and_send<T: Send + Sync>() {}
+        sync_and_send::<Client>();
     }
 }

@@ -250,76 +250,103 @@ impl Watcher {
         debug!("dropped {dropped} queued events before the dump");
         let (links, addresses) = self.dump().await?;
         self.pending.push_back(Event::Resynced);
-        for (index, old) in &self.links {
-            match links.get(index) {
-                None => self.pending.push_back(Event::LinkRemoved(old.clone())),
-                Some(new) if old.is_usable() != new.is_usable() => {
-                    self.pending.push_back(if new.is_usable() {
-                        Event::LinkUp(new.clone())
-                    } else {
-                        Event::LinkDown(new.clone())
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-        for (index, new) in &links {
-            if !self.links.contains_key(index) {
-                self.pending.push_back(Event::LinkAdded(new.clone()));
-            }
-        }
-        for (key, old) in &self.addresses {
-            if !addresses.contains_key(key) {
-                self.pending.push_back(Event::AddressRemoved(old.clone()));
-            }
-        }
-        for (key, new) in &addresses {
-            if !self.addresses.contains_key(key) {
-                self.pending.push_back(Event::AddressAdded(new.clone()));
-            }
-        }
+        diff_into(
+            &self.links,
+            &self.addresses,
+            &links,
+            &addresses,
+            &mut self.pending,
+        );
         self.links = links;
         self.addresses = addresses;
         Ok(())
     }
 
     fn apply(&mut self, msg: RouteNetlinkMessage) {
-        match msg {
-            RouteNetlinkMessage::NewLink(link) if is_plain_link(&link) => {
-                let new = LinkState::from_link(&Link::from_message(&link));
-                match self.links.insert(new.index, new.clone()) {
-                    None => self.pending.push_back(Event::LinkAdded(new)),
-                    Some(old) if old.is_usable() && !new.is_usable() => {
-                        self.pending.push_back(Event::LinkDown(new));
-                    }
-                    Some(old) if !old.is_usable() && new.is_usable() => {
-                        self.pending.push_back(Event::LinkUp(new));
-                    }
-                    Some(_) => {}
+        apply_to(&mut self.links, &mut self.addresses, &mut self.pending, msg);
+    }
+}
+
+/// Applies one kernel message to the model, queueing an event if the model changed.
+fn apply_to(
+    links: &mut BTreeMap<u32, LinkState>,
+    addresses: &mut HashMap<(u32, IpAddr, u8), Address>,
+    pending: &mut VecDeque<Event>,
+    msg: RouteNetlinkMessage,
+) {
+    match msg {
+        RouteNetlinkMessage::NewLink(link) if is_plain_link(&link) => {
+            let new = LinkState::from_link(&Link::from_message(&link));
+            match links.insert(new.index, new.clone()) {
+                None => pending.push_back(Event::LinkAdded(new)),
+                Some(old) if old.is_usable() && !new.is_usable() => {
+                    pending.push_back(Event::LinkDown(new));
                 }
-            }
-            RouteNetlinkMessage::DelLink(link) if is_plain_link(&link) => {
-                let index = link.header.index;
-                if let Some(old) = self.links.remove(&index) {
-                    self.addresses.retain(|k, _| k.0 != index);
-                    self.pending.push_back(Event::LinkRemoved(old));
+                Some(old) if !old.is_usable() && new.is_usable() => {
+                    pending.push_back(Event::LinkUp(new));
                 }
+                Some(_) => {}
             }
-            RouteNetlinkMessage::NewAddress(addr) => {
-                if let Some(a) = Address::from_message(&addr)
-                    && self.addresses.insert(a.key(), a.clone()).is_none()
-                {
-                    self.pending.push_back(Event::AddressAdded(a));
-                }
+        }
+        RouteNetlinkMessage::DelLink(link) if is_plain_link(&link) => {
+            let index = link.header.index;
+            if let Some(old) = links.remove(&index) {
+                addresses.retain(|k, _| k.0 != index);
+                pending.push_back(Event::LinkRemoved(old));
             }
-            RouteNetlinkMessage::DelAddress(addr) => {
-                if let Some(a) = Address::from_message(&addr)
-                    && let Some(old) = self.addresses.remove(&a.key())
-                {
-                    self.pending.push_back(Event::AddressRemoved(old));
-                }
+        }
+        RouteNetlinkMessage::NewAddress(addr) => {
+            if let Some(a) = Address::from_message(&addr)
+                && addresses.insert(a.key(), a.clone()).is_none()
+            {
+                pending.push_back(Event::AddressAdded(a));
             }
-            _ => {}
+        }
+        RouteNetlinkMessage::DelAddress(addr) => {
+            if let Some(a) = Address::from_message(&addr)
+                && let Some(old) = addresses.remove(&a.key())
+            {
+                pending.push_back(Event::AddressRemoved(old));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Queues the events that turn the `old` model into the `new` one (after a resync).
+fn diff_into(
+    old_links: &BTreeMap<u32, LinkState>,
+    old_addresses: &HashMap<(u32, IpAddr, u8), Address>,
+    links: &BTreeMap<u32, LinkState>,
+    addresses: &HashMap<(u32, IpAddr, u8), Address>,
+    pending: &mut VecDeque<Event>,
+) {
+    for (index, old) in old_links {
+        match links.get(index) {
+            None => pending.push_back(Event::LinkRemoved(old.clone())),
+            Some(new) if old.is_usable() != new.is_usable() => {
+                pending.push_back(if new.is_usable() {
+                    Event::LinkUp(new.clone())
+                } else {
+                    Event::LinkDown(new.clone())
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (index, new) in links {
+        if !old_links.contains_key(index) {
+            pending.push_back(Event::LinkAdded(new.clone()));
+        }
+    }
+    for (key, old) in old_addresses {
+        if !addresses.contains_key(key) {
+            pending.push_back(Event::AddressRemoved(old.clone()));
+        }
+    }
+    for (key, new) in addresses {
+        if !old_addresses.contains_key(key) {
+            pending.push_back(Event::AddressAdded(new.clone()));
         }
     }
 }
@@ -327,4 +354,118 @@ impl Watcher {
 /// Link messages for bridge ports (`AF_BRIDGE`) describe the port, not the interface.
 fn is_plain_link(link: &LinkMessage) -> bool {
     link.header.interface_family != AddressFamily::Bridge
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn watcher_and_its_futures_are_send() {
+        let _ = |w: &mut Watcher| assert_send(&w.next());
+        let _ = || assert_send(&Watcher::new());
+        fn send<T: Send>() {}
+        send::<Watcher>();
+    }
+
+    #[test]
+    fn model_reports_changes_once() {
+        use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+
+        // The model logic needs no socket: build a watcher's state by hand through `apply`.
+        let mut links = BTreeMap::new();
+        let mut addresses = HashMap::new();
+        let mut pending = VecDeque::new();
+        let mut link = LinkMessage::default();
+        link.header.index = 4;
+        link.header.flags = LinkFlags::Up | LinkFlags::Running;
+        link.attributes.push(LinkAttribute::IfName("eth0".into()));
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::NewLink(link.clone()),
+        );
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::NewLink(link.clone()),
+        );
+        assert!(matches!(pending.pop_front(), Some(Event::LinkAdded(l)) if l.name == "eth0"));
+        assert!(pending.is_empty(), "a repeated NEWLINK is no event");
+
+        link.header.flags = LinkFlags::Up; // carrier lost
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::NewLink(link.clone()),
+        );
+        assert!(matches!(pending.pop_front(), Some(Event::LinkDown(l)) if l.up && !l.running));
+
+        let vip = crate::Vip::new("192.0.2.9".parse().unwrap(), "eth0").message(4);
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::NewAddress(vip.clone()),
+        );
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::DelAddress(vip.clone()),
+        );
+        apply_to(
+            &mut links,
+            &mut addresses,
+            &mut pending,
+            RouteNetlinkMessage::DelAddress(vip),
+        );
+        assert!(matches!(pending.pop_front(), Some(Event::AddressAdded(_))));
+        assert!(matches!(pending.pop_front(), Some(Event::AddressRemoved(a)) if a.index == 4));
+        assert!(pending.is_empty(), "a repeated DELADDR is no event");
+    }
+
+    #[test]
+    fn resync_reports_the_differences() {
+        let link = |index, up, running| LinkState {
+            index,
+            name: format!("eth{index}"),
+            up,
+            running,
+        };
+        let addr = |index, last| Address {
+            index,
+            addr: IpAddr::from([192, 0, 2, last]),
+            prefix_len: 32,
+            label: None,
+        };
+        let old_links = BTreeMap::from([(1, link(1, true, true)), (2, link(2, true, true))]);
+        let new_links = BTreeMap::from([(1, link(1, true, false)), (3, link(3, true, true))]);
+        let old_addrs = HashMap::from([
+            (addr(1, 1).key(), addr(1, 1)),
+            (addr(1, 2).key(), addr(1, 2)),
+        ]);
+        let new_addrs = HashMap::from([
+            (addr(1, 2).key(), addr(1, 2)),
+            (addr(3, 3).key(), addr(3, 3)),
+        ]);
+        let mut pending = VecDeque::new();
+        diff_into(&old_links, &old_addrs, &new_links, &new_addrs, &mut pending);
+        let events: Vec<Event> = pending.into();
+        assert_eq!(
+            events,
+            vec![
+                Event::LinkDown(link(1, true, false)),
+                Event::LinkRemoved(link(2, true, true)),
+                Event::LinkAdded(link(3, true, true)),
+                Event::AddressRemoved(addr(1, 1)),
+                Event::AddressAdded(addr(3, 3)),
+            ]
+        );
+    }
 }

@@ -342,3 +342,63 @@ fn routes_and_rules_are_idempotent() {
         assert!(!ip(&["route"]).contains("203.0.113"));
     });
 }
+
+/// Drops `CAP_NET_ADMIN` from the calling thread's effective set (capabilities are per thread,
+/// and a netlink socket is judged by the credentials it was opened with).
+fn drop_net_admin() {
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const CAP_NET_ADMIN: u32 = 12;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a v3 header and two data structs, as capget(2) describes.
+    unsafe {
+        assert_eq!(
+            libc::syscall(
+                libc::SYS_capget,
+                &mut header as *mut Header,
+                data.as_mut_ptr()
+            ),
+            0
+        );
+        data[0].effective &= !(1 << CAP_NET_ADMIN);
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()),
+            0
+        );
+    }
+}
+
+#[test]
+fn missing_privilege_is_a_permission_error_and_changes_nothing() {
+    let ns = netns("vipperm");
+    run_in(&ns, || async {
+        drop_net_admin();
+        let client = Client::new().unwrap();
+        // Reading is allowed without privilege.
+        assert!(client.link("eth0").await.unwrap().up);
+        let vip = Vip::new(ipa("192.0.2.50"), "eth0");
+        let e = client.add_vip(&vip).await.unwrap_err();
+        assert!(matches!(e, Error::Permission { .. }), "{e:?}");
+        let e = client
+            .add_vmac(&vip::Vmac::new("vrrp.5", "eth0", 5, Family::V4))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Permission { .. }), "{e:?}");
+        assert!(!addrs_on("eth0").iter().any(|(a, _)| *a == vip.addr));
+    });
+}
