@@ -32,7 +32,7 @@ impl Builder<'_> {
     }
 
     /// The argument `i`, or an error saying what the keyword needs.
-    fn arg<'n>(&mut self, node: &'n Node, i: usize, what: &str) -> Option<&'n Word> {
+    fn arg<'n, 's>(&mut self, node: &'n Node<'s>, i: usize, what: &str) -> Option<&'n Word<'s>> {
         let word = node.args.get(i);
         if word.is_none() {
             self.err(
@@ -69,7 +69,7 @@ impl Builder<'_> {
         }
     }
 
-    fn block<'n>(&mut self, node: &'n Node) -> &'n [Node] {
+    fn block<'n, 's>(&mut self, node: &'n Node<'s>) -> &'n [Node<'s>] {
         match &node.block {
             Some(block) => block,
             None => {
@@ -89,7 +89,7 @@ impl Builder<'_> {
 
     fn int_named(&mut self, word: &Word, min: i64, max: i64, name: Option<&str>) -> Option<i64> {
         let label = name.map_or_else(|| "number".to_string(), |n| format!("`{n}`"));
-        let text = word.text.as_str();
+        let text = word.s();
         let parsed = if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))
         {
             i64::from_str_radix(hex, 16).ok()
@@ -153,7 +153,7 @@ impl Builder<'_> {
     fn string(&mut self, node: &Node) -> Option<String> {
         self.no_block(node);
         self.too_many(node, 1);
-        self.arg(node, 0, "a value").map(|w| w.text.clone())
+        self.arg(node, 0, "a value").map(|w| w.text.to_string())
     }
 
     fn bool_word(&mut self, word: &Word) -> Option<bool> {
@@ -212,7 +212,7 @@ impl Builder<'_> {
     fn prefix_word(&mut self, word: &Word) -> Option<Prefix> {
         let (addr, len) = match word.text.split_once('/') {
             Some((a, l)) => (a, Some(l)),
-            None => (word.text.as_str(), None),
+            None => (word.s(), None),
         };
         let Ok(addr) = addr.parse::<IpAddr>() else {
             self.err(
@@ -252,11 +252,11 @@ impl Builder<'_> {
     fn script(&mut self, node: &Node) -> Option<Script> {
         self.no_block(node);
         self.too_many(node, 3);
-        let command = self.arg(node, 0, "a script")?.text.clone();
+        let command = self.arg(node, 0, "a script")?.text.to_string();
         Some(Script {
             command,
-            user: node.args.get(1).map(|w| w.text.clone()),
-            group: node.args.get(2).map(|w| w.text.clone()),
+            user: node.args.get(1).map(|w| w.text.to_string()),
+            group: node.args.get(2).map(|w| w.text.to_string()),
         })
     }
 
@@ -264,8 +264,8 @@ impl Builder<'_> {
     fn user(&mut self, node: &Node) -> Option<(String, Option<String>)> {
         self.no_block(node);
         self.too_many(node, 2);
-        let user = self.arg(node, 0, "a user name")?.text.clone();
-        Some((user, node.args.get(1).map(|w| w.text.clone())))
+        let user = self.arg(node, 0, "a user name")?.text.to_string();
+        Some((user, node.args.get(1).map(|w| w.text.to_string())))
     }
 
     /// `weight N [reverse]` starting at argument `at`.
@@ -274,7 +274,7 @@ impl Builder<'_> {
         let value = self.int_word(word, min, max)? as i32;
         let mut reverse = false;
         for extra in &node.args[at + 1..] {
-            match extra.text.as_str() {
+            match extra.s() {
                 "reverse" => reverse = true,
                 "noreverse" | "no_reverse" => reverse = false,
                 _ => self.err(
@@ -306,7 +306,7 @@ impl Builder<'_> {
 
     /// A known keyword outside the typed model: kept verbatim; unknown ones warn.
     fn other(&mut self, node: &Node, known: &[&str], block: &str, extra: &mut Vec<Directive>) {
-        if known.contains(&node.keyword.text.as_str()) {
+        if known.contains(&node.keyword.s()) {
             extra.push(directive(node));
         } else {
             self.unknown(node, block);
@@ -316,7 +316,7 @@ impl Builder<'_> {
     fn name_arg(&mut self, node: &Node, what: &str) -> String {
         self.too_many(node, 1);
         self.arg(node, 0, what)
-            .map(|w| w.text.clone())
+            .map(|w| w.text.to_string())
             .unwrap_or_default()
     }
 
@@ -325,7 +325,7 @@ impl Builder<'_> {
     pub(crate) fn config(&mut self, nodes: &[Node]) -> Config {
         let mut config = Config::default();
         for node in nodes {
-            match node.keyword.text.as_str() {
+            match node.keyword.s() {
                 "global_defs" => {
                     let block = self.block(node);
                     self.too_many(node, 0);
@@ -384,7 +384,7 @@ impl Builder<'_> {
                     let block = self.block(node);
                     let ssl = config.ssl.get_or_insert_with(SslContext::default);
                     for item in block {
-                        match item.keyword.text.as_str() {
+                        match item.keyword.s() {
                             "password" => ssl.password = self.string(item),
                             "ca" => ssl.ca = self.string(item),
                             "certificate" => ssl.certificate = self.string(item),
@@ -401,18 +401,18 @@ impl Builder<'_> {
 
     fn global_defs(&mut self, nodes: &[Node], g: &mut GlobalDefs) {
         for node in nodes {
-            let kw = node.keyword.text.as_str();
+            let kw = node.keyword.s();
             match kw {
                 "router_id" => g.router_id = self.string(node),
                 "notification_email" => {
                     // Addresses may also follow on the keyword line.
                     g.notification_email
-                        .extend(node.args.iter().map(|w| w.text.clone()));
+                        .extend(node.args.iter().map(|w| w.text.to_string()));
                     if let Some(block) = &node.block {
                         for item in block {
-                            g.notification_email.push(item.keyword.text.clone());
+                            g.notification_email.push(item.keyword.text.to_string());
                             g.notification_email
-                                .extend(item.args.iter().map(|w| w.text.clone()));
+                                .extend(item.args.iter().map(|w| w.text.to_string()));
                         }
                     }
                 }
@@ -421,7 +421,7 @@ impl Builder<'_> {
                     self.no_block(node);
                     self.too_many(node, 2);
                     if let Some(host) = self.arg(node, 0, "an address or host name") {
-                        let host = host.text.clone();
+                        let host = host.text.to_string();
                         let port = match node.args.get(1) {
                             Some(p) => self.port_word(p),
                             None => None,
@@ -469,7 +469,7 @@ impl Builder<'_> {
                     let mut t = LvsTimeouts::default();
                     let mut args = node.args.iter();
                     while let Some(word) = args.next() {
-                        let slot = match word.text.as_str() {
+                        let slot = match word.s() {
                             "tcp" => &mut t.tcp,
                             "tcpfin" => &mut t.tcpfin,
                             "udp" => &mut t.udp,
@@ -531,7 +531,7 @@ impl Builder<'_> {
                 "vrrp_iptables" => {
                     self.no_block(node);
                     self.too_many(node, 2);
-                    g.vrrp_iptables = Some(node.args.iter().map(|w| w.text.clone()).collect());
+                    g.vrrp_iptables = Some(node.args.iter().map(|w| w.text.to_string()).collect());
                 }
                 "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = self.bare(node),
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.bare(node),
@@ -579,19 +579,19 @@ impl Builder<'_> {
 
     fn lvs_sync_daemon(&mut self, node: &Node) -> Option<LvsSyncDaemon> {
         self.no_block(node);
-        let interface = self.arg(node, 0, "an interface")?.text.clone();
+        let interface = self.arg(node, 0, "an interface")?.text.to_string();
         let mut d = LvsSyncDaemon {
             interface,
             ..LvsSyncDaemon::default()
         };
         let mut args = node.args[1..].iter().peekable();
         while let Some(word) = args.next() {
-            let key = word.text.as_str();
+            let key = word.s();
             let takes_value = matches!(key, "inst" | "id" | "maxlen" | "port" | "ttl" | "group");
             if !takes_value {
                 // A bare word is the instance name.
                 if d.instance.is_none() {
-                    d.instance = Some(word.text.clone());
+                    d.instance = Some(word.text.to_string());
                 } else {
                     self.err(K::InvalidValue, span(word), format!("unexpected `{key}`"));
                 }
@@ -602,7 +602,7 @@ impl Builder<'_> {
                 break;
             };
             match key {
-                "inst" => d.instance = Some(value.text.clone()),
+                "inst" => d.instance = Some(value.text.to_string()),
                 "id" => d.id = self.int_word(value, 0, 255).map(|v| v as u8),
                 "maxlen" => d.maxlen = self.int_word(value, 1, 65535 - 20 - 8).map(|v| v as u16),
                 "port" => d.port = self.port_word(value),
@@ -637,7 +637,7 @@ impl Builder<'_> {
         };
         let mut args = node.args.iter();
         while let Some(word) = args.next() {
-            let key = word.text.as_str();
+            let key = word.s();
             let needs_value = matches!(
                 key,
                 "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft"
@@ -656,15 +656,15 @@ impl Builder<'_> {
             };
             match (key, value) {
                 ("brd" | "broadcast", Some(v)) => {
-                    a.broadcast = match v.text.as_str() {
+                    a.broadcast = match v.s() {
                         "+" => Some(Broadcast::SetHostBits),
                         "-" => Some(Broadcast::ClearHostBits),
                         _ => self.ip_word(v).map(Broadcast::Addr),
                     }
                 }
-                ("dev", Some(v)) => a.dev = Some(v.text.clone()),
+                ("dev", Some(v)) => a.dev = Some(v.text.to_string()),
                 ("scope", Some(v)) => a.scope = self.scope(v),
-                ("label", Some(v)) => a.label = Some(v.text.clone()),
+                ("label", Some(v)) => a.label = Some(v.text.to_string()),
                 ("peer", Some(v)) => a.peer = self.prefix_word(v),
                 ("preferred_lft", Some(v)) => {
                     a.preferred_lft = if v.text == "forever" {
@@ -674,7 +674,7 @@ impl Builder<'_> {
                             .map(|s| Lifetime::Secs(s as u32))
                     }
                 }
-                ("track_group", Some(v)) => a.track_group = Some(v.text.clone()),
+                ("track_group", Some(v)) => a.track_group = Some(v.text.to_string()),
                 ("use_vmac", _) if !is_static => a.use_vmac = true,
                 ("home", _) => a.home = true,
                 ("-nodad" | "nodad", _) => a.nodad = true,
@@ -711,7 +711,7 @@ impl Builder<'_> {
     }
 
     fn scope(&mut self, word: &Word) -> Option<Scope> {
-        Some(match word.text.as_str() {
+        Some(match word.s() {
             "global" | "universe" => Scope::Global,
             "site" => Scope::Site,
             "link" => Scope::Link,
@@ -762,7 +762,7 @@ impl Builder<'_> {
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
-            let key = word.text.as_str();
+            let key = word.s();
             let value = words.get(i + 1).copied();
             let mut take = |b: &mut Self| -> Option<&Word> {
                 if value.is_none() {
@@ -804,12 +804,12 @@ impl Builder<'_> {
                 }
                 "dev" | "oif" => {
                     if let Some(v) = take(self) {
-                        r.dev = Some(v.text.clone());
+                        r.dev = Some(v.text.to_string());
                     }
                 }
                 "table" => {
                     if let Some(v) = take(self) {
-                        r.table = Some(v.text.clone());
+                        r.table = Some(v.text.to_string());
                     }
                 }
                 "metric" | "priority" | "preference" => {
@@ -824,12 +824,12 @@ impl Builder<'_> {
                 }
                 "protocol" | "proto" => {
                     if let Some(v) = take(self) {
-                        r.protocol = Some(v.text.clone());
+                        r.protocol = Some(v.text.to_string());
                     }
                 }
                 "track_group" => {
                     if let Some(v) = take(self) {
-                        r.track_group = Some(v.text.clone());
+                        r.track_group = Some(v.text.to_string());
                     }
                 }
                 "no_track" => r.no_track = true,
@@ -842,7 +842,7 @@ impl Builder<'_> {
                 "default" if !have_to => {
                     have_to = true;
                 }
-                _ => r.options.push(word.text.clone()),
+                _ => r.options.push(word.text.to_string()),
             }
             i += 1;
         }
@@ -885,7 +885,7 @@ impl Builder<'_> {
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
-            let key = word.text.as_str();
+            let key = word.s();
             let value = words.get(i + 1).copied();
             let takes = matches!(
                 key,
@@ -901,19 +901,19 @@ impl Builder<'_> {
                 match key {
                     "from" => r.from = if v.text == "all" { None } else { self.prefix_word(v) },
                     "to" => r.to = if v.text == "all" { None } else { self.prefix_word(v) },
-                    "table" | "lookup" => r.table = Some(v.text.clone()),
+                    "table" | "lookup" => r.table = Some(v.text.to_string()),
                     "preference" | "priority" | "pref" => {
                         r.preference = self.int_word(v, 0, u32::MAX.into()).map(|p| p as u32);
                     }
-                    "fwmark" => r.fwmark = Some(v.text.clone()),
-                    "iif" => r.iif = Some(v.text.clone()),
-                    "oif" => r.oif = Some(v.text.clone()),
-                    _ => r.track_group = Some(v.text.clone()),
+                    "fwmark" => r.fwmark = Some(v.text.to_string()),
+                    "iif" => r.iif = Some(v.text.to_string()),
+                    "oif" => r.oif = Some(v.text.to_string()),
+                    _ => r.track_group = Some(v.text.to_string()),
                 }
             } else if key == "no_track" {
                 r.no_track = true;
             } else {
-                r.options.push(word.text.clone());
+                r.options.push(word.text.to_string());
             }
             i += 1;
         }
@@ -938,11 +938,11 @@ impl Builder<'_> {
             ..VrrpScript::default()
         };
         for item in self.block(node) {
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "script" => {
                     self.no_block(item);
                     if self.arg(item, 0, "a command").is_some() {
-                        let words: Vec<&str> = item.args.iter().map(|w| w.text.as_str()).collect();
+                        let words: Vec<&str> = item.args.iter().map(|w| w.s()).collect();
                         s.script = Some(Script {
                             command: words.join(" "),
                             user: None,
@@ -977,7 +977,7 @@ impl Builder<'_> {
             ..TrackFile::default()
         };
         for item in self.block(node) {
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "file" => t.file = self.string(item),
                 "weight" => t.weight = self.weight(item, -2_147_483_647, 2_147_483_647),
                 "init_file" => {
@@ -1032,7 +1032,7 @@ impl Builder<'_> {
                 }
             };
             out.push(Track {
-                name: item.keyword.text.clone(),
+                name: item.keyword.text.to_string(),
                 weight,
                 origin: node_origin(item),
             });
@@ -1042,7 +1042,7 @@ impl Builder<'_> {
 
     /// Handles the notify keywords shared by sync groups and instances.
     fn notify(&mut self, node: &Node, n: &mut Notify) -> bool {
-        let slot = match node.keyword.text.as_str() {
+        let slot = match node.keyword.s() {
             "notify_master" => &mut n.master,
             "notify_backup" => &mut n.backup,
             "notify_fault" => &mut n.fault,
@@ -1067,7 +1067,7 @@ impl Builder<'_> {
             ..SyncGroup::default()
         };
         for item in self.block(node) {
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "group" => g.group = self.tracks(item, 0, 0),
                 "track_interface" => g.track_interface = self.tracks(item, -253, 253),
                 "track_script" => g.track_script = self.tracks(item, -253, 253),
@@ -1099,7 +1099,7 @@ impl Builder<'_> {
             ..VrrpInstance::default()
         };
         for item in self.block(node) {
-            let kw = item.keyword.text.as_str();
+            let kw = item.keyword.s();
             match kw {
                 "state" => {
                     if let Some(word) = {
@@ -1107,7 +1107,7 @@ impl Builder<'_> {
                         self.too_many(item, 1);
                         self.arg(item, 0, "MASTER or BACKUP")
                     } {
-                        v.state = match word.text.as_str() {
+                        v.state = match word.s() {
                             "MASTER" => Some(InitialState::Master),
                             "BACKUP" => Some(InitialState::Backup),
                             other => {
@@ -1134,9 +1134,9 @@ impl Builder<'_> {
                     let mut vmac = UseVmac::default();
                     for w in &item.args {
                         if w.text.len() == 17 && w.text.matches(':').count() == 5 {
-                            vmac.mac = Some(w.text.clone());
+                            vmac.mac = Some(w.text.to_string());
                         } else {
-                            vmac.name = Some(w.text.clone());
+                            vmac.name = Some(w.text.to_string());
                         }
                     }
                     v.use_vmac = Some(vmac);
@@ -1295,7 +1295,7 @@ impl Builder<'_> {
         };
         let mut args = node.args.iter();
         while let Some(w) = args.next() {
-            let slot = match w.text.as_str() {
+            let slot = match w.s() {
                 "min_ttl" => &mut p.min_ttl,
                 "max_ttl" => &mut p.max_ttl,
                 other => {
@@ -1322,14 +1322,14 @@ impl Builder<'_> {
             origin: node_origin(node),
         };
         for item in self.block(node) {
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "auth_type" => {
                     if let Some(w) = {
                         self.no_block(item);
                         self.too_many(item, 1);
                         self.arg(item, 0, "PASS or AH")
                     } {
-                        a.auth_type = match w.text.as_str() {
+                        a.auth_type = match w.s() {
                             "PASS" => Some(AuthType::Pass),
                             "AH" => Some(AuthType::Ah),
                             other => {
@@ -1375,7 +1375,7 @@ impl Builder<'_> {
                 self.too_many(item, 2);
                 let Some(w) = self.arg(item, 0, "a mark") else { continue };
                 let Some(mark) = self.int_word(w, 1, u32::MAX.into()) else { continue };
-                let family = match item.args.get(1).map(|w| (w, w.text.as_str())) {
+                let family = match item.args.get(1).map(|w| (w, w.s())) {
                     None => None,
                     Some((_, "inet")) => Some(Family::Inet),
                     Some((_, "inet6")) => Some(Family::Inet6),
@@ -1395,7 +1395,7 @@ impl Builder<'_> {
             // ADDR-LAST: the range suffix follows the last '-'.
             let (addr_text, range) = match text.rsplit_once('-') {
                 Some((a, r)) if a.parse::<IpAddr>().is_ok() => (a, Some(r)),
-                _ => (text.as_str(), None),
+                _ => (&**text, None),
             };
             let Ok(addr) = addr_text.parse::<IpAddr>() else {
                 self.err(
@@ -1447,7 +1447,7 @@ impl Builder<'_> {
     fn lvs_method(&mut self, node: &Node) -> Option<LvsMethod> {
         self.no_block(node);
         let word = self.arg(node, 0, "NAT, DR or TUN")?;
-        match word.text.as_str() {
+        match word.s() {
             "NAT" | "DR" => {
                 self.too_many(node, 1);
                 Some(if word.text == "NAT" {
@@ -1461,14 +1461,14 @@ impl Builder<'_> {
                 let mut checksum = None;
                 let mut args = node.args[1..].iter();
                 while let Some(w) = args.next() {
-                    match w.text.as_str() {
-                        "type" => match args.next().map(|t| (t, t.text.as_str())) {
+                    match w.s() {
+                        "type" => match args.next().map(|t| (t, t.s())) {
                             Some((_, "ipip")) => tunnel_type = Some(TunnelType::Ipip),
                             Some((_, "gre")) => tunnel_type = Some(TunnelType::Gre),
                             Some((_, "gue")) => {
                                 let port_kw = args.next();
                                 let port = args.next();
-                                match (port_kw.map(|p| p.text.as_str()), port) {
+                                match (port_kw.map(|p| p.s()), port) {
                                     (Some("port"), Some(p)) => {
                                         if let Some(port) = self.port_word(p) {
                                             tunnel_type = Some(TunnelType::Gue { port });
@@ -1519,7 +1519,7 @@ impl Builder<'_> {
 
     /// The options shared by virtual servers, real servers and checkers; false if not one.
     fn check_default(&mut self, node: &Node, d: &mut CheckDefaults) -> bool {
-        match node.keyword.text.as_str() {
+        match node.keyword.s() {
             "connect_timeout" => d.connect_timeout = self.timer(node),
             "retry" | "nb_get_retry" | "nb_sock_retry" => d.retry = self.u32(node),
             "delay_before_retry" => d.delay_before_retry = self.timer(node),
@@ -1537,7 +1537,7 @@ impl Builder<'_> {
     fn virtual_server(&mut self, node: &Node) -> Option<VirtualServer> {
         let origin = node_origin(node);
         let first = self.arg(node, 0, "ADDRESS [PORT], fwmark N or group NAME");
-        let addr = match first.map(|w| (w, w.text.as_str())) {
+        let addr = match first.map(|w| (w, w.s())) {
             None => None,
             Some((_, "fwmark")) => {
                 self.too_many(node, 2);
@@ -1548,7 +1548,7 @@ impl Builder<'_> {
             Some((_, "group")) => {
                 self.too_many(node, 2);
                 self.arg(node, 1, "a group name")
-                    .map(|w| VirtualServerAddr::Group(w.text.clone()))
+                    .map(|w| VirtualServerAddr::Group(w.text.to_string()))
             }
             Some((w, _)) => {
                 self.too_many(node, 2);
@@ -1565,7 +1565,7 @@ impl Builder<'_> {
             ..VirtualServer::new(addr.clone().unwrap_or(VirtualServerAddr::Fwmark(0)))
         };
         for item in self.block(node) {
-            let kw = item.keyword.text.as_str();
+            let kw = item.keyword.s();
             if self.check_default(item, &mut vs.defaults) {
                 continue;
             }
@@ -1624,7 +1624,7 @@ impl Builder<'_> {
                         self.too_many(item, 1);
                         self.arg(item, 0, "TCP, UDP or SCTP")
                     } {
-                        vs.protocol = match w.text.as_str() {
+                        vs.protocol = match w.s() {
                             "TCP" => Some(Protocol::Tcp),
                             "UDP" => Some(Protocol::Udp),
                             "SCTP" => Some(Protocol::Sctp),
@@ -1652,7 +1652,7 @@ impl Builder<'_> {
                         self.no_block(item);
                         self.arg(item, 0, "inet or inet6")
                     } {
-                        vs.ip_family = match w.text.as_str() {
+                        vs.ip_family = match w.s() {
                             "inet" => Some(Family::Inet),
                             "inet6" => Some(Family::Inet6),
                             other => {
@@ -1704,7 +1704,7 @@ impl Builder<'_> {
             if self.check_default(item, &mut rs.defaults) {
                 continue;
             }
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "weight" => {
                     rs.weight = self.int(item, 0, 65535).map(|w| w as i32);
                 }
@@ -1737,7 +1737,7 @@ impl Builder<'_> {
 
     /// `connect_ip`, `connect_port`, `bindto`, `bind_if`, `bind_port`, `fwmark`.
     fn connect_option(&mut self, node: &Node, c: &mut Connect) -> bool {
-        match node.keyword.text.as_str() {
+        match node.keyword.s() {
             "connect_ip" => c.connect_ip = self.ip(node),
             "connect_port" => c.connect_port = self.port(node),
             "bindto" => c.bindto = self.ip(node),
@@ -1750,7 +1750,7 @@ impl Builder<'_> {
     }
 
     fn checker(&mut self, node: &Node) -> Checker {
-        let kw = node.keyword.text.as_str();
+        let kw = node.keyword.s();
         self.too_many(node, 0);
         let mut kind = match kw {
             "TCP_CHECK" => CheckerKind::Tcp,
@@ -1789,7 +1789,7 @@ impl Builder<'_> {
         };
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
         for item in block {
-            let ikw = item.keyword.text.as_str();
+            let ikw = item.keyword.s();
             if self.connect_option(item, &mut c.connect) || self.check_default(item, &mut c.defaults) {
                 continue;
             }
@@ -1945,7 +1945,7 @@ impl Builder<'_> {
     /// A hex string (whitespace allowed between bytes, as keepalived accepts).
     fn hex(&mut self, node: &Node) -> Option<String> {
         self.no_block(node);
-        let joined: String = node.args.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let joined: String = node.args.iter().map(|w| w.s()).collect::<Vec<_>>().join(" ");
         if joined.chars().all(|c| c.is_ascii_hexdigit() || c == ' ') && !joined.is_empty() {
             Some(joined)
         } else {
@@ -1964,7 +1964,7 @@ impl Builder<'_> {
             ..Url::default()
         };
         for item in self.block(node) {
-            match item.keyword.text.as_str() {
+            match item.keyword.s() {
                 "path" => u.path = self.string(item),
                 "digest" => {
                     u.digest = self.string(item);
@@ -1986,7 +1986,7 @@ impl Builder<'_> {
                     for w in &item.args {
                         let (lo, hi) = match w.text.split_once('-') {
                             Some((l, h)) => (l, h),
-                            None => (w.text.as_str(), w.text.as_str()),
+                            None => (w.s(), w.s()),
                         };
                         match (lo.parse::<u16>(), hi.parse::<u16>()) {
                             (Ok(l), Ok(h)) if (100..=599).contains(&l) && (l..=599).contains(&h) => {
@@ -2005,7 +2005,7 @@ impl Builder<'_> {
                 "regex_no_match" => u.regex_no_match = self.bare(item),
                 "regex_options" => {
                     self.no_block(item);
-                    u.regex_options = item.args.iter().map(|w| w.text.clone()).collect();
+                    u.regex_options = item.args.iter().map(|w| w.text.to_string()).collect();
                 }
                 "regex_stack" => {
                     self.no_block(item);
@@ -2055,8 +2055,8 @@ pub(crate) fn parse_timer(text: &str) -> Option<Timer> {
 
 fn directive(node: &Node) -> Directive {
     Directive {
-        keyword: node.keyword.text.clone(),
-        args: node.args.iter().map(|w| w.text.clone()).collect(),
+        keyword: node.keyword.text.to_string(),
+        args: node.args.iter().map(|w| w.text.to_string()).collect(),
         block: node
             .block
             .as_ref()

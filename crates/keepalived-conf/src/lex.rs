@@ -2,26 +2,186 @@
 //! their use, `@id`/`@^id` conditional lines, multiline definitions ending in `\`, and `~SEQ`.
 //! Its output is a flat stream of words, braces and line ends.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::Options;
 use crate::diag::{DiagnosticKind, Diagnostics};
 use crate::source::{Origin, SourceMap};
 
-/// One lexical token.
+/// One lexical token. Words borrow the file text unless quotes, escapes or substitution made
+/// new text.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Tok {
-    Word(String),
+pub(crate) enum Tok<'s> {
+    Word(Cow<'s, str>),
     Open,
     Close,
     Eol,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Token {
-    pub(crate) tok: Tok,
+pub(crate) struct Token<'s> {
+    pub(crate) tok: Tok<'s>,
     pub(crate) origin: Origin,
+}
+
+/// The files each `include` line brought in: (file, byte offset of the line) to file ids.
+pub(crate) type IncludeMap = HashMap<(u32, usize), Vec<u32>>;
+
+fn is_include(word: &str) -> bool {
+    matches!(
+        word,
+        "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+    )
+}
+
+/// Reads the main text and, recursively, every file it includes. keepalived resolves `include`
+/// before conditionals and substitution, so this is a plain textual pass.
+pub(crate) fn load(
+    path: PathBuf,
+    text: String,
+    options: &Options,
+    diags: &mut Diagnostics,
+) -> (SourceMap, IncludeMap) {
+    let mut sources = SourceMap::default();
+    let mut includes = IncludeMap::new();
+    load_file(&mut sources, &mut includes, options, diags, path, text, 0);
+    (sources, includes)
+}
+
+fn load_file(
+    sources: &mut SourceMap,
+    includes: &mut IncludeMap,
+    options: &Options,
+    diags: &mut Diagnostics,
+    path: PathBuf,
+    text: String,
+    depth: usize,
+) {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let file = sources.add(path, text);
+    let mut found = Vec::new();
+    let mut in_def = false;
+    let mut offset = 0usize;
+    for raw in sources.files[file as usize].text.split_inclusive('\n') {
+        let line = strip_comment(raw.trim_end_matches(['\n', '\r']));
+        let trimmed = line.trim();
+        let continued = trimmed.ends_with('\\');
+        if in_def {
+            in_def = continued;
+        } else if trimmed.starts_with('$') && trimmed.contains('=') && continued {
+            in_def = true;
+        } else if let Some(first) = trimmed.split_whitespace().next()
+            && is_include(first)
+        {
+            let lead = line.len() - line.trim_start().len();
+            let origin = Origin {
+                file,
+                start: (offset + lead) as u32,
+                len: trimmed.len() as u32,
+            };
+            found.push((offset, trimmed[first.len()..].trim().to_string(), origin));
+        }
+        offset += raw.len();
+    }
+    for (line_offset, pattern, origin) in found {
+        let ids = include(sources, includes, options, diags, &pattern, &dir, origin, depth);
+        includes.insert((file, line_offset), ids);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn include(
+    sources: &mut SourceMap,
+    includes: &mut IncludeMap,
+    options: &Options,
+    diags: &mut Diagnostics,
+    pattern: &str,
+    dir: &Path,
+    origin: Origin,
+    depth: usize,
+) -> Vec<u32> {
+    let mut ids = Vec::new();
+    if !options.includes {
+        diags.warn(
+            sources,
+            DiagnosticKind::Include,
+            origin,
+            "include ignored: includes are switched off for this parse",
+        );
+        return ids;
+    }
+    let pattern = unquote_simple(pattern);
+    if pattern.is_empty() {
+        diags.error(
+            sources,
+            DiagnosticKind::Missing,
+            origin,
+            "include needs a file name or pattern",
+        );
+        return ids;
+    }
+    if depth >= MAX_DEPTH {
+        diags.error(
+            sources,
+            DiagnosticKind::Include,
+            origin,
+            format!("includes nest deeper than {MAX_DEPTH} files"),
+        );
+        return ids;
+    }
+    let full = if Path::new(&pattern).is_absolute() {
+        PathBuf::from(&pattern)
+    } else {
+        dir.join(&pattern)
+    };
+    let paths: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
+        Ok(paths) => paths.filter_map(Result::ok).collect(),
+        Err(e) => {
+            diags.error(
+                sources,
+                DiagnosticKind::Include,
+                origin,
+                format!("include pattern `{pattern}` is not valid: {e}"),
+            );
+            return ids;
+        }
+    };
+    if paths.is_empty() {
+        diags.warn(
+            sources,
+            DiagnosticKind::Include,
+            origin,
+            format!("include `{pattern}` matched no file"),
+        );
+        return ids;
+    }
+    for path in paths {
+        if sources.contains(&path) {
+            diags.error(
+                sources,
+                DiagnosticKind::Include,
+                origin,
+                format!("`{}` is included twice (an include loop?)", path.display()),
+            );
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                ids.push(sources.files.len() as u32);
+                load_file(sources, includes, options, diags, path, text, depth + 1);
+            }
+            Err(e) => diags.error(
+                sources,
+                DiagnosticKind::Include,
+                origin,
+                format!("cannot read included file `{}`: {e}", path.display()),
+            ),
+        }
+    }
+    ids
 }
 
 /// Deepest include nesting and substitution recursion accepted.
@@ -29,66 +189,120 @@ const MAX_DEPTH: usize = 32;
 /// Most lines one `~SEQ` line may produce (keeps a typo from eating the memory).
 const MAX_SEQ_LINES: i64 = 100_000;
 
-pub(crate) struct Lexer<'o> {
-    pub(crate) sources: SourceMap,
+/// Where the lexer is in one file.
+struct Cursor {
+    file: u32,
+    pos: usize,
+}
+
+/// Produces tokens line by line on demand, walking included files as they come.
+pub(crate) struct Lexer<'s> {
+    sources: &'s SourceMap,
+    includes: &'s IncludeMap,
     pub(crate) diags: Diagnostics,
-    pub(crate) tokens: Vec<Token>,
-    options: &'o Options,
+    buffer: VecDeque<Token<'s>>,
+    stack: Vec<Cursor>,
+    options: &'s Options,
     defs: HashMap<String, String>,
     /// A multiline definition being collected: name, value so far.
     pending_def: Option<(String, String)>,
 }
 
-impl<'o> Lexer<'o> {
-    pub(crate) fn new(options: &'o Options) -> Self {
-        Self {
-            sources: SourceMap::default(),
-            diags: Diagnostics {
-                list: Vec::new(),
-                strict: options.strict,
-            },
-            tokens: Vec::new(),
+impl<'s> Lexer<'s> {
+    pub(crate) fn new(
+        sources: &'s SourceMap,
+        includes: &'s IncludeMap,
+        options: &'s Options,
+        diags: Diagnostics,
+    ) -> Self {
+        let mut lexer = Self {
+            sources,
+            includes,
+            diags,
+            buffer: VecDeque::new(),
+            stack: Vec::new(),
             options,
             defs: HashMap::new(),
             pending_def: None,
-        }
-    }
-
-    /// Lexes one file's text (already loaded), including what it includes.
-    pub(crate) fn lex_text(&mut self, path: PathBuf, text: String, depth: usize) {
-        let file = self.sources.add(path.clone(), text);
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.defs
-            .insert("_PWD".into(), dir.display().to_string());
-        // Lines are copied out so the source map can grow (includes) while we walk them.
-        let text = self.sources.files[file as usize].text.clone();
-        let mut offset = 0usize;
-        for raw in text.split_inclusive('\n') {
-            let line = raw.trim_end_matches(['\n', '\r']);
-            self.line(file, offset, line, &dir, depth);
-            offset += raw.len();
-        }
-        if let Some((name, _)) = self.pending_def.take() {
-            let origin = Origin {
-                file,
-                start: text.len() as u32,
-                len: 0,
-            };
-            self.diags.error(
-                &self.sources,
-                DiagnosticKind::Syntax,
-                origin,
-                format!("multiline definition `${name}` runs to the end of the file"),
-            );
-        }
-    }
-
-    fn line(&mut self, file: u32, offset: usize, line: &str, dir: &Path, depth: usize) {
-        let origin_of = |start: usize, len: usize| Origin {
-            file,
-            start: (offset + start) as u32,
-            len: len as u32,
         };
+        if !sources.files.is_empty() {
+            lexer.push_file(0);
+        }
+        lexer
+    }
+
+    pub(crate) fn sources(&self) -> &'s SourceMap {
+        self.sources
+    }
+
+    fn push_file(&mut self, file: u32) {
+        self.stack.push(Cursor { file, pos: 0 });
+        self.set_pwd();
+    }
+
+    /// `${_PWD}` is the directory of the file being read.
+    fn set_pwd(&mut self) {
+        if let Some(top) = self.stack.last() {
+            let path = &self.sources.files[top.file as usize].path;
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            self.defs.insert("_PWD".into(), dir.display().to_string());
+        }
+    }
+
+    /// The next token, or `None` at the end of the input.
+    pub(crate) fn next_token(&mut self) -> Option<Token<'s>> {
+        if self.buffer.is_empty() {
+            self.fill();
+        }
+        self.buffer.pop_front()
+    }
+
+    /// The next token without taking it.
+    pub(crate) fn peek(&mut self) -> Option<&Tok<'s>> {
+        if self.buffer.is_empty() {
+            self.fill();
+        }
+        self.buffer.front().map(|t| &t.tok)
+    }
+
+    /// Reads lines until some produce tokens or the input ends.
+    fn fill(&mut self) {
+        while self.buffer.is_empty() {
+            let Some(top) = self.stack.last_mut() else {
+                return;
+            };
+            let file = top.file;
+            let text: &'s str = &self.sources.files[file as usize].text;
+            if top.pos >= text.len() {
+                self.stack.pop();
+                if let Some((name, _)) = self.pending_def.take() {
+                    let origin = Origin {
+                        file,
+                        start: text.len() as u32,
+                        len: 0,
+                    };
+                    self.diags.error(
+                        self.sources,
+                        DiagnosticKind::Syntax,
+                        origin,
+                        format!("multiline definition `${name}` runs to the end of the file"),
+                    );
+                }
+                self.set_pwd();
+                continue;
+            }
+            let offset = top.pos;
+            let raw = match text[offset..].find('\n') {
+                Some(n) => &text[offset..offset + n + 1],
+                None => &text[offset..],
+            };
+            top.pos += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']);
+            self.line(file, offset, line);
+        }
+    }
+
+    fn line(&mut self, file: u32, offset: usize, line: &'s str) {
         if let Some((name, mut value)) = self.pending_def.take() {
             let body = strip_comment(line);
             let (body, more) = match body.trim_end().strip_suffix('\\') {
@@ -112,53 +326,49 @@ impl<'o> Lexer<'o> {
         if trimmed.is_empty() {
             return;
         }
-        // include and its variants, before conditionals and substitution (as keepalived does).
+        // include and its variants were resolved by `load`; read the files it found.
         let first = trimmed.split_whitespace().next().unwrap_or("");
-        if matches!(
-            first,
-            "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
-        ) {
-            let pattern = trimmed[first.len()..].trim();
-            let origin = origin_of(lead, trimmed.len());
-            self.include(pattern, dir, origin, depth);
+        if is_include(first) {
+            if let Some(ids) = self.includes.get(&(file, offset)) {
+                for &id in ids.iter().rev() {
+                    self.stack.push(Cursor { file: id, pos: 0 });
+                }
+                self.set_pwd();
+            }
             return;
         }
-        self.logical(file, offset + lead, trimmed, dir, depth, 0);
+        self.logical(file, offset + lead, Cow::Borrowed(trimmed), 0);
     }
 
     /// Handles a line after comments are gone: conditionals, definitions, `~SEQ`, substitution.
-    fn logical(
-        &mut self,
-        file: u32,
-        start: usize,
-        text: &str,
-        dir: &Path,
-        depth: usize,
-        subst_depth: usize,
-    ) {
+    /// A borrowed `text` is the file's own text at `start`; an owned one was made by
+    /// substitution, and its tokens all point at the line that made it.
+    fn logical(&mut self, file: u32, start: usize, text: Cow<'s, str>, subst_depth: usize) {
         let line_origin = Origin {
             file,
             start: start as u32,
             len: text.split_whitespace().next().map_or(0, str::len) as u32,
         };
-        let mut text = text;
         let mut start = start;
+        let mut text = text;
         // Conditional lines: @id / @^id, possibly several.
-        while let Some(rest) = text.strip_prefix('@') {
+        while text.starts_with('@') {
+            let rest = &text[1..];
             let (negate, rest) = match rest.strip_prefix('^') {
                 Some(r) => (true, r),
                 None => (false, rest),
             };
             let id_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let id = &rest[..id_len];
-            let matches = self.options.config_id.as_deref() == Some(id);
+            let matches = self.options.config_id.as_deref() == Some(&rest[..id_len]);
             if matches == negate {
                 return;
             }
-            let after = &rest[id_len..];
-            let skipped = text.len() - after.trim_start().len();
+            let skipped = text.len() - rest[id_len..].trim_start().len();
             start += skipped;
-            text = after.trim_start();
+            text = match text {
+                Cow::Borrowed(t) => Cow::Borrowed(&t[skipped..]),
+                Cow::Owned(t) => Cow::Owned(t[skipped..].to_string()),
+            };
             if text.is_empty() {
                 return;
             }
@@ -183,21 +393,21 @@ impl<'o> Lexer<'o> {
             }
         }
         // ~SEQ(var, start, step, end) / ~SEQx(...): repeat the rest of the line.
-        if let Some(rest) = text.strip_prefix("~SEQ") {
-            self.seq(file, start, rest, line_origin, dir, depth, subst_depth);
+        if text.starts_with("~SEQ") {
+            self.seq(file, start, text, line_origin, subst_depth);
             return;
         }
         if text.contains('$') {
             if subst_depth >= MAX_DEPTH {
                 self.diags.error(
-                    &self.sources,
+                    self.sources,
                     DiagnosticKind::Syntax,
                     line_origin,
                     "parameter substitution nests too deep (a definition that uses itself?)",
                 );
                 return;
             }
-            let (replaced, changed) = self.substitute(text);
+            let (replaced, changed) = self.substitute(&text);
             if changed {
                 for part in replaced.split('\n') {
                     let part = part.trim();
@@ -205,9 +415,9 @@ impl<'o> Lexer<'o> {
                         continue;
                     }
                     // Substituted text has no place in the file: its tokens point at the line.
-                    let before = self.tokens.len();
-                    self.logical(file, start, part, dir, depth, subst_depth + 1);
-                    for token in &mut self.tokens[before..] {
+                    let before = self.buffer.len();
+                    self.logical(file, start, Cow::Owned(part.to_string()), subst_depth + 1);
+                    for token in self.buffer.range_mut(before..) {
                         token.origin = line_origin;
                     }
                 }
@@ -217,17 +427,15 @@ impl<'o> Lexer<'o> {
         self.tokenize(file, start, text);
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn seq(
         &mut self,
         file: u32,
         start: usize,
-        rest: &str,
+        text: Cow<'s, str>,
         origin: Origin,
-        dir: &Path,
-        depth: usize,
         subst_depth: usize,
     ) {
+        let rest = &text[4..];
         let (hex, rest) = match rest.strip_prefix('x') {
             Some(r) => (true, r),
             None => (false, rest),
@@ -235,11 +443,11 @@ impl<'o> Lexer<'o> {
         let parsed = rest.strip_prefix('(').and_then(|r| {
             let close = r.find(')')?;
             let args: Vec<&str> = r[..close].split(',').map(str::trim).collect();
-            Some((args, r[close + 1..].trim()))
+            Some((args, r[close + 1..].trim_start()))
         });
         let Some((args, body)) = parsed else {
             self.diags.error(
-                &self.sources,
+                self.sources,
                 DiagnosticKind::Syntax,
                 origin,
                 "expected ~SEQ(var, start, step, end)",
@@ -255,7 +463,7 @@ impl<'o> Lexer<'o> {
             }
         };
         let nums: Option<Vec<i64>> = args[1..].iter().map(|a| num(a)).collect();
-        let var = args[0];
+        let var = args[0].to_string();
         let bounds = match nums.as_deref() {
             Some([end]) => Some((if *end >= 0 { 1 } else { -1 }, None, *end)),
             Some([s, end]) => Some((*s, None, *end)),
@@ -264,7 +472,7 @@ impl<'o> Lexer<'o> {
         };
         let Some((first, step, end)) = bounds.filter(|_| !var.is_empty()) else {
             self.diags.error(
-                &self.sources,
+                self.sources,
                 DiagnosticKind::InvalidValue,
                 origin,
                 "~SEQ needs a variable and one to three numbers",
@@ -274,7 +482,7 @@ impl<'o> Lexer<'o> {
         let step = step.unwrap_or(if end >= first { 1 } else { -1 });
         if step == 0 || (step > 0) != (end >= first) && first != end {
             self.diags.error(
-                &self.sources,
+                self.sources,
                 DiagnosticKind::InvalidValue,
                 origin,
                 "~SEQ step goes away from the end",
@@ -284,13 +492,18 @@ impl<'o> Lexer<'o> {
         let count = (i128::from(end) - i128::from(first)) / i128::from(step) + 1;
         if count > i128::from(MAX_SEQ_LINES) {
             self.diags.error(
-                &self.sources,
+                self.sources,
                 DiagnosticKind::OutOfRange,
                 origin,
                 format!("~SEQ would produce {count} lines; at most {MAX_SEQ_LINES} are accepted"),
             );
             return;
         }
+        let body_offset = text.len() - body.len();
+        let body: Cow<'s, str> = match &text {
+            Cow::Borrowed(t) => Cow::Borrowed(&t[body_offset..]),
+            Cow::Owned(_) => Cow::Owned(body.to_string()),
+        };
         let mut value = first;
         for _ in 0..count {
             let text = if hex {
@@ -298,8 +511,8 @@ impl<'o> Lexer<'o> {
             } else {
                 value.to_string()
             };
-            self.defs.insert(var.to_string(), text);
-            self.logical(file, start, body, dir, depth, subst_depth + 1);
+            self.defs.insert(var.clone(), text);
+            self.logical(file, start + body_offset, body.clone(), subst_depth + 1);
             value = value.saturating_add(step);
         }
     }
@@ -368,95 +581,9 @@ impl<'o> Lexer<'o> {
         (out, changed)
     }
 
-    fn include(&mut self, pattern: &str, dir: &Path, origin: Origin, depth: usize) {
-        if !self.options.includes {
-            self.diags.warn(
-                &self.sources,
-                DiagnosticKind::Include,
-                origin,
-                "include ignored: includes are switched off for this parse",
-            );
-            return;
-        }
-        let pattern = unquote_simple(pattern);
-        if pattern.is_empty() {
-            self.diags.error(
-                &self.sources,
-                DiagnosticKind::Missing,
-                origin,
-                "include needs a file name or pattern",
-            );
-            return;
-        }
-        if depth >= MAX_DEPTH {
-            self.diags.error(
-                &self.sources,
-                DiagnosticKind::Include,
-                origin,
-                format!("includes nest deeper than {MAX_DEPTH} files"),
-            );
-            return;
-        }
-        let full = if Path::new(&pattern).is_absolute() {
-            PathBuf::from(&pattern)
-        } else {
-            dir.join(&pattern)
-        };
-        let paths: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
-            Ok(paths) => paths.filter_map(Result::ok).collect(),
-            Err(e) => {
-                self.diags.error(
-                    &self.sources,
-                    DiagnosticKind::Include,
-                    origin,
-                    format!("include pattern `{pattern}` is not valid: {e}"),
-                );
-                return;
-            }
-        };
-        if paths.is_empty() {
-            self.diags.warn(
-                &self.sources,
-                DiagnosticKind::Include,
-                origin,
-                format!("include `{pattern}` matched no file"),
-            );
-            return;
-        }
-        let saved_pwd = self.defs.get("_PWD").cloned();
-        for path in paths {
-            if self.sources.contains(&path) {
-                self.diags.error(
-                    &self.sources,
-                    DiagnosticKind::Include,
-                    origin,
-                    format!("`{}` is included twice (an include loop?)", path.display()),
-                );
-                continue;
-            }
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    // A block may be left open at the end of an included file; keepalived
-                    // reads includes as if pasted in, so the stream simply goes on.
-                    self.lex_text(path, text, depth + 1);
-                }
-                Err(e) => self.diags.error(
-                    &self.sources,
-                    DiagnosticKind::Include,
-                    origin,
-                    format!("cannot read included file `{}`: {e}", path.display()),
-                ),
-            }
-        }
-        if let Some(pwd) = saved_pwd {
-            self.defs.insert("_PWD".into(), pwd);
-        }
-    }
-
     /// Splits a line into words and braces. Quotes (`"` or `'`) group words and may sit inside a
-    /// word; escapes inside quotes follow the shell.
-    fn tokenize(&mut self, file: u32, start: usize, text: &str) {
+    /// word; escapes inside quotes follow the shell. Plain words of a borrowed line borrow it.
+    fn tokenize(&mut self, file: u32, start: usize, text: Cow<'s, str>) {
         let bytes = text.as_bytes();
         let mut i = 0;
         let at = |s: usize, e: usize| Origin {
@@ -472,7 +599,7 @@ impl<'o> Lexer<'o> {
             }
             if b == b'{' || b == b'}' {
                 let tok = if b == b'{' { Tok::Open } else { Tok::Close };
-                self.tokens.push(Token {
+                self.buffer.push_back(Token {
                     tok,
                     origin: at(i, i + 1),
                 });
@@ -480,10 +607,30 @@ impl<'o> Lexer<'o> {
                 continue;
             }
             let word_start = i;
+            // Fast path: a plain word up to whitespace, a brace or a quote.
+            let mut end = i;
+            while end < bytes.len()
+                && !bytes[end].is_ascii_whitespace()
+                && !matches!(bytes[end], b'{' | b'}' | b'"' | b'\'')
+            {
+                end += 1;
+            }
+            if end == bytes.len() || !matches!(bytes[end], b'"' | b'\'') {
+                let word = match &text {
+                    Cow::Borrowed(t) => Cow::Borrowed(&t[word_start..end]),
+                    Cow::Owned(t) => Cow::Owned(t[word_start..end].to_string()),
+                };
+                self.buffer.push_back(Token {
+                    tok: Tok::Word(word),
+                    origin: at(word_start, end),
+                });
+                i = end;
+                continue;
+            }
             let mut word = String::new();
             let mut quote: Option<u8> = None;
             let mut chars = text[i..].char_indices().peekable();
-            let mut end = text.len();
+            end = text.len();
             while let Some((off, c)) = chars.next() {
                 let pos = i + off;
                 match quote {
@@ -500,7 +647,7 @@ impl<'o> Lexer<'o> {
                         }
                     }
                     None => {
-                        if c.is_whitespace() || c == '{' || c == '}' {
+                        if c.is_ascii_whitespace() || c == '{' || c == '}' {
                             end = pos;
                             break;
                         }
@@ -514,19 +661,19 @@ impl<'o> Lexer<'o> {
             }
             if quote.is_some() {
                 self.diags.error(
-                    &self.sources,
+                    self.sources,
                     DiagnosticKind::Braces,
                     at(word_start, word_start + 1),
                     "quoted string is not closed before the end of the line",
                 );
             }
-            self.tokens.push(Token {
-                tok: Tok::Word(word),
+            self.buffer.push_back(Token {
+                tok: Tok::Word(Cow::Owned(word)),
                 origin: at(word_start, end),
             });
             i = end;
         }
-        self.tokens.push(Token {
+        self.buffer.push_back(Token {
             tok: Tok::Eol,
             origin: at(text.len(), text.len()),
         });

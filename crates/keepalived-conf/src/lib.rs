@@ -120,23 +120,26 @@ pub fn parse_file(path: impl AsRef<Path>, options: &Options) -> Result<Parsed, E
 /// Parses and checks configuration text; `path` names it in diagnostics and is where relative
 /// includes are looked up.
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parsed {
-    let mut lexer = lex::Lexer::new(options);
-    lexer.lex_text(path.as_ref().to_path_buf(), text.to_string(), 0);
-    let lex::Lexer {
-        sources,
-        mut diags,
-        tokens,
-        ..
-    } = lexer;
-    let nodes = tree::build(tokens, &sources, &mut diags);
+    let mut diags = diag::Diagnostics {
+        list: Vec::new(),
+        strict: options.strict,
+    };
+    let (sources, includes) = lex::load(
+        path.as_ref().to_path_buf(),
+        text.to_string(),
+        options,
+        &mut diags,
+    );
     let config = {
+        let mut lexer = lex::Lexer::new(&sources, &includes, options, diags);
+        let nodes = tree::build(&mut lexer);
+        diags = lexer.diags;
         let mut builder = build::Builder {
             sources: &sources,
             diags: &mut diags,
         };
         builder.config(&nodes)
     };
-    drop(nodes);
     check::check(&config, &sources, &mut diags);
     tracing::debug!(
         diagnostics = diags.list.len(),
@@ -150,7 +153,6 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
         sources,
     }
 }
-
 
 /// Runs the cross-checks of the model again (for a model built or edited in code); positions
 /// are resolved against `sources`, which may be empty.

@@ -1,55 +1,62 @@
 //! Words and braces to a tree of statements: `keyword args... [{ statements }]`.
 
-use crate::diag::{DiagnosticKind, Diagnostics};
-use crate::lex::{Tok, Token};
-use crate::source::{Origin, SourceMap};
+use std::borrow::Cow;
+
+use crate::diag::DiagnosticKind;
+use crate::lex::{Lexer, Tok, Token};
+use crate::source::Origin;
 
 /// Deepest block nesting accepted; keepalived's own grammar needs five.
 const MAX_NESTING: usize = 32;
 
 /// A word with its position.
 #[derive(Debug, Clone)]
-pub(crate) struct Word {
-    pub(crate) text: String,
+pub(crate) struct Word<'s> {
+    pub(crate) text: Cow<'s, str>,
     pub(crate) origin: Origin,
+}
+
+impl Word<'_> {
+    /// The text.
+    pub(crate) fn s(&self) -> &str {
+        &self.text
+    }
 }
 
 /// One statement: a keyword, its arguments on the same line, and an optional block.
 #[derive(Debug, Clone)]
-pub(crate) struct Node {
-    pub(crate) keyword: Word,
-    pub(crate) args: Vec<Word>,
-    pub(crate) block: Option<Vec<Node>>,
+pub(crate) struct Node<'s> {
+    pub(crate) keyword: Word<'s>,
+    pub(crate) args: Vec<Word<'s>>,
+    pub(crate) block: Option<Vec<Node<'s>>>,
     /// Where the block's `{` is (for "block never closed").
     pub(crate) open: Origin,
 }
 
-pub(crate) fn build(tokens: Vec<Token>, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<Node> {
-    let mut parser = TreeParser {
-        tokens: tokens.into_iter().peekable(),
-        sources,
-        diags,
-    };
+pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Vec<Node<'s>> {
+    let mut parser = TreeParser { lexer };
     parser.block(None, 0)
 }
 
-struct TreeParser<'a> {
-    tokens: std::iter::Peekable<std::vec::IntoIter<Token>>,
-    sources: &'a SourceMap,
-    diags: &'a mut Diagnostics,
+struct TreeParser<'a, 's> {
+    lexer: &'a mut Lexer<'s>,
 }
 
-impl TreeParser<'_> {
+impl<'s> TreeParser<'_, 's> {
+    fn error(&mut self, origin: Origin, message: impl Into<String>) {
+        let sources = self.lexer.sources();
+        self.lexer
+            .diags
+            .error(sources, DiagnosticKind::Braces, origin, message);
+    }
+
     /// Statements until the matching `}` (when `open` is given) or the end.
-    fn block(&mut self, open: Option<Origin>, depth: usize) -> Vec<Node> {
+    fn block(&mut self, open: Option<Origin>, depth: usize) -> Vec<Node<'s>> {
         let mut nodes = Vec::new();
         loop {
-            let Some(token) = self.tokens.next() else {
+            let Some(token) = self.lexer.next_token() else {
                 if let Some(open) = open {
-                    self.diags.error(
-                        self.sources,
-                        DiagnosticKind::Braces,
-                        open,
+                    self.error(open,
                         "this `{` is never closed",
                     );
                 }
@@ -61,18 +68,12 @@ impl TreeParser<'_> {
                     if open.is_some() {
                         return nodes;
                     }
-                    self.diags.error(
-                        self.sources,
-                        DiagnosticKind::Braces,
-                        token.origin,
+                    self.error(token.origin,
                         "`}` without a matching `{`",
                     );
                 }
                 Tok::Open => {
-                    self.diags.error(
-                        self.sources,
-                        DiagnosticKind::Braces,
-                        token.origin,
+                    self.error(token.origin,
                         "`{` without a keyword before it",
                     );
                     let _ = self.sub_block(token.origin, depth);
@@ -88,17 +89,14 @@ impl TreeParser<'_> {
         }
     }
 
-    fn sub_block(&mut self, open: Origin, depth: usize) -> Vec<Node> {
+    fn sub_block(&mut self, open: Origin, depth: usize) -> Vec<Node<'s>> {
         if depth + 1 >= MAX_NESTING {
-            self.diags.error(
-                self.sources,
-                DiagnosticKind::Braces,
-                open,
+            self.error(open,
                 format!("blocks nest deeper than {MAX_NESTING}"),
             );
             // Skip to the matching close without building anything.
             let mut level = 1usize;
-            for token in self.tokens.by_ref() {
+            while let Some(token) = self.lexer.next_token() {
                 match token.tok {
                     Tok::Open => level += 1,
                     Tok::Close => {
@@ -115,21 +113,21 @@ impl TreeParser<'_> {
         self.block(Some(open), depth + 1)
     }
 
-    fn statement(&mut self, keyword: Word, depth: usize) -> Node {
+    fn statement(&mut self, keyword: Word<'s>, depth: usize) -> Node<'s> {
         let mut args = Vec::new();
         loop {
-            match self.tokens.peek().map(|t| &t.tok) {
+            match self.lexer.peek() {
                 Some(Tok::Word(_)) => {
                     if let Some(Token {
                         tok: Tok::Word(text),
                         origin,
-                    }) = self.tokens.next()
+                    }) = self.lexer.next_token()
                     {
                         args.push(Word { text, origin });
                     }
                 }
                 Some(Tok::Open) => {
-                    let open = self.tokens.next().map_or(keyword.origin, |t| t.origin);
+                    let open = self.lexer.next_token().map_or(keyword.origin, |t| t.origin);
                     let block = self.sub_block(open, depth);
                     return Node {
                         keyword,
@@ -139,12 +137,12 @@ impl TreeParser<'_> {
                     };
                 }
                 Some(Tok::Eol) => {
-                    self.tokens.next();
+                    self.lexer.next_token();
                     // The `{` may sit alone on a following line.
-                    while matches!(self.tokens.peek().map(|t| &t.tok), Some(Tok::Eol)) {
-                        self.tokens.next();
+                    while matches!(self.lexer.peek(), Some(Tok::Eol)) {
+                        self.lexer.next_token();
                     }
-                    if matches!(self.tokens.peek().map(|t| &t.tok), Some(Tok::Open)) {
+                    if matches!(self.lexer.peek(), Some(Tok::Open)) {
                         continue;
                     }
                     return Node {
