@@ -160,3 +160,8 @@ pub enum Error {
 
 /// Result with this crate's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// The README's example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -189,6 +189,7 @@ pub enum AddressFamily {
 
 impl AddressFamily {
     /// Bytes per address in the list.
+    #[inline]
     pub const fn address_len(self) -> usize {
         match self {
             Self::Ipv4 => 4,
@@ -229,6 +230,7 @@ impl ChecksumMode {
         }
     }
 
+    #[inline]
     const fn bit(self) -> u8 {
         match self {
             Self::PseudoHeader => 1,
@@ -238,6 +240,7 @@ impl ChecksumMode {
     }
 
     /// The mode that really applies to a message of `version` over `family`.
+    #[inline]
     pub const fn effective(self, version: Version, family: AddressFamily) -> Self {
         match (version, family) {
             (Version::V2, _) => Self::NoPseudoHeader,
@@ -277,6 +280,7 @@ impl ChecksumModes {
     }
 
     /// Whether `mode` is in the set.
+    #[inline]
     pub const fn contains(self, mode: ChecksumMode) -> bool {
         self.0 & mode.bit() != 0
     }
@@ -310,6 +314,7 @@ pub enum PseudoHeader {
 
 impl PseudoHeader {
     /// The family of these addresses.
+    #[inline]
     pub const fn family(&self) -> AddressFamily {
         match self {
             Self::V4 { .. } => AddressFamily::Ipv4,
@@ -334,6 +339,7 @@ impl PseudoHeader {
     }
 
     /// The pseudo-header's share of the checksum of a `len`-byte message of `version`, in `mode`.
+    #[inline]
     fn sum(&self, version: Version, mode: ChecksumMode, len: usize) -> u16 {
         match (mode.effective(version, self.family()), *self) {
             (ChecksumMode::NoPseudoHeader, _) => 0,
@@ -351,6 +357,7 @@ impl PseudoHeader {
 }
 
 /// The length a message of `version` with `count` addresses of `family` must have.
+#[inline]
 pub const fn message_len(version: Version, count: usize, family: AddressFamily) -> usize {
     let end = field::addresses(count, family.address_len()).end;
     match version {
@@ -596,6 +603,7 @@ impl<T: AsRef<[u8]>> AsRef<[u8]> for Packet<T> {
     }
 }
 
+#[inline]
 fn ip_from_bytes(bytes: &[u8], family: AddressFamily) -> IpAddr {
     match family {
         AddressFamily::Ipv4 => {
@@ -644,6 +652,7 @@ impl<'a> AddressList<'a> {
     }
 
     /// The family of the addresses.
+    #[inline]
     pub const fn family(&self) -> AddressFamily {
         match self.0 {
             AddressStore::Wire(family, _) => family,
@@ -653,6 +662,7 @@ impl<'a> AddressList<'a> {
     }
 
     /// Number of addresses.
+    #[inline]
     pub const fn len(&self) -> usize {
         match self.0 {
             AddressStore::Wire(family, bytes) => bytes.len() / family.address_len(),
@@ -688,6 +698,7 @@ impl<'a> AddressList<'a> {
     }
 
     /// Writes the list at the start of `out`, which must be `len() * address_len` bytes.
+    #[inline]
     fn write(&self, out: &mut [u8]) {
         match self.0 {
             AddressStore::Wire(_, bytes) => out.copy_from_slice(bytes),
@@ -855,6 +866,7 @@ impl<'a> Repr<'a> {
     }
 
     /// The version number.
+    #[inline]
     pub const fn version(&self) -> Version {
         match self.version {
             VersionFields::V2 { .. } => Version::V2,
@@ -875,11 +887,13 @@ impl<'a> Repr<'a> {
     }
 
     /// Number of addresses that go on the wire (at most 255).
+    #[inline]
     fn count(&self) -> usize {
         self.addresses.len().min(usize::from(u8::MAX))
     }
 
     /// Length of the message [`emit`](Self::emit) writes.
+    #[inline]
     pub fn buffer_len(&self) -> usize {
         message_len(self.version(), self.count(), self.addresses.family())
     }
