@@ -91,3 +91,8 @@ pub enum Error {
         reason: String,
     },
 }
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -132,9 +132,8 @@ impl Tracker {
             return (verdict, self.schedule.delay_loop);
         }
         match self.current {
-            Some((State::Up, weight)) if self.failures < self.schedule.retry => {
+            Some((State::Up, _)) if self.failures < self.schedule.retry => {
                 self.failures += 1;
-                let _ = weight;
                 (None, self.schedule.delay_before_retry)
             }
             Some((State::Down, _)) => (None, self.schedule.delay_loop),
@@ -256,17 +255,30 @@ struct Group {
     fanout: Mutex<Fanout>,
 }
 
-struct Running {
-    group: Arc<Group>,
-    task: AbortHandle,
+/// A running group as a map key: equal when check and schedule are, so a lookup finds the run an
+/// identical check already has, without the registry keeping a second copy of the configuration.
+#[derive(Clone)]
+struct Keyed(Arc<Group>);
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.schedule == other.0.schedule && self.0.check == other.0.check
+    }
+}
+
+impl Eq for Keyed {}
+
+impl std::hash::Hash for Keyed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.check.hash(state);
+        self.0.schedule.hash(state);
+    }
 }
 
 #[derive(Default)]
 struct Registry {
-    by_key: HashMap<(Check, Schedule), u64>,
-    groups: HashMap<u64, Running>,
-    ids: HashMap<CheckId, u64>,
-    next_group: u64,
+    groups: HashMap<Keyed, AbortHandle>,
+    ids: HashMap<CheckId, Keyed>,
 }
 
 /// Runs checks on the tokio runtime it was created in and reports their transitions.
@@ -311,42 +323,37 @@ impl Scheduler {
     /// when that state is known.
     pub fn insert(&self, id: CheckId, check: Check, schedule: Schedule) {
         let mut registry = lock(&self.registry);
-        let key = (check, schedule);
-        if let Some(&group_id) = registry.ids.get(&id) {
-            if registry.by_key.get(&key) == Some(&group_id) {
+        let probe = Keyed(Arc::new(Group {
+            check,
+            schedule,
+            fanout: Mutex::new(Fanout {
+                ids: Vec::new(),
+                last: None,
+            }),
+        }));
+        if let Some(current) = registry.ids.get(&id) {
+            if *current == probe {
                 return;
             }
-            Self::detach(&mut registry, id, group_id);
+            let current = current.clone();
+            Self::detach(&mut registry, id, &current);
         }
-        let group_id = if let Some(&group_id) = registry.by_key.get(&key) {
-            group_id
-        } else {
-            let group_id = registry.next_group;
-            registry.next_group += 1;
-            let (check, schedule) = key.clone();
-            let group = Arc::new(Group {
-                check,
-                schedule,
-                fanout: Mutex::new(Fanout {
-                    ids: Vec::new(),
-                    last: None,
-                }),
-            });
-            let task = self
-                .runtime
-                .spawn(run(
-                    Arc::clone(&group),
-                    self.events.clone(),
-                    Arc::clone(&self.stats),
-                ))
-                .abort_handle();
-            registry.groups.insert(group_id, Running { group, task });
-            registry.by_key.insert(key, group_id);
-            group_id
+        let group = match registry.groups.get_key_value(&probe) {
+            Some((existing, _)) => existing.clone(),
+            None => {
+                let task = self
+                    .runtime
+                    .spawn(run(
+                        Arc::clone(&probe.0),
+                        self.events.clone(),
+                        Arc::clone(&self.stats),
+                    ))
+                    .abort_handle();
+                registry.groups.insert(probe.clone(), task);
+                probe
+            }
         };
-        registry.ids.insert(id, group_id);
-        let running = &registry.groups[&group_id];
-        let mut fanout = lock(&running.group.fanout);
+        let mut fanout = lock(&group.0.fanout);
         fanout.ids.push(id);
         if let Some((state, weight, reason)) = &fanout.last {
             let _ = self.events.send(Event {
@@ -357,36 +364,32 @@ impl Scheduler {
                 reason: reason.clone(),
             });
         }
+        drop(fanout);
+        registry.ids.insert(id, group);
     }
 
     /// Stops the check `id`; returns false when there was none. The run it shared with other ids
     /// goes on for them.
     pub fn remove(&self, id: CheckId) -> bool {
         let mut registry = lock(&self.registry);
-        match registry.ids.get(&id) {
-            Some(&group_id) => {
-                Self::detach(&mut registry, id, group_id);
+        match registry.ids.get(&id).cloned() {
+            Some(group) => {
+                Self::detach(&mut registry, id, &group);
                 true
             }
             None => false,
         }
     }
 
-    fn detach(registry: &mut Registry, id: CheckId, group_id: u64) {
+    fn detach(registry: &mut Registry, id: CheckId, group: &Keyed) {
         registry.ids.remove(&id);
-        let Some(running) = registry.groups.get(&group_id) else {
-            return;
-        };
         let empty = {
-            let mut fanout = lock(&running.group.fanout);
+            let mut fanout = lock(&group.0.fanout);
             fanout.ids.retain(|other| *other != id);
             fanout.ids.is_empty()
         };
-        if empty {
-            running.task.abort();
-            let key = (running.group.check.clone(), running.group.schedule);
-            registry.by_key.remove(&key);
-            registry.groups.remove(&group_id);
+        if empty && let Some(task) = registry.groups.remove(group) {
+            task.abort();
         }
     }
 
@@ -413,8 +416,8 @@ impl Scheduler {
 
 impl Drop for Scheduler {
     fn drop(&mut self) {
-        for running in lock(&self.registry).groups.values() {
-            running.task.abort();
+        for task in lock(&self.registry).groups.values() {
+            task.abort();
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 
 use crate::net::{Human, connect_tcp, within};
 use crate::tcp::round_micros;
@@ -99,8 +99,6 @@ async fn expect<R: AsyncBufReadExt + Unpin>(
         }
     }
 }
-
-use tokio::io::AsyncReadExt as _;
 
 impl Checker for SmtpCheck {
     fn check(&self) -> CheckFuture<'_> {
