@@ -12,10 +12,6 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::netns::{check_ifname, run_checked};
 use crate::{Error, Netns};
 
-/// `SIOCGSTAMPNS` from `<asm-generic/sockios.h>` (not exported by the libc crate): the kernel
-/// receive time of the last frame read from the socket.
-const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
-
 /// How the kernel classified a captured frame (`sll_pkttype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -71,6 +67,12 @@ impl Frame {
 /// A running capture of every frame on one interface of a namespace (an `AF_PACKET` socket with
 /// `ETH_P_ALL`, opened inside the namespace and read on a background thread). The socket is
 /// bound before [`start`](Self::start) returns, so nothing sent afterwards is missed.
+///
+/// Timestamps come from the kernel (`SO_TIMESTAMPNS`): outgoing frames are stamped as they are
+/// handed to the driver, incoming ones when the stack receives them (a frame the kernel left
+/// unstamped is stamped when the capture reads it). The kernel turns timestamping on through a
+/// deferred work item when the first capture starts, so for timing, keep one capture open
+/// across rounds ([`take`](Self::take)) and start it a few milliseconds before the first.
 #[derive(Debug)]
 pub struct Capture {
     frames: Arc<Mutex<Vec<Frame>>>,
@@ -108,6 +110,12 @@ impl Capture {
     /// A copy of what has been captured so far.
     pub fn frames(&self) -> Vec<Frame> {
         self.frames.lock().expect("capture lock").clone()
+    }
+
+    /// Takes the frames captured so far, leaving the capture running and empty: for measuring
+    /// round after round on one long-lived capture.
+    pub fn take(&self) -> Vec<Frame> {
+        std::mem::take(&mut *self.frames.lock().expect("capture lock"))
     }
 
     /// Waits until `done` holds for the frames captured so far, or `timeout` passes; returns
@@ -213,23 +221,27 @@ fn setsockopt<T>(fd: &OwnedFd, option: libc::c_int, value: &T) -> io::Result<()>
 
 fn read_loop(fd: &OwnedFd, frames: &Mutex<Vec<Frame>>, stop: &AtomicBool) -> io::Result<()> {
     let mut buf = vec![0u8; 65536];
+    // Room for one SCM_TIMESTAMPNS control message (and some slack).
+    let mut control = [0u64; 16];
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         let flags = if stopping { libc::MSG_DONTWAIT } else { 0 };
-        // SAFETY: zeroed sockaddr_ll is valid; recvfrom writes at most its length into it.
+        // SAFETY: zeroed sockaddr_ll and msghdr are valid; the pointers set below outlive the call.
         let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        let mut from_len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        // SAFETY: `buf` and `from` are valid for the lengths given.
-        let n = unsafe {
-            libc::recvfrom(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                flags,
-                (&raw mut from).cast(),
-                &mut from_len,
-            )
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
         };
+        // SAFETY: as above.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut from).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control);
+        // SAFETY: `msg` points to live buffers of the lengths it states.
+        let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, flags) };
         if n < 0 {
             let err = io::Error::last_os_error();
             match err.kind() {
@@ -239,7 +251,7 @@ fn read_loop(fd: &OwnedFd, frames: &Mutex<Vec<Frame>>, stop: &AtomicBool) -> io:
                 _ => return Err(err),
             }
         }
-        let timestamp = receive_time(fd).unwrap_or_else(|_| SystemTime::now());
+        let timestamp = kernel_timestamp(&msg).unwrap_or_else(SystemTime::now);
         frames.lock().expect("capture lock").push(Frame {
             timestamp,
             packet_type: PacketType::from(from.sll_pkttype),
@@ -248,17 +260,23 @@ fn read_loop(fd: &OwnedFd, frames: &Mutex<Vec<Frame>>, stop: &AtomicBool) -> io:
     }
 }
 
-fn receive_time(fd: &OwnedFd) -> io::Result<SystemTime> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: SIOCGSTAMPNS writes one timespec into `ts`.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), SIOCGSTAMPNS, &raw mut ts) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
+/// The `SCM_TIMESTAMPNS` control message of a received frame: the kernel's time stamp.
+fn kernel_timestamp(msg: &libc::msghdr) -> Option<SystemTime> {
+    // SAFETY: `msg` was filled by recvmsg; the CMSG macros stay within msg_controllen.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                return Some(
+                    SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+                );
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
     }
-    Ok(SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    None
 }
 
 /// Writes frames as a classic pcap file (nanosecond timestamps, Ethernet link type), the format

@@ -49,9 +49,18 @@ fn udp_crosses_a_veth_pair_and_the_capture_sees_it() {
     right.set_up("eth0").unwrap();
 
     let capture = Capture::start(&right, "eth0").unwrap();
+    let before = std::time::SystemTime::now();
     assert!(udp_reaches(&left, "192.0.2.1", &right, "192.0.2.2"));
     assert!(udp_reaches(&left, "2001:db8::1", &right, "2001:db8::2"));
     let frames = capture.stop();
+    let after = std::time::SystemTime::now();
+    assert!(
+        frames
+            .iter()
+            .all(|f| f.timestamp >= before && f.timestamp <= after),
+        "kernel timestamps outside the test's own time"
+    );
+    assert!(frames.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
     let left_mac = left.mac("eth0").unwrap();
     let incoming_from_left = frames.iter().filter(|f| f.data[6..12] == left_mac).count();
     assert!(incoming_from_left >= 2, "captured {frames:#?}");
