@@ -11,6 +11,7 @@
 //! No-panic contract: [`Announcement::emit`] never panics; it returns
 //! [`FrameError::BufferTooShort`] for a buffer under [`Announcement::buffer_len`] bytes, and
 //! writes exactly that many bytes otherwise. [`Announcement::parse`] never panics on any input.
+//! Neither allocates.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -20,8 +21,7 @@ use pnet_packet::arp::{
 };
 use pnet_packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
 use pnet_packet::icmpv6::ndp::{
-    MutableNeighborAdvertPacket, NdpOption, NdpOptionTypes, NeighborAdvertFlags,
-    NeighborAdvertPacket,
+    MutableNeighborAdvertPacket, NdpOptionTypes, NeighborAdvertFlags, NeighborAdvertPacket,
 };
 use pnet_packet::icmpv6::{self, Icmpv6Code, Icmpv6Packet, Icmpv6Types};
 use pnet_packet::ip::IpNextHeaderProtocols;
@@ -216,11 +216,12 @@ fn emit_na(buf: &mut [u8], mac: MacAddr, addr: Ipv6Addr, router: bool) {
     na.set_flags(flags);
     na.set_reserved(0);
     na.set_target_addr(addr);
-    na.set_options(&[NdpOption {
-        option_type: NdpOptionTypes::TargetLLAddr,
-        length: 1,
-        data: mac.octets().to_vec(),
-    }]);
+    // Target link-layer address option: type 2, length 1 (8 bytes), the MAC. Written in place
+    // (pnet's `set_options` would allocate).
+    let option = na.get_options_raw_mut();
+    option[0] = NdpOptionTypes::TargetLLAddr.0;
+    option[1] = 1;
+    option[2..8].copy_from_slice(&mac.octets());
     let checksum = icmpv6::checksum(
         &Icmpv6Packet::new(ip.payload()).expect("length checked"),
         &addr,
@@ -485,6 +486,30 @@ mod tests {
         router.emit(&mut buf).unwrap();
         assert_eq!(buf[58], 0xa0, "router and override flags");
         assert_eq!(Announcement::parse(&buf), Ok(router));
+    }
+
+    #[test]
+    fn parse_never_panics_on_mutated_frames() {
+        // Every single-byte change of both reference frames, with a few values each:
+        // parse returns Ok or Err, and whatever it accepts re-emits to a frame that
+        // parses to the same announcement.
+        for original in [&KEEPALIVED_GARP[..], &KEEPALIVED_NA[..]] {
+            for i in 0..original.len() {
+                for value in [0x00, 0x01, 0x02, 0x20, 0x7f, 0x80, 0xa0, 0xfe, 0xff] {
+                    let mut frame = original.to_vec();
+                    frame[i] = value;
+                    if let Ok(parsed) = Announcement::parse(&frame) {
+                        let mut buf = vec![0xa5; parsed.buffer_len()];
+                        parsed.emit(&mut buf).unwrap();
+                        assert_eq!(
+                            Announcement::parse(&buf),
+                            Ok(parsed),
+                            "byte {i} = {value:#x}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
