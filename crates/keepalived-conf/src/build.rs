@@ -1564,7 +1564,10 @@ impl Builder<'_> {
             origin,
             ..VirtualServer::new(addr.clone().unwrap_or(VirtualServerAddr::Fwmark(0)))
         };
-        for item in self.block(node) {
+        let block = self.block(node);
+        vs.real_servers =
+            Vec::with_capacity(block.iter().filter(|n| n.keyword.s() == "real_server").count());
+        for item in block {
             let kw = item.keyword.s();
             if self.check_default(item, &mut vs.defaults) {
                 continue;
@@ -1700,6 +1703,7 @@ impl Builder<'_> {
         };
         // real_server may be written without a block (no checker).
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
+        rs.checkers = Vec::with_capacity(block.iter().filter(|n| is_checker(n.keyword.s())).count());
         for item in block {
             if self.check_default(item, &mut rs.defaults) {
                 continue;
@@ -1714,9 +1718,7 @@ impl Builder<'_> {
                 "uthreshold" => rs.uthreshold = self.u32(item),
                 "lthreshold" => rs.lthreshold = self.u32(item),
                 "snmp_name" => rs.snmp_name = self.string(item),
-                "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK" | "DNS_CHECK"
-                | "MISC_CHECK" | "UDP_CHECK" | "PING_CHECK" | "ICMP_CHECK" | "FILE_CHECK"
-                | "BFD_CHECK" => {
+                kw if is_checker(kw) => {
                     let c = self.checker(item);
                     rs.checkers.push(c);
                 }
@@ -2026,6 +2028,23 @@ impl Builder<'_> {
         }
         u
     }
+}
+
+fn is_checker(keyword: &str) -> bool {
+    matches!(
+        keyword,
+        "TCP_CHECK"
+            | "HTTP_GET"
+            | "SSL_GET"
+            | "SMTP_CHECK"
+            | "DNS_CHECK"
+            | "MISC_CHECK"
+            | "UDP_CHECK"
+            | "PING_CHECK"
+            | "ICMP_CHECK"
+            | "FILE_CHECK"
+            | "BFD_CHECK"
+    )
 }
 
 /// Parses a `<TIMER>`: seconds with up to six decimals (more are cut, as keepalived's resolution

@@ -34,12 +34,20 @@ pub(crate) struct Node<'s> {
 }
 
 pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Vec<Node<'s>> {
-    let mut parser = TreeParser { lexer };
+    let mut parser = TreeParser {
+        lexer,
+        nodes: Vec::new(),
+        words: Vec::new(),
+    };
     parser.block(None, 0)
 }
 
+/// Builds blocks on shared stacks and moves each finished block or argument list into a vector
+/// of exactly its size: a large configuration has hundreds of thousands of them.
 struct TreeParser<'a, 's> {
     lexer: &'a mut Lexer<'s>,
+    nodes: Vec<Node<'s>>,
+    words: Vec<Word<'s>>,
 }
 
 impl<'s> TreeParser<'_, 's> {
@@ -52,7 +60,7 @@ impl<'s> TreeParser<'_, 's> {
 
     /// Statements until the matching `}` (when `open` is given) or the end.
     fn block(&mut self, open: Option<Origin>, depth: usize) -> Vec<Node<'s>> {
-        let mut nodes = Vec::new();
+        let base = self.nodes.len();
         loop {
             let Some(token) = self.lexer.next_token() else {
                 if let Some(open) = open {
@@ -60,13 +68,13 @@ impl<'s> TreeParser<'_, 's> {
                         "this `{` is never closed",
                     );
                 }
-                return nodes;
+                return self.nodes.drain(base..).collect();
             };
             match token.tok {
                 Tok::Eol => {}
                 Tok::Close => {
                     if open.is_some() {
-                        return nodes;
+                        return self.nodes.drain(base..).collect();
                     }
                     self.error(token.origin,
                         "`}` without a matching `{`",
@@ -83,7 +91,8 @@ impl<'s> TreeParser<'_, 's> {
                         text,
                         origin: token.origin,
                     };
-                    nodes.push(self.statement(keyword, depth));
+                    let node = self.statement(keyword, depth);
+                    self.nodes.push(node);
                 }
             }
         }
@@ -114,7 +123,7 @@ impl<'s> TreeParser<'_, 's> {
     }
 
     fn statement(&mut self, keyword: Word<'s>, depth: usize) -> Node<'s> {
-        let mut args = Vec::new();
+        let base = self.words.len();
         loop {
             match self.lexer.peek() {
                 Some(Tok::Word(_)) => {
@@ -123,11 +132,12 @@ impl<'s> TreeParser<'_, 's> {
                         origin,
                     }) = self.lexer.next_token()
                     {
-                        args.push(Word { text, origin });
+                        self.words.push(Word { text, origin });
                     }
                 }
                 Some(Tok::Open) => {
                     let open = self.lexer.next_token().map_or(keyword.origin, |t| t.origin);
+                    let args = self.words.drain(base..).collect();
                     let block = self.sub_block(open, depth);
                     return Node {
                         keyword,
@@ -145,6 +155,7 @@ impl<'s> TreeParser<'_, 's> {
                     if matches!(self.lexer.peek(), Some(Tok::Open)) {
                         continue;
                     }
+                    let args = self.words.drain(base..).collect();
                     return Node {
                         keyword,
                         args,
@@ -153,6 +164,7 @@ impl<'s> TreeParser<'_, 's> {
                     };
                 }
                 Some(Tok::Close) | None => {
+                    let args = self.words.drain(base..).collect();
                     return Node {
                         keyword,
                         args,
