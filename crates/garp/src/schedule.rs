@@ -65,6 +65,7 @@ pub struct Vip {
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Input {
     /// The router became master for these addresses: announce them now.
     BecameMaster {
@@ -97,6 +98,7 @@ pub enum Input {
 
 /// What to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Output {
     /// Send one announcement for this address, now.
     Announce(Vip),
