@@ -382,6 +382,9 @@ impl Client {
                 if !existing.up {
                     self.set_up(existing.index).await?;
                 }
+                if let Some(ll) = vmac.link_local_vip() {
+                    let _ = self.add_vip_on(&ll, existing.index).await?;
+                }
                 Change::Unchanged
             }
             Err(Error::NoSuchInterface { .. }) => {
@@ -471,7 +474,7 @@ impl Client {
     }
 
     /// Everything between creating a VMAC and having it ready: address generation (IPv6),
-    /// sysctls (IPv4), up.
+    /// sysctls (IPv4), up, link-local address (IPv6).
     async fn set_up_vmac(&self, vmac: &Vmac, index: u32) -> Result<(), Error> {
         if let Some(msg) = vmac.addr_gen_message(index) {
             nl::change(&self.handle, RouteNetlinkMessage::SetLink(msg), 0)
@@ -479,7 +482,11 @@ impl Client {
                 .map_err(|f| f.into_error("set IPv6 address generation"))?;
         }
         vmac.write_sysctls()?;
-        self.set_up(index).await
+        self.set_up(index).await?;
+        if let Some(ll) = vmac.link_local_vip() {
+            let _ = self.add_vip_on(&ll, index).await?;
+        }
+        Ok(())
     }
 
     async fn set_up(&self, index: u32) -> Result<(), Error> {

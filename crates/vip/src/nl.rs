@@ -8,6 +8,8 @@ use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NetlinkMessage, 
 use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::Handle;
 
+use tracing::{debug, warn};
+
 use crate::Error;
 
 /// The kernel's flag on an error message that carries extended-ACK attributes.
@@ -122,13 +124,38 @@ pub(crate) async fn change(
     Ok(())
 }
 
+/// The kernel's mark on the messages of a dump that changes interrupted (it may be
+/// inconsistent).
+const NLM_F_DUMP_INTR: u16 = 0x10;
+/// How many times an interrupted dump is taken again before its result is used as it is.
+const DUMP_ATTEMPTS: usize = 5;
+
 /// Sends a request that answers with messages (a dump, or a get of one object), and collects
-/// them.
+/// them. A dump that the kernel marks as interrupted by concurrent changes is taken again.
 pub(crate) async fn query(
     handle: &Handle,
     message: RouteNetlinkMessage,
     dump: bool,
 ) -> Result<Vec<RouteNetlinkMessage>, Failure> {
+    let mut attempt = 1;
+    loop {
+        let (out, interrupted) = query_once(handle, message.clone(), dump).await?;
+        if !interrupted || attempt == DUMP_ATTEMPTS {
+            if interrupted {
+                warn!("dump still interrupted after {DUMP_ATTEMPTS} attempts; using it");
+            }
+            return Ok(out);
+        }
+        debug!("dump interrupted by a concurrent change; taking it again");
+        attempt += 1;
+    }
+}
+
+async fn query_once(
+    handle: &Handle,
+    message: RouteNetlinkMessage,
+    dump: bool,
+) -> Result<(Vec<RouteNetlinkMessage>, bool), Failure> {
     let mut req = NetlinkMessage::from(message);
     req.header.flags = NLM_F_REQUEST | if dump { NLM_F_DUMP } else { 0 };
     let mut handle = handle.clone();
@@ -136,7 +163,9 @@ pub(crate) async fn query(
         .request(req)
         .map_err(|e| Failure::Other(Error::Connection(e.to_string())))?;
     let mut out = Vec::new();
+    let mut interrupted = false;
     while let Some(msg) = responses.next().await {
+        interrupted |= msg.header.flags & NLM_F_DUMP_INTR != 0;
         match msg.payload {
             NetlinkPayload::InnerMessage(inner) => out.push(inner),
             NetlinkPayload::Error(ref err) => {
@@ -152,7 +181,7 @@ pub(crate) async fn query(
             _ => {}
         }
     }
-    Ok(out)
+    Ok((out, interrupted))
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! VMAC interfaces: a macvlan in private mode that carries the VRRP virtual MAC, so that after a
 //! takeover the VIPs keep their MAC address and neighbours need no new ARP entry.
 
-use std::{fs, io::ErrorKind};
+use std::{
+    fs,
+    io::ErrorKind,
+    net::{IpAddr, Ipv6Addr},
+};
 
 use netlink_packet_route::link::{
     AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute,
@@ -63,10 +67,18 @@ pub struct Vmac {
     pub mac: Option<[u8; 6]>,
     /// Whether to set [`SYSCTLS_VMAC`] and [`SYSCTLS_BASE`] (IPv4); on by default.
     pub sysctls: bool,
+    /// IPv6 only: a link-local address to put on the VMAC (with `nodad`). The kernel generates
+    /// none on an IPv6 VMAC (see [`Vmac::new`]), but VRRPv3 adverts sent on the VMAC need one;
+    /// the base interface's own link-local address is the usual choice.
+    pub link_local: Option<Ipv6Addr>,
 }
 
 impl Vmac {
     /// A VMAC for `vrid` named `name` on `base`, with the VRRP MAC and the sysctls.
+    ///
+    /// An IPv6 VMAC is created with IPv6 address generation off: the link-local address the
+    /// kernel would derive from the virtual MAC is the same on every router of the group and
+    /// would fail DAD. Give it one with [`Vmac::link_local`].
     pub fn new(name: impl Into<String>, base: impl Into<String>, vrid: u8, family: Family) -> Self {
         Self {
             name: name.into(),
@@ -75,7 +87,23 @@ impl Vmac {
             family,
             mac: None,
             sysctls: true,
+            link_local: None,
         }
+    }
+
+    /// Puts `addr` (an `fe80::/10` address) on an IPv6 VMAC as its link-local address.
+    pub fn link_local(mut self, addr: Ipv6Addr) -> Self {
+        self.link_local = Some(addr);
+        self
+    }
+
+    /// The link-local address as a VIP on this VMAC, if one is set.
+    pub(crate) fn link_local_vip(&self) -> Option<crate::Vip> {
+        self.link_local.map(|ll| {
+            crate::Vip::new(IpAddr::V6(ll), self.name.clone())
+                .prefix(64)
+                .scope(crate::Scope::Link)
+        })
     }
 
     /// Uses `mac` instead of the VRRP MAC.
@@ -104,6 +132,20 @@ impl Vmac {
                 "the VMAC cannot have its base's name {:?}",
                 self.base
             )));
+        }
+        if let Some(ll) = self.link_local {
+            if self.family != Family::V6 {
+                return Err(Error::WrongFamily {
+                    what: "link_local",
+                    expected: Family::V4,
+                    found: IpAddr::V6(ll),
+                });
+            }
+            if ll.segments()[0] & 0xffc0 != 0xfe80 {
+                return Err(Error::Invalid(format!(
+                    "{ll} is not a link-local (fe80::/10) address"
+                )));
+            }
         }
         if self.vrid == 0 {
             return Err(Error::Invalid(
@@ -241,6 +283,23 @@ mod tests {
         Vmac::new("vrrp.1", "eth0", 1, Family::V6)
             .validate()
             .unwrap();
+        let ll: Ipv6Addr = "fe80::1".parse().unwrap();
+        Vmac::new("vrrp.1", "eth0", 1, Family::V6)
+            .link_local(ll)
+            .validate()
+            .unwrap();
+        assert!(matches!(
+            Vmac::new("vrrp.1", "eth0", 1, Family::V4)
+                .link_local(ll)
+                .validate(),
+            Err(Error::WrongFamily { .. })
+        ));
+        assert!(matches!(
+            Vmac::new("vrrp.1", "eth0", 1, Family::V6)
+                .link_local("2001:db8::1".parse().unwrap())
+                .validate(),
+            Err(Error::Invalid(_))
+        ));
     }
 
     #[test]

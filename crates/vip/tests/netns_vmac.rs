@@ -165,7 +165,8 @@ fn ipv6_vmac_has_the_v6_virtual_mac_and_no_shared_link_local() {
     let (dir, _peer) = pair("vmac6");
     run_in(&dir, || async {
         let client = Client::new().unwrap();
-        let vmac = Vmac::new("vrrp6.9", "eth0", 9, Family::V6);
+        let vmac =
+            Vmac::new("vrrp6.9", "eth0", 9, Family::V6).link_local("fe80::9".parse().unwrap());
         let (change, link) = client.add_vmac(&vmac).await.unwrap();
         assert_eq!(change, Change::Changed);
         assert_eq!(link.mac, Some([0, 0, 0x5e, 0, 2, 9]));
@@ -179,6 +180,16 @@ fn ipv6_vmac_has_the_v6_virtual_mac_and_no_shared_link_local() {
             "the link-local address derived from the shared MAC was generated:\n{shown}"
         );
         assert!(shown.contains("2001:db8::100/64"), "{shown}");
+        let ll = shown
+            .lines()
+            .find(|l| l.contains("inet6 fe80::9/64"))
+            .unwrap_or_else(|| panic!("the link-local address asked for is missing:\n{shown}"));
+        assert!(
+            ll.contains("scope link") && !ll.contains("tentative"),
+            "{ll}"
+        );
+        let (again, _) = client.add_vmac(&vmac).await.unwrap();
+        assert_eq!(again, Change::Unchanged);
         assert_eq!(
             client.remove_vmac("vrrp6.9").await.unwrap(),
             Change::Changed
