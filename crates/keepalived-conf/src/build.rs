@@ -88,7 +88,6 @@ impl Builder<'_> {
     }
 
     fn int_named(&mut self, word: &Word, min: i64, max: i64, name: Option<&str>) -> Option<i64> {
-        let label = name.map_or_else(|| "number".to_string(), |n| format!("`{n}`"));
         let text = word.s();
         let parsed = if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))
         {
@@ -99,6 +98,7 @@ impl Builder<'_> {
         match parsed {
             Some(v) if (min..=max).contains(&v) => Some(v),
             Some(v) => {
+                let label = name.map_or_else(|| "number".to_string(), |n| format!("`{n}`"));
                 self.err(
                     K::OutOfRange,
                     span(word),
@@ -107,6 +107,7 @@ impl Builder<'_> {
                 None
             }
             None => {
+                let label = name.map_or_else(|| "number".to_string(), |n| format!("`{n}`"));
                 self.err(
                     K::InvalidValue,
                     span(word),

@@ -65,6 +65,11 @@ fn load_file(
     let mut in_def = false;
     let mut offset = 0usize;
     for raw in sources.files[file as usize].text.split_inclusive('\n') {
+        // Most lines have neither an include nor a definition: skip them cheaply.
+        if !in_def && !raw.contains("include") && !raw.contains('$') {
+            offset += raw.len();
+            continue;
+        }
         let line = strip_comment(raw.trim_end_matches(['\n', '\r']));
         let trimmed = line.trim();
         let continued = trimmed.ends_with('\\');
@@ -327,7 +332,11 @@ impl<'s> Lexer<'s> {
             return;
         }
         // include and its variants were resolved by `load`; read the files it found.
-        let first = trimmed.split_whitespace().next().unwrap_or("");
+        let first = if trimmed.starts_with("include") {
+            trimmed.split_whitespace().next().unwrap_or("")
+        } else {
+            ""
+        };
         if is_include(first) {
             if let Some(ids) = self.includes.get(&(file, offset)) {
                 for &id in ids.iter().rev() {
@@ -347,7 +356,7 @@ impl<'s> Lexer<'s> {
         let line_origin = Origin {
             file,
             start: start as u32,
-            len: text.split_whitespace().next().map_or(0, str::len) as u32,
+            len: text.find(|c: char| c.is_ascii_whitespace()).unwrap_or(text.len()) as u32,
         };
         let mut start = start;
         let mut text = text;

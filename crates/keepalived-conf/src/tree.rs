@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use crate::diag::DiagnosticKind;
 use crate::lex::{Lexer, Tok, Token};
 use crate::source::Origin;
@@ -27,7 +29,7 @@ impl Word<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct Node<'s> {
     pub(crate) keyword: Word<'s>,
-    pub(crate) args: Vec<Word<'s>>,
+    pub(crate) args: SmallVec<[Word<'s>; 2]>,
     pub(crate) block: Option<Vec<Node<'s>>>,
     /// Where the block's `{` is (for "block never closed").
     pub(crate) open: Origin,
