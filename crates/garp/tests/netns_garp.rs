@@ -206,28 +206,19 @@ fn frames_on_the_wire_are_decoded_by_tshark_and_by_our_parser() {
 /// Sends one UDP datagram from `from` to `dst` and returns the namespace that received it, if
 /// any of `candidates` did.
 fn udp_to(from: &Netns, dst: IpAddr, candidates: &[&Netns]) -> Option<String> {
-    let receivers: Vec<(String, std::net::UdpSocket)> = candidates
+    let dst = std::net::SocketAddr::new(dst, 7777);
+    // Only the namespace that holds the address can bind it.
+    let receivers: Vec<(&Netns, std::net::UdpSocket)> = candidates
         .iter()
-        .filter_map(|ns| {
-            let socket = ns
-                .run(move || std::net::UdpSocket::bind((dst, 7777)))
-                .unwrap()
-                .ok()?;
-            socket
-                .set_read_timeout(Some(Duration::from_millis(1500)))
-                .unwrap();
-            Some((ns.name().to_string(), socket))
-        })
+        .filter_map(|ns| Some((*ns, ns.udp_bind(dst).ok()?)))
         .collect();
-    from.run(move || {
-        let socket =
-            std::net::UdpSocket::bind((if dst.is_ipv4() { "0.0.0.0" } else { "::" }, 0)).unwrap();
-        socket.send_to(b"where are you", (dst, 7777)).unwrap();
-    })
-    .unwrap();
-    receivers.into_iter().find_map(|(name, socket)| {
+    from.udp_send(None, dst, b"where are you").unwrap();
+    receivers.into_iter().find_map(|(ns, socket)| {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
         let mut buf = [0; 32];
-        socket.recv(&mut buf).ok().map(|_| name)
+        socket.recv(&mut buf).ok().map(|_| ns.name().to_string())
     })
 }
 

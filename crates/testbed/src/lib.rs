@@ -32,11 +32,9 @@
 //! right.set_up("eth0")?;
 //!
 //! let capture = Capture::start(&right, "eth0")?;
-//! // A socket made inside `left` sends from there.
-//! left.run(|| {
-//!     let socket = std::net::UdpSocket::bind("192.0.2.1:0")?;
-//!     socket.send_to(b"hi", "192.0.2.2:9")
-//! })??;
+//! // A socket made inside a namespace stays there; `udp_bind`/`udp_send` are probes.
+//! let receiver = right.udp_bind("192.0.2.2:7777".parse().unwrap())?;
+//! left.udp_send(None, "192.0.2.2:7777".parse().unwrap(), b"hi")?;
 //! let frames = capture.wait_until(std::time::Duration::from_secs(2), |f| f.len() >= 2);
 //! assert!(frames.iter().any(|f| f.ethertype() == 0x0800));
 //! // Or run a program there.
@@ -80,6 +78,16 @@ pub enum Error {
         status: ExitStatus,
         /// What it printed on stderr, trimmed.
         stderr: String,
+    },
+    /// A command succeeded but printed something we could not read.
+    #[error("`{command}` printed {output:?}, expected {expected}")]
+    UnexpectedOutput {
+        /// The command line.
+        command: String,
+        /// What was looked for.
+        expected: &'static str,
+        /// What it printed, trimmed.
+        output: String,
     },
     /// A system call or a command could not be started.
     #[error("{context}: {source}")]

@@ -1,7 +1,7 @@
 //! Named network namespaces, deleted on drop, and the links between them.
 
 use std::fs::File;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -137,10 +137,10 @@ impl Netns {
         let out = self.ip(&["-br", "link", "show", "dev", ifname])?;
         out.split_whitespace()
             .find_map(parse_mac)
-            .ok_or_else(|| Error::Command {
+            .ok_or_else(|| Error::UnexpectedOutput {
                 command: format!("ip -n {} -br link show dev {ifname}", self.name),
-                status: success_status(),
-                stderr: format!("no MAC address in {out:?}"),
+                expected: "a MAC address",
+                output: out.trim().to_string(),
             })
     }
 
@@ -199,6 +199,40 @@ impl Netns {
         let family = if addr.is_ipv4() { "-4" } else { "-6" };
         self.ip(&[family, "route", "add", dest, "dev", ifname])
             .map(drop)
+    }
+
+    /// Opens a UDP socket bound to `addr` inside the namespace (it stays there): the receiving
+    /// end of a reachability probe, since `ping` is not everywhere.
+    pub fn udp_bind(&self, addr: SocketAddr) -> Result<UdpSocket, Error> {
+        if !addr.ip().is_unspecified() {
+            crate::addr::check_addr(addr.ip())?;
+        }
+        let context = format!("bind UDP {addr} in {}", self.name);
+        self.run(move || UdpSocket::bind(addr))?
+            .map_err(|e| Error::io(context, e))
+    }
+
+    /// Sends one UDP datagram to `to` (a documentation address) from inside the namespace, from
+    /// `from` (an address of the namespace) or from whatever address the routing picks.
+    pub fn udp_send(
+        &self,
+        from: Option<IpAddr>,
+        to: SocketAddr,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        crate::addr::check_addr(to.ip())?;
+        let context = format!("send UDP to {to} from {}", self.name);
+        let payload = payload.to_vec();
+        self.run(move || {
+            let any: IpAddr = if to.is_ipv4() {
+                std::net::Ipv4Addr::UNSPECIFIED.into()
+            } else {
+                std::net::Ipv6Addr::UNSPECIFIED.into()
+            };
+            let socket = UdpSocket::bind((from.unwrap_or(any), 0))?;
+            socket.send_to(&payload, to).map(drop)
+        })?
+        .map_err(|e| Error::io(context, e))
     }
 
     /// Creates a bridge and brings it up. Ports are added with [`bridge_port`].
@@ -299,11 +333,6 @@ fn command_line(command: &Command) -> String {
         .map(|s| s.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn success_status() -> std::process::ExitStatus {
-    use std::os::unix::process::ExitStatusExt;
-    std::process::ExitStatus::from_raw(0)
 }
 
 /// Runs a command to completion; a non-zero exit is an [`Error::Command`] with its stderr.

@@ -1,7 +1,7 @@
 //! The testbed itself, for real: namespaces, veth pairs, bridges, addresses, routes, closures and
 //! commands inside a namespace, capture, and cleanup (also after a panic). Needs root.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use testbed::{
@@ -9,23 +9,15 @@ use testbed::{
 };
 
 /// Sends one UDP datagram from `from` (bound to `src`) to `dst` in `to`, and says whether it
-/// arrived (ping is not installed everywhere; UDP needs nothing but the kernel).
+/// arrived.
 fn udp_reaches(from: &Netns, src: &str, to: &Netns, dst: &str) -> bool {
-    let dst: IpAddr = dst.parse().unwrap();
-    let src: IpAddr = src.parse().unwrap();
-    let receiver = to
-        .run(move || std::net::UdpSocket::bind((dst, 0)))
-        .unwrap()
-        .unwrap();
+    let dst = SocketAddr::new(dst.parse().unwrap(), 7777);
+    let receiver = to.udp_bind(dst).unwrap();
     receiver
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
-    let port = receiver.local_addr().unwrap().port();
-    from.run(move || {
-        let sender = std::net::UdpSocket::bind((src, 0)).unwrap();
-        sender.send_to(b"testbed", (dst, port)).unwrap();
-    })
-    .unwrap();
+    from.udp_send(Some(src.parse().unwrap()), dst, b"testbed")
+        .unwrap();
     let mut buf = [0; 16];
     matches!(receiver.recv(&mut buf), Ok(7)) && &buf[..7] == b"testbed"
 }
@@ -176,6 +168,10 @@ fn addresses_outside_the_documentation_ranges_are_refused() {
             .unwrap()
             .contains("10.1.2.3")
     );
+    let err = ns
+        .udp_send(None, "9.9.9.9:53".parse().unwrap(), b"no")
+        .unwrap_err();
+    assert!(matches!(err, Error::AddressNotAllowed(_)), "{err}");
     // A failing `ip` command says what it ran and why it failed.
     let err = ns.set_up("nosuchif").unwrap_err();
     let text = err.to_string();
