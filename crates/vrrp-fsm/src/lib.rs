@@ -39,3 +39,8 @@ pub use instance::{
 };
 pub use sync_group::{GroupOutput, SyncGroup};
 pub use timer::Timer;
+
+/// The README's example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
