@@ -159,7 +159,8 @@ struct Queue {
 /// One way in, one way out: [`handle_input`](Self::handle_input) with every event (each carries
 /// `now`), then [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`] or
 /// [`Output::Idle`]. Within one set, announcements go address after address, repeated set after
-/// set (keepalived's order); each (interface, family) queue is paced on its own.
+/// set (keepalived's order); each (interface, family) queue is paced on its own, and the queues
+/// take turns, so one interface with many addresses does not hold up the others.
 #[derive(Debug)]
 pub struct Scheduler {
     config: Config,
@@ -168,6 +169,8 @@ pub struct Scheduler {
     vips: Vec<Vip>,
     timers: TimerTable,
     queues: Vec<Queue>,
+    /// The queue to look at first on the next poll: queues take turns.
+    turn: usize,
 }
 
 impl Scheduler {
@@ -180,6 +183,7 @@ impl Scheduler {
             vips: Vec::new(),
             timers: TimerTable::default(),
             queues: Vec::new(),
+            turn: 0,
         }
     }
 
@@ -258,10 +262,13 @@ impl Scheduler {
             return Output::Idle;
         };
         let (garp_interval, gna_interval) = (self.config.garp_interval, self.config.gna_interval);
-        for queue in &mut self.queues {
+        let count = self.queues.len();
+        for index in (0..count).map(|i| (self.turn + i) % count) {
+            let queue = &mut self.queues[index];
             if queue.pending.is_empty() || queue.next_allowed.is_some_and(|at| at > now) {
                 continue;
             }
+            self.turn = index + 1;
             let addr = queue.pending.pop_front().expect("checked non-empty");
             let interval = if queue.ipv4 {
                 garp_interval
@@ -459,6 +466,23 @@ mod tests {
         assert_eq!(on(2, true), [0, 10]);
         assert_eq!(on(1, false), [0, 3]);
         assert_eq!(out.len(), 7);
+    }
+
+    #[test]
+    fn interfaces_take_turns() {
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config {
+            master_delay: Duration::ZERO,
+            master_repeat: 2,
+            ..Config::default()
+        });
+        let (a, b) = (vip(1, "192.0.2.1"), vip(2, "198.51.100.1"));
+        s.handle_input(Input::BecameMaster {
+            now: t0,
+            vips: vec![a, b],
+        });
+        let sent: Vec<Vip> = run(&mut s, t0, t0).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(sent, [a, b, a, b]);
     }
 
     #[test]
