@@ -146,3 +146,35 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttr {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::Emitable;
+
+    use super::*;
+    use crate::nest::assert_round_trip;
+
+    #[test]
+    fn every_daemon_attribute_round_trips() {
+        assert_round_trip(&[
+            DaemonAttr::State(DaemonState::Master),
+            DaemonAttr::State(DaemonState::Backup),
+            DaemonAttr::State(DaemonState::Other(0)),
+            DaemonAttr::McastInterface("eth0".into()),
+            DaemonAttr::SyncId(255),
+            DaemonAttr::SyncMaxLen(1472),
+            DaemonAttr::McastGroup(Ipv4Addr::new(224, 0, 0, 81)),
+            DaemonAttr::McastGroup6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12)),
+            DaemonAttr::McastPort(8848),
+            DaemonAttr::McastTtl(1),
+            DaemonAttr::Other(DefaultNla::new(9, vec![1])),
+        ]);
+    }
+
+    #[test]
+    fn the_multicast_port_is_big_endian() {
+        let mut buf = [0; 8];
+        DaemonAttr::McastPort(8848).emit(&mut buf);
+        assert_eq!(&buf[4..6], &8848u16.to_be_bytes());
+    }
+}

@@ -257,3 +257,63 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::Emitable;
+
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::nest::assert_round_trip;
+
+    #[test]
+    fn every_destination_attribute_round_trips() {
+        assert_round_trip(&[
+            DestAttr::Address(InetAddr::from(Ipv4Addr::new(198, 51, 100, 2))),
+            DestAttr::Port(443),
+            DestAttr::ForwardMethod(ForwardMethod::Masquerade),
+            DestAttr::ForwardMethod(ForwardMethod::Local),
+            DestAttr::ForwardMethod(ForwardMethod::Tunnel),
+            DestAttr::ForwardMethod(ForwardMethod::DirectRoute),
+            DestAttr::ForwardMethod(ForwardMethod::Bypass),
+            DestAttr::ForwardMethod(ForwardMethod::Other(7)),
+            DestAttr::Weight(65535),
+            DestAttr::Weight(-1),
+            DestAttr::UpperThreshold(1000),
+            DestAttr::LowerThreshold(10),
+            DestAttr::ActiveConns(1),
+            DestAttr::InactiveConns(2),
+            DestAttr::PersistentConns(3),
+            DestAttr::Stats(vec![Stats32Attr::OutPkts(9)]),
+            DestAttr::AddressFamily(crate::AF_INET),
+            DestAttr::Stats64(vec![Stats64Attr::InPkts(9)]),
+            DestAttr::TunnelType(TunnelType::Ipip),
+            DestAttr::TunnelType(TunnelType::Gue),
+            DestAttr::TunnelType(TunnelType::Gre),
+            DestAttr::TunnelType(TunnelType::Other(9)),
+            DestAttr::TunnelPort(6080),
+            DestAttr::TunnelFlags(crate::IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM),
+            DestAttr::Other(DefaultNla::new(16, vec![])),
+        ]);
+    }
+
+    #[test]
+    fn ports_are_big_endian() {
+        for attr in [DestAttr::Port(0x1234), DestAttr::TunnelPort(0x1234)] {
+            let mut buf = [0; 8];
+            attr.emit(&mut buf);
+            assert_eq!(&buf[4..6], &[0x12, 0x34], "{attr:?}");
+        }
+    }
+
+    #[test]
+    fn forward_methods_and_tunnel_types_keep_unknown_values() {
+        for raw in 0..16u32 {
+            assert_eq!(u32::from(ForwardMethod::from(raw)), raw);
+        }
+        for raw in 0..=u8::MAX {
+            assert_eq!(u8::from(TunnelType::from(raw)), raw);
+        }
+    }
+}

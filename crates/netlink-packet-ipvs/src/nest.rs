@@ -74,3 +74,27 @@ pub(crate) fn emit_nul_string(s: &str, buffer: &mut [u8]) {
     buffer[..s.len()].copy_from_slice(s.as_bytes());
     buffer[s.len()] = 0;
 }
+
+/// Test support: emits attributes into a 0xa5-filled buffer, parses them back and checks that
+/// nothing changed and no byte was left unwritten.
+#[cfg(test)]
+pub(crate) fn assert_round_trip<T>(attrs: &[T])
+where
+    T: Nla + PartialEq + std::fmt::Debug + for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+{
+    for attr in attrs {
+        let mut buf = vec![0xa5; attr.buffer_len()];
+        attr.emit(&mut buf);
+        assert!(
+            buf.len() % 4 == 0 && !buf[buf.len() - 4..].iter().all(|&b| b == 0xa5),
+            "{attr:?} left bytes unwritten: {buf:02x?}"
+        );
+        let nla = NlaBuffer::new_checked(&buf[..]).expect("an emitted attribute is well formed");
+        assert_eq!(usize::from(nla.length()), 4 + attr.value_len());
+        let again = T::parse(&nla).unwrap_or_else(|e| panic!("{attr:?}: {e}"));
+        assert_eq!(&again, attr);
+    }
+    let mut buf = vec![0xa5; attrs.buffer_len()];
+    attrs.emit(&mut buf);
+    assert_eq!(parse_nest::<T>(&buf).unwrap(), attrs);
+}

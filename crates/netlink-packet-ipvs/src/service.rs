@@ -148,3 +148,64 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttr {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::Emitable;
+
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+    use crate::nest::assert_round_trip;
+    use crate::{AF_INET, AF_INET6};
+
+    #[test]
+    fn every_service_attribute_round_trips() {
+        assert_round_trip(&[
+            ServiceAttr::AddressFamily(AF_INET6),
+            ServiceAttr::Protocol(crate::IPPROTO_SCTP),
+            ServiceAttr::Address(InetAddr::from(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 1,
+            ))),
+            ServiceAttr::Address(InetAddr::from(Ipv4Addr::new(192, 0, 2, 1))),
+            ServiceAttr::Port(8080),
+            ServiceAttr::Fwmark(0xdead_beef),
+            ServiceAttr::Scheduler("wlc".into()),
+            ServiceAttr::Flags(ServiceFlags {
+                flags: 3,
+                mask: 0xffff_fffd,
+            }),
+            ServiceAttr::Timeout(300),
+            ServiceAttr::Netmask(Netmask::from_prefix(AF_INET, 24)),
+            ServiceAttr::Netmask(Netmask::from_prefix(AF_INET6, 64)),
+            ServiceAttr::Stats(vec![Stats32Attr::Conns(1), Stats32Attr::InBytes(2)]),
+            ServiceAttr::PersistenceEngine("sip".into()),
+            ServiceAttr::Stats64(vec![Stats64Attr::OutBytes(3)]),
+            ServiceAttr::Other(DefaultNla::new(42, vec![1, 2, 3, 4, 5])),
+        ]);
+    }
+
+    #[test]
+    fn the_port_is_big_endian_and_flags_are_host_order() {
+        let mut buf = [0; 8];
+        ServiceAttr::Port(80).emit(&mut buf);
+        assert_eq!(&buf[4..6], &[0, 80]);
+        let mut buf = [0; 12];
+        ServiceAttr::Flags(ServiceFlags { flags: 1, mask: 2 }).emit(&mut buf);
+        assert_eq!(&buf[4..], [1u32.to_ne_bytes(), 2u32.to_ne_bytes()].concat());
+    }
+
+    #[test]
+    fn names_are_sent_nul_terminated_and_read_up_to_the_nul() {
+        let mut buf = [0xa5; 8];
+        ServiceAttr::Scheduler("rr".into()).emit(&mut buf);
+        assert_eq!(&buf, &[7, 0, 6, 0, b'r', b'r', 0, 0]);
+        // A name without its NUL (or with garbage after it) still reads.
+        let raw = [8, 0, 6, 0, b's', b'h', 0, b'x'];
+        let nla = NlaBuffer::new_checked(&raw[..]).unwrap();
+        assert_eq!(
+            ServiceAttr::parse(&nla).unwrap(),
+            ServiceAttr::Scheduler("sh".into())
+        );
+    }
+}

@@ -196,3 +196,53 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats64Attr {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nest::assert_round_trip;
+
+    #[test]
+    fn every_stats32_attribute_round_trips_and_bytes_are_64_bit() {
+        assert_round_trip(&[
+            Stats32Attr::Conns(1),
+            Stats32Attr::InPkts(2),
+            Stats32Attr::OutPkts(3),
+            Stats32Attr::InBytes(u64::MAX - 4),
+            Stats32Attr::OutBytes(1 << 40),
+            Stats32Attr::Cps(6),
+            Stats32Attr::InPps(7),
+            Stats32Attr::OutPps(8),
+            Stats32Attr::InBps(9),
+            Stats32Attr::OutBps(u32::MAX),
+            Stats32Attr::Other(DefaultNla::new(11, vec![0; 4])),
+        ]);
+        assert_eq!(Stats32Attr::InBytes(0).value_len(), 8);
+        assert_eq!(Stats32Attr::Conns(0).value_len(), 4);
+    }
+
+    #[test]
+    fn every_stats64_attribute_round_trips() {
+        assert_round_trip(&[
+            Stats64Attr::Conns(u64::MAX),
+            Stats64Attr::InPkts(2),
+            Stats64Attr::OutPkts(3),
+            Stats64Attr::InBytes(4),
+            Stats64Attr::OutBytes(5),
+            Stats64Attr::Cps(6),
+            Stats64Attr::InPps(7),
+            Stats64Attr::OutPps(8),
+            Stats64Attr::InBps(9),
+            Stats64Attr::OutBps(10),
+            Stats64Attr::Other(DefaultNla::new(99, vec![1, 2, 3])),
+        ]);
+    }
+
+    #[test]
+    fn a_counter_of_the_wrong_width_is_an_error() {
+        // CONNS with 8 bytes in the 32-bit nest.
+        let bytes = [12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        let err = crate::nest::parse_nest::<Stats32Attr>(&bytes).unwrap_err();
+        assert!(err.to_string().contains("IPVS_STATS_ATTR_CONNS"), "{err}");
+    }
+}
