@@ -60,7 +60,12 @@ fn load_file(
     depth: usize,
 ) {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Most files have neither an include nor a definition: nothing to look for.
+    let nothing_to_find = !text.contains("include") && !text.contains('$');
     let file = sources.add(path, text);
+    if nothing_to_find {
+        return;
+    }
     let mut found = Vec::new();
     let mut in_def = false;
     let mut offset = 0usize;

@@ -96,12 +96,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub(crate) fn new(path: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| (i + 1) as u32),
-        );
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| (i + 1) as u32));
         Self {
             path,
             text,
