@@ -124,11 +124,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         if round > 0 {
             std::thread::sleep(Duration::from_secs_f64(args.interval));
         }
+        let mut first_of_round = true;
         for (sender, addrs) in &groups {
             for &addr in addrs {
-                if sent > 0 && !gap.is_zero() {
+                if !first_of_round && !gap.is_zero() {
                     std::thread::sleep(gap);
                 }
+                first_of_round = false;
                 let announcement = sender.announcement(addr)?;
                 sender
                     .send(&announcement)
