@@ -1,12 +1,12 @@
-//! Construction errors, reconfiguration, advert filtering, IPv6, GARP schedules and sync groups.
+//! Construction errors, reconfiguration, advert filtering, IPv6 and GARP schedules.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vrrp_fsm::{
-    Config, Error, GarpReason, GroupOutput, Input, Instance, InterfaceId, Output, Reason,
-    ReceivedAdvert, State, SyncGroup, Timer, Tracker, TrackerId, Version,
+    Config, Error, GarpReason, Input, Instance, InterfaceId, Output, ReceivedAdvert, State, Timer,
+    Tracker, TrackerId, Version,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -369,140 +369,4 @@ fn garp_schedule_carries_the_configured_values() {
     assert_eq!(garp.refresh_repeat, 2);
     assert_eq!(garp.interface, InterfaceId(2));
     assert_eq!(garp.addresses[..], [ip("192.0.2.100")]);
-}
-
-fn group_member(vrid: u8, priority: u8) -> Instance {
-    let mut c = config();
-    c.vrid = vrid;
-    c.priority = priority;
-    Instance::new(c).unwrap()
-}
-
-fn drain_group(group: &mut SyncGroup) -> Vec<(usize, Output)> {
-    let mut out = Vec::new();
-    loop {
-        match group.poll_output() {
-            GroupOutput::Timeout(_) => return out,
-            GroupOutput::Member { member, output } => out.push((member, output)),
-        }
-    }
-}
-
-fn states(group: &SyncGroup) -> Vec<State> {
-    group.members().iter().map(Instance::state).collect()
-}
-
-#[test]
-fn sync_group_moves_members_together() {
-    let t0 = Instant::now();
-    let at = |ms| t0 + Duration::from_millis(ms);
-    // Member 0 has the shorter down interval (priority 200): it wins first and takes member 1.
-    let mut group = SyncGroup::new(vec![group_member(1, 200), group_member(2, 100)]).unwrap();
-    assert_eq!(SyncGroup::new(vec![]).err(), Some(Error::EmptySyncGroup));
-    group.handle_input(0, Input::Start { now: at(0) }).unwrap();
-    group.handle_input(1, Input::Start { now: at(0) }).unwrap();
-    assert_eq!(states(&group), [State::Backup, State::Backup]);
-    drain_group(&mut group);
-    group.handle_timeout(at(3210));
-    assert_eq!(
-        states(&group),
-        [State::Master, State::Master],
-        "MASTER of one → all"
-    );
-    let out = drain_group(&mut group);
-    assert!(out.contains(&(
-        1,
-        Output::StateChange {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::SyncGroup
-        }
-    )));
-
-    // A higher master for member 1 takes both back to BACKUP.
-    let addresses = [ip("192.0.2.100")];
-    let mut higher = advert(250, "192.0.2.20", &addresses);
-    higher.vrid = 2;
-    group
-        .handle_input(
-            1,
-            Input::Advert {
-                now: at(4000),
-                advert: higher,
-            },
-        )
-        .unwrap();
-    assert_eq!(states(&group), [State::Backup, State::Backup]);
-    drain_group(&mut group);
-
-    // FAULT of one → the group; recovery → BACKUP together.
-    group.handle_timeout(at(8000));
-    assert_eq!(states(&group), [State::Master, State::Master]);
-    drain_group(&mut group);
-    group
-        .handle_input(
-            1,
-            Input::Link {
-                now: at(9000),
-                interface: InterfaceId(2),
-                up: false,
-            },
-        )
-        .unwrap();
-    assert_eq!(states(&group), [State::Fault, State::Fault]);
-    let out = drain_group(&mut group);
-    assert!(
-        out.iter()
-            .filter(|(_, o)| matches!(o, Output::SendAdvert(a) if a.priority == 0))
-            .count()
-            == 2,
-        "both masters left with priority 0: {out:?}"
-    );
-    assert!(out.contains(&(
-        0,
-        Output::StateChange {
-            from: State::Master,
-            to: State::Fault,
-            reason: Reason::SyncGroupFault
-        }
-    )));
-    // A member's own fault keeps the group in FAULT while another still has one.
-    group
-        .handle_input(
-            1,
-            Input::Link {
-                now: at(10_000),
-                interface: InterfaceId(2),
-                up: true,
-            },
-        )
-        .unwrap();
-    assert_eq!(states(&group), [State::Backup, State::Backup]);
-    assert_eq!(
-        group.handle_input(5, Input::Timeout(at(10_000))),
-        Err(Error::NoSuchMember {
-            index: 5,
-            members: 2
-        })
-    );
-}
-
-#[test]
-fn sync_group_fault_waits_for_every_member() {
-    let t0 = Instant::now();
-    let mut group = SyncGroup::new(vec![group_member(1, 100), group_member(2, 100)]).unwrap();
-    for m in 0..2 {
-        group.handle_input(m, Input::Start { now: t0 }).unwrap();
-    }
-    let link = |up| Input::Link {
-        now: t0,
-        interface: InterfaceId(2),
-        up,
-    };
-    group.handle_input(0, link(false)).unwrap();
-    group.handle_input(1, link(false)).unwrap();
-    group.handle_input(0, link(true)).unwrap();
-    assert_eq!(states(&group), [State::Fault, State::Fault]);
-    group.handle_input(1, link(true)).unwrap();
-    assert_eq!(states(&group), [State::Backup, State::Backup]);
 }
