@@ -7,7 +7,10 @@ const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
 
 fn lvskitd(args: &[&str]) -> Output {
-    Command::new(LVSKITD).args(args).output().expect("lvskitd runs")
+    Command::new(LVSKITD)
+        .args(args)
+        .output()
+        .expect("lvskitd runs")
 }
 
 fn shared_configs() -> Vec<PathBuf> {
@@ -29,7 +32,8 @@ struct TempConf(PathBuf);
 
 impl TempConf {
     fn new(name: &str, text: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("lvskitd-t-{name}-{}.conf", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("lvskitd-t-{name}-{}.conf", std::process::id()));
         std::fs::write(&path, text).unwrap();
         Self(path)
     }
@@ -53,7 +57,10 @@ fn accepts_every_shared_config() {
         let out = lvskitd(&["-t", "-f", file.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", file.display());
-        assert!(stderr.contains("configuration is valid (0 warning(s))"), "{stderr}");
+        assert!(
+            stderr.contains("configuration is valid (0 warning(s))"),
+            "{stderr}"
+        );
         // --strict accepts them too: they have no unknown keywords.
         let strict = lvskitd(&["-t", "--strict", "-f", file.to_str().unwrap()]);
         assert!(strict.status.success(), "{}", file.display());
@@ -73,8 +80,14 @@ fn rejects_a_broken_config_with_diagnostics_on_stderr() {
         stderr.contains(&format!("--> {}:3:23", conf.path())),
         "no file:line:col in {stderr}"
     );
-    assert!(stderr.contains("`virtual_router_id` 300 is outside the range [1, 255]"), "{stderr}");
-    assert!(stderr.contains("    virtual_router_id 300\n"), "source line missing: {stderr}");
+    assert!(
+        stderr.contains("`virtual_router_id` 300 is outside the range [1, 255]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    virtual_router_id 300\n"),
+        "source line missing: {stderr}"
+    );
     assert!(stderr.contains("^^^"), "caret missing: {stderr}");
     assert!(out.stdout.is_empty());
 }
@@ -88,10 +101,16 @@ fn unknown_keyword_warns_and_strict_rejects() {
     let lax = lvskitd(&["-t", "-f", conf.path()]);
     assert_eq!(lax.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&lax.stderr);
-    assert!(stderr.contains("warning: unknown keyword `no_such_keyword` in global_defs"), "{stderr}");
+    assert!(
+        stderr.contains("warning: unknown keyword `no_such_keyword` in global_defs"),
+        "{stderr}"
+    );
     let strict = lvskitd(&["-t", "--strict", "-f", conf.path()]);
     assert_eq!(strict.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&strict.stderr).contains("error: unknown keyword `no_such_keyword`"));
+    assert!(
+        String::from_utf8_lossy(&strict.stderr)
+            .contains("error: unknown keyword `no_such_keyword`")
+    );
 }
 
 #[test]
@@ -100,8 +119,18 @@ fn config_id_selects_conditional_lines() {
         "cid",
         "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n    @main priority 300\n    @backup priority 90\n    virtual_ipaddress { 192.0.2.1 }\n}\n",
     );
-    assert_eq!(lvskitd(&["-t", "-i", "backup", "-f", conf.path()]).status.code(), Some(0));
-    assert_eq!(lvskitd(&["-t", "-i", "main", "-f", conf.path()]).status.code(), Some(1));
+    assert_eq!(
+        lvskitd(&["-t", "-i", "backup", "-f", conf.path()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        lvskitd(&["-t", "-i", "main", "-f", conf.path()])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -125,5 +154,7 @@ fn dump_config_prints_the_model_as_json() {
 fn missing_file_is_exit_2() {
     let out = lvskitd(&["-t", "-f", "/nonexistent/keepalived.conf"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/keepalived.conf"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/keepalived.conf")
+    );
 }

@@ -137,7 +137,10 @@ impl Builder<'_> {
                 self.err(
                     K::InvalidValue,
                     span(word),
-                    format!("expected a time in seconds (such as 3 or 0.5), found `{}`", word.text),
+                    format!(
+                        "expected a time in seconds (such as 3 or 0.5), found `{}`",
+                        word.text
+                    ),
                 );
                 None
             }
@@ -219,7 +222,10 @@ impl Builder<'_> {
             self.err(
                 K::InvalidValue,
                 span(word),
-                format!("expected an address or ADDRESS/PREFIX, found `{}`", word.text),
+                format!(
+                    "expected an address or ADDRESS/PREFIX, found `{}`",
+                    word.text
+                ),
             );
             return None;
         };
@@ -394,7 +400,12 @@ impl Builder<'_> {
                         }
                     }
                 }
-                _ => self.other(node, keywords::TOP_LEVEL, "the top level", &mut config.extra),
+                _ => self.other(
+                    node,
+                    keywords::TOP_LEVEL,
+                    "the top level",
+                    &mut config.extra,
+                ),
             }
         }
         config
@@ -567,7 +578,10 @@ impl Builder<'_> {
                             self.err(
                                 K::InvalidValue,
                                 span(w),
-                                format!("expected `allow_if_changes` or nothing, found `{}`", w.text),
+                                format!(
+                                    "expected `allow_if_changes` or nothing, found `{}`",
+                                    w.text
+                                ),
                             );
                             None
                         }
@@ -641,7 +655,13 @@ impl Builder<'_> {
             let key = word.s();
             let needs_value = matches!(
                 key,
-                "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft"
+                "brd"
+                    | "broadcast"
+                    | "dev"
+                    | "scope"
+                    | "label"
+                    | "peer"
+                    | "preferred_lft"
                     | "track_group"
             );
             let value = if needs_value {
@@ -834,8 +854,8 @@ impl Builder<'_> {
                     }
                 }
                 "no_track" => r.no_track = true,
-                _ if !have_to && word.text.parse::<IpAddr>().is_ok()
-                    || !have_to && word.text.contains('/') =>
+                _ if !have_to
+                    && (word.text.parse::<IpAddr>().is_ok() || word.text.contains('/')) =>
                 {
                     r.to = self.prefix_word(word)?;
                     have_to = true;
@@ -856,7 +876,7 @@ impl Builder<'_> {
             return None;
         }
         for gw in [r.via, r.src, r.or].into_iter().flatten() {
-            if gw.is_ipv4() != r.to.addr.is_ipv4() && !(r.to.len == Some(0)) {
+            if gw.is_ipv4() != r.to.addr.is_ipv4() && r.to.len != Some(0) {
                 self.err(
                     K::AddressFamily,
                     r.origin,
@@ -890,8 +910,17 @@ impl Builder<'_> {
             let value = words.get(i + 1).copied();
             let takes = matches!(
                 key,
-                "from" | "to" | "table" | "lookup" | "preference" | "priority" | "pref"
-                    | "fwmark" | "iif" | "oif" | "track_group"
+                "from"
+                    | "to"
+                    | "table"
+                    | "lookup"
+                    | "preference"
+                    | "priority"
+                    | "pref"
+                    | "fwmark"
+                    | "iif"
+                    | "oif"
+                    | "track_group"
             );
             if takes {
                 let Some(v) = value else {
@@ -900,8 +929,20 @@ impl Builder<'_> {
                 };
                 i += 1;
                 match key {
-                    "from" => r.from = if v.text == "all" { None } else { self.prefix_word(v) },
-                    "to" => r.to = if v.text == "all" { None } else { self.prefix_word(v) },
+                    "from" => {
+                        r.from = if v.text == "all" {
+                            None
+                        } else {
+                            self.prefix_word(v)
+                        }
+                    }
+                    "to" => {
+                        r.to = if v.text == "all" {
+                            None
+                        } else {
+                            self.prefix_word(v)
+                        }
+                    }
                     "table" | "lookup" => r.table = Some(v.text.to_string()),
                     "preference" | "priority" | "pref" => {
                         r.preference = self.int_word(v, 0, u32::MAX.into()).map(|p| p as u32);
@@ -1087,7 +1128,11 @@ impl Builder<'_> {
         }
         for t in &g.group {
             if t.weight.is_some() {
-                self.err(K::InvalidValue, t.origin, "sync group members take no weight");
+                self.err(
+                    K::InvalidValue,
+                    t.origin,
+                    "sync group members take no weight",
+                );
             }
         }
         g
@@ -1189,7 +1234,8 @@ impl Builder<'_> {
                 "unicast_ttl" => v.unicast_ttl = self.int(item, 0, 255).map(|n| n as u8),
                 "old_unicast_checksum" => {
                     self.no_block(item);
-                    v.old_unicast_checksum = Some(item.args.first().is_some_and(|w| w.text == "never"));
+                    v.old_unicast_checksum =
+                        Some(item.args.first().is_some_and(|w| w.text == "never"));
                 }
                 "garp_master_delay" => v.garp_master_delay = self.u32(item),
                 "garp_master_repeat" => v.garp_master_repeat = self.u32(item),
@@ -1265,7 +1311,10 @@ impl Builder<'_> {
                         self.err(
                             K::OutOfRange,
                             d.origin,
-                            format!("preempt_delay {} is above the maximum of 1000 seconds", d.value),
+                            format!(
+                                "preempt_delay {} is above the maximum of 1000 seconds",
+                                d.value
+                            ),
                         );
                         v.preempt_delay = None;
                     }
@@ -1352,7 +1401,10 @@ impl Builder<'_> {
                         self.warn(
                             K::OutOfRange,
                             span(&item.args[0]),
-                            format!("auth_pass is {} characters; only the first 8 are used", p.len()),
+                            format!(
+                                "auth_pass is {} characters; only the first 8 are used",
+                                p.len()
+                            ),
                         );
                     }
                 }
@@ -1374,14 +1426,22 @@ impl Builder<'_> {
             self.no_block(item);
             if item.keyword.text == "fwmark" {
                 self.too_many(item, 2);
-                let Some(w) = self.arg(item, 0, "a mark") else { continue };
-                let Some(mark) = self.int_word(w, 1, u32::MAX.into()) else { continue };
+                let Some(w) = self.arg(item, 0, "a mark") else {
+                    continue;
+                };
+                let Some(mark) = self.int_word(w, 1, u32::MAX.into()) else {
+                    continue;
+                };
                 let family = match item.args.get(1).map(|w| (w, w.s())) {
                     None => None,
                     Some((_, "inet")) => Some(Family::Inet),
                     Some((_, "inet6")) => Some(Family::Inet6),
                     Some((w, other)) => {
-                        self.err(K::InvalidValue, span(w), format!("expected inet or inet6, found `{other}`"));
+                        self.err(
+                            K::InvalidValue,
+                            span(w),
+                            format!("expected inet or inet6, found `{other}`"),
+                        );
                         None
                     }
                 };
@@ -1475,7 +1535,11 @@ impl Builder<'_> {
                                             tunnel_type = Some(TunnelType::Gue { port });
                                         }
                                     }
-                                    _ => self.err(K::Missing, span(w), "tunnel type gue needs `port N`"),
+                                    _ => self.err(
+                                        K::Missing,
+                                        span(w),
+                                        "tunnel type gue needs `port N`",
+                                    ),
                                 }
                             }
                             Some((t, other)) => self.err(
@@ -1495,7 +1559,12 @@ impl Builder<'_> {
                         ),
                     }
                 }
-                if checksum.is_some() && !matches!(tunnel_type, Some(TunnelType::Gue { .. }) | Some(TunnelType::Gre)) {
+                if checksum.is_some()
+                    && !matches!(
+                        tunnel_type,
+                        Some(TunnelType::Gue { .. }) | Some(TunnelType::Gre)
+                    )
+                {
                     self.err(
                         K::Conflict,
                         node_origin(node),
@@ -1566,8 +1635,12 @@ impl Builder<'_> {
             ..VirtualServer::new(addr.clone().unwrap_or(VirtualServerAddr::Fwmark(0)))
         };
         let block = self.block(node);
-        vs.real_servers =
-            Vec::with_capacity(block.iter().filter(|n| n.keyword.s() == "real_server").count());
+        vs.real_servers = Vec::with_capacity(
+            block
+                .iter()
+                .filter(|n| n.keyword.s() == "real_server")
+                .count(),
+        );
         for item in block {
             let kw = item.keyword.s();
             if self.check_default(item, &mut vs.defaults) {
@@ -1615,7 +1688,11 @@ impl Builder<'_> {
                             if bits.leading_ones() + bits.trailing_zeros() == 32 {
                                 vs.persistence_granularity = Some(Granularity::Mask(mask));
                             } else {
-                                self.err(K::InvalidValue, span(w), format!("`{mask}` is not a contiguous netmask"));
+                                self.err(
+                                    K::InvalidValue,
+                                    span(w),
+                                    format!("`{mask}` is not a contiguous netmask"),
+                                );
                             }
                         } else if let Some(n) = self.int_word(w, 1, 128) {
                             vs.persistence_granularity = Some(Granularity::PrefixLen(n as u8));
@@ -1633,7 +1710,11 @@ impl Builder<'_> {
                             "UDP" => Some(Protocol::Udp),
                             "SCTP" => Some(Protocol::Sctp),
                             other => {
-                                self.err(K::InvalidValue, span(w), format!("expected TCP, UDP or SCTP, found `{other}`"));
+                                self.err(
+                                    K::InvalidValue,
+                                    span(w),
+                                    format!("expected TCP, UDP or SCTP, found `{other}`"),
+                                );
                                 None
                             }
                         }
@@ -1660,7 +1741,11 @@ impl Builder<'_> {
                             "inet" => Some(Family::Inet),
                             "inet6" => Some(Family::Inet6),
                             other => {
-                                self.err(K::InvalidValue, span(w), format!("expected inet or inet6, found `{other}`"));
+                                self.err(
+                                    K::InvalidValue,
+                                    span(w),
+                                    format!("expected inet or inet6, found `{other}`"),
+                                );
                                 None
                             }
                         }
@@ -1685,7 +1770,12 @@ impl Builder<'_> {
                         vs.real_servers.push(rs);
                     }
                 }
-                _ => self.other(item, keywords::VIRTUAL_SERVER, "virtual_server", &mut vs.extra),
+                _ => self.other(
+                    item,
+                    keywords::VIRTUAL_SERVER,
+                    "virtual_server",
+                    &mut vs.extra,
+                ),
             }
         }
         addr.map(|_| vs)
@@ -1693,18 +1783,24 @@ impl Builder<'_> {
 
     fn real_server(&mut self, node: &Node) -> Option<RealServer> {
         self.too_many(node, 2);
-        let addr = self.arg(node, 0, "ADDRESS [PORT]").and_then(|w| self.ip_word(w));
+        let addr = self
+            .arg(node, 0, "ADDRESS [PORT]")
+            .and_then(|w| self.ip_word(w));
         let port = match node.args.get(1) {
             Some(p) => self.port_word(p),
             None => None,
         };
         let mut rs = RealServer {
             origin: node_origin(node),
-            ..RealServer::new(addr.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), port)
+            ..RealServer::new(
+                addr.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+                port,
+            )
         };
         // real_server may be written without a block (no checker).
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
-        rs.checkers = Vec::with_capacity(block.iter().filter(|n| is_checker(n.keyword.s())).count());
+        rs.checkers =
+            Vec::with_capacity(block.iter().filter(|n| is_checker(n.keyword.s())).count());
         for item in block {
             if self.check_default(item, &mut rs.defaults) {
                 continue;
@@ -1793,7 +1889,9 @@ impl Builder<'_> {
         let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
         for item in block {
             let ikw = item.keyword.s();
-            if self.connect_option(item, &mut c.connect) || self.check_default(item, &mut c.defaults) {
+            if self.connect_option(item, &mut c.connect)
+                || self.check_default(item, &mut c.defaults)
+            {
                 continue;
             }
             let handled = match (&mut kind, ikw) {
@@ -1853,7 +1951,14 @@ impl Builder<'_> {
                     }
                     _ => false,
                 },
-                (CheckerKind::Misc { path, timeout, dynamic }, _) => match ikw {
+                (
+                    CheckerKind::Misc {
+                        path,
+                        timeout,
+                        dynamic,
+                    },
+                    _,
+                ) => match ikw {
                     "misc_path" => {
                         *path = self.script(item);
                         true
@@ -1904,7 +2009,14 @@ impl Builder<'_> {
                     }
                     _ => false,
                 },
-                (CheckerKind::File { track_file, dynamic, weight }, _) => match ikw {
+                (
+                    CheckerKind::File {
+                        track_file,
+                        dynamic,
+                        weight,
+                    },
+                    _,
+                ) => match ikw {
                     "track_file" => {
                         *track_file = self.string(item);
                         true
@@ -1936,7 +2048,9 @@ impl Builder<'_> {
             CheckerKind::Misc { path: None, .. } => {
                 self.err(K::Missing, c.origin, "MISC_CHECK has no `misc_path`");
             }
-            CheckerKind::File { track_file: None, .. } => {
+            CheckerKind::File {
+                track_file: None, ..
+            } => {
                 self.err(K::Missing, c.origin, "FILE_CHECK has no `track_file`");
             }
             _ => {}
@@ -1948,7 +2062,12 @@ impl Builder<'_> {
     /// A hex string (whitespace allowed between bytes, as keepalived accepts).
     fn hex(&mut self, node: &Node) -> Option<String> {
         self.no_block(node);
-        let joined: String = node.args.iter().map(|w| w.s()).collect::<Vec<_>>().join(" ");
+        let joined: String = node
+            .args
+            .iter()
+            .map(|w| w.s())
+            .collect::<Vec<_>>()
+            .join(" ");
         if joined.chars().all(|c| c.is_ascii_hexdigit() || c == ' ') && !joined.is_empty() {
             Some(joined)
         } else {
@@ -1992,13 +2111,18 @@ impl Builder<'_> {
                             None => (w.s(), w.s()),
                         };
                         match (lo.parse::<u16>(), hi.parse::<u16>()) {
-                            (Ok(l), Ok(h)) if (100..=599).contains(&l) && (l..=599).contains(&h) => {
+                            (Ok(l), Ok(h))
+                                if (100..=599).contains(&l) && (l..=599).contains(&h) =>
+                            {
                                 u.status_code.push(StatusRange { low: l, high: h });
                             }
                             _ => self.err(
                                 K::InvalidValue,
                                 span(w),
-                                format!("expected a status code or range within 100-599, found `{}`", w.text),
+                                format!(
+                                    "expected a status code or range within 100-599, found `{}`",
+                                    w.text
+                                ),
                             ),
                         }
                     }
@@ -2013,8 +2137,12 @@ impl Builder<'_> {
                 "regex_stack" => {
                     self.no_block(item);
                     self.too_many(item, 2);
-                    let a = self.arg(item, 0, "START MAX").and_then(|w| self.int_word(w, 0, u32::MAX.into()));
-                    let b = self.arg(item, 1, "START MAX").and_then(|w| self.int_word(w, 0, u32::MAX.into()));
+                    let a = self
+                        .arg(item, 0, "START MAX")
+                        .and_then(|w| self.int_word(w, 0, u32::MAX.into()));
+                    let b = self
+                        .arg(item, 1, "START MAX")
+                        .and_then(|w| self.int_word(w, 0, u32::MAX.into()));
                     if let (Some(a), Some(b)) = (a, b) {
                         u.regex_stack = Some((a as u32, b as u32));
                     }
@@ -2066,7 +2194,12 @@ pub(crate) fn parse_timer(text: &str) -> Option<Timer> {
         return None;
     }
     let mut micros = 0u64;
-    for (i, c) in frac.chars().chain(std::iter::repeat('0')).take(6).enumerate() {
+    for (i, c) in frac
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(6)
+        .enumerate()
+    {
         let _ = i;
         micros = micros * 10 + u64::from(c.to_digit(10)?);
     }

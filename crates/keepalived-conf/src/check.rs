@@ -37,19 +37,31 @@ impl Checker<'_> {
     }
 
     fn instances(&mut self, config: &Config) {
-        let scripts: HashSet<&str> = config.vrrp_scripts.iter().map(|s| s.name.as_str()).collect();
+        let scripts: HashSet<&str> = config
+            .vrrp_scripts
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         let files: HashSet<&str> = config.track_files.iter().map(|s| s.name.as_str()).collect();
         let mut seen_names: HashMap<&str, Origin> = HashMap::new();
         let mut seen_scripts: HashSet<&str> = HashSet::new();
         for s in &config.vrrp_scripts {
             if !seen_scripts.insert(&s.name) {
-                self.err(K::Duplicate, s.origin, format!("vrrp_script `{}` is defined twice", s.name));
+                self.err(
+                    K::Duplicate,
+                    s.origin,
+                    format!("vrrp_script `{}` is defined twice", s.name),
+                );
             }
         }
         let mut seen_files: HashSet<&str> = HashSet::new();
         for f in &config.track_files {
             if !seen_files.insert(&f.name) {
-                self.err(K::Duplicate, f.origin, format!("track_file `{}` is defined twice", f.name));
+                self.err(
+                    K::Duplicate,
+                    f.origin,
+                    format!("track_file `{}` is defined twice", f.name),
+                );
             }
         }
         // (interface, family, vrid) -> instance name
@@ -58,7 +70,11 @@ impl Checker<'_> {
         for v in &config.vrrp_instances {
             if let Some(first) = seen_names.insert(&v.name, v.origin) {
                 let _ = first;
-                self.err(K::Duplicate, v.origin, format!("vrrp_instance `{}` is defined twice", v.name));
+                self.err(
+                    K::Duplicate,
+                    v.origin,
+                    format!("vrrp_instance `{}` is defined twice", v.name),
+                );
             }
             let version = v.version.map_or(global_version, |s| s.value);
             // The instance's family: its source address, else its first address, else IPv4.
@@ -82,7 +98,9 @@ impl Checker<'_> {
                         .map(|i| i.value.clone())
                         .or_else(|| config.global_defs.default_interface.clone())
                         .unwrap_or_else(|| "eth0".to_string());
-                    if let Some(other) = vrids.insert((interface.clone(), is_v4, vrid.value), &v.name) {
+                    if let Some(other) =
+                        vrids.insert((interface.clone(), is_v4, vrid.value), &v.name)
+                    {
                         self.err(
                             K::Duplicate,
                             vrid.origin,
@@ -98,7 +116,10 @@ impl Checker<'_> {
                 self.warn(
                     K::Missing,
                     v.origin,
-                    format!("vrrp_instance `{}` has no interface; keepalived falls back to eth0", v.name),
+                    format!(
+                        "vrrp_instance `{}` has no interface; keepalived falls back to eth0",
+                        v.name
+                    ),
                 );
             }
             if let Some(adv) = v.advert_int {
@@ -129,7 +150,10 @@ impl Checker<'_> {
                 self.err(
                     K::AddressFamily,
                     v.origin,
-                    format!("vrrp_instance `{}` is IPv6, which needs VRRP version 3", v.name),
+                    format!(
+                        "vrrp_instance `{}` is IPv6, which needs VRRP version 3",
+                        v.name
+                    ),
                 );
             }
             for a in &v.virtual_ipaddress {
@@ -167,19 +191,31 @@ impl Checker<'_> {
                     self.err(
                         K::AddressFamily,
                         p.origin,
-                        format!("unicast_peer {} is {} in an {fam} instance", p.addr, family(p.addr)),
+                        format!(
+                            "unicast_peer {} is {} in an {fam} instance",
+                            p.addr,
+                            family(p.addr)
+                        ),
                     );
                 }
                 if let (Some(min), Some(max)) = (p.min_ttl, p.max_ttl)
                     && min > max
                 {
-                    self.err(K::Conflict, p.origin, format!("min_ttl {min} is above max_ttl {max}"));
+                    self.err(
+                        K::Conflict,
+                        p.origin,
+                        format!("min_ttl {min} is above max_ttl {max}"),
+                    );
                 }
             }
             if let Some(src) = v.src_ip
                 && src.value.is_ipv4() != is_v4
             {
-                self.err(K::AddressFamily, src.origin, "source address family differs from the instance");
+                self.err(
+                    K::AddressFamily,
+                    src.origin,
+                    "source address family differs from the instance",
+                );
             }
             for t in &v.track_script {
                 if !scripts.contains(t.name.as_str()) {
@@ -207,8 +243,12 @@ impl Checker<'_> {
                         "priority 255 makes this the address owner, which always starts as MASTER, but state is BACKUP",
                     );
                 }
-                if p.value == 255 && (!v.track_script.is_empty() || !v.track_file.is_empty())
-                    && v.track_script.iter().chain(&v.track_file).any(|t| t.weight.is_some_and(|w| w.value != 0))
+                if p.value == 255
+                    && (!v.track_script.is_empty() || !v.track_file.is_empty())
+                    && v.track_script
+                        .iter()
+                        .chain(&v.track_file)
+                        .any(|t| t.weight.is_some_and(|w| w.value != 0))
                 {
                     self.warn(
                         K::Conflict,
@@ -225,11 +265,19 @@ impl Checker<'_> {
                 );
             }
             if v.preempt_delay.is_some() && v.nopreempt == Some(true) {
-                self.warn(K::Conflict, v.origin, "preempt_delay has no effect with nopreempt");
+                self.warn(
+                    K::Conflict,
+                    v.origin,
+                    "preempt_delay has no effect with nopreempt",
+                );
             }
             if let Some(auth) = &v.authentication {
                 if version == 3 {
-                    self.warn(K::Conflict, auth.origin, "authentication is ignored by VRRP version 3");
+                    self.warn(
+                        K::Conflict,
+                        auth.origin,
+                        "authentication is ignored by VRRP version 3",
+                    );
                 }
                 if auth.auth_type == Some(AuthType::Pass) && auth.auth_pass.is_none() {
                     self.err(K::Missing, auth.origin, "auth_type PASS needs an auth_pass");
@@ -238,35 +286,61 @@ impl Checker<'_> {
                     self.err(K::Missing, auth.origin, "auth_pass without auth_type");
                 }
                 if config.global_defs.vrrp_strict {
-                    self.err(K::Conflict, auth.origin, "vrrp_strict does not allow authentication");
+                    self.err(
+                        K::Conflict,
+                        auth.origin,
+                        "vrrp_strict does not allow authentication",
+                    );
                 }
             }
             if config.global_defs.vrrp_strict && !v.unicast_peer.is_empty() {
-                self.err(K::Conflict, v.unicast_peer[0].origin, "vrrp_strict does not allow unicast_peer");
+                self.err(
+                    K::Conflict,
+                    v.unicast_peer[0].origin,
+                    "vrrp_strict does not allow unicast_peer",
+                );
             }
         }
     }
 
     fn sync_groups(&mut self, config: &Config) {
-        let instances: HashSet<&str> = config.vrrp_instances.iter().map(|v| v.name.as_str()).collect();
-        let scripts: HashSet<&str> = config.vrrp_scripts.iter().map(|s| s.name.as_str()).collect();
+        let instances: HashSet<&str> = config
+            .vrrp_instances
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        let scripts: HashSet<&str> = config
+            .vrrp_scripts
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         let mut member_of: HashMap<&str, &str> = HashMap::new();
         for g in &config.sync_groups {
             if g.group.is_empty() {
-                self.err(K::Missing, g.origin, format!("vrrp_sync_group `{}` has no `group` members", g.name));
+                self.err(
+                    K::Missing,
+                    g.origin,
+                    format!("vrrp_sync_group `{}` has no `group` members", g.name),
+                );
             }
             for m in &g.group {
                 if !instances.contains(m.name.as_str()) {
                     self.err(
                         K::UndefinedReference,
                         m.origin,
-                        format!("sync group member `{}` is not a defined vrrp_instance", m.name),
+                        format!(
+                            "sync group member `{}` is not a defined vrrp_instance",
+                            m.name
+                        ),
                     );
                 } else if let Some(other) = member_of.insert(&m.name, &g.name) {
                     self.err(
                         K::Duplicate,
                         m.origin,
-                        format!("vrrp_instance `{}` is already in sync group `{other}`", m.name),
+                        format!(
+                            "vrrp_instance `{}` is already in sync group `{other}`",
+                            m.name
+                        ),
                     );
                 }
             }
@@ -280,7 +354,11 @@ impl Checker<'_> {
                 }
             }
             if !g.sync_group_tracking_weight {
-                for v in config.vrrp_instances.iter().filter(|v| g.group.iter().any(|m| m.name == v.name)) {
+                for v in config
+                    .vrrp_instances
+                    .iter()
+                    .filter(|v| g.group.iter().any(|m| m.name == v.name))
+                {
                     for t in v.track_script.iter().chain(&v.track_file) {
                         if t.weight.is_some_and(|w| w.value != 0) {
                             self.warn(
@@ -363,7 +441,11 @@ impl Checker<'_> {
                 );
             }
             if vs.protocol == Some(Protocol::Tcp) && vs.ops {
-                self.err(K::Conflict, vs.origin, "ops (one-packet scheduling) is for UDP virtual servers");
+                self.err(
+                    K::Conflict,
+                    vs.origin,
+                    "ops (one-packet scheduling) is for UDP virtual servers",
+                );
             }
             let method = vs.lvs_method.unwrap_or(LvsMethod::Nat);
             let mut total_weight: u64 = 0;
@@ -401,20 +483,34 @@ impl Checker<'_> {
                 for c in &rs.checkers {
                     let needs_port = matches!(
                         c.kind,
-                        CheckerKind::Tcp | CheckerKind::Http(_) | CheckerKind::Ssl(_) | CheckerKind::Smtp { .. }
+                        CheckerKind::Tcp
+                            | CheckerKind::Http(_)
+                            | CheckerKind::Ssl(_)
+                            | CheckerKind::Smtp { .. }
                     );
-                    if needs_port && c.connect.connect_port.is_none() && rs.port.is_none() && vs_port.is_none() {
+                    if needs_port
+                        && c.connect.connect_port.is_none()
+                        && rs.port.is_none()
+                        && vs_port.is_none()
+                    {
                         self.err(
                             K::Missing,
                             c.origin,
-                            format!("{} has no port to connect to: set connect_port", c.kind.keyword()),
+                            format!(
+                                "{} has no port to connect to: set connect_port",
+                                c.kind.keyword()
+                            ),
                         );
                     }
                     if let Some(ip) = c.connect.connect_ip
                         && let Some(bind) = c.connect.bindto
                         && ip.is_ipv4() != bind.is_ipv4()
                     {
-                        self.err(K::AddressFamily, c.origin, "connect_ip and bindto are of different families");
+                        self.err(
+                            K::AddressFamily,
+                            c.origin,
+                            "connect_ip and bindto are of different families",
+                        );
                     }
                 }
             }
@@ -446,7 +542,10 @@ impl Checker<'_> {
                 self.err(
                     K::AddressFamily,
                     vs.origin,
-                    format!("sorry_server {} is not of the virtual server's family", sorry.addr),
+                    format!(
+                        "sorry_server {} is not of the virtual server's family",
+                        sorry.addr
+                    ),
                 );
             }
             if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
@@ -455,7 +554,11 @@ impl Checker<'_> {
         }
         for g in &config.virtual_server_groups {
             if g.entries.is_empty() {
-                self.warn(K::Missing, g.origin, format!("virtual_server_group `{}` is empty", g.name));
+                self.warn(
+                    K::Missing,
+                    g.origin,
+                    format!("virtual_server_group `{}` is empty", g.name),
+                );
             }
         }
     }
@@ -463,7 +566,11 @@ impl Checker<'_> {
     fn globals(&mut self, config: &Config) {
         let g = &config.global_defs;
         if g.smtp_alert == Some(true) && g.smtp_server.is_none() {
-            self.warn(K::Missing, Origin::NONE, "smtp_alert is on but global_defs has no smtp_server");
+            self.warn(
+                K::Missing,
+                Origin::NONE,
+                "smtp_alert is on but global_defs has no smtp_server",
+            );
         }
         let _ = config;
     }

@@ -127,7 +127,9 @@ impl Diagnostic {
                     .annotation(AnnotationKind::Primary.span(self.underline.clone()));
                 title.element(snippet)
             }
-            None => title.elements(std::iter::empty::<Snippet<'_, annotate_snippets::Annotation<'_>>>()),
+            None => title.elements(std::iter::empty::<
+                Snippet<'_, annotate_snippets::Annotation<'_>>,
+            >()),
         };
         renderer.render(&[group])
     }
@@ -183,7 +185,12 @@ impl Diagnostics {
         } else {
             Severity::Warning
         };
-        self.list
-            .push(Diagnostic::new(sources, severity, kind, origin, message.into()));
+        self.list.push(Diagnostic::new(
+            sources,
+            severity,
+            kind,
+            origin,
+            message.into(),
+        ));
     }
 }

@@ -108,25 +108,14 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
 ];
 
 /// `vrrp_instance` keywords without a typed field.
-pub(crate) const VRRP_INSTANCE: &[&str] = &[
-    "kernel_rx_buf_size",
-    "use_ipvlan",
-    "vrrp_track_process",
-];
+pub(crate) const VRRP_INSTANCE: &[&str] =
+    &["kernel_rx_buf_size", "use_ipvlan", "vrrp_track_process"];
 
 /// `virtual_server` keywords without a typed field.
-pub(crate) const VIRTUAL_SERVER: &[&str] = &[
-    "nat_mask",
-    "snmp_name",
-];
+pub(crate) const VIRTUAL_SERVER: &[&str] = &["nat_mask", "snmp_name"];
 
 /// `real_server` keywords without a typed field.
-pub(crate) const REAL_SERVER: &[&str] = &[
-    "virtualhost_name",
-];
+pub(crate) const REAL_SERVER: &[&str] = &["virtualhost_name"];
 
 /// Checker keywords without a typed field.
-pub(crate) const CHECKER: &[&str] = &[
-    "nb_sock_retry",
-];
-
+pub(crate) const CHECKER: &[&str] = &["nb_sock_retry"];

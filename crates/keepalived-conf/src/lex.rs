@@ -96,7 +96,9 @@ fn load_file(
         offset += raw.len();
     }
     for (line_offset, pattern, origin) in found {
-        let ids = include(sources, includes, options, diags, &pattern, &dir, origin, depth);
+        let ids = include(
+            sources, includes, options, diags, &pattern, &dir, origin, depth,
+        );
         includes.insert((file, line_offset), ids);
     }
 }
@@ -361,7 +363,9 @@ impl<'s> Lexer<'s> {
         let line_origin = Origin {
             file,
             start: start as u32,
-            len: text.find(|c: char| c.is_ascii_whitespace()).unwrap_or(text.len()) as u32,
+            len: text
+                .find(|c: char| c.is_ascii_whitespace())
+                .unwrap_or(text.len()) as u32,
         };
         let mut start = start;
         let mut text = text;
@@ -579,8 +583,8 @@ impl<'s> Lexer<'s> {
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(after.len());
                 let name = &after[..len];
-                let followed_ok = after[len..].is_empty()
-                    || after[len..].starts_with(char::is_whitespace);
+                let followed_ok =
+                    after[len..].is_empty() || after[len..].starts_with(char::is_whitespace);
                 if followed_ok && let Some(value) = self.defs.get(name) {
                     out.push_str(value);
                     changed = true;
@@ -694,11 +698,7 @@ impl<'s> Lexer<'s> {
     }
 }
 
-fn escape(
-    e: char,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    word: &mut String,
-) {
+fn escape(e: char, chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, word: &mut String) {
     match e {
         'a' => word.push('\x07'),
         'b' => word.push('\x08'),

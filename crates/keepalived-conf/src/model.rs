@@ -49,7 +49,7 @@ pub struct Directive {
     /// The words after it.
     pub args: Vec<String>,
     /// The statements of its block, if it had one.
-    pub block: Option<Vec<Directive>>,
+    pub block: Option<Vec<Self>>,
 }
 
 /// A time in keepalived's `<TIMER>` syntax: seconds with up to six decimals, kept in

@@ -299,16 +299,25 @@ impl Printer {
         self.opt("vrrp_garp_master_delay", &g.vrrp_garp_master_delay);
         self.opt("vrrp_garp_master_repeat", &g.vrrp_garp_master_repeat);
         self.opt("vrrp_garp_lower_prio_delay", &g.vrrp_garp_lower_prio_delay);
-        self.opt("vrrp_garp_lower_prio_repeat", &g.vrrp_garp_lower_prio_repeat);
+        self.opt(
+            "vrrp_garp_lower_prio_repeat",
+            &g.vrrp_garp_lower_prio_repeat,
+        );
         self.opt("vrrp_garp_master_refresh", &g.vrrp_garp_master_refresh);
-        self.opt("vrrp_garp_master_refresh_repeat", &g.vrrp_garp_master_refresh_repeat);
+        self.opt(
+            "vrrp_garp_master_refresh_repeat",
+            &g.vrrp_garp_master_refresh_repeat,
+        );
         self.opt("vrrp_garp_interval", &g.vrrp_garp_interval);
         self.opt("vrrp_gna_interval", &g.vrrp_gna_interval);
         self.opt_bool("vrrp_min_garp", g.vrrp_min_garp);
         self.garp_extra_if("vrrp_garp_extra_if", &g.vrrp_garp_extra_if);
         self.opt("vrrp_down_timer_adverts", &g.vrrp_down_timer_adverts);
         self.opt_bool("vrrp_lower_prio_no_advert", g.vrrp_lower_prio_no_advert);
-        self.opt_bool("vrrp_higher_prio_send_advert", g.vrrp_higher_prio_send_advert);
+        self.opt_bool(
+            "vrrp_higher_prio_send_advert",
+            g.vrrp_higher_prio_send_advert,
+        );
         self.opt("vrrp_version", &g.vrrp_version);
         if let Some(names) = &g.vrrp_iptables {
             let mut w = vec!["vrrp_iptables".to_string()];
@@ -319,7 +328,10 @@ impl Printer {
         self.flag("vrrp_check_unicast_src", g.vrrp_check_unicast_src);
         self.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
         self.flag("vrrp_strict", g.vrrp_strict);
-        self.opt_bool("vrrp_notify_priority_changes", g.vrrp_notify_priority_changes);
+        self.opt_bool(
+            "vrrp_notify_priority_changes",
+            g.vrrp_notify_priority_changes,
+        );
         self.opt("vrrp_startup_delay", &g.vrrp_startup_delay);
         self.user("script_user", &g.script_user);
         self.flag("enable_script_security", g.enable_script_security);
@@ -461,7 +473,12 @@ impl Printer {
         if let Some(p) = r.preference {
             w.extend(["preference".into(), p.to_string()]);
         }
-        for (k, v) in [("fwmark", &r.fwmark), ("iif", &r.iif), ("oif", &r.oif), ("track_group", &r.track_group)] {
+        for (k, v) in [
+            ("fwmark", &r.fwmark),
+            ("iif", &r.iif),
+            ("oif", &r.oif),
+            ("track_group", &r.track_group),
+        ] {
             if let Some(v) = v {
                 w.extend([k.into(), quote(v)]);
             }
@@ -579,7 +596,11 @@ impl Printer {
         self.tracks("track_process", &v.track_process);
         self.tracks("track_bfd", &v.track_bfd);
         if let Some(s) = v.src_ip {
-            let key = if v.unicast_peer.is_empty() { "mcast_src_ip" } else { "unicast_src_ip" };
+            let key = if v.unicast_peer.is_empty() {
+                "mcast_src_ip"
+            } else {
+                "unicast_src_ip"
+            };
             self.kv(key, s.value);
         }
         self.opt("mcast_dst_ip", &v.mcast_dst_ip);
@@ -776,7 +797,9 @@ impl Printer {
                 }
                 h
             }
-            VirtualServerAddr::Fwmark(m) => vec!["virtual_server".into(), "fwmark".into(), m.to_string()],
+            VirtualServerAddr::Fwmark(m) => {
+                vec!["virtual_server".into(), "fwmark".into(), m.to_string()]
+            }
             VirtualServerAddr::Group(g) => vec!["virtual_server".into(), "group".into(), quote(g)],
         };
         let refs: Vec<&str> = head.iter().map(String::as_str).collect();

@@ -30,7 +30,7 @@ impl Word<'_> {
 pub(crate) struct Node<'s> {
     pub(crate) keyword: Word<'s>,
     pub(crate) args: SmallVec<[Word<'s>; 2]>,
-    pub(crate) block: Option<Vec<Node<'s>>>,
+    pub(crate) block: Option<Vec<Self>>,
     /// Where the block's `{` is (for "block never closed").
     pub(crate) open: Origin,
 }
@@ -66,9 +66,7 @@ impl<'s> TreeParser<'_, 's> {
         loop {
             let Some(token) = self.lexer.next_token() else {
                 if let Some(open) = open {
-                    self.error(open,
-                        "this `{` is never closed",
-                    );
+                    self.error(open, "this `{` is never closed");
                 }
                 return self.nodes.drain(base..).collect();
             };
@@ -78,14 +76,10 @@ impl<'s> TreeParser<'_, 's> {
                     if open.is_some() {
                         return self.nodes.drain(base..).collect();
                     }
-                    self.error(token.origin,
-                        "`}` without a matching `{`",
-                    );
+                    self.error(token.origin, "`}` without a matching `{`");
                 }
                 Tok::Open => {
-                    self.error(token.origin,
-                        "`{` without a keyword before it",
-                    );
+                    self.error(token.origin, "`{` without a keyword before it");
                     let _ = self.sub_block(token.origin, depth);
                 }
                 Tok::Word(text) => {
@@ -102,9 +96,7 @@ impl<'s> TreeParser<'_, 's> {
 
     fn sub_block(&mut self, open: Origin, depth: usize) -> Vec<Node<'s>> {
         if depth + 1 >= MAX_NESTING {
-            self.error(open,
-                format!("blocks nest deeper than {MAX_NESTING}"),
-            );
+            self.error(open, format!("blocks nest deeper than {MAX_NESTING}"));
             // Skip to the matching close without building anything.
             let mut level = 1usize;
             while let Some(token) = self.lexer.next_token() {

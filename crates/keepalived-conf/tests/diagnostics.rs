@@ -14,132 +14,288 @@ fn diags(text: &str) -> Vec<Diagnostic> {
 
 /// Asserts that exactly one diagnostic has `kind`, and that it says `message` at `line:col`.
 #[track_caller]
-fn assert_one(list: &[Diagnostic], kind: DiagnosticKind, severity: Severity, line: usize, col: usize, message: &str) {
+fn assert_one(
+    list: &[Diagnostic],
+    kind: DiagnosticKind,
+    severity: Severity,
+    line: usize,
+    col: usize,
+    message: &str,
+) {
     let found: Vec<&Diagnostic> = list.iter().filter(|d| d.kind == kind).collect();
     assert_eq!(found.len(), 1, "expected one {kind:?} in {list:#?}");
     let d = found[0];
     let loc = d.location.as_ref().expect("a location");
     assert_eq!(
-        (d.severity, loc.path.to_str().unwrap(), loc.line, loc.column, d.message.as_str()),
+        (
+            d.severity,
+            loc.path.to_str().unwrap(),
+            loc.line,
+            loc.column,
+            d.message.as_str()
+        ),
         (severity, FILE, line, col, message)
     );
 }
 
 fn vi(body: &str) -> String {
-    format!("vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n{body}    virtual_ipaddress {{ 192.0.2.1 }}\n}}\n")
+    format!(
+        "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n{body}    virtual_ipaddress {{ 192.0.2.1 }}\n}}\n"
+    )
 }
 
 #[test]
 fn unknown_keyword_is_a_warning_and_an_error_when_strict() {
     let text = vi("    priorty 100\n");
-    assert_one(&diags(&text), DiagnosticKind::UnknownKeyword, Severity::Warning, 4, 5, "unknown keyword `priorty` in vrrp_instance");
-    let strict = Options { strict: true, ..Options::default() };
-    assert_one(&diags_with(&text, &strict), DiagnosticKind::UnknownKeyword, Severity::Error, 4, 5, "unknown keyword `priorty` in vrrp_instance");
+    assert_one(
+        &diags(&text),
+        DiagnosticKind::UnknownKeyword,
+        Severity::Warning,
+        4,
+        5,
+        "unknown keyword `priorty` in vrrp_instance",
+    );
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
+    assert_one(
+        &diags_with(&text, &strict),
+        DiagnosticKind::UnknownKeyword,
+        Severity::Error,
+        4,
+        5,
+        "unknown keyword `priorty` in vrrp_instance",
+    );
 }
 
 #[test]
 fn extra_arguments_are_a_syntax_warning() {
     let list = diags(&vi("    priority 100 101\n"));
-    assert_one(&list, DiagnosticKind::Syntax, Severity::Warning, 4, 18, "`priority` takes at most 1 argument; `101` and the rest are ignored");
+    assert_one(
+        &list,
+        DiagnosticKind::Syntax,
+        Severity::Warning,
+        4,
+        18,
+        "`priority` takes at most 1 argument; `101` and the rest are ignored",
+    );
 }
 
 #[test]
 fn unclosed_block() {
     let list = diags("global_defs {\n    router_id a\n");
-    assert_one(&list, DiagnosticKind::Braces, Severity::Error, 1, 13, "this `{` is never closed");
+    assert_one(
+        &list,
+        DiagnosticKind::Braces,
+        Severity::Error,
+        1,
+        13,
+        "this `{` is never closed",
+    );
 }
 
 #[test]
 fn stray_close_brace() {
     let list = diags("global_defs {\n    router_id a\n}\n  }\n");
-    assert_one(&list, DiagnosticKind::Braces, Severity::Error, 4, 3, "`}` without a matching `{`");
+    assert_one(
+        &list,
+        DiagnosticKind::Braces,
+        Severity::Error,
+        4,
+        3,
+        "`}` without a matching `{`",
+    );
 }
 
 #[test]
 fn unterminated_quote() {
     let list = diags("vrrp_script s {\n  script \"/bin/true\n}\n");
-    assert_one(&list, DiagnosticKind::Braces, Severity::Error, 2, 10, "quoted string is not closed before the end of the line");
+    assert_one(
+        &list,
+        DiagnosticKind::Braces,
+        Severity::Error,
+        2,
+        10,
+        "quoted string is not closed before the end of the line",
+    );
 }
 
 #[test]
 fn include_that_matches_nothing() {
     let list = diags("\n  include /nonexistent/keepalived-conf-test/*.conf\n");
-    assert_one(&list, DiagnosticKind::Include, Severity::Warning, 2, 3, "include `/nonexistent/keepalived-conf-test/*.conf` matched no file");
+    assert_one(
+        &list,
+        DiagnosticKind::Include,
+        Severity::Warning,
+        2,
+        3,
+        "include `/nonexistent/keepalived-conf-test/*.conf` matched no file",
+    );
 }
 
 #[test]
 fn invalid_value() {
     let list = diags(&vi("    priority 100\n    mcast_src_ip 192.0.2.300\n"));
-    assert_one(&list, DiagnosticKind::InvalidValue, Severity::Error, 5, 18, "expected an IP address, found `192.0.2.300`");
+    assert_one(
+        &list,
+        DiagnosticKind::InvalidValue,
+        Severity::Error,
+        5,
+        18,
+        "expected an IP address, found `192.0.2.300`",
+    );
 }
 
 #[test]
 fn vrid_out_of_range() {
-    let list = diags("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 256\n    virtual_ipaddress { 192.0.2.1 }\n}\n");
-    assert_one(&list, DiagnosticKind::OutOfRange, Severity::Error, 3, 23, "`virtual_router_id` 256 is outside the range [1, 255]");
+    let list = diags(
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 256\n    virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    assert_one(
+        &list,
+        DiagnosticKind::OutOfRange,
+        Severity::Error,
+        3,
+        23,
+        "`virtual_router_id` 256 is outside the range [1, 255]",
+    );
 }
 
 #[test]
 fn priority_out_of_range() {
     let list = diags(&vi("    priority 0\n"));
-    assert_one(&list, DiagnosticKind::OutOfRange, Severity::Error, 4, 14, "`priority` 0 is outside the range [1, 255]");
+    assert_one(
+        &list,
+        DiagnosticKind::OutOfRange,
+        Severity::Error,
+        4,
+        14,
+        "`priority` 0 is outside the range [1, 255]",
+    );
 }
 
 #[test]
 fn advert_int_not_valid_for_version_2() {
     let list = diags(&vi("    advert_int 0.5\n"));
-    assert_one(&list, DiagnosticKind::OutOfRange, Severity::Error, 4, 16, "advert_int 0.5 is not valid for VRRPv2: whole seconds from 1 to 255");
+    assert_one(
+        &list,
+        DiagnosticKind::OutOfRange,
+        Severity::Error,
+        4,
+        16,
+        "advert_int 0.5 is not valid for VRRPv2: whole seconds from 1 to 255",
+    );
 }
 
 #[test]
 fn advert_int_not_valid_for_version_3() {
     let list = diags(&vi("    version 3\n    advert_int 0.005\n"));
-    assert_one(&list, DiagnosticKind::OutOfRange, Severity::Error, 5, 16, "advert_int 0.005 is not valid for VRRPv3: hundredths of a second from 0.01 to 40.95");
+    assert_one(
+        &list,
+        DiagnosticKind::OutOfRange,
+        Severity::Error,
+        5,
+        16,
+        "advert_int 0.005 is not valid for VRRPv3: hundredths of a second from 0.01 to 40.95",
+    );
     // The same value is fine when the global version says 3 and 0.5 is a multiple of 10 ms.
-    let ok = diags(&format!("global_defs {{ vrrp_version 3 }}\n{}", vi("    advert_int 0.5\n")));
+    let ok = diags(&format!(
+        "global_defs {{ vrrp_version 3 }}\n{}",
+        vi("    advert_int 0.5\n")
+    ));
     assert!(ok.is_empty(), "{ok:#?}");
 }
 
 #[test]
 fn missing_virtual_router_id() {
-    let list = diags("\nvrrp_instance VI_9 {\n    interface eth0\n    virtual_ipaddress { 192.0.2.1 }\n}\n");
-    assert_one(&list, DiagnosticKind::Missing, Severity::Error, 2, 1, "vrrp_instance `VI_9` has no virtual_router_id");
+    let list = diags(
+        "\nvrrp_instance VI_9 {\n    interface eth0\n    virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    assert_one(
+        &list,
+        DiagnosticKind::Missing,
+        Severity::Error,
+        2,
+        1,
+        "vrrp_instance `VI_9` has no virtual_router_id",
+    );
 }
 
 #[test]
 fn duplicate_vrid_on_one_interface_and_family() {
     let text = format!("{}{}", vi(""), vi("").replace("VI_1", "VI_2"));
     let list = diags(&text);
-    assert_one(&list, DiagnosticKind::Duplicate, Severity::Error, 8, 23, "virtual_router_id 51 on eth0 (IPv4) is already used by vrrp_instance `VI_1`");
+    assert_one(
+        &list,
+        DiagnosticKind::Duplicate,
+        Severity::Error,
+        8,
+        23,
+        "virtual_router_id 51 on eth0 (IPv4) is already used by vrrp_instance `VI_1`",
+    );
     // Another interface, or another family, is fine.
-    let other_if = format!("{}{}", vi(""), vi("").replace("VI_1", "VI_2").replace("eth0", "eth1"));
+    let other_if = format!(
+        "{}{}",
+        vi(""),
+        vi("").replace("VI_1", "VI_2").replace("eth0", "eth1")
+    );
     assert!(diags(&other_if).is_empty());
     let other_family = format!(
         "{}{}",
         vi(""),
-        vi("    version 3\n").replace("VI_1", "VI_2").replace("192.0.2.1", "2001:db8::1")
+        vi("    version 3\n")
+            .replace("VI_1", "VI_2")
+            .replace("192.0.2.1", "2001:db8::1")
     );
-    assert!(diags(&other_family).is_empty(), "{:#?}", diags(&other_family));
+    assert!(
+        diags(&other_family).is_empty(),
+        "{:#?}",
+        diags(&other_family)
+    );
 }
 
 #[test]
 fn track_script_that_does_not_exist() {
-    let list = diags(&vi("    track_script {\n        chk_missing weight 10\n    }\n"));
-    assert_one(&list, DiagnosticKind::UndefinedReference, Severity::Error, 5, 9, "track_script `chk_missing` is not a defined vrrp_script");
+    let list = diags(&vi(
+        "    track_script {\n        chk_missing weight 10\n    }\n",
+    ));
+    assert_one(
+        &list,
+        DiagnosticKind::UndefinedReference,
+        Severity::Error,
+        5,
+        9,
+        "track_script `chk_missing` is not a defined vrrp_script",
+    );
 }
 
 #[test]
 fn vip_family_differs_from_the_instance() {
     let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1\n        2001:db8::1\n    }\n}\n";
     let list = diags(text);
-    assert_one(&list, DiagnosticKind::AddressFamily, Severity::Error, 6, 9, "IPv6 address 2001:db8::1 in an IPv4 instance; put it in virtual_ipaddress_excluded");
+    assert_one(
+        &list,
+        DiagnosticKind::AddressFamily,
+        Severity::Error,
+        6,
+        9,
+        "IPv6 address 2001:db8::1 in an IPv4 instance; put it in virtual_ipaddress_excluded",
+    );
 }
 
 #[test]
 fn dr_real_server_port_differs() {
     let text = "virtual_server 192.0.2.10 80 {\n    lb_kind DR\n    real_server 192.0.2.20 8080 {\n    }\n}\n";
     let list = diags(text);
-    assert_one(&list, DiagnosticKind::Conflict, Severity::Error, 3, 5, "real server port 8080 differs from the virtual port 80, which DR cannot forward to");
+    assert_one(
+        &list,
+        DiagnosticKind::Conflict,
+        Severity::Error,
+        3,
+        5,
+        "real server port 8080 differs from the virtual port 80, which DR cannot forward to",
+    );
     // NAT may map ports.
     assert!(diags(&text.replace("DR", "NAT")).is_empty());
 }
@@ -148,7 +304,14 @@ fn dr_real_server_port_differs() {
 fn quorum_above_total_weight() {
     let text = "virtual_server 192.0.2.10 80 {\n    quorum 5\n    real_server 192.0.2.20 80 {\n        weight 2\n    }\n    real_server 192.0.2.21 80 {\n    }\n}\n";
     let list = diags(text);
-    assert_one(&list, DiagnosticKind::Conflict, Severity::Error, 2, 12, "quorum 5 is above the total weight 3 of the real servers, so it can never be met");
+    assert_one(
+        &list,
+        DiagnosticKind::Conflict,
+        Severity::Error,
+        2,
+        12,
+        "quorum 5 is above the total weight 3 of the real servers, so it can never be met",
+    );
 }
 
 #[test]
@@ -157,5 +320,8 @@ fn render_shows_the_line_and_a_caret() {
     let rendered = list[0].render();
     let expected = "error: `priority` 300 is outside the range [1, 255]\n --> /etc/keepalived/test.conf:4:14\n  |\n4 |     priority 300\n  |              ^^^";
     assert_eq!(rendered.trim_end(), expected);
-    assert_eq!(list[0].to_string(), "/etc/keepalived/test.conf:4:14: error: `priority` 300 is outside the range [1, 255]");
+    assert_eq!(
+        list[0].to_string(),
+        "/etc/keepalived/test.conf:4:14: error: `priority` 300 is outside the range [1, 255]"
+    );
 }

@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/keepalived_conf"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/corpus/keepalived_conf"
+    ));
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
@@ -23,7 +26,8 @@ fn replay_every_corpus_file() {
     let (mut seeds, mut broken) = (0, 0);
     for (name, data) in corpus() {
         let valid = keepalived_conf::fuzz_parse(&data);
-        if name.starts_with("seed-") || name.starts_with("vector-") || name.starts_with("grammar-") {
+        if name.starts_with("seed-") || name.starts_with("vector-") || name.starts_with("grammar-")
+        {
             assert!(valid, "{name} is a valid configuration but was refused");
             seeds += 1;
         } else if name.starts_with("broken-") {

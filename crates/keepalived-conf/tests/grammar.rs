@@ -14,7 +14,11 @@ fn parse_with(text: &str, options: &Options) -> Parsed {
 fn clean(text: &str) -> Config {
     let parsed = parse_with(text, &Options::default());
     let rendered: Vec<String> = parsed.diagnostics.iter().map(|d| d.render()).collect();
-    assert!(rendered.is_empty(), "unexpected diagnostics:\n{}", rendered.join("\n"));
+    assert!(
+        rendered.is_empty(),
+        "unexpected diagnostics:\n{}",
+        rendered.join("\n")
+    );
     parsed.config
 }
 
@@ -71,7 +75,10 @@ fn quoted_strings_join_and_keep_spaces_and_hide_comment_characters() {
         c.vrrp_scripts[0].script.as_ref().unwrap().command,
         "/bin/check --flag 'a b' # not a comment"
     );
-    assert_eq!(c.vrrp_scripts[1].script.as_ref().unwrap().command, "abcd efg h jkl mnop");
+    assert_eq!(
+        c.vrrp_scripts[1].script.as_ref().unwrap().command,
+        "abcd efg h jkl mnop"
+    );
 }
 
 #[test]
@@ -82,9 +89,15 @@ fn quoted_string_escapes() {
 
 #[test]
 fn braces_on_the_same_line_the_next_line_and_several_blocks_on_one_line() {
-    let same = clean(&instance(" authentication { auth_type PASS\n auth_pass 1111 }"));
-    let next = clean(&instance(" authentication\n {\n  auth_type PASS\n  auth_pass 1111\n }"));
-    let one_line = clean(&instance(" authentication { auth_type PASS } track_interface { eth1 }\n authentication { auth_type PASS\n auth_pass 1111 }"));
+    let same = clean(&instance(
+        " authentication { auth_type PASS\n auth_pass 1111 }",
+    ));
+    let next = clean(&instance(
+        " authentication\n {\n  auth_type PASS\n  auth_pass 1111\n }",
+    ));
+    let one_line = clean(&instance(
+        " authentication { auth_type PASS } track_interface { eth1 }\n authentication { auth_type PASS\n auth_pass 1111 }",
+    ));
     assert_eq!(same, next);
     let mut without_track = one_line.clone();
     without_track.vrrp_instances[0].track_interface.clear();
@@ -102,7 +115,10 @@ fn several_global_defs_merge_later_overriding() {
     );
     assert_eq!(c.global_defs.router_id.as_deref(), Some("a"));
     assert_eq!(c.global_defs.vrrp_version, Some(3));
-    assert_eq!(c.global_defs.notification_email, vec!["x@example.com".to_string()]);
+    assert_eq!(
+        c.global_defs.notification_email,
+        vec!["x@example.com".to_string()]
+    );
 }
 
 #[test]
@@ -112,12 +128,20 @@ fn include_with_globs_relative_to_the_including_file() {
         "keepalived.conf",
         "global_defs { router_id main }\ninclude conf.d/*.conf\n",
     );
-    dir.write("conf.d/a.conf", "vrrp_script a { script /bin/a }\ninclude ../more/b.inc\n");
+    dir.write(
+        "conf.d/a.conf",
+        "vrrp_script a { script /bin/a }\ninclude ../more/b.inc\n",
+    );
     dir.write("conf.d/c.conf", "vrrp_script c { script /bin/c }\n");
     dir.write("more/b.inc", "vrrp_script b { script /bin/b }\n");
     let parsed = parse_file(&main, &Options::default()).unwrap();
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    let names: Vec<&str> = parsed.config.vrrp_scripts.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = parsed
+        .config
+        .vrrp_scripts
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(parsed.sources.files.len(), 4);
 }
@@ -128,9 +152,15 @@ fn diagnostics_in_included_files_name_that_file() {
     let main = dir.write("main.conf", "include sub.conf\n");
     let sub = dir.write("sub.conf", "\n\nvrrp_instance X {\n  priority 999\n}\n");
     let parsed = parse_file(&main, &Options::default()).unwrap();
-    let d = parsed.errors().find(|d| d.kind == keepalived_conf::DiagnosticKind::OutOfRange).unwrap();
+    let d = parsed
+        .errors()
+        .find(|d| d.kind == keepalived_conf::DiagnosticKind::OutOfRange)
+        .unwrap();
     let loc = d.location.as_ref().unwrap();
-    assert_eq!((loc.path.as_path(), loc.line, loc.column), (sub.as_path(), 4, 12));
+    assert_eq!(
+        (loc.path.as_path(), loc.line, loc.column),
+        (sub.as_path(), 4, 12)
+    );
 }
 
 #[test]
@@ -142,7 +172,10 @@ fn definitions_and_their_use() {
     );
     assert_eq!(c.global_defs.router_id.as_deref(), Some("r1"));
     assert_eq!(c.vrrp_instances[0].priority.unwrap().value, 150);
-    assert_eq!(c.vrrp_instances[0].virtual_ipaddress[0].prefix.addr, ip("192.0.2.10"));
+    assert_eq!(
+        c.vrrp_instances[0].virtual_ipaddress[0].prefix.addr,
+        ip("192.0.2.10")
+    );
 }
 
 #[test]
@@ -153,7 +186,10 @@ fn substitution_is_recursive_and_late_and_leaves_unknown_names() {
     );
     let addrs: Vec<IpAddr> = c.static_ipaddress.iter().map(|a| a.prefix.addr).collect();
     assert_eq!(addrs, [ip("10.2.0.100"), ip("10.2.10.100")]);
-    assert_eq!(c.vrrp_scripts[0].script.as_ref().unwrap().command, "/bin/x $UNDEFINED ${ALSO}");
+    assert_eq!(
+        c.vrrp_scripts[0].script.as_ref().unwrap().command,
+        "/bin/x $UNDEFINED ${ALSO}"
+    );
 }
 
 #[test]
@@ -162,8 +198,11 @@ fn multiline_definitions_are_the_line_continuation() {
         "$RS= \\\n real_server 192.0.2.${N} 80 { \\\n  weight ${N} \\\n  TCP_CHECK { \\\n   connect_timeout 3 \\\n  } \\\n }\n\
          virtual_server 192.0.2.100 80 {\n $N=1\n $RS\n $N=2\n $RS\n}\n",
     );
-    let rs: Vec<(IpAddr, Option<i32>)> =
-        c.virtual_servers[0].real_servers.iter().map(|r| (r.addr, r.weight)).collect();
+    let rs: Vec<(IpAddr, Option<i32>)> = c.virtual_servers[0]
+        .real_servers
+        .iter()
+        .map(|r| (r.addr, r.weight))
+        .collect();
     assert_eq!(rs, [(ip("192.0.2.1"), Some(1)), (ip("192.0.2.2"), Some(2))]);
     assert_eq!(c.virtual_servers[0].real_servers[1].checkers.len(), 1);
 }
@@ -173,7 +212,10 @@ fn a_backslash_outside_a_definition_does_not_continue_the_line() {
     // keepalived 2.2.7 reads `100\` as a bad number here; so do we.
     let parsed = parse_with(&instance(" advert_int 1\\\n  "), &Options::default());
     let errors: Vec<String> = parsed.errors().map(|d| d.message.clone()).collect();
-    assert_eq!(errors, ["expected a time in seconds (such as 3 or 0.5), found `1\\`"]);
+    assert_eq!(
+        errors,
+        ["expected a time in seconds (such as 3 or 0.5), found `1\\`"]
+    );
 }
 
 #[test]
@@ -187,7 +229,11 @@ fn conditional_lines_match_the_config_id() {
     };
     let c = parse_with(text, &main).config;
     assert_eq!(c.global_defs.router_id.as_deref(), Some("main_router"));
-    let peers: Vec<IpAddr> = c.vrrp_instances[0].unicast_peer.iter().map(|p| p.addr).collect();
+    let peers: Vec<IpAddr> = c.vrrp_instances[0]
+        .unicast_peer
+        .iter()
+        .map(|p| p.addr)
+        .collect();
     assert_eq!(peers, [ip("192.0.2.5"), ip("192.0.2.6")]);
     let none = parse_with(text, &Options::default()).config;
     assert_eq!(none.global_defs.router_id, None);
@@ -269,18 +315,42 @@ fn full_vrrp_instance() {
     );
     let v = &c.vrrp_instances[0];
     assert_eq!(v.state, Some(InitialState::Backup));
-    assert_eq!(v.use_vmac.as_ref().unwrap().name.as_deref(), Some("vrrp.51"));
+    assert_eq!(
+        v.use_vmac.as_ref().unwrap().name.as_deref(),
+        Some("vrrp.51")
+    );
     assert!(v.vmac_xmit_base);
-    assert_eq!(v.track_interface[0].weight, Some(Weight { value: -10, reverse: false }));
-    assert_eq!(v.track_script[0].weight, Some(Weight { value: 30, reverse: true }));
+    assert_eq!(
+        v.track_interface[0].weight,
+        Some(Weight {
+            value: -10,
+            reverse: false
+        })
+    );
+    assert_eq!(
+        v.track_script[0].weight,
+        Some(Weight {
+            value: 30,
+            reverse: true
+        })
+    );
     assert_eq!(v.unicast_peer[0].min_ttl, Some(250));
-    assert_eq!(v.authentication.as_ref().unwrap().auth_type, Some(AuthType::Ah));
+    assert_eq!(
+        v.authentication.as_ref().unwrap().auth_type,
+        Some(AuthType::Ah)
+    );
     let a = &v.virtual_ipaddress[0];
     assert_eq!(a.broadcast, Some(Broadcast::Addr(ip("192.0.2.255"))));
-    assert_eq!((a.dev.as_deref(), a.scope, a.label.as_deref()), (Some("eth0"), Some(Scope::Global), Some("eth0:1")));
+    assert_eq!(
+        (a.dev.as_deref(), a.scope, a.label.as_deref()),
+        (Some("eth0"), Some(Scope::Global), Some("eth0:1"))
+    );
     assert!(v.virtual_ipaddress[1].no_track);
     assert!(v.virtual_ipaddress_excluded[0].nodad);
-    assert_eq!(v.virtual_ipaddress_excluded[0].preferred_lft, Some(Lifetime::Secs(0)));
+    assert_eq!(
+        v.virtual_ipaddress_excluded[0].preferred_lft,
+        Some(Lifetime::Secs(0))
+    );
     assert_eq!(v.virtual_routes[0].src, Some(ip("192.0.2.1")));
     assert_eq!(v.virtual_routes[0].via, Some(ip("192.0.2.254")));
     assert_eq!(v.virtual_routes[1].route_type, Some(RouteType::Blackhole));
@@ -290,11 +360,23 @@ fn full_vrrp_instance() {
     assert_eq!(v.nopreempt, Some(false));
     assert_eq!(v.preempt_delay.unwrap().value, Timer::from_secs(30));
     assert_eq!(v.accept, Some(true));
-    assert_eq!(v.garp_extra_if, Some(GarpExtraIf { all: true, delay: 100 }));
+    assert_eq!(
+        v.garp_extra_if,
+        Some(GarpExtraIf {
+            all: true,
+            delay: 100
+        })
+    );
     let master = v.notify.master.as_ref().unwrap();
-    assert_eq!((master.command.as_str(), master.user.as_deref()), ("/bin/notify master", Some("root")));
+    assert_eq!(
+        (master.command.as_str(), master.user.as_deref()),
+        ("/bin/notify master", Some("root"))
+    );
     assert_eq!(v.smtp_alert, Some(true));
-    assert_eq!(c.vrrp_scripts[0].user, Some(("nobody".into(), Some("nogroup".into()))));
+    assert_eq!(
+        c.vrrp_scripts[0].user,
+        Some(("nobody".into(), Some("nogroup".into())))
+    );
     assert_eq!(c.track_files[0].init_file, Some((Some(0), true)));
 }
 
@@ -320,9 +402,19 @@ fn full_virtual_server_and_checkers() {
     let g = &c.virtual_server_groups[0];
     assert_eq!(
         g.entries[0],
-        GroupEntry::Addr { addr: ip("192.0.2.10"), range_end: Some(20), port: Some(80) }
+        GroupEntry::Addr {
+            addr: ip("192.0.2.10"),
+            range_end: Some(20),
+            port: Some(80)
+        }
     );
-    assert_eq!(g.entries[2], GroupEntry::Fwmark { mark: 7, family: Some(Family::Inet6) });
+    assert_eq!(
+        g.entries[2],
+        GroupEntry::Fwmark {
+            mark: 7,
+            family: Some(Family::Inet6)
+        }
+    );
     assert_eq!(c.ssl.as_ref().unwrap().ca.as_deref(), Some("/etc/ca.pem"));
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.addr, VirtualServerAddr::Group("G".into()));
@@ -330,27 +422,75 @@ fn full_virtual_server_and_checkers() {
     assert!(vs.flag_1);
     assert_eq!(
         vs.lvs_method,
-        Some(LvsMethod::Tun { tunnel_type: Some(TunnelType::Gue { port: 6080 }), checksum: Some(TunnelChecksum::Csum) })
+        Some(LvsMethod::Tun {
+            tunnel_type: Some(TunnelType::Gue { port: 6080 }),
+            checksum: Some(TunnelChecksum::Csum)
+        })
     );
     assert_eq!(vs.persistence_timeout, Some(None));
-    assert_eq!(vs.persistence_granularity, Some(Granularity::Mask("255.255.255.0".parse().unwrap())));
+    assert_eq!(
+        vs.persistence_granularity,
+        Some(Granularity::Mask("255.255.255.0".parse().unwrap()))
+    );
     assert_eq!(vs.defaults.alpha, Some(true));
     assert!(vs.omega && vs.ha_suspend && vs.sorry_server_inhibit);
     assert_eq!(vs.quorum.unwrap().value, 2);
-    assert_eq!(vs.sorry_server, Some(SorryServer { addr: ip("192.0.2.99"), port: Some(80) }));
+    assert_eq!(
+        vs.sorry_server,
+        Some(SorryServer {
+            addr: ip("192.0.2.99"),
+            port: Some(80)
+        })
+    );
     let rs = &vs.real_servers[0];
     assert_eq!(rs.defaults.inhibit_on_failure, Some(true));
     let kinds: Vec<&str> = rs.checkers.iter().map(|c| c.kind.keyword()).collect();
-    assert_eq!(kinds, ["SSL_GET", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK"]);
-    let CheckerKind::Ssl(ssl) = &rs.checkers[0].kind else { panic!() };
+    assert_eq!(
+        kinds,
+        [
+            "SSL_GET",
+            "SMTP_CHECK",
+            "DNS_CHECK",
+            "MISC_CHECK",
+            "UDP_CHECK",
+            "PING_CHECK",
+            "FILE_CHECK"
+        ]
+    );
+    let CheckerKind::Ssl(ssl) = &rs.checkers[0].kind else {
+        panic!()
+    };
     assert!(ssl.enable_sni);
-    assert_eq!(ssl.urls[0].status_code, [StatusRange { low: 200, high: 299 }, StatusRange { low: 301, high: 301 }]);
-    let CheckerKind::Smtp { hosts, .. } = &rs.checkers[1].kind else { panic!() };
+    assert_eq!(
+        ssl.urls[0].status_code,
+        [
+            StatusRange {
+                low: 200,
+                high: 299
+            },
+            StatusRange {
+                low: 301,
+                high: 301
+            }
+        ]
+    );
+    let CheckerKind::Smtp { hosts, .. } = &rs.checkers[1].kind else {
+        panic!()
+    };
     assert_eq!(hosts[0].connect_port, Some(25));
-    let CheckerKind::Misc { path, timeout, dynamic } = &rs.checkers[3].kind else { panic!() };
+    let CheckerKind::Misc {
+        path,
+        timeout,
+        dynamic,
+    } = &rs.checkers[3].kind
+    else {
+        panic!()
+    };
     assert_eq!(path.as_ref().unwrap().command, "/bin/check rs1");
     assert_eq!((*timeout, *dynamic), (Some(Timer::from_secs(5)), true));
-    let CheckerKind::Udp { require_reply, .. } = &rs.checkers[4].kind else { panic!() };
+    let CheckerKind::Udp { require_reply, .. } = &rs.checkers[4].kind else {
+        panic!()
+    };
     assert_eq!(*require_reply, Some(None));
 }
 

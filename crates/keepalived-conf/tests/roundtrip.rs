@@ -54,7 +54,11 @@ fn weight(max: i32) -> impl Strategy<Value = Weight> {
 fn tracks(max: i32) -> impl Strategy<Value = Vec<Track>> {
     vec((name(), of(weight(max))), 0..3).prop_map(|v| {
         v.into_iter()
-            .map(|(name, weight)| Track { name, weight, origin: Origin::NONE })
+            .map(|(name, weight)| Track {
+                name,
+                weight,
+                origin: Origin::NONE,
+            })
             .collect()
     })
 }
@@ -82,28 +86,37 @@ fn ip_address(is_static: bool) -> impl Strategy<Value = IpAddress> {
         of(scope()),
         of(name()),
         any::<[bool; 7]>(),
-        of(prop_oneof![Just(Lifetime::Forever), any::<u32>().prop_map(Lifetime::Secs)]),
+        of(prop_oneof![
+            Just(Lifetime::Forever),
+            any::<u32>().prop_map(Lifetime::Secs)
+        ]),
         of(name()),
     )
-        .prop_map(move |(prefix, brd, dev, scope, label, flags, lft, track_group)| {
-            let mut a = IpAddress::new(prefix.addr, prefix.len);
-            // Broadcast and peer must be of the address's family.
-            a.broadcast = brd.filter(|b| !matches!(b, Broadcast::Addr(_)) || prefix.addr.is_ipv4());
-            a.dev = dev;
-            a.scope = scope;
-            a.label = label;
-            a.peer = flags[6].then_some(Prefix { addr: prefix.addr, len: None });
-            a.use_vmac = flags[0] && !is_static;
-            a.home = flags[1];
-            a.nodad = flags[2];
-            a.mngtmpaddr = flags[3];
-            a.noprefixroute = flags[4];
-            a.autojoin = flags[5];
-            a.no_track = flags[5] && !is_static;
-            a.preferred_lft = lft;
-            a.track_group = if is_static { track_group } else { None };
-            a
-        })
+        .prop_map(
+            move |(prefix, brd, dev, scope, label, flags, lft, track_group)| {
+                let mut a = IpAddress::new(prefix.addr, prefix.len);
+                // Broadcast and peer must be of the address's family.
+                a.broadcast =
+                    brd.filter(|b| !matches!(b, Broadcast::Addr(_)) || prefix.addr.is_ipv4());
+                a.dev = dev;
+                a.scope = scope;
+                a.label = label;
+                a.peer = flags[6].then_some(Prefix {
+                    addr: prefix.addr,
+                    len: None,
+                });
+                a.use_vmac = flags[0] && !is_static;
+                a.home = flags[1];
+                a.nodad = flags[2];
+                a.mngtmpaddr = flags[3];
+                a.noprefixroute = flags[4];
+                a.autojoin = flags[5];
+                a.no_track = flags[5] && !is_static;
+                a.preferred_lft = lft;
+                a.track_group = if is_static { track_group } else { None };
+                a
+            },
+        )
 }
 
 fn route() -> impl Strategy<Value = Route> {
@@ -122,54 +135,100 @@ fn route() -> impl Strategy<Value = Route> {
         of(0u32..1000),
         of(scope()),
         any::<bool>(),
-        vec(prop_oneof![Just("onlink"), Just("mtu"), Just("1400"), Just("cwnd")], 0..3),
+        vec(
+            prop_oneof![Just("onlink"), Just("mtu"), Just("1400"), Just("cwnd")],
+            0..3,
+        ),
     )
-        .prop_map(|(route_type, to, len, src, via, dev, metric, scope, no_track, options)| Route {
-            route_type,
-            to: Prefix { addr: to.into(), len: Some(len) },
-            src: src.map(IpAddr::V4),
-            via: via.map(IpAddr::V4),
-            or: None,
-            dev,
-            table: metric.map(|m| m.to_string()),
-            metric,
-            scope,
-            protocol: None,
-            no_track,
-            track_group: None,
-            options: options.into_iter().map(String::from).collect(),
-            origin: Origin::NONE,
-        })
+        .prop_map(
+            |(route_type, to, len, src, via, dev, metric, scope, no_track, options)| Route {
+                route_type,
+                to: Prefix {
+                    addr: to.into(),
+                    len: Some(len),
+                },
+                src: src.map(IpAddr::V4),
+                via: via.map(IpAddr::V4),
+                or: None,
+                dev,
+                table: metric.map(|m| m.to_string()),
+                metric,
+                scope,
+                protocol: None,
+                no_track,
+                track_group: None,
+                options: options.into_iter().map(String::from).collect(),
+                origin: Origin::NONE,
+            },
+        )
 }
 
 fn rule() -> impl Strategy<Value = Rule> {
-    (of(v4()), of(v4()), of(name()), of(any::<u32>()), of("[0-9]{1,3}(/[0-9]{1,2})?"), of(name()), any::<bool>())
-        .prop_map(|(from, to, table, preference, fwmark, iif, no_track)| Rule {
-            from: from.map(|a| Prefix { addr: a.into(), len: Some(24) }),
-            to: to.map(|a| Prefix { addr: a.into(), len: None }),
-            table,
-            preference,
-            fwmark,
-            iif: iif.clone(),
-            oif: iif,
-            no_track,
-            track_group: None,
-            options: Vec::new(),
-            origin: Origin::NONE,
-        })
+    (
+        of(v4()),
+        of(v4()),
+        of(name()),
+        of(any::<u32>()),
+        of("[0-9]{1,3}(/[0-9]{1,2})?"),
+        of(name()),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(from, to, table, preference, fwmark, iif, no_track)| Rule {
+                from: from.map(|a| Prefix {
+                    addr: a.into(),
+                    len: Some(24),
+                }),
+                to: to.map(|a| Prefix {
+                    addr: a.into(),
+                    len: None,
+                }),
+                table,
+                preference,
+                fwmark,
+                iif: iif.clone(),
+                oif: iif,
+                no_track,
+                track_group: None,
+                options: Vec::new(),
+                origin: Origin::NONE,
+            },
+        )
 }
 
 fn global_defs() -> impl Strategy<Value = GlobalDefs> {
     (
-        (of(text()), vec(name(), 0..3), of(name()), of((name(), of(any::<u16>()))), of(timer()), of(any::<bool>())),
         (
-            of((224u8..240, any::<[u8; 3]>()).prop_map(|(a, r)| Ipv4Addr::new(a, r[0], r[1], r[2]))),
-            of(any::<[u16; 7]>().prop_map(|s| Ipv6Addr::new(0xff02, s[0], s[1], s[2], s[3], s[4], s[5], s[6]))),
+            of(text()),
+            vec(name(), 0..3),
+            of(name()),
+            of((name(), of(any::<u16>()))),
+            of(timer()),
+            of(any::<bool>()),
+        ),
+        (
+            of((224u8..240, any::<[u8; 3]>())
+                .prop_map(|(a, r)| Ipv4Addr::new(a, r[0], r[1], r[2]))),
+            of(any::<[u16; 7]>()
+                .prop_map(|s| Ipv6Addr::new(0xff02, s[0], s[1], s[2], s[3], s[4], s[5], s[6]))),
             of(name()),
             of((name(), of(name()), of(any::<u8>()), of(any::<u16>()))),
         ),
-        (of(any::<u32>()), of(any::<u32>()), of(timer()), of(2u8..=3), of(1u32..=100), any::<[bool; 4]>()),
-        (of(script()), of((name(), of(name()))), of(of(-1i32..=99)), of(any::<bool>()), of(vec(name(), 0..=2))),
+        (
+            of(any::<u32>()),
+            of(any::<u32>()),
+            of(timer()),
+            of(2u8..=3),
+            of(1u32..=100),
+            any::<[bool; 4]>(),
+        ),
+        (
+            of(script()),
+            of((name(), of(name()))),
+            of(of(-1i32..=99)),
+            of(any::<bool>()),
+            of(vec(name(), 0..=2)),
+        ),
     )
         .prop_map(|(a, b, c, d)| {
             let mut g = GlobalDefs {
@@ -206,28 +265,42 @@ fn global_defs() -> impl Strategy<Value = GlobalDefs> {
                 ..GlobalDefs::default()
             };
             if g.vrrp_strict {
-                g.extra.push(Directive { keyword: "enable_snmp_vrrp".into(), args: vec![], block: None });
+                g.extra.push(Directive {
+                    keyword: "enable_snmp_vrrp".into(),
+                    args: vec![],
+                    block: None,
+                });
             }
             g
         })
 }
 
 fn notify() -> impl Strategy<Value = Notify> {
-    (of(script()), of(script()), of(script()), of(script()), of(any::<bool>())).prop_map(|(m, b, f, any, pc)| Notify {
-        master: m,
-        backup: b,
-        fault: f,
-        any,
-        priority_changes: pc,
-        ..Notify::default()
-    })
+    (
+        of(script()),
+        of(script()),
+        of(script()),
+        of(script()),
+        of(any::<bool>()),
+    )
+        .prop_map(|(m, b, f, any, pc)| Notify {
+            master: m,
+            backup: b,
+            fault: f,
+            any,
+            priority_changes: pc,
+            ..Notify::default()
+        })
 }
 
 fn instance() -> impl Strategy<Value = VrrpInstance> {
     (
         (
             name(),
-            of(prop_oneof![Just(InitialState::Master), Just(InitialState::Backup)]),
+            of(prop_oneof![
+                Just(InitialState::Master),
+                Just(InitialState::Backup)
+            ]),
             of(name()),
             of((of(name()), of(Just("02:00:5e:00:01:33".to_string())))),
             tracks(253),
@@ -244,7 +317,10 @@ fn instance() -> impl Strategy<Value = VrrpInstance> {
             of(timer()),
         ),
         (
-            of((of(prop_oneof![Just(AuthType::Pass), Just(AuthType::Ah)]), of("[A-Za-z0-9]{1,8}"))),
+            of((
+                of(prop_oneof![Just(AuthType::Pass), Just(AuthType::Ah)]),
+                of("[A-Za-z0-9]{1,8}"),
+            )),
             vec(ip_address(false), 0..4),
             vec(ip_address(false), 0..2),
             vec(route(), 0..2),
@@ -273,7 +349,12 @@ fn instance() -> impl Strategy<Value = VrrpInstance> {
             unicast_peer: b
                 .2
                 .into_iter()
-                .map(|(addr, min_ttl, max_ttl)| UnicastPeer { addr, min_ttl, max_ttl, origin: Origin::NONE })
+                .map(|(addr, min_ttl, max_ttl)| UnicastPeer {
+                    addr,
+                    min_ttl,
+                    max_ttl,
+                    origin: Origin::NONE,
+                })
                 .collect(),
             unicast_ttl: b.3,
             virtual_router_id: b.4.map(Spanned::new),
@@ -290,7 +371,10 @@ fn instance() -> impl Strategy<Value = VrrpInstance> {
             virtual_rules: c.4,
             accept: d.0,
             nopreempt: d.1,
-            preempt_delay: d.2.filter(|t| *t <= Timer::from_secs(1000)).map(Spanned::new),
+            preempt_delay: d
+                .2
+                .filter(|t| *t <= Timer::from_secs(1000))
+                .map(Spanned::new),
             notify: d.3,
             garp_master_delay: d.4,
             garp_extra_if: d.5.map(|(all, delay)| GarpExtraIf { all, delay }),
@@ -300,7 +384,11 @@ fn instance() -> impl Strategy<Value = VrrpInstance> {
             old_unicast_checksum: d.6[3].then_some(d.6[4]),
             smtp_alert: d.6[4].then_some(true),
             extra: if d.6[0] {
-                vec![Directive { keyword: "kernel_rx_buf_size".into(), args: vec!["4096".into()], block: None }]
+                vec![Directive {
+                    keyword: "kernel_rx_buf_size".into(),
+                    args: vec!["4096".into()],
+                    block: None,
+                }]
             } else {
                 Vec::new()
             },
@@ -309,58 +397,83 @@ fn instance() -> impl Strategy<Value = VrrpInstance> {
 }
 
 fn defaults() -> impl Strategy<Value = CheckDefaults> {
-    (of(timer()), of(any::<u32>()), of(timer()), of(timer()), of(timer()), of(any::<bool>()), of(any::<bool>()), of(name()))
-        .prop_map(|(ct, retry, dbr, warmup, dl, alpha, inhibit, vh)| CheckDefaults {
-            connect_timeout: ct,
-            retry,
-            delay_before_retry: dbr,
-            warmup,
-            delay_loop: dl,
-            alpha,
-            inhibit_on_failure: inhibit,
-            smtp_alert: None,
-            virtualhost: vh,
-        })
+    (
+        of(timer()),
+        of(any::<u32>()),
+        of(timer()),
+        of(timer()),
+        of(timer()),
+        of(any::<bool>()),
+        of(any::<bool>()),
+        of(name()),
+    )
+        .prop_map(
+            |(ct, retry, dbr, warmup, dl, alpha, inhibit, vh)| CheckDefaults {
+                connect_timeout: ct,
+                retry,
+                delay_before_retry: dbr,
+                warmup,
+                delay_loop: dl,
+                alpha,
+                inhibit_on_failure: inhibit,
+                smtp_alert: None,
+                virtualhost: vh,
+            },
+        )
 }
 
 fn url() -> impl Strategy<Value = Url> {
-    (text(), of("[0-9a-f]{32}"), vec((100u16..600, 0u16..50), 0..3), of(name()), any::<bool>()).prop_map(
-        |(path, digest, codes, vh, no_match)| Url {
+    (
+        text(),
+        of("[0-9a-f]{32}"),
+        vec((100u16..600, 0u16..50), 0..3),
+        of(name()),
+        any::<bool>(),
+    )
+        .prop_map(|(path, digest, codes, vh, no_match)| Url {
             path: Some(path),
             digest,
             status_code: codes
                 .into_iter()
-                .map(|(low, span)| StatusRange { low, high: (low + span).min(599) })
+                .map(|(low, span)| StatusRange {
+                    low,
+                    high: (low + span).min(599),
+                })
                 .collect(),
             virtualhost: vh,
             regex: no_match.then(|| "ok.*".to_string()),
             regex_no_match: no_match,
             ..Url::default()
-        },
-    )
+        })
 }
 
 fn http() -> impl Strategy<Value = HttpCheck> {
-    (of(prop_oneof![Just("1.0"), Just("1.1")]), of(any::<bool>()), any::<bool>(), vec(url(), 1..3)).prop_map(
-        |(proto, fast, sni, urls)| HttpCheck {
+    (
+        of(prop_oneof![Just("1.0"), Just("1.1")]),
+        of(any::<bool>()),
+        any::<bool>(),
+        vec(url(), 1..3),
+    )
+        .prop_map(|(proto, fast, sni, urls)| HttpCheck {
             http_protocol: proto.map(String::from),
             fast_recovery: fast,
             enable_sni: sni,
             urls,
-        },
-    )
+        })
 }
 
 fn connect() -> impl Strategy<Value = Connect> {
-    (of(ip()), of(any::<u16>()), of(name()), of(1u32..1000)).prop_map(|(ip, port, bind_if, fwmark)| Connect {
-        connect_ip: ip,
-        connect_port: port,
-        bindto: None,
-        bind_if,
-        bind_port: None,
-        fwmark,
-        connect_timeout: None,
-    })
+    (of(ip()), of(any::<u16>()), of(name()), of(1u32..1000)).prop_map(
+        |(ip, port, bind_if, fwmark)| Connect {
+            connect_ip: ip,
+            connect_port: port,
+            bindto: None,
+            bind_if,
+            bind_port: None,
+            fwmark,
+            connect_timeout: None,
+        },
+    )
 }
 
 fn checker() -> impl Strategy<Value = Checker> {
@@ -372,42 +485,66 @@ fn checker() -> impl Strategy<Value = Checker> {
             h.enable_sni = true;
             CheckerKind::Ssl(h)
         }),
-        (of(name()), vec((connect(), of(timer())), 0..2)).prop_map(|(helo_name, hosts)| CheckerKind::Smtp {
-            helo_name,
-            hosts: hosts
-                .into_iter()
-                .map(|(mut c, t)| {
-                    c.connect_timeout = t;
-                    c
-                })
-                .collect(),
+        (of(name()), vec((connect(), of(timer())), 0..2)).prop_map(|(helo_name, hosts)| {
+            CheckerKind::Smtp {
+                helo_name,
+                hosts: hosts
+                    .into_iter()
+                    .map(|(mut c, t)| {
+                        c.connect_timeout = t;
+                        c
+                    })
+                    .collect(),
+            }
         }),
-        (of(Just("A".to_string())), of(name())).prop_map(|(query_type, name)| CheckerKind::Dns { query_type, name }),
-        (script(), of(timer()), any::<bool>()).prop_map(|(p, timeout, dynamic)| CheckerKind::Misc {
-            path: Some(p),
-            timeout,
-            dynamic
+        (of(Just("A".to_string())), of(name()))
+            .prop_map(|(query_type, name)| CheckerKind::Dns { query_type, name }),
+        (script(), of(timer()), any::<bool>()).prop_map(|(p, timeout, dynamic)| {
+            CheckerKind::Misc {
+                path: Some(p),
+                timeout,
+                dynamic,
+            }
         }),
-        (of("[0-9a-f]{2}( [0-9a-f]{2}){0,3}"), of(of("[0-9a-f]{4}")), of(any::<u32>())).prop_map(|(payload, rr, min)| {
-            CheckerKind::Udp { payload, require_reply: rr, min_reply_length: min, max_reply_length: None }
-        }),
-        (name(), any::<bool>(), of(weight(1000))).prop_map(|(t, dynamic, weight)| CheckerKind::File {
-            track_file: Some(t),
-            dynamic,
-            weight
+        (
+            of("[0-9a-f]{2}( [0-9a-f]{2}){0,3}"),
+            of(of("[0-9a-f]{4}")),
+            of(any::<u32>())
+        )
+            .prop_map(|(payload, rr, min)| {
+                CheckerKind::Udp {
+                    payload,
+                    require_reply: rr,
+                    min_reply_length: min,
+                    max_reply_length: None,
+                }
+            }),
+        (name(), any::<bool>(), of(weight(1000))).prop_map(|(t, dynamic, weight)| {
+            CheckerKind::File {
+                track_file: Some(t),
+                dynamic,
+                weight,
+            }
         }),
         of(name()).prop_map(|name| CheckerKind::Bfd { name }),
     ];
-    (kind, connect(), defaults(), of(any::<bool>()), of((name(), of(name())))).prop_map(|(kind, connect, mut defaults, laf, user)| {
-        defaults.inhibit_on_failure = None;
-        let is_misc = matches!(kind, CheckerKind::Misc { .. });
-        let mut c = Checker::new(kind);
-        c.connect = connect;
-        c.defaults = defaults;
-        c.log_all_failures = laf;
-        c.user = if is_misc { user } else { None };
-        c
-    })
+    (
+        kind,
+        connect(),
+        defaults(),
+        of(any::<bool>()),
+        of((name(), of(name()))),
+    )
+        .prop_map(|(kind, connect, mut defaults, laf, user)| {
+            defaults.inhibit_on_failure = None;
+            let is_misc = matches!(kind, CheckerKind::Misc { .. });
+            let mut c = Checker::new(kind);
+            c.connect = connect;
+            c.defaults = defaults;
+            c.log_all_failures = laf;
+            c.user = if is_misc { user } else { None };
+            c
+        })
 }
 
 fn lvs_method() -> impl Strategy<Value = LvsMethod> {
@@ -415,25 +552,47 @@ fn lvs_method() -> impl Strategy<Value = LvsMethod> {
         Just(LvsMethod::Nat),
         Just(LvsMethod::Dr),
         (
-            of(prop_oneof![Just(TunnelType::Ipip), Just(TunnelType::Gre), any::<u16>().prop_map(|port| TunnelType::Gue { port })]),
-            of(prop_oneof![Just(TunnelChecksum::NoCsum), Just(TunnelChecksum::Csum), Just(TunnelChecksum::RemCsum)]),
+            of(prop_oneof![
+                Just(TunnelType::Ipip),
+                Just(TunnelType::Gre),
+                any::<u16>().prop_map(|port| TunnelType::Gue { port })
+            ]),
+            of(prop_oneof![
+                Just(TunnelChecksum::NoCsum),
+                Just(TunnelChecksum::Csum),
+                Just(TunnelChecksum::RemCsum)
+            ]),
         )
-            .prop_map(|(tunnel_type, checksum)| LvsMethod::Tun { tunnel_type, checksum }),
+            .prop_map(|(tunnel_type, checksum)| LvsMethod::Tun {
+                tunnel_type,
+                checksum
+            }),
     ]
 }
 
 fn real_server() -> impl Strategy<Value = RealServer> {
-    (ip(), of(any::<u16>()), of(0i32..=65535), of(lvs_method()), of(script()), of(any::<u32>()), defaults(), vec(checker(), 0..3))
-        .prop_map(|(addr, port, weight, method, up, uth, defaults, checkers)| {
-            let mut rs = RealServer::new(addr, port);
-            rs.weight = weight;
-            rs.lvs_method = method;
-            rs.notify_up = up;
-            rs.uthreshold = uth;
-            rs.defaults = defaults;
-            rs.checkers = checkers;
-            rs
-        })
+    (
+        ip(),
+        of(any::<u16>()),
+        of(0i32..=65535),
+        of(lvs_method()),
+        of(script()),
+        of(any::<u32>()),
+        defaults(),
+        vec(checker(), 0..3),
+    )
+        .prop_map(
+            |(addr, port, weight, method, up, uth, defaults, checkers)| {
+                let mut rs = RealServer::new(addr, port);
+                rs.weight = weight;
+                rs.lvs_method = method;
+                rs.notify_up = up;
+                rs.uthreshold = uth;
+                rs.defaults = defaults;
+                rs.checkers = checkers;
+                rs
+            },
+        )
 }
 
 fn virtual_server() -> impl Strategy<Value = VirtualServer> {
@@ -443,18 +602,32 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
         name().prop_map(VirtualServerAddr::Group),
     ];
     (
-        (addr, of(0usize..14), any::<[bool; 8]>(), of(lvs_method()), of(of(1u32..100_000))),
+        (
+            addr,
+            of(0usize..14),
+            any::<[bool; 8]>(),
+            of(lvs_method()),
+            of(of(1u32..100_000)),
+        ),
         (
             of(prop_oneof![
                 (8u32..=32).prop_map(|n| Granularity::Mask(Ipv4Addr::from(u32::MAX << (32 - n)))),
                 (1u8..=128).prop_map(Granularity::PrefixLen),
             ]),
-            of(prop_oneof![Just(Protocol::Tcp), Just(Protocol::Udp), Just(Protocol::Sctp)]),
+            of(prop_oneof![
+                Just(Protocol::Tcp),
+                Just(Protocol::Udp),
+                Just(Protocol::Sctp)
+            ]),
             of(1u32..1000),
             of(script()),
             of((ip(), of(any::<u16>()))),
         ),
-        (defaults(), vec(real_server(), 0..3), of(prop_oneof![Just(Family::Inet), Just(Family::Inet6)])),
+        (
+            defaults(),
+            vec(real_server(), 0..3),
+            of(prop_oneof![Just(Family::Inet), Just(Family::Inet6)]),
+        ),
     )
         .prop_map(|(a, b, c)| {
             let mut vs = VirtualServer::new(a.0);
@@ -489,28 +662,63 @@ fn config() -> impl Strategy<Value = Config> {
         vec(route(), 0..2),
         vec(rule(), 0..2),
         vec(
-            (name(), of(text()), of(timer()), of(weight(253)), of(1u32..10), any::<bool>()).prop_map(
-                |(name, cmd, interval, weight, rise, init_fail)| VrrpScript {
+            (
+                name(),
+                of(text()),
+                of(timer()),
+                of(weight(253)),
+                of(1u32..10),
+                any::<bool>(),
+            )
+                .prop_map(|(name, cmd, interval, weight, rise, init_fail)| {
+                    VrrpScript {
+                        name,
+                        script: cmd.map(|command| Script {
+                            command,
+                            user: None,
+                            group: None,
+                        }),
+                        interval,
+                        weight,
+                        rise,
+                        fall: rise,
+                        init_fail,
+                        ..VrrpScript::default()
+                    }
+                }),
+            0..2,
+        ),
+        vec(
+            (
+                name(),
+                of(text()),
+                of(weight(1000)),
+                of((of(-5i64..5), any::<bool>())),
+            )
+                .prop_map(|(name, file, weight, init_file)| TrackFile {
                     name,
-                    script: cmd.map(|command| Script { command, user: None, group: None }),
-                    interval,
+                    file,
                     weight,
-                    rise,
-                    fall: rise,
-                    init_fail,
-                    ..VrrpScript::default()
-                },
-            ),
+                    init_file,
+                    origin: Origin::NONE,
+                }),
             0..2,
         ),
         vec(
-            (name(), of(text()), of(weight(1000)), of((of(-5i64..5), any::<bool>()))).prop_map(|(name, file, weight, init_file)| {
-                TrackFile { name, file, weight, init_file, origin: Origin::NONE }
-            }),
-            0..2,
-        ),
-        vec(
-            (name(), tracks(0).prop_map(|t| t.into_iter().map(|mut t| { t.weight = None; t }).collect()), tracks(253), notify(), any::<bool>())
+            (
+                name(),
+                tracks(0).prop_map(|t| {
+                    t.into_iter()
+                        .map(|mut t| {
+                            t.weight = None;
+                            t
+                        })
+                        .collect()
+                }),
+                tracks(253),
+                notify(),
+                any::<bool>(),
+            )
                 .prop_map(|(name, group, track_script, notify, gt)| SyncGroup {
                     name,
                     group,
@@ -527,37 +735,56 @@ fn config() -> impl Strategy<Value = Config> {
                 name(),
                 vec(
                     prop_oneof![
-                        (v4(), of(any::<u8>()), of(any::<u16>())).prop_map(|(a, end, port)| GroupEntry::Addr {
-                            addr: a.into(),
-                            range_end: end.map(|e| u16::from(e.max(a.octets()[3]))),
-                            port,
+                        (v4(), of(any::<u8>()), of(any::<u16>())).prop_map(|(a, end, port)| {
+                            GroupEntry::Addr {
+                                addr: a.into(),
+                                range_end: end.map(|e| u16::from(e.max(a.octets()[3]))),
+                                port,
+                            }
                         }),
-                        (1u32.., of(prop_oneof![Just(Family::Inet), Just(Family::Inet6)]))
+                        (
+                            1u32..,
+                            of(prop_oneof![Just(Family::Inet), Just(Family::Inet6)])
+                        )
                             .prop_map(|(mark, family)| GroupEntry::Fwmark { mark, family }),
                     ],
                     0..3,
                 ),
             )
-                .prop_map(|(name, entries)| VirtualServerGroup { name, entries, origin: Origin::NONE }),
+                .prop_map(|(name, entries)| VirtualServerGroup {
+                    name,
+                    entries,
+                    origin: Origin::NONE,
+                }),
             0..2,
         ),
         vec(virtual_server(), 0..3),
-        of((of(text()), of(text())).prop_map(|(ca, key)| SslContext { ca, key, ..SslContext::default() })),
+        of((of(text()), of(text())).prop_map(|(ca, key)| SslContext {
+            ca,
+            key,
+            ..SslContext::default()
+        })),
     )
-        .prop_map(|(g, sa, sr, srl, scripts, tfs, sgs, vis, vsgs, vss, ssl)| Config {
-            global_defs: g,
-            static_ipaddress: sa,
-            static_routes: sr,
-            static_rules: srl,
-            vrrp_scripts: scripts,
-            track_files: tfs,
-            sync_groups: sgs,
-            vrrp_instances: vis,
-            virtual_server_groups: vsgs,
-            virtual_servers: vss,
-            ssl,
-            extra: vec![Directive { keyword: "net_namespace".into(), args: vec!["blue".into()], block: None }],
-        })
+        .prop_map(
+            |(g, sa, sr, srl, scripts, tfs, sgs, vis, vsgs, vss, ssl)| Config {
+                global_defs: g,
+                static_ipaddress: sa,
+                static_routes: sr,
+                static_rules: srl,
+                vrrp_scripts: scripts,
+                track_files: tfs,
+                sync_groups: sgs,
+                vrrp_instances: vis,
+                virtual_server_groups: vsgs,
+                virtual_servers: vss,
+                ssl,
+                extra: vec![Directive {
+                    keyword: "net_namespace".into(),
+                    args: vec!["blue".into()],
+                    block: None,
+                }],
+            },
+        )
 }
 
 proptest! {
@@ -590,7 +817,10 @@ proptest! {
 fn shared_configs_round_trip() {
     let dirs = [
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/configs/seeds"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/keepalived-2.2.7"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/vectors/keepalived-2.2.7"
+        ),
     ];
     for dir in dirs {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -599,7 +829,12 @@ fn shared_configs_round_trip() {
                 let parsed = parse_file(&path, &Options::default()).unwrap();
                 let printed = print(&parsed.config);
                 let again = parse_str("printed.conf", &printed, &Options::default());
-                assert!(again.diagnostics.is_empty(), "{}: {:?}", path.display(), again.diagnostics);
+                assert!(
+                    again.diagnostics.is_empty(),
+                    "{}: {:?}",
+                    path.display(),
+                    again.diagnostics
+                );
                 assert_eq!(again.config, parsed.config, "{}", path.display());
             }
         }

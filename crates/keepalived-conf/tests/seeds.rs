@@ -7,12 +7,19 @@ use keepalived_conf::model::*;
 use keepalived_conf::{Config, Options, Spanned, parse_file};
 
 const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/configs/seeds");
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/keepalived-2.2.7");
+const VECTORS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/vectors/keepalived-2.2.7"
+);
 
 fn parse(dir: &str, name: &str) -> Config {
     let parsed = parse_file(format!("{dir}/{name}"), &Options::default()).expect("readable");
     let rendered: Vec<String> = parsed.diagnostics.iter().map(|d| d.render()).collect();
-    assert!(rendered.is_empty(), "{name}: unexpected diagnostics:\n{}", rendered.join("\n"));
+    assert!(
+        rendered.is_empty(),
+        "{name}: unexpected diagnostics:\n{}",
+        rendered.join("\n")
+    );
     parsed.config
 }
 
@@ -336,7 +343,10 @@ fn origins_point_at_the_file() {
     )
     .unwrap();
     let vi = &parsed.config.vrrp_instances[0];
-    let vrid = parsed.sources.location(vi.virtual_router_id.unwrap().origin).unwrap();
+    let vrid = parsed
+        .sources
+        .location(vi.virtual_router_id.unwrap().origin)
+        .unwrap();
     assert_eq!((vrid.line, vrid.column), (9, 23));
     let rs = &parsed.config.virtual_servers[0].real_servers[1];
     let loc = parsed.sources.location(rs.origin).unwrap();

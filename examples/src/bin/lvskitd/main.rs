@@ -23,7 +23,11 @@ use clap::Parser;
 const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
 
 #[derive(Parser, Debug)]
-#[command(name = "lvskitd", version, about = "lvskit daemon (keepalived.conf compatible)")]
+#[command(
+    name = "lvskitd",
+    version,
+    about = "lvskit daemon (keepalived.conf compatible)"
+)]
 struct Cli {
     /// Configuration file (keepalived's -f / --use-file).
     #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONF)]

@@ -1,0 +1,177 @@
+//! Parse and check a keepalived.conf of 2,300 virtual servers and 37,000 real servers (the size
+//! in acassen/keepalived#2318), and report the peak heap that takes.
+//!
+//! `cargo xtask bench keepalived_conf` (criterion: time per parse + check), and the peak heap
+//! and allocation count are printed first, measured with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fmt::Write;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use criterion::{Criterion, Throughput};
+use keepalived_conf::{Options, parse_str};
+
+/// Counts live bytes, the peak of live bytes, and allocations, while `COUNTING` is on (only
+/// for the one measured parse, so the criterion timings do not pay for the counting).
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged and only updates counters.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+            if new_size >= layout.size() {
+                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
+                    - layout.size();
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const VIRTUAL_SERVERS: usize = 2_300;
+const REAL_SERVERS: usize = 37_000;
+
+/// A configuration of the size in keepalived#2318: two VRRP instances and 2,300 DR virtual
+/// servers with 37,000 real servers in all, each real server with a TCP_CHECK.
+fn big_config() -> String {
+    let mut out = String::with_capacity(10 << 20);
+    out.push_str(
+        "global_defs {\n    router_id lvs_big\n    vrrp_garp_master_delay 1\n}\n\
+         vrrp_script chk_lvs {\n    script \"/usr/local/bin/check_lvs\"\n    interval 2\n    weight -20\n}\n",
+    );
+    for (i, name) in ["VI_1", "VI_2"].iter().enumerate() {
+        let _ = write!(
+            out,
+            "vrrp_instance {name} {{\n    state MASTER\n    interface eth{i}\n    virtual_router_id {}\n    priority 150\n    advert_int 1\n\
+             \x20   authentication {{\n        auth_type PASS\n        auth_pass s3cret\n    }}\n    track_script {{\n        chk_lvs\n    }}\n\
+             \x20   virtual_ipaddress {{\n        203.0.113.{}/24 dev eth{i}\n    }}\n}}\n",
+            51 + i,
+            250 + i
+        );
+    }
+    let per_vs = REAL_SERVERS / VIRTUAL_SERVERS;
+    let extra = REAL_SERVERS % VIRTUAL_SERVERS;
+    for v in 0..VIRTUAL_SERVERS {
+        let port = 8000 + v / 250;
+        let _ = write!(
+            out,
+            "virtual_server 203.0.113.{} {port} {{\n    delay_loop 6\n    lb_algo wrr\n    lb_kind DR\n    persistence_timeout 60\n    protocol TCP\n\n",
+            v % 250 + 1
+        );
+        let count = per_vs + usize::from(v < extra);
+        for r in 0..count {
+            let _ = write!(
+                out,
+                "    real_server 198.51.100.{} {port} {{\n        weight {}\n        TCP_CHECK {{\n            connect_timeout 3\n            retry 3\n            delay_before_retry 3\n        }}\n    }}\n",
+                (v * 7 + r) % 250 + 1,
+                r % 5 + 1
+            );
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// CPU time of the calling thread: on a shared machine it says what the parse costs, where wall
+/// time also counts the time other processes had the core.
+fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn main() {
+    let text = big_config();
+    let options = Options::default();
+
+    // Peak heap of one parse + check. LIVE counts from zero here, so a block freed during the
+    // parse that was allocated before it could make LIVE dip below zero: nothing is (the text is
+    // only read), and `drop(parsed)` happens after the counting stops.
+    LIVE.store(0, Ordering::Relaxed);
+    PEAK.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    let before = 0;
+    let allocs_before = ALLOCS.load(Ordering::Relaxed);
+    let start = std::time::Instant::now();
+    let cpu_start = thread_cpu_time();
+    let parsed = parse_str("big.conf", &text, &options);
+    let cpu = thread_cpu_time() - cpu_start;
+    let elapsed = start.elapsed();
+    COUNTING.store(false, Ordering::Relaxed);
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let retained = LIVE.load(Ordering::Relaxed) - before;
+    let allocs = ALLOCS.load(Ordering::Relaxed) - allocs_before;
+    assert!(!parsed.has_errors(), "{:?}", parsed.errors().next());
+    let rs: usize = parsed
+        .config
+        .virtual_servers
+        .iter()
+        .map(|v| v.real_servers.len())
+        .sum();
+    assert_eq!(
+        (parsed.config.virtual_servers.len(), rs),
+        (VIRTUAL_SERVERS, REAL_SERVERS)
+    );
+    println!(
+        "keepalived_conf: {} bytes, {} lines, {VIRTUAL_SERVERS} virtual servers, {REAL_SERVERS} real servers",
+        text.len(),
+        text.lines().count()
+    );
+    println!(
+        "keepalived_conf: one parse+check {:.1} ms wall, {:.1} ms CPU (this thread); peak heap {:.1} MiB, {:.1} MiB retained (model + sources), {allocs} allocations",
+        elapsed.as_secs_f64() * 1e3,
+        cpu.as_secs_f64() * 1e3,
+        peak as f64 / (1 << 20) as f64,
+        retained as f64 / (1 << 20) as f64
+    );
+    drop(parsed);
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group("keepalived_conf");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("parse_check_2300vs_37000rs", |b| {
+        b.iter_with_large_drop(|| parse_str("big.conf", black_box(&text), &options));
+    });
+    group.finish();
+    c.final_summary();
+}
