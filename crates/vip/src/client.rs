@@ -1,6 +1,6 @@
 //! The client: one rtnetlink connection, and every change this crate makes.
 
-use std::{collections::HashMap, net::IpAddr};
+use std::{collections::HashMap, net::IpAddr, sync::Arc};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
@@ -32,17 +32,23 @@ const RECEIVE_BUFFER: usize = 1 << 20;
 /// interfaces are added and removed.
 ///
 /// Create it inside a tokio runtime: [`Client::new`] spawns the connection task, which ends when
-/// the client is dropped. It works in the network namespace of the thread that created it. All
-/// methods take `&self`, so one client can serve concurrent tasks.
-#[derive(Debug)]
+/// the last clone of the client is dropped. It works in the network namespace of the thread that
+/// created it. All methods take `&self`, and clones share the connection, so one client can
+/// serve concurrent tasks.
+#[derive(Debug, Clone)]
 pub struct Client {
     handle: Handle,
-    task: JoinHandle<()>,
+    /// Held only for its `Drop`.
+    _task: Arc<AbortOnDrop>,
 }
 
-impl Drop for Client {
+/// Ends the connection task when the last client goes.
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.task.abort();
+        self.0.abort();
     }
 }
 
@@ -61,8 +67,11 @@ impl Client {
         if let Err(e) = socket.set_rx_buf_sz(RECEIVE_BUFFER) {
             debug!("could not enlarge the netlink receive buffer: {e}");
         }
-        let task = runtime.spawn(conn);
-        Ok(Self { handle, task })
+        let task = Arc::new(AbortOnDrop(runtime.spawn(conn)));
+        Ok(Self {
+            handle,
+            _task: task,
+        })
     }
 
     /// Looks an interface up by name.
