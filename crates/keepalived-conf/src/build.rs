@@ -597,6 +597,7 @@ impl Builder<'_> {
         let interface = self.arg(node, 0, "an interface")?.text.to_string();
         let mut d = LvsSyncDaemon {
             interface,
+            origin: node_origin(node),
             ..LvsSyncDaemon::default()
         };
         let mut args = node.args[1..].iter().peekable();

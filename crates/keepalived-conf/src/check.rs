@@ -380,7 +380,7 @@ impl Checker<'_> {
         {
             self.err(
                 K::UndefinedReference,
-                Origin::NONE,
+                d.origin,
                 format!("lvs_sync_daemon names vrrp_instance `{inst}`, which is not defined"),
             );
         }
@@ -565,13 +565,11 @@ impl Checker<'_> {
 
     fn globals(&mut self, config: &Config) {
         let g = &config.global_defs;
-        if g.smtp_alert == Some(true) && g.smtp_server.is_none() {
-            self.warn(
-                K::Missing,
-                Origin::NONE,
-                "smtp_alert is on but global_defs has no smtp_server",
-            );
+        if let Some(d) = &g.lvs_sync_daemon
+            && let Some(port) = d.port
+            && port == 0
+        {
+            self.err(K::OutOfRange, d.origin, "lvs_sync_daemon port must not be 0");
         }
-        let _ = config;
     }
 }

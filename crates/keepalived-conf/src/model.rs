@@ -320,6 +320,9 @@ pub struct LvsSyncDaemon {
     pub ttl: Option<u8>,
     /// `group`.
     pub group: Option<IpAddr>,
+    /// Where it was written.
+    #[serde(skip)]
+    pub origin: Origin,
 }
 
 /// `lvs_timeouts [tcp S] [tcpfin S] [udp S]`.
