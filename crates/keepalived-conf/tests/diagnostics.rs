@@ -325,3 +325,76 @@ fn render_shows_the_line_and_a_caret() {
         "/etc/keepalived/test.conf:4:14: error: `priority` 300 is outside the range [1, 255]"
     );
 }
+
+#[test]
+fn sync_group_member_that_does_not_exist() {
+    let text = format!(
+        "{}vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_X\n    }}\n}}\n",
+        vi("")
+    );
+    let list = diags(&text);
+    assert_one(
+        &list,
+        DiagnosticKind::UndefinedReference,
+        Severity::Error,
+        9,
+        9,
+        "sync group member `VI_X` is not a defined vrrp_instance",
+    );
+}
+
+#[test]
+fn virtual_server_group_that_does_not_exist() {
+    let list = diags("virtual_server group WEB {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    assert_one(
+        &list,
+        DiagnosticKind::UndefinedReference,
+        Severity::Error,
+        1,
+        1,
+        "virtual_server_group `WEB` is not defined",
+    );
+}
+
+#[test]
+fn virtual_server_without_port_must_be_persistent() {
+    let list = diags("virtual_server 192.0.2.10 {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    assert_one(
+        &list,
+        DiagnosticKind::Missing,
+        Severity::Error,
+        1,
+        1,
+        "a virtual server without a port must be persistent (persistence_timeout)",
+    );
+    let persistent = diags(
+        "virtual_server 192.0.2.10 {\n    persistence_timeout\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+    );
+    assert!(persistent.is_empty(), "{persistent:#?}");
+}
+
+#[test]
+fn lvs_sync_daemon_instance_that_does_not_exist() {
+    let list = diags("global_defs {\n    lvs_sync_daemon eth0 VI_9 id 3\n}\n");
+    assert_one(
+        &list,
+        DiagnosticKind::UndefinedReference,
+        Severity::Error,
+        2,
+        5,
+        "lvs_sync_daemon names vrrp_instance `VI_9`, which is not defined",
+    );
+}
+
+#[test]
+fn multiline_definition_left_open() {
+    let list = diags("global_defs {\n    router_id a\n}\n$X= \\\n  router_id b \\\n");
+    assert_one(
+        &list,
+        DiagnosticKind::Syntax,
+        Severity::Error,
+        6,
+        1,
+        "multiline definition `$X` runs to the end of the file",
+    );
+}
