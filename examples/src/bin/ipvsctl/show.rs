@@ -1,0 +1,730 @@
+//! ipvsadm's listings (`-L`, `-S`, `-c`, `--timeout`, `--daemon`), byte for byte, and its sort.
+//!
+//! ipvsadm sorts with comparisons that subtract unsigned fields and read the difference as a
+//! signed int, through glibc's merge sort. Far-apart values therefore compare "backwards"
+//! (`-f 4294967295` lists before address services, 10.0.0.1 after 203.0.113.1 only sometimes),
+//! and the result depends on the merge order. [`merge_sort`] is the same top-down merge (left
+//! half `n/2`, ties to the left), so the same input gives the same order.
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use ipvs::packet::{
+    IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3,
+    IP_VS_TUNNEL_ENCAP_FLAG_CSUM, IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+};
+use ipvs::{
+    Daemon, DaemonState, Destination, Family, ForwardMethod, Info, Protocol, Service, ServiceKey,
+    Stats, Timeouts, TunnelType,
+};
+
+use crate::args::ListOptions;
+use crate::names;
+
+/// A service with its destinations, as listed.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) service: Service,
+    pub(crate) dests: Vec<Destination>,
+}
+
+/// Top-down merge sort: sort the first `n/2` and the rest, then merge taking from the left
+/// while `cmp(left, right) <= 0`. Tolerates comparisons that are not a total order.
+pub(crate) fn merge_sort<T>(items: Vec<T>, cmp: &impl Fn(&T, &T) -> i64) -> Vec<T> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let mut left = items;
+    let right = left.split_off(left.len() / 2);
+    let left = merge_sort(left, cmp);
+    let right = merge_sort(right, cmp);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+        if cmp(l, r) <= 0 {
+            out.extend(left.next());
+        } else {
+            out.extend(right.next());
+        }
+    }
+    out.extend(left);
+    out.extend(right);
+    out
+}
+
+/// `a - b` on unsigned 32-bit fields, read as a signed int.
+fn wrapping_diff(a: u32, b: u32) -> i64 {
+    i64::from(a.wrapping_sub(b) as i32)
+}
+
+fn af(family: Family) -> i64 {
+    match family {
+        Family::V4 => 2,
+        Family::V6 => 10,
+    }
+}
+
+fn words(ip: IpAddr) -> Vec<u32> {
+    match ip {
+        IpAddr::V4(v4) => vec![u32::from(v4)],
+        IpAddr::V6(v6) => v6
+            .octets()
+            .chunks(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    }
+}
+
+fn compare_addrs(a: IpAddr, b: IpAddr) -> i64 {
+    for (x, y) in words(a).into_iter().zip(words(b)) {
+        let r = wrapping_diff(x, y);
+        if r != 0 {
+            return r;
+        }
+    }
+    0
+}
+
+fn service_cmp(a: &Entry, b: &Entry) -> i64 {
+    let parts = |key: &ServiceKey| match *key {
+        ServiceKey::Addr { protocol, addr } => {
+            (0, af(key.family()), i64::from(protocol.number()), addr)
+        }
+        ServiceKey::Fwmark { mark, .. } => (
+            mark,
+            af(key.family()),
+            0,
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        ),
+    };
+    let (fa, afa, pa, aa) = parts(&a.service.key);
+    let (fb, afb, pb, ab) = parts(&b.service.key);
+    let r = wrapping_diff(fa, fb);
+    if r != 0 {
+        return r;
+    }
+    if afa != afb {
+        return afa - afb;
+    }
+    if pa != pb {
+        return pa - pb;
+    }
+    let r = compare_addrs(aa.ip(), ab.ip());
+    if r != 0 {
+        return r;
+    }
+    i64::from(aa.port()) - i64::from(ab.port())
+}
+
+fn dest_cmp(a: &Destination, b: &Destination) -> i64 {
+    let (fa, fb) = (af(Family::of(a.addr.ip())), af(Family::of(b.addr.ip())));
+    if fa != fb {
+        return fa - fb;
+    }
+    let r = compare_addrs(a.addr.ip(), b.addr.ip());
+    if r != 0 {
+        return r;
+    }
+    i64::from(a.addr.port()) - i64::from(b.addr.port())
+}
+
+/// Sorts services and each service's destinations as ipvsadm does (unless `--nosort`).
+pub(crate) fn sort(entries: Vec<Entry>) -> Vec<Entry> {
+    merge_sort(entries, &service_cmp)
+        .into_iter()
+        .map(|mut e| {
+            e.dests = merge_sort(std::mem::take(&mut e.dests), &dest_cmp);
+            e
+        })
+        .collect()
+}
+
+fn proto_name(key: &ServiceKey) -> Option<&'static str> {
+    match key {
+        ServiceKey::Addr {
+            protocol: Protocol::Tcp,
+            ..
+        } => Some("tcp"),
+        ServiceKey::Addr {
+            protocol: Protocol::Udp,
+            ..
+        } => Some("udp"),
+        _ => None,
+    }
+}
+
+/// `addr:port`, `[v6]:port`, or names when not numeric.
+pub(crate) fn endpoint(addr: SocketAddr, proto: Option<&str>, numeric: bool) -> String {
+    let host = (!numeric).then(|| names::host_name(addr.ip())).flatten();
+    let port = proto
+        .filter(|_| !numeric)
+        .and_then(|p| names::port_name(addr.port(), p))
+        .map_or_else(|| addr.port().to_string(), str::to_string);
+    match (host, addr.ip()) {
+        (Some(name), _) => format!("{name}:{port}"),
+        (None, IpAddr::V4(ip)) => format!("{ip}:{port}"),
+        (None, IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+    }
+}
+
+/// `TCP  192.0.2.1:80`, `FWM  7`, `FWM  7 IPv6`.
+fn service_label(key: &ServiceKey, numeric: bool) -> String {
+    match *key {
+        ServiceKey::Addr { protocol, addr } => {
+            let proto = match protocol {
+                Protocol::Tcp => "TCP",
+                Protocol::Udp => "UDP",
+                Protocol::Sctp => "SCTP",
+            };
+            format!("{proto:<4} {}", endpoint(addr, proto_name(key), numeric))
+        }
+        ServiceKey::Fwmark { family, mark } => {
+            let v6 = if family == Family::V6 { " IPv6" } else { "" };
+            format!("FWM  {}{v6}", mark as i32)
+        }
+    }
+}
+
+/// `-t 192.0.2.1:80`, `-f 7 -6`, ...
+fn service_option(key: &ServiceKey, numeric: bool) -> String {
+    match *key {
+        ServiceKey::Addr { protocol, addr } => {
+            let flag = match protocol {
+                Protocol::Tcp => "-t",
+                Protocol::Udp => "-u",
+                Protocol::Sctp => "--sctp-service",
+            };
+            format!("{flag} {}", endpoint(addr, proto_name(key), numeric))
+        }
+        ServiceKey::Fwmark { family, mark } => {
+            let v6 = if family == Family::V6 { " -6" } else { "" };
+            format!("-f {}{v6}", mark as i32)
+        }
+    }
+}
+
+fn sched_flag_names(service: &Service) -> Vec<&'static str> {
+    let names: [(u32, &str); 3] = match service.scheduler.as_str() {
+        "sh" => [
+            (IP_VS_SVC_F_SCHED1, "sh-fallback"),
+            (IP_VS_SVC_F_SCHED2, "sh-port"),
+            (0, ""),
+        ],
+        "mh" => [
+            (IP_VS_SVC_F_SCHED1, "mh-fallback"),
+            (IP_VS_SVC_F_SCHED2, "mh-port"),
+            (0, ""),
+        ],
+        _ => [
+            (IP_VS_SVC_F_SCHED1, "flag-1"),
+            (IP_VS_SVC_F_SCHED2, "flag-2"),
+            (IP_VS_SVC_F_SCHED3, "flag-3"),
+        ],
+    };
+    names
+        .iter()
+        .filter(|(bit, _)| *bit != 0 && service.flags & bit != 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+/// The mask to show, when the service is persistent with a mask narrower than one address.
+fn shown_mask(service: &Service) -> Option<String> {
+    let family = service.key.family();
+    if !service.is_persistent() || service.netmask >= family.max_prefix() {
+        return None;
+    }
+    Some(match family {
+        Family::V4 => {
+            let bits = u32::from(service.netmask);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            Ipv4Addr::from(mask).to_string()
+        }
+        Family::V6 => service.netmask.to_string(),
+    })
+}
+
+fn forward_option(forward: ForwardMethod) -> &'static str {
+    match forward {
+        ForwardMethod::Masquerade => "-m",
+        ForwardMethod::Tunnel => "-i",
+        _ => "-g",
+    }
+}
+
+fn forward_name(forward: ForwardMethod) -> &'static str {
+    match forward {
+        ForwardMethod::Masquerade => "Masq",
+        ForwardMethod::Local => "Local",
+        ForwardMethod::Tunnel => "Tunnel",
+        ForwardMethod::DirectRoute => "Route",
+        ForwardMethod::Bypass => "Bypass",
+        _ => "Unknown",
+    }
+}
+
+fn csum_option(flags: u16) -> &'static str {
+    if flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM != 0 {
+        "--tun-remcsum"
+    } else if flags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM != 0 {
+        "--tun-csum"
+    } else {
+        "--tun-nocsum"
+    }
+}
+
+fn csum_short(flags: u16) -> &'static str {
+    if flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM != 0 {
+        "r+c"
+    } else if flags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM != 0 {
+        "+c"
+    } else {
+        "-c"
+    }
+}
+
+fn tunnel_info(dest: &Destination) -> String {
+    if dest.forward != ForwardMethod::Tunnel {
+        return "n/a".into();
+    }
+    match dest.tunnel_type {
+        TunnelType::Gue => format!("gue:{}:{}", dest.tunnel_port, csum_short(dest.tunnel_flags)),
+        TunnelType::Gre => format!("gre:{}", csum_short(dest.tunnel_flags)),
+        _ => "ipip".into(),
+    }
+}
+
+/// `-S`: the table as commands for `-R`.
+pub(crate) fn save(out: &mut impl Write, entries: &[Entry], numeric: bool) -> io::Result<()> {
+    for entry in entries {
+        let svc = &entry.service;
+        let option = service_option(&svc.key, numeric);
+        write!(out, "-A {option} -s {}", svc.scheduler)?;
+        if svc.is_persistent() {
+            write!(out, " -p {}", svc.timeout)?;
+            if let Some(mask) = shown_mask(svc) {
+                write!(out, " -M {mask}")?;
+            }
+        }
+        if let Some(pe) = &svc.pe_name {
+            write!(out, " --pe {pe}")?;
+        }
+        if svc.flags & IP_VS_SVC_F_ONEPACKET != 0 {
+            write!(out, " -o")?;
+        }
+        let flags = sched_flag_names(svc);
+        if !flags.is_empty() {
+            write!(out, " -b {}", flags.join(","))?;
+        }
+        writeln!(out)?;
+        for dest in &entry.dests {
+            write!(
+                out,
+                "-a {option} -r {} {} -w {}",
+                endpoint(dest.addr, proto_name(&svc.key), numeric),
+                forward_option(dest.forward),
+                dest.weight
+            )?;
+            if dest.forward == ForwardMethod::Tunnel {
+                match dest.tunnel_type {
+                    TunnelType::Gue => write!(
+                        out,
+                        " --tun-type gue --tun-port {} {}",
+                        dest.tunnel_port,
+                        csum_option(dest.tunnel_flags)
+                    )?,
+                    TunnelType::Gre => {
+                        write!(out, " --tun-type gre {}", csum_option(dest.tunnel_flags))?
+                    }
+                    _ => write!(out, " --tun-type ipip")?,
+                }
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// ipvsadm's big numbers: exact, or scaled to K/M/G/T past eight digits.
+fn large(n: u64, exact: bool) -> String {
+    if exact {
+        let digits = n.to_string();
+        let width = if digits.len() <= 8 {
+            9
+        } else {
+            digits.len() + 1
+        };
+        return format!("{digits:>width$}");
+    }
+    match n {
+        0..100_000_000 => format!("{n:>9}"),
+        100_000_000..1_000_000_000 => format!("{:>8}K", n / 1_000),
+        1_000_000_000..100_000_000_000 => format!("{:>8}M", n / 1_000_000),
+        100_000_000_000..100_000_000_000_000 => format!("{:>8}G", n / 1_000_000_000),
+        _ => format!("{:>8}T", n / 1_000_000_000_000),
+    }
+}
+
+fn counters(stats: &Stats, rate: bool) -> [u64; 5] {
+    if rate {
+        [
+            stats.cps,
+            stats.in_pps,
+            stats.out_pps,
+            stats.in_bps,
+            stats.out_bps,
+        ]
+    } else {
+        [
+            stats.conns,
+            stats.in_pkts,
+            stats.out_pkts,
+            stats.in_bytes,
+            stats.out_bytes,
+        ]
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Plain,
+    Stats,
+    Rate,
+    Thresholds,
+    PersistentConn,
+}
+
+fn mode(list: &ListOptions) -> Mode {
+    if list.stats {
+        Mode::Stats
+    } else if list.rate {
+        Mode::Rate
+    } else if list.thresholds {
+        Mode::Thresholds
+    } else if list.persistent_conn {
+        Mode::PersistentConn
+    } else {
+        Mode::Plain
+    }
+}
+
+/// `-L`: the header (with the version line when `info` is given) and the entries.
+pub(crate) fn list(
+    out: &mut impl Write,
+    info: Option<&Info>,
+    entries: &[Entry],
+    options: &ListOptions,
+) -> io::Result<()> {
+    let mode = mode(options);
+    if let Some(info) = info {
+        writeln!(
+            out,
+            "IP Virtual Server version {} (size={})",
+            info.version_string(),
+            info.conn_table_size
+        )?;
+    }
+    match mode {
+        Mode::Plain if options.tun_info => writeln!(
+            out,
+            "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn"
+        )?,
+        Mode::Plain => writeln!(
+            out,
+            "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn"
+        )?,
+        Mode::Stats => writeln!(
+            out,
+            "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port"
+        )?,
+        Mode::Rate => writeln!(
+            out,
+            "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port"
+        )?,
+        Mode::Thresholds => writeln!(
+            out,
+            "Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port"
+        )?,
+        Mode::PersistentConn => writeln!(
+            out,
+            "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn \n  -> RemoteAddress:Port"
+        )?,
+    }
+    let numeric = options.numeric;
+    for entry in entries {
+        let svc = &entry.service;
+        let label = service_label(&svc.key, numeric);
+        if matches!(mode, Mode::Stats | Mode::Rate) {
+            write!(out, "{label:<33}")?;
+            for n in counters(&svc.stats, mode == Mode::Rate) {
+                write!(out, "{}", large(n, options.exact))?;
+            }
+            writeln!(out)?;
+        } else {
+            write!(out, "{label} {}", svc.scheduler)?;
+            let flags = sched_flag_names(svc);
+            if !flags.is_empty() {
+                write!(out, " ({})", flags.join(","))?;
+            }
+            if svc.is_persistent() {
+                write!(out, " persistent {}", svc.timeout)?;
+                if let Some(mask) = shown_mask(svc) {
+                    write!(out, " mask {mask}")?;
+                }
+                if let Some(pe) = &svc.pe_name {
+                    write!(out, " pe {pe}")?;
+                }
+            }
+            if svc.flags & IP_VS_SVC_F_ONEPACKET != 0 {
+                write!(out, " ops")?;
+            }
+            writeln!(out)?;
+        }
+        for dest in &entry.dests {
+            let addr = endpoint(dest.addr, proto_name(&svc.key), numeric);
+            match mode {
+                Mode::Stats | Mode::Rate => {
+                    write!(out, "  -> {addr:<28}")?;
+                    for n in counters(&dest.stats, mode == Mode::Rate) {
+                        write!(out, "{}", large(n, options.exact))?;
+                    }
+                    writeln!(out)?;
+                }
+                Mode::Thresholds => writeln!(
+                    out,
+                    "  -> {addr:<28} {:<10} {:<10} {:<10} {:<10}",
+                    dest.upper_threshold,
+                    dest.lower_threshold,
+                    dest.active_conns,
+                    dest.inactive_conns
+                )?,
+                Mode::PersistentConn => writeln!(
+                    out,
+                    "  -> {addr:<28} {:<9} {:<11} {:<10} {:<10}",
+                    dest.weight, dest.persistent_conns, dest.active_conns, dest.inactive_conns
+                )?,
+                Mode::Plain if options.tun_info => writeln!(
+                    out,
+                    "  -> {addr:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+                    forward_name(dest.forward),
+                    tunnel_info(dest),
+                    dest.weight,
+                    dest.active_conns,
+                    dest.inactive_conns
+                )?,
+                Mode::Plain => writeln!(
+                    out,
+                    "  -> {addr:<28} {:<7} {:<6} {:<10} {:<10}",
+                    forward_name(dest.forward),
+                    dest.weight,
+                    dest.active_conns,
+                    dest.inactive_conns
+                )?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `-L --timeout`.
+pub(crate) fn timeouts(out: &mut impl Write, t: &Timeouts) -> io::Result<()> {
+    writeln!(
+        out,
+        "Timeout (tcp tcpfin udp): {} {} {}",
+        t.tcp, t.tcp_fin, t.udp
+    )
+}
+
+/// `-L --daemon`: master first.
+pub(crate) fn daemons(out: &mut impl Write, daemons: &[Daemon]) -> io::Result<()> {
+    for wanted in [DaemonState::Master, DaemonState::Backup] {
+        for d in daemons.iter().filter(|d| d.state == wanted) {
+            let state = if wanted == DaemonState::Master {
+                "master"
+            } else {
+                "backup"
+            };
+            let group = d
+                .group
+                .map_or_else(|| "224.0.0.81".to_string(), |g| g.to_string());
+            writeln!(
+                out,
+                "{state} sync daemon (mcast={}, syncid={}, maxlen={}, group={group}, port={}, ttl={})",
+                d.interface,
+                d.sync_id,
+                d.max_len.unwrap_or(1472),
+                d.port.unwrap_or(8848),
+                d.ttl.unwrap_or(1)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn proc_addr(text: &str) -> Option<IpAddr> {
+    if text.contains(':') {
+        text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+    } else {
+        u32::from_str_radix(text, 16)
+            .ok()
+            .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
+    }
+}
+
+/// `-c`: the connection table, read from `/proc/net/ip_vs_conn` (IPVS has no netlink dump of
+/// connections).
+pub(crate) fn connections(
+    out: &mut impl Write,
+    proc_text: &str,
+    options: &ListOptions,
+) -> io::Result<()> {
+    writeln!(out, "IPVS connection entries")?;
+    if options.persistent_conn {
+        writeln!(
+            out,
+            "pro expire state       source             virtual            destination        pe name          pe_data"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "pro expire state       source             virtual            destination"
+        )?;
+    }
+    for line in proc_text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 9 {
+            continue;
+        }
+        let proto = f[0];
+        let lower = proto.to_ascii_lowercase();
+        let proto_lookup = matches!(lower.as_str(), "tcp" | "udp").then_some(lower.as_str());
+        let ep = |addr: &str, port: &str| -> Option<String> {
+            let ip = proc_addr(addr)?;
+            let port = u16::from_str_radix(port, 16).ok()?;
+            Some(endpoint(
+                SocketAddr::new(ip, port),
+                proto_lookup,
+                options.numeric,
+            ))
+        };
+        let (Some(src), Some(vip), Some(dst)) = (ep(f[1], f[2]), ep(f[3], f[4]), ep(f[5], f[6]))
+        else {
+            continue;
+        };
+        let expires: u64 = f[8].parse().unwrap_or(0);
+        write!(
+            out,
+            "{proto:<3} {:02}:{:02}  {:<11} {src:<18} {vip:<18} ",
+            expires / 60,
+            expires % 60,
+            f[7]
+        )?;
+        match (options.persistent_conn, f.get(9)) {
+            (true, Some(pe_name)) => writeln!(
+                out,
+                "{dst:<18} {pe_name:<16} {}",
+                f.get(10).copied().unwrap_or("")
+            )?,
+            _ => writeln!(out, "{dst}")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_numbers_scale_like_ipvsadm() {
+        assert_eq!(large(0, false), "        0");
+        assert_eq!(large(99_999_999, false), " 99999999");
+        assert_eq!(large(123_456_789, false), "  123456K");
+        assert_eq!(large(123_456_789, true), " 123456789");
+        assert_eq!(large(5_000_000_000, false), "    5000M");
+    }
+
+    fn entry(label: &str) -> Entry {
+        let (proto, rest) = label.split_once("  ").unwrap();
+        let service = match proto {
+            "TCP" => Service::tcp(rest.parse().unwrap()),
+            "UDP" => Service::udp(rest.parse().unwrap()),
+            _ => Service::fwmark(Family::V4, rest.parse::<i32>().unwrap() as u32),
+        };
+        Entry {
+            service,
+            dests: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sort_reproduces_ipvsadm_order_with_wrapping_comparisons() {
+        // The kernel's order (`--nosort`) and ipvsadm's sorted order, observed in the VM.
+        let kernel = "UDP  127.0.0.1:80|UDP  1.0.0.1:80|UDP  255.0.0.1:80|UDP  192.0.2.1:80|\
+            UDP  128.0.0.1:80|UDP  10.0.0.1:80|UDP  129.0.0.2:80|TCP  129.0.0.2:80|\
+            TCP  203.0.113.1:80|TCP  [8000::1]:80|TCP  [::1]:80|TCP  [ff00::1]:80|\
+            TCP  127.0.0.1:80|TCP  1.0.0.1:80|TCP  255.0.0.1:80|TCP  192.0.2.1:80|\
+            TCP  128.0.0.1:80|TCP  10.0.0.1:80|TCP  [2001:db8::8000:0:0:1]:80|\
+            TCP  [2001:db8:8000::1]:80|TCP  [2001:db8::ffff:1]:80|TCP  [2001:db8::1]:80|\
+            FWM  100|FWM  -2147483648|FWM  -2147483647|FWM  1|FWM  3|FWM  2147483647|FWM  -1";
+        let ipvsadm = "TCP  10.0.0.1:80|TCP  128.0.0.1:80|TCP  129.0.0.2:80|TCP  192.0.2.1:80|\
+            TCP  203.0.113.1:80|TCP  255.0.0.1:80|TCP  1.0.0.1:80|TCP  127.0.0.1:80|\
+            UDP  10.0.0.1:80|UDP  127.0.0.1:80|UDP  128.0.0.1:80|UDP  129.0.0.2:80|\
+            UDP  192.0.2.1:80|UDP  255.0.0.1:80|UDP  1.0.0.1:80|\
+            TCP  [2001:db8::8000:0:0:1]:80|TCP  [2001:db8:8000::1]:80|\
+            TCP  [2001:db8::ffff:1]:80|TCP  [2001:db8::1]:80|TCP  [8000::1]:80|\
+            TCP  [ff00::1]:80|TCP  [::1]:80|FWM  1|FWM  3|FWM  100|FWM  2147483647|\
+            FWM  -2147483648|FWM  -2147483647|FWM  -1";
+        let sorted = sort(kernel.split('|').map(|l| entry(l.trim())).collect());
+        let got: Vec<String> = sorted
+            .iter()
+            .map(|e| service_label(&e.service.key, true))
+            .collect();
+        let want: Vec<&str> = ipvsadm.split('|').map(str::trim).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn save_and_list_lines() {
+        let mut svc = Service::udp("192.0.2.1:53".parse().unwrap())
+            .scheduler("sh")
+            .persistent(60)
+            .netmask(24)
+            .pe_name("sip")
+            .one_packet(true);
+        svc.flags |= IP_VS_SVC_F_SCHED1;
+        let dest = Destination::new("198.51.100.1:53".parse().unwrap())
+            .forward(ForwardMethod::Tunnel)
+            .tunnel(TunnelType::Gue, 6080, 0);
+        let entries = [Entry {
+            service: svc,
+            dests: vec![dest],
+        }];
+        let mut out = Vec::new();
+        save(&mut out, &entries, true).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "-A -u 192.0.2.1:53 -s sh -p 60 -M 255.255.255.0 --pe sip -o -b sh-fallback\n\
+             -a -u 192.0.2.1:53 -r 198.51.100.1:53 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum\n"
+        );
+        let mut out = Vec::new();
+        let options = ListOptions {
+            numeric: true,
+            tun_info: true,
+            ..ListOptions::default()
+        };
+        list(&mut out, None, &entries, &options).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(
+            "UDP  192.0.2.1:53 sh (sh-fallback) persistent 60 mask 255.255.255.0 pe sip ops\n"
+        ));
+        assert!(text.contains(
+            "  -> 198.51.100.1:53              Tunnel  gue:6080:-c   1      0          0         \n"
+        ));
+    }
+}
