@@ -161,15 +161,18 @@ fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
 }
 
 #[test]
-fn ipv6_vmac_has_the_v6_virtual_mac_and_no_shared_link_local() {
-    let (dir, _peer) = pair("vmac6");
-    run_in(&dir, || async {
+fn ipv6_vmac_has_the_v6_virtual_mac_answers_nd_and_sends_na() {
+    let (dir, peer) = pair("vmac6");
+    peer.add_addr("eth0", "2001:db8::2/64").unwrap();
+    let vmac_mac = vrrp_mac(Family::V6, 9);
+    run_in(&dir, move || async move {
         let client = Client::new().unwrap();
         let vmac =
             Vmac::new("vrrp6.9", "eth0", 9, Family::V6).link_local("fe80::9".parse().unwrap());
         let (change, link) = client.add_vmac(&vmac).await.unwrap();
         assert_eq!(change, Change::Changed);
-        assert_eq!(link.mac, Some([0, 0, 0x5e, 0, 2, 9]));
+        assert_eq!(link.mac, Some(vmac_mac));
+        assert_eq!(vmac_mac, [0, 0, 0x5e, 0, 2, 9]);
         let vip = Vip::new(ipa("2001:db8::100"), "vrrp6.9").prefix(64);
         assert_eq!(client.add_vip(&vip).await.unwrap(), Change::Changed);
         // Give the kernel the time it would take to add an EUI-64 link-local address.
@@ -190,6 +193,49 @@ fn ipv6_vmac_has_the_v6_virtual_mac_and_no_shared_link_local() {
         );
         let (again, _) = client.add_vmac(&vmac).await.unwrap();
         assert_eq!(again, Change::Unchanged);
+    });
+
+    // The peer's neighbour solicitation for the VIP is answered by the VMAC, with its MAC.
+    peer.run(|| {
+        let s = UdpSocket::bind("[2001:db8::2]:0").unwrap();
+        s.send_to(b"hello", "[2001:db8::100]:9").unwrap();
+    })
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let seen = loop {
+        if let Some(mac) = peer.neighbour_mac(ipa("2001:db8::100")).unwrap() {
+            break mac;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the peer never learnt a MAC for the IPv6 VIP"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(seen, vmac_mac, "ND for the VIP answered by {seen:02x?}");
+
+    // An unsolicited NA sent through the VMAC leaves with the IPv6 virtual MAC.
+    let capture = Capture::start(&peer, "eth0").unwrap();
+    dir.run(|| {
+        let sender = Sender::open("vrrp6.9", SourceMac::Interface).unwrap();
+        sender.announce(ipa("2001:db8::100")).unwrap();
+    })
+    .unwrap();
+    let is_na = |f: &testbed::Frame| f.ethertype() == 0x86dd && f.data.get(54) == Some(&136);
+    let frames = capture.wait_until(WAIT, |f| f.iter().any(is_na));
+    let na = frames
+        .iter()
+        .find(|f| is_na(f))
+        .expect("no neighbour advertisement captured at the peer");
+    assert_eq!(&na.data[6..12], &vmac_mac, "Ethernet source of the NA");
+    assert_eq!(
+        &na.data[80..86],
+        &vmac_mac,
+        "target link-layer address option"
+    );
+
+    run_in(&dir, || async {
+        let client = Client::new().unwrap();
         assert_eq!(
             client.remove_vmac("vrrp6.9").await.unwrap(),
             Change::Changed
