@@ -122,7 +122,7 @@ fn load(ipvs: &mut Ipvs, table: &Table) {
 fn random_desired_states_converge_in_one_pass_and_the_second_pass_is_empty() {
     let ipvs = std::cell::RefCell::new(fresh());
     let config = Config {
-        cases: 48,
+        cases: 128,
         failure_persistence: None,
         ..Config::default()
     };
