@@ -377,8 +377,9 @@ impl Client {
     /// brings it up. The base interface must exist and be up.
     ///
     /// If an interface of that name exists and is this VMAC (a private macvlan on the same base
-    /// with the same MAC), this is [`Change::Unchanged`] (its sysctls and up state are made
-    /// right again); if it is anything else, [`Error::Exists`]. If the sysctls cannot be set, the
+    /// with the same MAC), its sysctls, up state and link-local address are made right again,
+    /// and the result is [`Change::Unchanged`] unless one of them had to change; if it is
+    /// anything else, [`Error::Exists`]. If the sysctls cannot be set, the
     /// new interface is removed again. Sysctls are written under `/proc/sys` in the calling
     /// thread's network namespace.
     pub async fn add_vmac(&self, vmac: &Vmac) -> Result<(Change, Link), Error> {
@@ -387,14 +388,17 @@ impl Client {
         let change = match self.link(&vmac.name).await {
             Ok(existing) => {
                 self.check_is_vmac(vmac, &base, &existing)?;
-                vmac.write_sysctls()?;
+                let mut change = vmac.write_sysctls()?;
                 if !existing.up {
                     self.set_up(existing.index).await?;
+                    change = Change::Changed;
                 }
-                if let Some(ll) = vmac.link_local_vip() {
-                    let _ = self.add_vip_on(&ll, existing.index).await?;
+                if let Some(ll) = vmac.link_local_vip()
+                    && self.add_vip_on(&ll, existing.index).await? == Change::Changed
+                {
+                    change = Change::Changed;
                 }
-                Change::Unchanged
+                change
             }
             Err(Error::NoSuchInterface { .. }) => {
                 let msg = RouteNetlinkMessage::NewLink(vmac.create_message(base.index));
@@ -490,7 +494,7 @@ impl Client {
                 .await
                 .map_err(|f| f.into_error("set IPv6 address generation"))?;
         }
-        vmac.write_sysctls()?;
+        let _ = vmac.write_sysctls()?;
         self.set_up(index).await?;
         if let Some(ll) = vmac.link_local_vip() {
             let _ = self.add_vip_on(&ll, index).await?;

@@ -12,7 +12,7 @@ use netlink_packet_route::link::{
     LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 
-use crate::{Error, Family, check_ifname};
+use crate::{Change, Error, Family, check_ifname};
 
 /// The VRRP virtual MAC for a virtual router (RFC 5798 §7.3): `00:00:5e:00:01:VRID` for IPv4,
 /// `00:00:5e:00:02:VRID` for IPv6.
@@ -206,17 +206,23 @@ impl Vmac {
         msg
     }
 
-    /// Writes the ARP sysctls for an IPv4 VMAC (in the calling thread's network namespace).
-    pub(crate) fn write_sysctls(&self) -> Result<(), Error> {
+    /// Writes the ARP sysctls for an IPv4 VMAC (in the calling thread's network namespace), each
+    /// only if it differs; says whether any did.
+    pub(crate) fn write_sysctls(&self) -> Result<Change, Error> {
+        let mut change = Change::Unchanged;
         if !self.sysctls || self.family != Family::V4 {
-            return Ok(());
+            return Ok(change);
         }
         for (dev, list) in [(&self.name, SYSCTLS_VMAC), (&self.base, SYSCTLS_BASE)] {
             for (key, value) in list {
-                write_sysctl(&format!("/proc/sys/net/ipv4/conf/{dev}/{key}"), value)?;
+                let path = format!("/proc/sys/net/ipv4/conf/{dev}/{key}");
+                if read_sysctl(&path)? != *value {
+                    write_sysctl(&path, value)?;
+                    change = Change::Changed;
+                }
             }
         }
-        Ok(())
+        Ok(change)
     }
 }
 

@@ -68,6 +68,13 @@ fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
         // Again: the same VMAC is there.
         let (again, _) = client.add_vmac(&vmac).await.unwrap();
         assert_eq!(again, Change::Unchanged);
+        // Someone downs it and resets a sysctl: adding it again repairs both, and says so.
+        ip(&["link", "set", "vrrp.7", "down"]);
+        std::fs::write("/proc/sys/net/ipv4/conf/vrrp.7/arp_ignore", "0").unwrap();
+        let (repaired, link) = client.add_vmac(&vmac).await.unwrap();
+        assert_eq!(repaired, Change::Changed);
+        assert!(link.up);
+        assert_eq!(Client::ipv4_conf("vrrp.7", "arp_ignore").unwrap(), "1");
         // Another VRID under the same name is not.
         let other = Vmac::new("vrrp.7", "eth0", 8, Family::V4);
         assert!(matches!(
