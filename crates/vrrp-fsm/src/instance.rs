@@ -137,7 +137,9 @@ pub enum Input<'a> {
         now: Instant,
     },
     /// A new configuration. VRID, version, interface and family cannot change (a typed error, and
-    /// the instance is left as it was); everything else takes effect at once.
+    /// the instance is left as it was); everything else takes effect at once, before any timer
+    /// due at `now` runs. Drain the outputs of earlier inputs first: queued outputs are built
+    /// from the configuration in force when they are polled.
     Reconfigure {
         /// Current time.
         now: Instant,
@@ -464,6 +466,12 @@ impl Instance {
     /// Handles one input. Only [`Input::Reconfigure`] can fail (and then changes nothing).
     pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), Error> {
         let now = input.now();
+        if let Input::Reconfigure { now, config } = input {
+            // The new configuration first, so that outputs of timers due now carry it.
+            self.reconfigure(now, config)?;
+            self.run_timers(now);
+            return Ok(());
+        }
         self.run_timers(now);
         match input {
             Input::Start { now } => self.start(now),
@@ -476,7 +484,7 @@ impl Instance {
             }
             Input::Tracker { now, id, ok } => self.tracker_result(now, id, ok),
             Input::Shutdown { now } => self.shutdown(now),
-            Input::Reconfigure { now, config } => self.reconfigure(now, config)?,
+            Input::Reconfigure { .. } => {} // handled above
         }
         Ok(())
     }
@@ -758,6 +766,10 @@ impl Instance {
         if !self.config.preempt || self.config.preempt_delay.is_zero() {
             self.hold = Hold::Disabled;
             self.timers.cancel(Timer::PreemptDelay);
+            if self.state == State::Backup && self.timers.get(Timer::MasterDown).is_none() {
+                // The hold-off was all that kept an expired Master_Down_Timer from firing.
+                self.timers.set(Timer::MasterDown, now);
+            }
         } else if self.hold == Hold::Disabled {
             self.hold = Hold::Idle;
         }

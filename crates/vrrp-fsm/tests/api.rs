@@ -370,3 +370,29 @@ fn garp_schedule_carries_the_configured_values() {
     assert_eq!(garp.interface, InterfaceId(2));
     assert_eq!(garp.addresses[..], [ip("192.0.2.100")]);
 }
+
+#[test]
+fn turning_preemption_off_during_a_hold_off_does_not_strand_the_backup() {
+    // Found by tests/invariants.rs: the hold-off timer was cancelled with nothing left armed.
+    let t0 = Instant::now();
+    let mut c = config();
+    c.preempt_delay = Duration::from_secs(2);
+    let mut vr = Instance::new(c.clone()).unwrap();
+    vr.handle_input(Input::Start { now: t0 }).unwrap();
+    let expired = t0 + Duration::from_millis(3600);
+    vr.handle_input(Input::Timeout(expired)).unwrap();
+    assert_eq!(vr.state(), State::Backup, "holding off");
+    drain(&mut vr);
+    c.preempt = false;
+    vr.handle_input(Input::Reconfigure {
+        now: expired,
+        config: &c,
+    })
+    .unwrap();
+    let out = drain(&mut vr);
+    assert_eq!(
+        vr.state(),
+        State::Master,
+        "the expired Master_Down_Timer fires: {out:?}"
+    );
+}
