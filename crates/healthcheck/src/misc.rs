@@ -94,6 +94,7 @@ impl MiscCheck {
             Ok(Err(e)) => Outcome::down(format!("waiting for {program}: {e}")),
             Err(_) => {
                 drop(group); // SIGKILL to the whole group
+                let _ = child.start_kill(); // and to the program, should it have left the group
                 let _ = child.wait().await;
                 Outcome::down(format!(
                     "{program} timed out after {}; its process group was killed",

@@ -728,27 +728,69 @@ async fn misc_forking_script_loses_all_its_children() {
     }
 }
 
-/// Waits (boundedly) until `pid` has exited: absent, or a zombie that is not our child.
+/// Waits (boundedly) until `pid` has exited and is not left as our zombie: absent, or a zombie
+/// that init (not us) has to reap.
 async fn assert_gone(pid: i32) {
-    let mut state = String::new();
-    for _ in 0..200 {
+    let mut last = String::new();
+    for _ in 0..300 {
         match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
             Err(_) => return,
             Ok(stat) => {
                 // Fields after the command name: state, ppid.
                 let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
                 let mut fields = rest.split_whitespace();
-                state = fields.next().unwrap_or("").to_owned();
+                let state = fields.next().unwrap_or("").to_owned();
                 let ppid: u32 = fields.next().unwrap_or("0").parse().unwrap_or(0);
-                if state == "Z" || state == "X" {
-                    assert_ne!(ppid, std::process::id(), "pid {pid} is our zombie");
+                if (state == "Z" || state == "X") && ppid != std::process::id() {
                     return;
                 }
+                last = format!("state {state}, parent {ppid}");
             }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("process {pid} still alive in state {state}");
+    panic!(
+        "process {pid} not gone: {last} (we are {})",
+        std::process::id()
+    );
+}
+
+#[tokio::test]
+async fn removing_a_running_misc_check_kills_its_process_group() {
+    use healthcheck::{Check, CheckId, Schedule, Scheduler};
+    let dir = TempDir::new("misc-remove");
+    let pids = dir.0.join("pids");
+    let script = dir.script(
+        "long",
+        &format!(
+            "sleep 3600 &\necho $! >> {p}\necho $$ >> {p}\nwait",
+            p = pids.display()
+        ),
+    );
+    let (scheduler, _events) = Scheduler::new();
+    let check = MiscCheck::new(&script, Duration::from_secs(3600)).unwrap();
+    scheduler.insert(
+        CheckId(1),
+        Check::Misc(check),
+        Schedule::misc(Duration::from_secs(3600)).warmup(Duration::ZERO),
+    );
+    let mut written = Vec::new();
+    for _ in 0..500 {
+        written = std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse::<i32>().ok())
+            .collect();
+        if written.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(written.len(), 2, "the script did not start");
+    assert!(scheduler.remove(CheckId(1)));
+    for pid in written {
+        assert_gone(pid).await;
+    }
 }
 
 // ---------------------------------------------------------------- UDP and PING
