@@ -475,3 +475,68 @@ async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up() -> Outcome {
+        Outcome::up("ok")
+    }
+
+    fn down() -> Outcome {
+        Outcome::down("no")
+    }
+
+    #[test]
+    fn retry_zero_confirms_at_once() {
+        let schedule = Schedule::misc(Duration::from_secs(5));
+        let mut tracker = Tracker::new(schedule);
+        let (verdict, delay) = tracker.on_outcome(&up());
+        assert_eq!(
+            verdict.map(|v| (v.state, v.initial)),
+            Some((State::Up, true))
+        );
+        assert_eq!(delay, Duration::from_secs(5));
+        let (verdict, _) = tracker.on_outcome(&down());
+        assert_eq!(
+            verdict.map(|v| (v.state, v.initial)),
+            Some((State::Down, false))
+        );
+        assert_eq!(tracker.state(), Some(State::Down));
+    }
+
+    #[test]
+    fn retries_use_delay_before_retry_and_weight_survives_a_plain_success() {
+        let schedule = Schedule::new(Duration::from_secs(10))
+            .retry(1)
+            .delay_before_retry(Duration::from_secs(2));
+        let mut tracker = Tracker::new(schedule);
+        let (verdict, _) = tracker.on_outcome(&up().with_weight(7));
+        assert_eq!(verdict.and_then(|v| v.weight), Some(7));
+        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(2)));
+        // Exit 0 of a dynamic MISC_CHECK keeps the weight: no event.
+        assert_eq!(tracker.on_outcome(&up()), (None, Duration::from_secs(10)));
+        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(2)));
+        let (verdict, delay) = tracker.on_outcome(&down());
+        assert_eq!(verdict.map(|v| v.state), Some(State::Down));
+        assert_eq!(delay, Duration::from_secs(10));
+        // Down stays down quietly at delay_loop.
+        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn slip_quantiles_are_close() {
+        let stats = SlipStats::new();
+        for micros in 0..1000u64 {
+            stats.record(Duration::from_micros(micros * 10));
+        }
+        let p50 = stats.quantile(0.5).unwrap().as_micros() as f64;
+        let p99 = stats.quantile(0.99).unwrap().as_micros() as f64;
+        assert!((p50 / 5000.0 - 1.0).abs() < 0.04, "p50 {p50}");
+        assert!((p99 / 9900.0 - 1.0).abs() < 0.04, "p99 {p99}");
+        assert_eq!(stats.attempts(), 1000);
+        stats.reset();
+        assert_eq!(stats.quantile(0.5), None);
+    }
+}
