@@ -431,6 +431,28 @@ impl fmt::Debug for Scheduler {
     }
 }
 
+/// Turns a panic inside an attempt into `None`, so a faulty checker fails its check instead of
+/// silently ending it.
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(inner).poll(cx)
+        })) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Some(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(None),
+        }
+    }
+}
+
 /// One check's task: sleep, attempt under a deadline, judge, report, repeat.
 async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc<SlipStats>) {
     let warmup = group.schedule.warmup_bound();
@@ -445,8 +467,10 @@ async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc
     loop {
         tokio::time::sleep_until(planned).await;
         stats.record(Instant::now().saturating_duration_since(planned));
-        let outcome = match tokio::time::timeout(deadline, group.check.check()).await {
-            Ok(outcome) => outcome,
+        let attempt = CatchUnwind(group.check.check());
+        let outcome = match tokio::time::timeout(deadline, attempt).await {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => Outcome::down("the check panicked"),
             Err(_) => Outcome::down(format!(
                 "the check did not finish within {} and was cancelled",
                 Human(deadline)

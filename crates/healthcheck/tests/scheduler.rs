@@ -11,6 +11,34 @@ use healthcheck::{
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
+/// A checker that panics on every attempt.
+#[derive(Debug)]
+struct Panicky;
+
+impl Checker for Panicky {
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(async { panic!("checker bug") })
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_checker_fails_its_check_and_keeps_being_scheduled() {
+    let (scheduler, mut events) = Scheduler::new();
+    scheduler.insert(CheckId(1), Check::Custom(Arc::new(Panicky)), schedule());
+    sleep(0.5).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Down, true, "the check panicked".into())]
+    );
+    let before = scheduler.stats().attempts();
+    sleep(20.0).await;
+    assert_eq!(scheduler.stats().attempts(), before + 2);
+}
+
 /// A checker that plays a script of outcomes (then repeats the last) and logs when it ran.
 #[derive(Debug)]
 struct Scripted {
