@@ -59,6 +59,18 @@ async fn tcp_up() {
 }
 
 #[tokio::test]
+async fn tcp_up_over_ipv6() {
+    let Ok(listener) = TcpListener::bind("[::1]:0").await else {
+        eprintln!("skipped: this host has no IPv6 loopback");
+        return;
+    };
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { while let Ok((_conn, _)) = listener.accept().await {} });
+    let outcome = TcpCheck::new(opts(addr)).check().await;
+    assert_up(&outcome, "connected to [::1]:");
+}
+
+#[tokio::test]
 async fn tcp_refused() {
     let addr = closed_port().await;
     let outcome = TcpCheck::new(opts(addr)).check().await;
