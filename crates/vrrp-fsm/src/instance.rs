@@ -483,7 +483,7 @@ impl Instance {
                 }
             }
             Input::Tracker { now, id, ok } => self.tracker_result(now, id, ok),
-            Input::Shutdown { now } => self.shutdown(now),
+            Input::Shutdown { .. } => self.shutdown(),
             Input::Reconfigure { .. } => {} // handled above
         }
         Ok(())
@@ -581,7 +581,7 @@ impl Instance {
         }
         if self.fault != 0 {
             let reason = self.fault_reason();
-            self.enter_fault(now, reason);
+            self.enter_fault(reason);
         } else if self.config.priority == 255 {
             self.become_master(now, Reason::AddressOwner);
         } else {
@@ -697,8 +697,7 @@ impl Instance {
         self.set_fault_bit(now, FAULT_TRACKER, failing, Reason::TrackerFailed(id));
     }
 
-    fn shutdown(&mut self, now: Instant) {
-        let _ = now;
+    fn shutdown(&mut self) {
         match self.state {
             State::Initialize => return,
             State::Master => {
@@ -837,7 +836,7 @@ impl Instance {
             .set(Timer::MasterDown, now + self.master_down_interval());
     }
 
-    fn enter_fault(&mut self, _now: Instant, reason: Reason) {
+    fn enter_fault(&mut self, reason: Reason) {
         match self.state {
             State::Fault => return,
             State::Master => {
@@ -861,7 +860,7 @@ impl Instance {
             State::Initialize => {}
             State::Fault if self.fault == 0 => self.become_backup(now, Reason::FaultCleared),
             State::Fault => {}
-            State::Backup | State::Master if self.fault != 0 => self.enter_fault(now, reason),
+            State::Backup | State::Master if self.fault != 0 => self.enter_fault(reason),
             State::Backup | State::Master => {}
         }
     }
