@@ -217,7 +217,8 @@ pub struct GarpSchedule {
 /// What the director must do; drained with [`Instance::poll_output`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
-    /// Send an advertisement now.
+    /// Send an advertisement now. A priority-0 advert leaving MASTER for FAULT may find the
+    /// interface down; the director sends it if it can.
     SendAdvert(AdvertToSend),
     /// Add the virtual addresses to the interface.
     AddVips {
@@ -490,6 +491,9 @@ impl Instance {
     }
 
     /// The next thing to do; [`Output::Timeout`] when there is nothing more (see the type's docs).
+    ///
+    /// Outputs are queued small and built here from the configuration in force, which is why the
+    /// driving rule asks for a full drain before the next input.
     pub fn poll_output(&mut self) -> Output {
         let Some(pending) = self.pending.pop_front() else {
             return Output::Timeout(self.timers.next());
