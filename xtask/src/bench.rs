@@ -3,18 +3,24 @@
 use crate::util::{self, cargo};
 
 /// `cargo xtask bench [NAME ...]`: no name runs every criterion bench; `ipvs` and `check` run the
-/// system benches; any other name is a criterion bench target in `benches/benches/`.
+/// system benches; any other name is a criterion bench target in `benches/benches/`. Flags after
+/// the names (`--warm-up-time 1`, a filter...) are handed to the bench binaries.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("ipvs") => crate::vm::bench_ipvs(&args[1..]),
         Some("check") => crate::bench_check::run(&args[1..]),
         _ => {
+            // Names come first; from the first flag on, everything goes to criterion.
+            let split = args
+                .iter()
+                .position(|a| a.starts_with('-'))
+                .unwrap_or(args.len());
+            let (names, passthrough) = args.split_at(split);
             let mut cmd = cargo();
             cmd.args(["bench", "-p", "lvskit-benches"]);
-            for name in args.iter().filter(|a| !a.starts_with('-')) {
+            for name in names {
                 cmd.args(["--bench", name]);
             }
-            let passthrough: Vec<&String> = args.iter().filter(|a| a.starts_with('-')).collect();
             if !passthrough.is_empty() {
                 cmd.arg("--").args(passthrough);
             }
