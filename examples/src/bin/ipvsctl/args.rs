@@ -688,6 +688,13 @@ fn tokenize(args: &[String]) -> Result<(Vec<Occurrence<'static>>, Vec<String>), 
 
 /// Parses one ipvsadm command line (without the program name).
 pub(crate) fn parse(args: &[String]) -> Result<Invocation, Failure> {
+    // ipvsadm wants the command first: a leading word that is no option is refused.
+    if args
+        .first()
+        .is_some_and(|a| !a.starts_with('-') || a.len() < 2)
+    {
+        return Err(Failure::try_help());
+    }
     let (occurrences, mut leftovers) = tokenize(args)?;
     let Some(first) = occurrences.first() else {
         if let Some(word) = leftovers.first() {
@@ -1116,15 +1123,16 @@ fn inet_aton(text: &str) -> Option<u32> {
 }
 
 /// The real server's port: the service's when none was given, and always the service's unless
-/// the server is masqueraded.
+/// the server is masqueraded or the service is a firewall mark.
 fn default_dest_port(inv: &mut Invocation, force: bool) {
-    let service_port = match inv.service {
-        Some(ServiceKey::Addr { addr, .. }) => addr.port(),
-        _ => 0,
+    // Firewall-mark services have no port to force.
+    let (service_port, forced) = match inv.service {
+        Some(ServiceKey::Addr { addr, .. }) => (addr.port(), force),
+        _ => (0, false),
     };
     if let Some(dest) = &mut inv.dest {
         let masq = inv.forward == Some(ForwardMethod::Masquerade);
-        if inv.dest_port_missing || (force && !masq) {
+        if inv.dest_port_missing || (forced && !masq) {
             dest.set_port(service_port);
         }
     }
