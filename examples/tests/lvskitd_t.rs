@@ -57,8 +57,18 @@ fn accepts_every_shared_config() {
         let out = lvskitd(&["-t", "-f", file.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", file.display());
+        // The one warning among them: keepalived 2.2.7 also calls nb_get_retry deprecated.
+        let warnings = if file.ends_with("002-lvs-dr-http-get.conf") {
+            assert!(
+                stderr.contains("warning: `nb_get_retry` is deprecated; use `retry`"),
+                "{stderr}"
+            );
+            1
+        } else {
+            0
+        };
         assert!(
-            stderr.contains("configuration is valid (0 warning(s))"),
+            stderr.contains(&format!("configuration is valid ({warnings} warning(s))")),
             "{stderr}"
         );
         // --strict accepts them too: they have no unknown keywords.

@@ -303,6 +303,15 @@ impl Builder<'_> {
         self.weight_args(node, 0, min, max)
     }
 
+    /// An old keyword that keepalived still reads but warns about.
+    fn deprecated(&mut self, node: &Node, instead: &str) {
+        self.warn(
+            K::Deprecated,
+            node_origin(node),
+            format!("`{}` is deprecated; use `{instead}`", node.keyword.text),
+        );
+    }
+
     fn unknown(&mut self, node: &Node, block: &str) {
         self.warn(
             K::UnknownKeyword,
@@ -474,6 +483,9 @@ impl Builder<'_> {
                 }
                 "default_interface" => g.default_interface = self.string(node),
                 "lvs_sync_daemon" | "lvs_sync_daemon_interface" => {
+                    if kw == "lvs_sync_daemon_interface" {
+                        self.deprecated(node, "lvs_sync_daemon");
+                    }
                     g.lvs_sync_daemon = self.lvs_sync_daemon(node);
                 }
                 "lvs_timeouts" => {
@@ -1592,7 +1604,11 @@ impl Builder<'_> {
     fn check_default(&mut self, node: &Node, d: &mut CheckDefaults) -> bool {
         match node.keyword.s() {
             "connect_timeout" => d.connect_timeout = self.timer(node),
-            "retry" | "nb_get_retry" | "nb_sock_retry" => d.retry = self.u32(node),
+            "retry" => d.retry = self.u32(node),
+            "nb_get_retry" => {
+                self.deprecated(node, "retry");
+                d.retry = self.u32(node);
+            }
             "delay_before_retry" => d.delay_before_retry = self.timer(node),
             "warmup" => d.warmup = self.timer(node),
             "delay_loop" => d.delay_loop = self.timer(node),

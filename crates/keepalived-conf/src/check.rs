@@ -440,6 +440,13 @@ impl Checker<'_> {
                     "a virtual server without a port must be persistent (persistence_timeout)",
                 );
             }
+            if vs.protocol.is_none() && !matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
+                self.warn(
+                    K::Missing,
+                    vs.origin,
+                    "virtual_server has no `protocol`; keepalived 2.2.7 then uses UDP, write `protocol TCP` if TCP is meant",
+                );
+            }
             if vs.protocol == Some(Protocol::Tcp) && vs.ops {
                 self.err(
                     K::Conflict,

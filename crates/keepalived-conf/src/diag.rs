@@ -42,6 +42,8 @@ pub enum DiagnosticKind {
     AddressFamily,
     /// Settings that contradict each other.
     Conflict,
+    /// An old keyword keepalived still reads but warns about (`nb_get_retry`).
+    Deprecated,
 }
 
 /// One error or warning, already resolved to file:line:col so it outlives the sources.
@@ -172,7 +174,8 @@ impl Diagnostics {
         ));
     }
 
-    /// A warning, or an error under `--strict`.
+    /// A warning; under `strict`, what keepalived would skip (unknown keywords, ignored
+    /// arguments) is an error instead.
     pub(crate) fn warn(
         &mut self,
         sources: &SourceMap,
@@ -180,7 +183,8 @@ impl Diagnostics {
         origin: Origin,
         message: impl Into<String>,
     ) {
-        let severity = if self.strict {
+        let skipped = matches!(kind, DiagnosticKind::UnknownKeyword | DiagnosticKind::Syntax);
+        let severity = if self.strict && skipped {
             Severity::Error
         } else {
             Severity::Warning

@@ -118,4 +118,4 @@ pub(crate) const VIRTUAL_SERVER: &[&str] = &["nat_mask", "snmp_name"];
 pub(crate) const REAL_SERVER: &[&str] = &["virtualhost_name"];
 
 /// Checker keywords without a typed field.
-pub(crate) const CHECKER: &[&str] = &["nb_sock_retry"];
+pub(crate) const CHECKER: &[&str] = &[];

@@ -48,7 +48,8 @@ pub struct Options {
     /// The config id that `@id` lines are compared with (keepalived's `-i`, by default the first
     /// part of the host name). `None` matches no `@id` line, and every `@^id` line.
     pub config_id: Option<String>,
-    /// Make every warning (unknown keywords first of all) an error.
+    /// Make what keepalived would skip with a warning an error: unknown keywords and ignored
+    /// extra arguments. Other warnings (deprecated names, advice) stay warnings.
     pub strict: bool,
     /// Follow `include` lines. Off for the fuzz target, which must not read the file system.
     pub includes: bool,

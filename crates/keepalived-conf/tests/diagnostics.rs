@@ -286,13 +286,13 @@ fn vip_family_differs_from_the_instance() {
 
 #[test]
 fn dr_real_server_port_differs() {
-    let text = "virtual_server 192.0.2.10 80 {\n    lb_kind DR\n    real_server 192.0.2.20 8080 {\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_kind DR\n    real_server 192.0.2.20 8080 {\n    }\n}\n";
     let list = diags(text);
     assert_one(
         &list,
         DiagnosticKind::Conflict,
         Severity::Error,
-        3,
+        4,
         5,
         "real server port 8080 differs from the virtual port 80, which DR cannot forward to",
     );
@@ -302,13 +302,13 @@ fn dr_real_server_port_differs() {
 
 #[test]
 fn quorum_above_total_weight() {
-    let text = "virtual_server 192.0.2.10 80 {\n    quorum 5\n    real_server 192.0.2.20 80 {\n        weight 2\n    }\n    real_server 192.0.2.21 80 {\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    quorum 5\n    real_server 192.0.2.20 80 {\n        weight 2\n    }\n    real_server 192.0.2.21 80 {\n    }\n}\n";
     let list = diags(text);
     assert_one(
         &list,
         DiagnosticKind::Conflict,
         Severity::Error,
-        2,
+        3,
         12,
         "quorum 5 is above the total weight 3 of the real servers, so it can never be met",
     );
@@ -345,7 +345,9 @@ fn sync_group_member_that_does_not_exist() {
 
 #[test]
 fn virtual_server_group_that_does_not_exist() {
-    let list = diags("virtual_server group WEB {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    let list = diags(
+        "virtual_server group WEB {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+    );
     assert_one(
         &list,
         DiagnosticKind::UndefinedReference,
@@ -358,7 +360,9 @@ fn virtual_server_group_that_does_not_exist() {
 
 #[test]
 fn virtual_server_without_port_must_be_persistent() {
-    let list = diags("virtual_server 192.0.2.10 {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    let list = diags(
+        "virtual_server 192.0.2.10 {\n    protocol UDP\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+    );
     assert_one(
         &list,
         DiagnosticKind::Missing,
@@ -368,7 +372,7 @@ fn virtual_server_without_port_must_be_persistent() {
         "a virtual server without a port must be persistent (persistence_timeout)",
     );
     let persistent = diags(
-        "virtual_server 192.0.2.10 {\n    persistence_timeout\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+        "virtual_server 192.0.2.10 {\n    protocol UDP\n    persistence_timeout\n    real_server 192.0.2.20 80 {\n    }\n}\n",
     );
     assert!(persistent.is_empty(), "{persistent:#?}");
 }
@@ -396,5 +400,40 @@ fn multiline_definition_left_open() {
         6,
         1,
         "multiline definition `$X` runs to the end of the file",
+    );
+}
+
+#[test]
+fn deprecated_name_warns_and_is_not_an_error_even_when_strict() {
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n        TCP_CHECK {\n            nb_get_retry 3\n        }\n    }\n}\n";
+    for strict in [false, true] {
+        let list = diags_with(
+            text,
+            &Options {
+                strict,
+                ..Options::default()
+            },
+        );
+        assert_one(
+            &list,
+            DiagnosticKind::Deprecated,
+            Severity::Warning,
+            5,
+            13,
+            "`nb_get_retry` is deprecated; use `retry`",
+        );
+    }
+}
+
+#[test]
+fn virtual_server_without_protocol_warns() {
+    let list = diags("virtual_server 192.0.2.10 80 {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    assert_one(
+        &list,
+        DiagnosticKind::Missing,
+        Severity::Warning,
+        1,
+        1,
+        "virtual_server has no `protocol`; keepalived 2.2.7 then uses UDP, write `protocol TCP` if TCP is meant",
     );
 }

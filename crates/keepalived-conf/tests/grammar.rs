@@ -196,7 +196,7 @@ fn substitution_is_recursive_and_late_and_leaves_unknown_names() {
 fn multiline_definitions_are_the_line_continuation() {
     let c = clean(
         "$RS= \\\n real_server 192.0.2.${N} 80 { \\\n  weight ${N} \\\n  TCP_CHECK { \\\n   connect_timeout 3 \\\n  } \\\n }\n\
-         virtual_server 192.0.2.100 80 {\n $N=1\n $RS\n $N=2\n $RS\n}\n",
+         virtual_server 192.0.2.100 80 {\n protocol TCP\n $N=1\n $RS\n $N=2\n $RS\n}\n",
     );
     let rs: Vec<(IpAddr, Option<i32>)> = c.virtual_servers[0]
         .real_servers
@@ -277,11 +277,18 @@ fn seq_lines_repeat_with_the_variable_set() {
 
 #[test]
 fn old_names_parse_to_the_same_model_as_new_ones() {
-    let old = "vrrp_track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n lb_algo wlc\n lb_kind TUN\n sh-port\n\
+    let old = "vrrp_track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo wlc\n lb_kind TUN\n sh-port\n\
                real_server 192.0.2.2 80 {\n  TCP_CHECK {\n   nb_get_retry 4\n  }\n }\n}\n";
-    let new = "track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n lvs_sched wlc\n lvs_method TUN\n flag-2\n\
+    let new = "track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lvs_sched wlc\n lvs_method TUN\n flag-2\n\
                real_server 192.0.2.2 80 {\n  TCP_CHECK {\n   retry 4\n  }\n }\n}\n";
-    let (old, new) = (clean(old), clean(new));
+    let parsed_old = parse_with(old, &Options::default());
+    let kinds: Vec<_> = parsed_old.diagnostics.iter().map(|d| d.kind).collect();
+    assert_eq!(
+        kinds,
+        [keepalived_conf::DiagnosticKind::Deprecated],
+        "only nb_get_retry warns"
+    );
+    let (old, new) = (parsed_old.config, clean(new));
     assert_eq!(old, new);
     let vs = &new.virtual_servers[0];
     assert_eq!(vs.lvs_sched, Some(Scheduler::Wlc));

@@ -38,7 +38,7 @@ struct Cli {
     /// Config id matched by `@id` and `@^id` lines (keepalived's -i); default: the short host name.
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     config_id: Option<String>,
-    /// Treat every warning, unknown keywords first of all, as an error.
+    /// Treat unknown keywords and ignored arguments as errors, not warnings.
     #[arg(long)]
     strict: bool,
     /// Print the parsed configuration as JSON on standard output.
