@@ -9,7 +9,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator of ones'-complement partial sums into 16 bits.
 #[inline(always)]
-const fn fold(mut sum: u64) -> u16 {
+pub(crate) const fn fold(mut sum: u64) -> u16 {
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff_ffff) + (sum >> 32);
     sum = (sum & 0xffff) + (sum >> 16);
@@ -49,7 +49,7 @@ pub fn data(bytes: &[u8]) -> u16 {
 }
 
 /// Ones'-complement sum of several partial sums.
-#[inline]
+#[inline(always)]
 pub fn combine(sums: &[u16]) -> u16 {
     let mut acc: u64 = 0;
     for &sum in sums {
@@ -60,7 +60,7 @@ pub fn combine(sums: &[u16]) -> u16 {
 
 /// Sum of the IPv4 pseudo-header (RFC 768, RFC 9568 5.2.8): source, destination, a zero byte,
 /// the protocol and the upper-layer length.
-#[inline]
+#[inline(always)]
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u16 {
     let s = src.octets();
     let d = dst.octets();
@@ -75,7 +75,7 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16)
 
 /// Sum of the IPv6 pseudo-header (RFC 8200 8.1): source, destination, the 32-bit upper-layer
 /// length and the next-header value.
-#[inline]
+#[inline(always)]
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
     let src = src.to_bits();
     let dst = dst.to_bits();

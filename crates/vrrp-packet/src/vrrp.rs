@@ -339,7 +339,7 @@ impl PseudoHeader {
     }
 
     /// The pseudo-header's share of the checksum of a `len`-byte message of `version`, in `mode`.
-    #[inline]
+    #[inline(always)]
     fn sum(&self, version: Version, mode: ChecksumMode, len: usize) -> u16 {
         match (mode.effective(version, self.family()), *self) {
             (ChecksumMode::NoPseudoHeader, _) => 0,
@@ -494,26 +494,46 @@ impl<T: AsRef<[u8]>> Packet<T> {
         pseudo: &PseudoHeader,
         accept: ChecksumModes,
     ) -> Option<ChecksumMode> {
-        if self.checksum() == 0xffff {
-            return None;
-        }
-        let bytes = self.buffer.as_ref();
-        let message = checksum::data(bytes);
-        let version = self.version();
-        let family = pseudo.family();
-        // v2 and IPv6 have exactly one correct form; only v3 over IPv4 consults `accept`.
-        let fixed = version == Version::V2 || family == AddressFamily::Ipv6;
-        for mode in ChecksumMode::ALL {
-            if mode.effective(version, family) != mode || !fixed && !accept.contains(mode) {
-                continue;
-            }
-            let total = checksum::combine(&[message, pseudo.sum(version, mode, bytes.len())]);
-            if total == 0xffff {
-                return Some(mode);
-            }
-        }
-        None
+        matching_mode(
+            self.buffer.as_ref(),
+            self.version(),
+            self.checksum(),
+            pseudo,
+            accept,
+        )
     }
+}
+
+/// The first mode (in [`ChecksumMode::ALL`] order) whose checksum of `bytes` is `found`.
+#[inline]
+fn matching_mode(
+    bytes: &[u8],
+    version: Version,
+    found: u16,
+    pseudo: &PseudoHeader,
+    accept: ChecksumModes,
+) -> Option<ChecksumMode> {
+    if found == 0xffff {
+        return None;
+    }
+    let message = checksum::data(bytes);
+    let family = pseudo.family();
+    // v2 and IPv6 have exactly one correct form; only v3 over IPv4 consults `accept`.
+    if version == Version::V2 || family == AddressFamily::Ipv6 {
+        let mode = ChecksumMode::PseudoHeader.effective(version, family);
+        let total = checksum::combine(&[message, pseudo.sum(version, mode, bytes.len())]);
+        return (total == 0xffff).then_some(mode);
+    }
+    for mode in ChecksumMode::ALL {
+        if !accept.contains(mode) {
+            continue;
+        }
+        let total = checksum::combine(&[message, pseudo.sum(version, mode, bytes.len())]);
+        if total == 0xffff {
+            return Some(mode);
+        }
+    }
+    None
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
@@ -697,6 +717,30 @@ impl<'a> AddressList<'a> {
         }
     }
 
+    /// Ones'-complement sum of the list's wire bytes (see [`checksum::data`]), computed from the
+    /// addresses themselves: `emit` never reads back what it has just written.
+    #[inline]
+    fn sum(&self) -> u16 {
+        match self.0 {
+            AddressStore::Wire(_, bytes) => checksum::data(bytes),
+            AddressStore::V4(list) => {
+                let acc = list.iter().map(|a| u64::from(a.to_bits())).sum();
+                checksum::fold(acc)
+            }
+            AddressStore::V6(list) => {
+                let acc = list
+                    .iter()
+                    .map(|a| {
+                        let bits = a.to_bits();
+                        let (high, low) = ((bits >> 64) as u64, bits as u64);
+                        (high >> 32) + (high & 0xffff_ffff) + (low >> 32) + (low & 0xffff_ffff)
+                    })
+                    .sum();
+                checksum::fold(acc)
+            }
+        }
+    }
+
     /// Writes the list at the start of `out`, which must be `len() * address_len` bytes.
     #[inline]
     fn write(&self, out: &mut [u8]) {
@@ -820,46 +864,56 @@ impl<'a> Repr<'a> {
         packet: &Packet<&'a T>,
         family: AddressFamily,
     ) -> Result<Self> {
-        packet.check_len()?;
         let bytes: &'a [u8] = packet.buffer.as_ref();
-        let version = packet.version();
+        // One copy of the fixed header, then no more bounds checks for its fields.
+        let Some(&header) = bytes.first_chunk::<{ field::HEADER_LEN }>() else {
+            return Err(Error::Truncated {
+                needed: field::HEADER_LEN,
+                found: bytes.len(),
+            });
+        };
+        let version = Version::from(header[field::VERSION_TYPE] >> 4);
         match version {
             Version::V2 | Version::V3 => {}
             Version::Unknown(found) => return Err(Error::BadVersion(found)),
         }
-        if let MessageType::Unknown(found) = packet.msg_type() {
+        if let MessageType::Unknown(found) = MessageType::from(header[field::VERSION_TYPE] & 0x0f) {
             return Err(Error::BadType(found));
         }
         if version == Version::V2 && family == AddressFamily::Ipv6 {
             return Err(Error::V2OverIpv6);
         }
-        let count = usize::from(packet.addr_count());
-        let expected = message_len(version, count, family);
+        let count = header[field::COUNT];
+        let expected = message_len(version, usize::from(count), family);
         if bytes.len() != expected {
             return Err(Error::AddressCountMismatch {
-                count: packet.addr_count(),
+                count,
                 expected,
                 found: bytes.len(),
             });
         }
-        let list = &bytes[field::addresses(count, family.address_len())];
+        let (list, auth) =
+            bytes[field::HEADER_LEN..].split_at(usize::from(count) * family.address_len());
         let version = match version {
             Version::V2 => {
                 let mut auth_data = [0; AUTH_DATA_LEN];
-                auth_data.copy_from_slice(&bytes[field::auth_data(count)]);
+                auth_data.copy_from_slice(auth);
                 VersionFields::V2 {
-                    advert_interval_s: packet.advert_interval_s(),
-                    auth_type: packet.auth_type(),
+                    advert_interval_s: header[field::ADVER_INT],
+                    auth_type: AuthType::from(header[field::AUTH_TYPE]),
                     auth_data,
                 }
             }
             _ => VersionFields::V3 {
-                max_advert_interval_cs: packet.max_advert_interval_cs(),
+                max_advert_interval_cs: u16::from_be_bytes([
+                    header[field::MAX_ADVER_INT.start],
+                    header[field::MAX_ADVER_INT.start + 1],
+                ]) & MAX_ADVERT_INTERVAL_CS,
             },
         };
         Ok(Self {
-            vrid: packet.vrid(),
-            priority: packet.priority(),
+            vrid: header[field::VRID],
+            priority: header[field::PRIORITY],
             version,
             addresses: AddressList(AddressStore::Wire(family, list)),
         })
@@ -910,37 +964,64 @@ impl<'a> Repr<'a> {
         mode: ChecksumMode,
     ) {
         let count = self.count();
-        packet.set_version_type(self.version(), MessageType::Advertisement);
-        packet.set_vrid(self.vrid);
-        packet.set_priority(self.priority);
-        packet.set_addr_count(count as u8);
         let family = self.addresses.family();
-        let bytes = packet.buffer.as_mut();
-        let list = field::addresses(count, family.address_len());
-        let list_end = list.end;
-        if count == self.addresses.len() {
-            self.addresses.write(&mut bytes[list]);
-        } else {
-            for (index, address) in self.addresses.iter().take(count).enumerate() {
-                packet.set_address(index, address);
-            }
-        }
-        match self.version {
+        let version = self.version();
+        let len = message_len(version, count, family);
+        // One bounds check for the whole message, then a header built on the stack and written
+        // once; the checksum is summed in one pass over the finished message.
+        let bytes = &mut packet.buffer.as_mut()[..len];
+        let (head, rest) = bytes.split_at_mut(field::HEADER_LEN);
+        let (list, auth) = rest.split_at_mut(count * family.address_len());
+        // The header's bytes 4 and 5, and the sum of what follows the address list.
+        let (word_4_5, auth_sum) = match self.version {
             VersionFields::V2 {
                 advert_interval_s,
                 auth_type,
                 auth_data,
             } => {
-                packet.set_auth_type(auth_type);
-                packet.set_advert_interval_s(advert_interval_s);
-                packet.buffer.as_mut()[list_end..list_end + AUTH_DATA_LEN]
-                    .copy_from_slice(&auth_data);
+                auth.copy_from_slice(&auth_data);
+                (
+                    u16::from_be_bytes([auth_type.into(), advert_interval_s]),
+                    checksum::data(&auth_data),
+                )
             }
             VersionFields::V3 {
                 max_advert_interval_cs,
-            } => packet.set_max_advert_interval_cs(max_advert_interval_cs),
-        }
-        packet.fill_checksum(pseudo, mode);
+            } => (max_advert_interval_cs & MAX_ADVERT_INTERVAL_CS, 0),
+        };
+        let word_0_1 = u16::from_be_bytes([
+            (u8::from(version) << 4) | u8::from(MessageType::Advertisement),
+            self.vrid,
+        ]);
+        let word_2_3 = u16::from_be_bytes([self.priority, count as u8]);
+        let addresses_sum = if count == self.addresses.len() {
+            self.addresses.write(list);
+            self.addresses.sum()
+        } else {
+            let step = family.address_len();
+            for (chunk, address) in list.chunks_exact_mut(step).zip(self.addresses.iter()) {
+                match address {
+                    IpAddr::V4(a) => chunk.copy_from_slice(&a.octets()),
+                    IpAddr::V6(a) => chunk.copy_from_slice(&a.octets()),
+                }
+            }
+            checksum::data(list)
+        };
+        // Summed from the values, not read back from the buffer: reading freshly written bytes
+        // with wider loads stalls on store forwarding and doubled the cost of emit.
+        let sum = checksum::combine(&[
+            word_0_1,
+            word_2_3,
+            word_4_5,
+            addresses_sum,
+            auth_sum,
+            pseudo.sum(version, mode, len),
+        ]);
+        let [w0, w1] = word_0_1.to_be_bytes();
+        let [w2, w3] = word_2_3.to_be_bytes();
+        let [w4, w5] = word_4_5.to_be_bytes();
+        let [c0, c1] = (!sum).to_be_bytes();
+        head.copy_from_slice(&[w0, w1, w2, w3, w4, w5, c0, c1]);
     }
 
     /// Emits into the start of `buf` and returns the length, or says the buffer is too short.
