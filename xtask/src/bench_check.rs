@@ -111,19 +111,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     println!();
     println!(
-        "| scenario | checks/s | CPU (% of one core) | checks per CPU-second | slip p50 | slip p99 | control: bare thread late p99 | RSS (peak) | DOWN events | load avg |"
+        "| scenario | checks/s | CPU (% of one core) | checks per CPU-second | user / system µs per check | slip p50 | slip p99 | control: bare thread late p99 | RSS (peak) | DOWN events | load avg |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, load, r) in &rows {
         let f = |key: &str| r[key].as_f64().unwrap_or(f64::NAN);
         println!(
-            "| {name}: {} × {} every {} s | {:.0} | {:.1} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} MiB | {} | {load} |",
+            "| {name}: {} × {} every {} s | {:.0} | {:.1} | {:.0} | {:.1} / {:.1} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} MiB | {} | {load} |",
             f("servers"),
             r["kind"].as_str().unwrap_or("?"),
             f("delay_loop_s"),
             f("checks_per_s"),
             f("cpu_pct_of_one_core"),
             f("checks_per_cpu_s"),
+            1e6 * f("cpu_user_s") / f("checks"),
+            1e6 * f("cpu_system_s") / f("checks"),
             f("slip_p50_ms"),
             f("slip_p99_ms"),
             f("os_wakeup_late_p99_ms"),

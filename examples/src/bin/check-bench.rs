@@ -102,8 +102,8 @@ fn raise_nofile(want: u64) -> u64 {
     limit.rlim_cur
 }
 
-/// User + system CPU seconds of the calling thread (the runtime's only thread).
-fn cpu_seconds() -> f64 {
+/// User and system CPU seconds of the calling thread (the runtime's only thread).
+fn cpu_seconds() -> (f64, f64) {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct.
     let usage = unsafe {
@@ -111,7 +111,7 @@ fn cpu_seconds() -> f64 {
         usage.assume_init()
     };
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
+    (secs(usage.ru_utime), secs(usage.ru_stime))
 }
 
 /// CPU seconds of another process, from /proc/PID/stat.
@@ -340,7 +340,9 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         stop.store(true, Ordering::Relaxed);
         let mut control = probe.join().unwrap_or_default();
         control.sort_unstable();
-        let cpu = cpu_seconds() - cpu0;
+        let cpu1 = cpu_seconds();
+        let (user, system) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
+        let cpu = user + system;
         let server_cpu: f64 =
             pids.iter().map(|&pid| cpu_seconds_of(pid)).sum::<f64>() - server_cpu0;
         let stats = scheduler.stats();
@@ -354,6 +356,8 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
             "checks": attempts,
             "checks_per_s": attempts / elapsed,
             "cpu_s": cpu,
+            "cpu_user_s": user,
+            "cpu_system_s": system,
             "cpu_pct_of_one_core": 100.0 * cpu / elapsed,
             "checks_per_cpu_s": attempts / cpu,
             "listener_cpu_pct": 100.0 * server_cpu / elapsed,
