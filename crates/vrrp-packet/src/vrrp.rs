@@ -717,46 +717,40 @@ impl<'a> AddressList<'a> {
         }
     }
 
-    /// Ones'-complement sum of the list's wire bytes (see [`checksum::data`]), computed from the
-    /// addresses themselves: `emit` never reads back what it has just written.
+    /// Writes the list at the start of `out`, which must be `len() * address_len` bytes, and
+    /// returns the ones'-complement sum of what it wrote (see [`checksum::data`]). The sum is
+    /// taken from the addresses themselves in the same pass: `emit` never reads back what it has
+    /// just written (narrow stores read back by wide loads stall on store forwarding).
     #[inline]
-    fn sum(&self) -> u16 {
-        match self.0 {
-            AddressStore::Wire(_, bytes) => checksum::data(bytes),
-            AddressStore::V4(list) => {
-                let acc = list.iter().map(|a| u64::from(a.to_bits())).sum();
-                checksum::fold(acc)
+    fn write_and_sum(&self, out: &mut [u8]) -> u16 {
+        // Native-order words, swapped once at the end, as `checksum::data` does.
+        let acc: u64 = match self.0 {
+            AddressStore::Wire(_, bytes) => {
+                out.copy_from_slice(bytes);
+                return checksum::data(bytes);
             }
-            AddressStore::V6(list) => {
-                let acc = list
-                    .iter()
-                    .map(|a| {
-                        let bits = a.to_bits();
-                        let (high, low) = ((bits >> 64) as u64, bits as u64);
-                        (high >> 32) + (high & 0xffff_ffff) + (low >> 32) + (low & 0xffff_ffff)
-                    })
-                    .sum();
-                checksum::fold(acc)
-            }
-        }
-    }
-
-    /// Writes the list at the start of `out`, which must be `len() * address_len` bytes.
-    #[inline]
-    fn write(&self, out: &mut [u8]) {
-        match self.0 {
-            AddressStore::Wire(_, bytes) => out.copy_from_slice(bytes),
-            AddressStore::V4(list) => {
-                for (chunk, address) in out.chunks_exact_mut(4).zip(list) {
-                    chunk.copy_from_slice(&address.octets());
-                }
-            }
-            AddressStore::V6(list) => {
-                for (chunk, address) in out.chunks_exact_mut(16).zip(list) {
-                    chunk.copy_from_slice(&address.octets());
-                }
-            }
-        }
+            AddressStore::V4(list) => out
+                .chunks_exact_mut(4)
+                .zip(list)
+                .map(|(chunk, address)| {
+                    let octets = address.octets();
+                    chunk.copy_from_slice(&octets);
+                    u64::from(u32::from_ne_bytes(octets))
+                })
+                .sum(),
+            AddressStore::V6(list) => out
+                .chunks_exact_mut(16)
+                .zip(list)
+                .map(|(chunk, address)| {
+                    let octets = address.octets();
+                    chunk.copy_from_slice(&octets);
+                    let bits = u128::from_ne_bytes(octets);
+                    let (high, low) = ((bits >> 64) as u64, bits as u64);
+                    (high >> 32) + (high & 0xffff_ffff) + (low >> 32) + (low & 0xffff_ffff)
+                })
+                .sum(),
+        };
+        u16::from_be(checksum::fold(acc))
     }
 }
 
@@ -995,8 +989,7 @@ impl<'a> Repr<'a> {
         ]);
         let word_2_3 = u16::from_be_bytes([self.priority, count as u8]);
         let addresses_sum = if count == self.addresses.len() {
-            self.addresses.write(list);
-            self.addresses.sum()
+            self.addresses.write_and_sum(list)
         } else {
             let step = family.address_len();
             for (chunk, address) in list.chunks_exact_mut(step).zip(self.addresses.iter()) {
