@@ -576,7 +576,11 @@ impl Checker<'_> {
             && let Some(port) = d.port
             && port == 0
         {
-            self.err(K::OutOfRange, d.origin, "lvs_sync_daemon port must not be 0");
+            self.err(
+                K::OutOfRange,
+                d.origin,
+                "lvs_sync_daemon port must not be 0",
+            );
         }
     }
 }

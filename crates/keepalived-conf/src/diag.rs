@@ -183,7 +183,10 @@ impl Diagnostics {
         origin: Origin,
         message: impl Into<String>,
     ) {
-        let skipped = matches!(kind, DiagnosticKind::UnknownKeyword | DiagnosticKind::Syntax);
+        let skipped = matches!(
+            kind,
+            DiagnosticKind::UnknownKeyword | DiagnosticKind::Syntax
+        );
         let severity = if self.strict && skipped {
             Severity::Error
         } else {

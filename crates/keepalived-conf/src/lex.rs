@@ -309,7 +309,8 @@ impl<'s> Lexer<'s> {
                 None => &text[offset..],
             };
             top.pos += raw.len();
-            let line = raw.trim_end_matches(['\n', '\r']);
+            let line = raw.strip_suffix('\n').unwrap_or(raw);
+            let line = line.strip_suffix('\r').unwrap_or(line);
             self.line(file, offset, line);
         }
     }
@@ -332,12 +333,12 @@ impl<'s> Lexer<'s> {
             }
             return;
         }
-        let content = strip_comment(line);
-        let lead = content.len() - content.trim_start().len();
-        let trimmed = content.trim();
+        let (content, has_dollar) = strip_comment_scan(line);
+        let trimmed = content.trim_ascii();
         if trimmed.is_empty() {
             return;
         }
+        let lead = content.len() - content.trim_ascii_start().len();
         // include and its variants were resolved by `load`; read the files it found.
         let first = if trimmed.starts_with("include") {
             trimmed.split_whitespace().next().unwrap_or("")
@@ -351,6 +352,11 @@ impl<'s> Lexer<'s> {
                 }
                 self.set_pwd();
             }
+            return;
+        }
+        if !has_dollar && !trimmed.starts_with(['@', '~']) {
+            // The common line: nothing to expand, straight to words.
+            self.tokenize(file, offset + lead, Cow::Borrowed(trimmed));
             return;
         }
         self.logical(file, offset + lead, Cow::Borrowed(trimmed), 0);
@@ -743,6 +749,37 @@ fn escape(e: char, chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, w
         }
         other => word.push(other),
     }
+}
+
+/// Cuts a `#` or `!` comment off a line, outside quotes, and says whether what is left has a
+/// `$` (a definition or a use to expand).
+fn strip_comment_scan(line: &str) -> (&str, bool) {
+    let mut quote: Option<u8> = None;
+    let mut dollar = false;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        dollar |= b == b'$';
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if b == b'"' || b == b'\'' {
+                    quote = Some(b);
+                } else if b == b'#' || b == b'!' {
+                    return (&line[..i], dollar);
+                }
+            }
+        }
+        i += 1;
+    }
+    (line, dollar)
 }
 
 /// Cuts a `#` or `!` comment off a line, outside quotes.

@@ -87,8 +87,7 @@ impl<'s> TreeParser<'_, 's> {
                         text,
                         origin: token.origin,
                     };
-                    let node = self.statement(keyword, depth);
-                    self.nodes.push(node);
+                    self.statement(keyword, depth);
                 }
             }
         }
@@ -116,7 +115,8 @@ impl<'s> TreeParser<'_, 's> {
         self.block(Some(open), depth + 1)
     }
 
-    fn statement(&mut self, keyword: Word<'s>, depth: usize) -> Node<'s> {
+    /// Reads one statement and pushes it on the node stack.
+    fn statement(&mut self, keyword: Word<'s>, depth: usize) {
         let base = self.words.len();
         loop {
             match self.lexer.peek() {
@@ -133,12 +133,13 @@ impl<'s> TreeParser<'_, 's> {
                     let open = self.lexer.next_token().map_or(keyword.origin, |t| t.origin);
                     let args = self.words.drain(base..).collect();
                     let block = self.sub_block(open, depth);
-                    return Node {
+                    self.nodes.push(Node {
                         keyword,
                         args,
                         block: Some(block),
                         open,
-                    };
+                    });
+                    return;
                 }
                 Some(Tok::Eol) => {
                     self.lexer.next_token();
@@ -150,21 +151,23 @@ impl<'s> TreeParser<'_, 's> {
                         continue;
                     }
                     let args = self.words.drain(base..).collect();
-                    return Node {
+                    self.nodes.push(Node {
                         keyword,
                         args,
                         block: None,
                         open: Origin::NONE,
-                    };
+                    });
+                    return;
                 }
                 Some(Tok::Close) | None => {
                     let args = self.words.drain(base..).collect();
-                    return Node {
+                    self.nodes.push(Node {
                         keyword,
                         args,
                         block: None,
                         open: Origin::NONE,
-                    };
+                    });
+                    return;
                 }
             }
         }
