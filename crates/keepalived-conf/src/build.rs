@@ -8,9 +8,11 @@ use crate::model::*;
 use crate::source::{Origin, SourceMap, Spanned};
 use crate::tree::{Node, Word};
 
-pub(crate) struct Builder<'a> {
+pub(crate) struct Builder<'a, 's> {
     pub(crate) sources: &'a SourceMap,
     pub(crate) diags: &'a mut Diagnostics,
+    /// Every statement; blocks are ranges of it.
+    pub(crate) nodes: &'a [Node<'s>],
 }
 
 fn span(word: &Word) -> Origin {
@@ -22,7 +24,7 @@ fn node_origin(node: &Node) -> Origin {
     node.keyword.origin
 }
 
-impl Builder<'_> {
+impl<'a, 's> Builder<'a, 's> {
     fn err(&mut self, kind: K, origin: Origin, msg: impl Into<String>) {
         self.diags.error(self.sources, kind, origin, msg);
     }
@@ -32,7 +34,7 @@ impl Builder<'_> {
     }
 
     /// The argument `i`, or an error saying what the keyword needs.
-    fn arg<'n, 's>(&mut self, node: &'n Node<'s>, i: usize, what: &str) -> Option<&'n Word<'s>> {
+    fn arg<'n>(&mut self, node: &'n Node<'s>, i: usize, what: &str) -> Option<&'n Word<'s>> {
         let word = node.args.get(i);
         if word.is_none() {
             self.err(
@@ -44,7 +46,7 @@ impl Builder<'_> {
         word
     }
 
-    fn too_many(&mut self, node: &Node, max: usize) {
+    fn too_many(&mut self, node: &Node<'s>, max: usize) {
         if let Some(extra) = node.args.get(max) {
             self.warn(
                 K::Syntax,
@@ -59,7 +61,7 @@ impl Builder<'_> {
         }
     }
 
-    fn no_block(&mut self, node: &Node) {
+    fn no_block(&mut self, node: &Node<'s>) {
         if node.block.is_some() {
             self.err(
                 K::Braces,
@@ -69,18 +71,24 @@ impl Builder<'_> {
         }
     }
 
-    fn block<'n, 's>(&mut self, node: &'n Node<'s>) -> &'n [Node<'s>] {
-        match &node.block {
-            Some(block) => block,
-            None => {
-                self.err(
-                    K::Braces,
-                    node_origin(node),
-                    format!("`{}` needs a `{{ ... }}` block", node.keyword.text),
-                );
-                &[]
-            }
+    /// The statements of a node's block (empty when it has none).
+    fn kids(&self, node: &Node<'s>) -> &'a [Node<'s>] {
+        let nodes: &'a [Node<'s>] = self.nodes;
+        match node.block {
+            Some((start, end)) => &nodes[start as usize..end as usize],
+            None => &[],
         }
+    }
+
+    fn block(&mut self, node: &Node<'s>) -> &'a [Node<'s>] {
+        if node.block.is_none() {
+            self.err(
+                K::Braces,
+                node_origin(node),
+                format!("`{}` needs a `{{ ... }}` block", node.keyword.text),
+            );
+        }
+        self.kids(node)
     }
 
     fn int_word(&mut self, word: &Word, min: i64, max: i64) -> Option<i64> {
@@ -119,14 +127,14 @@ impl Builder<'_> {
     }
 
     /// The one argument of `node` as a number in `[min, max]`.
-    fn int(&mut self, node: &Node, min: i64, max: i64) -> Option<i64> {
+    fn int(&mut self, node: &Node<'s>, min: i64, max: i64) -> Option<i64> {
         self.no_block(node);
         self.too_many(node, 1);
         let word = self.arg(node, 0, "a number")?;
         self.int_named(word, min, max, Some(&node.keyword.text))
     }
 
-    fn u32(&mut self, node: &Node) -> Option<u32> {
+    fn u32(&mut self, node: &Node<'s>) -> Option<u32> {
         self.int(node, 0, u32::MAX.into()).map(|v| v as u32)
     }
 
@@ -147,14 +155,14 @@ impl Builder<'_> {
         }
     }
 
-    fn timer(&mut self, node: &Node) -> Option<Timer> {
+    fn timer(&mut self, node: &Node<'s>) -> Option<Timer> {
         self.no_block(node);
         self.too_many(node, 1);
         let word = self.arg(node, 0, "a time in seconds")?;
         self.timer_word(word)
     }
 
-    fn string(&mut self, node: &Node) -> Option<String> {
+    fn string(&mut self, node: &Node<'s>) -> Option<String> {
         self.no_block(node);
         self.too_many(node, 1);
         self.arg(node, 0, "a value").map(|w| w.text.to_string())
@@ -176,7 +184,7 @@ impl Builder<'_> {
     }
 
     /// A keyword that is a flag with an optional `<BOOL>`.
-    fn flag(&mut self, node: &Node) -> Option<bool> {
+    fn flag(&mut self, node: &Node<'s>) -> Option<bool> {
         self.no_block(node);
         self.too_many(node, 1);
         match node.args.first() {
@@ -186,7 +194,7 @@ impl Builder<'_> {
     }
 
     /// A keyword that takes no arguments.
-    fn bare(&mut self, node: &Node) -> bool {
+    fn bare(&mut self, node: &Node<'s>) -> bool {
         self.no_block(node);
         self.too_many(node, 0);
         true
@@ -206,7 +214,7 @@ impl Builder<'_> {
         }
     }
 
-    fn ip(&mut self, node: &Node) -> Option<IpAddr> {
+    fn ip(&mut self, node: &Node<'s>) -> Option<IpAddr> {
         self.no_block(node);
         self.too_many(node, 1);
         let word = self.arg(node, 0, "an IP address")?;
@@ -251,12 +259,12 @@ impl Builder<'_> {
         self.int_word(word, 0, 65535).map(|v| v as u16)
     }
 
-    fn port(&mut self, node: &Node) -> Option<u16> {
+    fn port(&mut self, node: &Node<'s>) -> Option<u16> {
         self.int(node, 0, 65535).map(|v| v as u16)
     }
 
     /// `CMD [USER [GROUP]]`.
-    fn script(&mut self, node: &Node) -> Option<Script> {
+    fn script(&mut self, node: &Node<'s>) -> Option<Script> {
         self.no_block(node);
         self.too_many(node, 3);
         let command = self.arg(node, 0, "a script")?.text.to_string();
@@ -268,7 +276,7 @@ impl Builder<'_> {
     }
 
     /// `USER [GROUP]`.
-    fn user(&mut self, node: &Node) -> Option<(String, Option<String>)> {
+    fn user(&mut self, node: &Node<'s>) -> Option<(String, Option<String>)> {
         self.no_block(node);
         self.too_many(node, 2);
         let user = self.arg(node, 0, "a user name")?.text.to_string();
@@ -276,7 +284,7 @@ impl Builder<'_> {
     }
 
     /// `weight N [reverse]` starting at argument `at`.
-    fn weight_args(&mut self, node: &Node, at: usize, min: i64, max: i64) -> Option<Weight> {
+    fn weight_args(&mut self, node: &Node<'s>, at: usize, min: i64, max: i64) -> Option<Weight> {
         let word = node.args.get(at)?;
         let value = self.int_word(word, min, max)? as i32;
         let mut reverse = false;
@@ -294,7 +302,7 @@ impl Builder<'_> {
         Some(value).map(|value| Weight { value, reverse })
     }
 
-    fn weight(&mut self, node: &Node, min: i64, max: i64) -> Option<Weight> {
+    fn weight(&mut self, node: &Node<'s>, min: i64, max: i64) -> Option<Weight> {
         self.no_block(node);
         if node.args.is_empty() {
             self.arg(node, 0, "a weight");
@@ -304,7 +312,7 @@ impl Builder<'_> {
     }
 
     /// An old keyword that keepalived still reads but warns about.
-    fn deprecated(&mut self, node: &Node, instead: &str) {
+    fn deprecated(&mut self, node: &Node<'s>, instead: &str) {
         self.warn(
             K::Deprecated,
             node_origin(node),
@@ -312,7 +320,7 @@ impl Builder<'_> {
         );
     }
 
-    fn unknown(&mut self, node: &Node, block: &str) {
+    fn unknown(&mut self, node: &Node<'s>, block: &str) {
         self.warn(
             K::UnknownKeyword,
             node_origin(node),
@@ -321,15 +329,15 @@ impl Builder<'_> {
     }
 
     /// A known keyword outside the typed model: kept verbatim; unknown ones warn.
-    fn other(&mut self, node: &Node, known: &[&str], block: &str, extra: &mut Vec<Directive>) {
+    fn other(&mut self, node: &Node<'s>, known: &[&str], block: &str, extra: &mut Vec<Directive>) {
         if known.contains(&node.keyword.s()) {
-            extra.push(directive(node));
+            extra.push(directive(self.nodes, node));
         } else {
             self.unknown(node, block);
         }
     }
 
-    fn name_arg(&mut self, node: &Node, what: &str) -> String {
+    fn name_arg(&mut self, node: &Node<'s>, what: &str) -> String {
         self.too_many(node, 1);
         self.arg(node, 0, what)
             .map(|w| w.text.to_string())
@@ -338,7 +346,7 @@ impl Builder<'_> {
 
     // ---------------------------------------------------------------- top level
 
-    pub(crate) fn config(&mut self, nodes: &[Node]) -> Config {
+    pub(crate) fn config(&mut self, nodes: &[Node<'s>]) -> Config {
         let mut config = Config::default();
         for node in nodes {
             match node.keyword.s() {
@@ -420,7 +428,7 @@ impl Builder<'_> {
         config
     }
 
-    fn global_defs(&mut self, nodes: &[Node], g: &mut GlobalDefs) {
+    fn global_defs(&mut self, nodes: &[Node<'s>], g: &mut GlobalDefs) {
         for node in nodes {
             let kw = node.keyword.s();
             match kw {
@@ -429,8 +437,8 @@ impl Builder<'_> {
                     // Addresses may also follow on the keyword line.
                     g.notification_email
                         .extend(node.args.iter().map(|w| w.text.to_string()));
-                    if let Some(block) = &node.block {
-                        for item in block {
+                    if node.block.is_some() {
+                        for item in self.kids(node) {
                             g.notification_email.push(item.keyword.text.to_string());
                             g.notification_email
                                 .extend(item.args.iter().map(|w| w.text.to_string()));
@@ -604,7 +612,7 @@ impl Builder<'_> {
         }
     }
 
-    fn lvs_sync_daemon(&mut self, node: &Node) -> Option<LvsSyncDaemon> {
+    fn lvs_sync_daemon(&mut self, node: &Node<'s>) -> Option<LvsSyncDaemon> {
         self.no_block(node);
         let interface = self.arg(node, 0, "an interface")?.text.to_string();
         let mut d = LvsSyncDaemon {
@@ -641,7 +649,7 @@ impl Builder<'_> {
         Some(d)
     }
 
-    fn garp_extra_if(&mut self, node: &Node) -> Option<GarpExtraIf> {
+    fn garp_extra_if(&mut self, node: &Node<'s>) -> Option<GarpExtraIf> {
         self.no_block(node);
         self.too_many(node, 2);
         let (all, at) = match node.args.first() {
@@ -656,7 +664,7 @@ impl Builder<'_> {
     // ---------------------------------------------------------------- addresses, routes, rules
 
     /// One line of `virtual_ipaddress` / `static_ipaddress`.
-    fn ip_address(&mut self, node: &Node, is_static: bool) -> Option<IpAddress> {
+    fn ip_address(&mut self, node: &Node<'s>, is_static: bool) -> Option<IpAddress> {
         self.no_block(node);
         let prefix = self.prefix_word(&node.keyword)?;
         let mut a = IpAddress {
@@ -770,7 +778,7 @@ impl Builder<'_> {
         })
     }
 
-    fn route(&mut self, node: &Node) -> Option<Route> {
+    fn route(&mut self, node: &Node<'s>) -> Option<Route> {
         self.no_block(node);
         let words: Vec<&Word> = std::iter::once(&node.keyword).chain(&node.args).collect();
         let mut r = Route {
@@ -900,7 +908,7 @@ impl Builder<'_> {
         Some(r)
     }
 
-    fn rule(&mut self, node: &Node) -> Option<Rule> {
+    fn rule(&mut self, node: &Node<'s>) -> Option<Rule> {
         self.no_block(node);
         let words: Vec<&Word> = std::iter::once(&node.keyword).chain(&node.args).collect();
         let mut r = Rule {
@@ -986,7 +994,7 @@ impl Builder<'_> {
 
     // ---------------------------------------------------------------- vrrp
 
-    fn vrrp_script(&mut self, node: &Node) -> VrrpScript {
+    fn vrrp_script(&mut self, node: &Node<'s>) -> VrrpScript {
         let mut s = VrrpScript {
             name: self.name_arg(node, "a script name"),
             origin: node_origin(node),
@@ -1025,7 +1033,7 @@ impl Builder<'_> {
         s
     }
 
-    fn track_file(&mut self, node: &Node) -> TrackFile {
+    fn track_file(&mut self, node: &Node<'s>) -> TrackFile {
         let mut t = TrackFile {
             name: self.name_arg(node, "a name"),
             origin: node_origin(node),
@@ -1062,7 +1070,7 @@ impl Builder<'_> {
     }
 
     /// Items of a `track_*` block: `NAME [weight N [reverse]]`.
-    fn tracks(&mut self, node: &Node, min: i64, max: i64) -> Vec<Track> {
+    fn tracks(&mut self, node: &Node<'s>, min: i64, max: i64) -> Vec<Track> {
         let mut out = Vec::new();
         // Names may also be listed on the keyword line in old configurations.
         for item in self.block(node) {
@@ -1096,7 +1104,7 @@ impl Builder<'_> {
     }
 
     /// Handles the notify keywords shared by sync groups and instances.
-    fn notify(&mut self, node: &Node, n: &mut Notify) -> bool {
+    fn notify(&mut self, node: &Node<'s>, n: &mut Notify) -> bool {
         let slot = match node.keyword.s() {
             "notify_master" => &mut n.master,
             "notify_backup" => &mut n.backup,
@@ -1115,7 +1123,7 @@ impl Builder<'_> {
         true
     }
 
-    fn sync_group(&mut self, node: &Node) -> SyncGroup {
+    fn sync_group(&mut self, node: &Node<'s>) -> SyncGroup {
         let mut g = SyncGroup {
             name: self.name_arg(node, "a group name"),
             origin: node_origin(node),
@@ -1151,7 +1159,7 @@ impl Builder<'_> {
         g
     }
 
-    fn instance(&mut self, node: &Node) -> VrrpInstance {
+    fn instance(&mut self, node: &Node<'s>) -> VrrpInstance {
         let mut v = VrrpInstance {
             name: self.name_arg(node, "an instance name"),
             origin: node_origin(node),
@@ -1347,7 +1355,7 @@ impl Builder<'_> {
         v
     }
 
-    fn unicast_peer(&mut self, node: &Node) -> Option<UnicastPeer> {
+    fn unicast_peer(&mut self, node: &Node<'s>) -> Option<UnicastPeer> {
         self.no_block(node);
         let addr = self.ip_word(&node.keyword)?;
         let mut p = UnicastPeer {
@@ -1378,7 +1386,7 @@ impl Builder<'_> {
         Some(p)
     }
 
-    fn authentication(&mut self, node: &Node) -> Authentication {
+    fn authentication(&mut self, node: &Node<'s>) -> Authentication {
         let mut a = Authentication {
             auth_type: None,
             auth_pass: None,
@@ -1429,7 +1437,7 @@ impl Builder<'_> {
 
     // ---------------------------------------------------------------- lvs
 
-    fn vs_group(&mut self, node: &Node) -> VirtualServerGroup {
+    fn vs_group(&mut self, node: &Node<'s>) -> VirtualServerGroup {
         let mut g = VirtualServerGroup {
             name: self.name_arg(node, "a group name"),
             origin: node_origin(node),
@@ -1518,7 +1526,7 @@ impl Builder<'_> {
     }
 
     /// `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`.
-    fn lvs_method(&mut self, node: &Node) -> Option<LvsMethod> {
+    fn lvs_method(&mut self, node: &Node<'s>) -> Option<LvsMethod> {
         self.no_block(node);
         let word = self.arg(node, 0, "NAT, DR or TUN")?;
         match word.s() {
@@ -1601,7 +1609,7 @@ impl Builder<'_> {
     }
 
     /// The options shared by virtual servers, real servers and checkers; false if not one.
-    fn check_default(&mut self, node: &Node, d: &mut CheckDefaults) -> bool {
+    fn check_default(&mut self, node: &Node<'s>, d: &mut CheckDefaults) -> bool {
         match node.keyword.s() {
             "connect_timeout" => d.connect_timeout = self.timer(node),
             "retry" => d.retry = self.u32(node),
@@ -1621,7 +1629,7 @@ impl Builder<'_> {
         true
     }
 
-    fn virtual_server(&mut self, node: &Node) -> Option<VirtualServer> {
+    fn virtual_server(&mut self, node: &Node<'s>) -> Option<VirtualServer> {
         let origin = node_origin(node);
         let first = self.arg(node, 0, "ADDRESS [PORT], fwmark N or group NAME");
         let addr = match first.map(|w| (w, w.s())) {
@@ -1798,7 +1806,7 @@ impl Builder<'_> {
         addr.map(|_| vs)
     }
 
-    fn real_server(&mut self, node: &Node) -> Option<RealServer> {
+    fn real_server(&mut self, node: &Node<'s>) -> Option<RealServer> {
         self.too_many(node, 2);
         let addr = self
             .arg(node, 0, "ADDRESS [PORT]")
@@ -1815,7 +1823,7 @@ impl Builder<'_> {
             )
         };
         // real_server may be written without a block (no checker).
-        let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
+        let block = self.kids(node);
         rs.checkers =
             Vec::with_capacity(block.iter().filter(|n| is_checker(n.keyword.s())).count());
         for item in block {
@@ -1852,7 +1860,7 @@ impl Builder<'_> {
     }
 
     /// `connect_ip`, `connect_port`, `bindto`, `bind_if`, `bind_port`, `fwmark`.
-    fn connect_option(&mut self, node: &Node, c: &mut Connect) -> bool {
+    fn connect_option(&mut self, node: &Node<'s>, c: &mut Connect) -> bool {
         match node.keyword.s() {
             "connect_ip" => c.connect_ip = self.ip(node),
             "connect_port" => c.connect_port = self.port(node),
@@ -1865,7 +1873,7 @@ impl Builder<'_> {
         true
     }
 
-    fn checker(&mut self, node: &Node) -> Checker {
+    fn checker(&mut self, node: &Node<'s>) -> Checker {
         let kw = node.keyword.s();
         self.too_many(node, 0);
         let mut kind = match kw {
@@ -1903,7 +1911,7 @@ impl Builder<'_> {
             origin: node_origin(node),
             ..Checker::new(CheckerKind::Ping)
         };
-        let block: &[Node] = node.block.as_deref().unwrap_or(&[]);
+        let block = self.kids(node);
         for item in block {
             let ikw = item.keyword.s();
             if self.connect_option(item, &mut c.connect)
@@ -2077,7 +2085,7 @@ impl Builder<'_> {
     }
 
     /// A hex string (whitespace allowed between bytes, as keepalived accepts).
-    fn hex(&mut self, node: &Node) -> Option<String> {
+    fn hex(&mut self, node: &Node<'s>) -> Option<String> {
         self.no_block(node);
         let joined: String = node
             .args
@@ -2097,7 +2105,7 @@ impl Builder<'_> {
         }
     }
 
-    fn url(&mut self, node: &Node) -> Url {
+    fn url(&mut self, node: &Node<'s>) -> Url {
         let mut u = Url {
             origin: node_origin(node),
             ..Url::default()
@@ -2223,13 +2231,15 @@ pub(crate) fn parse_timer(text: &str) -> Option<Timer> {
     Some(Timer(secs * 1_000_000 + micros))
 }
 
-fn directive(node: &Node) -> Directive {
+fn directive(nodes: &[Node], node: &Node) -> Directive {
     Directive {
         keyword: node.keyword.text.to_string(),
         args: node.args.iter().map(|w| w.text.to_string()).collect(),
-        block: node
-            .block
-            .as_ref()
-            .map(|b| b.iter().map(directive).collect()),
+        block: node.block.map(|(start, end)| {
+            nodes[start as usize..end as usize]
+                .iter()
+                .map(|n| directive(nodes, n))
+                .collect()
+        }),
     }
 }

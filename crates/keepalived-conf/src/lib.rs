@@ -133,13 +133,14 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
     );
     let config = {
         let mut lexer = lex::Lexer::new(&sources, &includes, options, diags);
-        let nodes = tree::build(&mut lexer);
+        let tree = tree::build(&mut lexer);
         diags = lexer.diags;
         let mut builder = build::Builder {
             sources: &sources,
             diags: &mut diags,
+            nodes: &tree.nodes,
         };
-        builder.config(&nodes)
+        builder.config(tree.top())
     };
     check::check(&config, &sources, &mut diags);
     tracing::debug!(

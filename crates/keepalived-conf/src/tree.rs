@@ -30,18 +30,38 @@ impl Word<'_> {
 pub(crate) struct Node<'s> {
     pub(crate) keyword: Word<'s>,
     pub(crate) args: SmallVec<[Word<'s>; 2]>,
-    pub(crate) block: Option<Vec<Self>>,
+    /// The block's statements: a range of [`Tree::nodes`].
+    pub(crate) block: Option<(u32, u32)>,
     /// Where the block's `{` is (for "block never closed").
     pub(crate) open: Origin,
 }
 
-pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Vec<Node<'s>> {
+/// All statements of a configuration in one vector; each block is a range of it, with the
+/// statements of a block next to each other.
+pub(crate) struct Tree<'s> {
+    pub(crate) nodes: Vec<Node<'s>>,
+    pub(crate) root: (u32, u32),
+}
+
+impl<'s> Tree<'s> {
+    /// The top-level statements.
+    pub(crate) fn top(&self) -> &[Node<'s>] {
+        &self.nodes[self.root.0 as usize..self.root.1 as usize]
+    }
+}
+
+pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Tree<'s> {
     let mut parser = TreeParser {
         lexer,
         nodes: Vec::new(),
         words: Vec::new(),
+        done: Vec::new(),
     };
-    parser.block(None, 0)
+    let root = parser.block(None, 0);
+    Tree {
+        nodes: parser.done,
+        root,
+    }
 }
 
 /// Builds blocks on shared stacks and moves each finished block or argument list into a vector
@@ -50,6 +70,7 @@ struct TreeParser<'a, 's> {
     lexer: &'a mut Lexer<'s>,
     nodes: Vec<Node<'s>>,
     words: Vec<Word<'s>>,
+    done: Vec<Node<'s>>,
 }
 
 impl<'s> TreeParser<'_, 's> {
@@ -61,20 +82,20 @@ impl<'s> TreeParser<'_, 's> {
     }
 
     /// Statements until the matching `}` (when `open` is given) or the end.
-    fn block(&mut self, open: Option<Origin>, depth: usize) -> Vec<Node<'s>> {
+    fn block(&mut self, open: Option<Origin>, depth: usize) -> (u32, u32) {
         let base = self.nodes.len();
         loop {
             let Some(token) = self.lexer.next_token() else {
                 if let Some(open) = open {
                     self.error(open, "this `{` is never closed");
                 }
-                return self.nodes.drain(base..).collect();
+                return self.finish(base);
             };
             match token.tok {
                 Tok::Eol => {}
                 Tok::Close => {
                     if open.is_some() {
-                        return self.nodes.drain(base..).collect();
+                        return self.finish(base);
                     }
                     self.error(token.origin, "`}` without a matching `{`");
                 }
@@ -93,7 +114,7 @@ impl<'s> TreeParser<'_, 's> {
         }
     }
 
-    fn sub_block(&mut self, open: Origin, depth: usize) -> Vec<Node<'s>> {
+    fn sub_block(&mut self, open: Origin, depth: usize) -> (u32, u32) {
         if depth + 1 >= MAX_NESTING {
             self.error(open, format!("blocks nest deeper than {MAX_NESTING}"));
             // Skip to the matching close without building anything.
@@ -110,9 +131,16 @@ impl<'s> TreeParser<'_, 's> {
                     _ => {}
                 }
             }
-            return Vec::new();
+            return (0, 0);
         }
         self.block(Some(open), depth + 1)
+    }
+
+    /// Moves the statements above `base` on the stack to the end of the finished nodes.
+    fn finish(&mut self, base: usize) -> (u32, u32) {
+        let start = self.done.len() as u32;
+        self.done.extend(self.nodes.drain(base..));
+        (start, self.done.len() as u32)
     }
 
     /// Reads one statement and pushes it on the node stack.
