@@ -9,6 +9,7 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
 
 use crate::batch::{BatchReport, OnError, Op, OpStatus};
 use crate::error::{Error, Result};
+use crate::mrecv::MultiRecv;
 use crate::proto::{AckTracker, Codec, DumpCollector, Exchanged, Reply, decode};
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
@@ -17,6 +18,8 @@ use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, 
 pub(crate) const DUMP_ATTEMPTS: usize = 8;
 /// Largest datagram the kernel sends to a dump (it caps them at 32 KiB), with room to spare.
 pub(crate) const RECV_BUFFER: usize = 64 * 1024;
+/// What one queued ACK costs the socket's receive buffer, generously (skb overhead included).
+const ACK_TRUESIZE: usize = 1024;
 /// Socket receive buffer asked for, so a window of ACKs never overflows it.
 pub(crate) const SOCKET_RCVBUF: usize = 4 * 1024 * 1024;
 
@@ -47,6 +50,8 @@ pub struct Counters {
     pub sends: u64,
     /// Datagrams received.
     pub receives: u64,
+    /// Receive system calls (one `recvmmsg` can take many datagrams).
+    pub receive_calls: u64,
 }
 
 /// A blocking client for the kernel's IPVS table.
@@ -58,10 +63,11 @@ pub struct Counters {
 pub struct Ipvs {
     socket: Socket,
     codec: Codec,
-    options: Options,
-    recv_buf: Vec<u8>,
+    recv: MultiRecv,
     send_buf: Vec<u8>,
     counters: Counters,
+    /// Most requests in flight: `options.window`, capped so their ACKs fit the receive buffer.
+    window: usize,
 }
 
 impl Ipvs {
@@ -82,13 +88,14 @@ impl Ipvs {
             other => other?,
         };
         tracing::debug!(family_id, "resolved the IPVS generic-netlink family");
+        let window = window_for(&socket, options.window);
         Ok(Self {
             socket,
             codec: Codec::new(family_id),
-            options,
-            recv_buf,
+            recv: MultiRecv::new(),
             send_buf: Vec::new(),
             counters: Counters::default(),
+            window,
         })
     }
 
@@ -102,6 +109,12 @@ impl Ipvs {
     /// The family id the kernel gave "IPVS".
     pub fn family_id(&self) -> u16 {
         self.codec.family_id()
+    }
+
+    /// Most requests a [`OnError::Continue`] batch puts in one `sendmsg`: the asked
+    /// [`Options::window`], capped so that their ACKs fit the socket's receive buffer.
+    pub fn window(&self) -> usize {
+        self.window
     }
 
     /// Requests, sends and receives so far.
@@ -230,7 +243,7 @@ impl Ipvs {
     pub fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
         let window = match on_error {
             OnError::Stop => 1,
-            OnError::Continue => self.options.window.max(1),
+            OnError::Continue => self.window,
         };
         let mut report = BatchReport {
             statuses: Vec::with_capacity(ops.len()),
@@ -335,14 +348,16 @@ impl Ipvs {
         Ok(())
     }
 
+    /// Takes every datagram that is waiting (at least one) and splits them into replies.
     fn recv(&mut self) -> Result<Vec<Reply>> {
-        self.recv_buf.clear();
-        let n = self.socket.recv(&mut self.recv_buf, 0)?;
-        self.counters.receives += 1;
-        if n > self.recv_buf.len() {
-            return Err(Error::Protocol(format!("a {n}-byte datagram did not fit")));
+        let n = self.recv.recv(self.socket.as_raw_fd())?;
+        self.counters.receives += n as u64;
+        self.counters.receive_calls += 1;
+        let mut replies = Vec::new();
+        for i in 0..n {
+            replies.extend(decode(self.codec.family_id(), self.recv.datagram(i))?);
         }
-        decode(self.codec.family_id(), &self.recv_buf[..n])
+        Ok(replies)
     }
 }
 
@@ -361,6 +376,21 @@ pub(crate) fn configure_socket(socket: &mut Socket) -> Result<()> {
     socket.set_cap_ack(true)?;
     set_rcvbuf(socket, SOCKET_RCVBUF);
     Ok(())
+}
+
+/// The batch window: what was asked for, but no more ACKs than the receive buffer holds.
+pub(crate) fn window_for(socket: &Socket, asked: usize) -> usize {
+    let rcvbuf = socket.get_rx_buf_sz().unwrap_or(212_992);
+    let fits = (rcvbuf / ACK_TRUESIZE).max(1);
+    if asked > fits {
+        tracing::debug!(
+            asked,
+            fits,
+            rcvbuf,
+            "batch window capped by the receive buffer"
+        );
+    }
+    asked.clamp(1, fits)
 }
 
 /// Asks for a big receive buffer: `SO_RCVBUFFORCE` when allowed (root), else `SO_RCVBUF`, which the

@@ -29,6 +29,7 @@ mod batch;
 mod client;
 mod ctrl;
 mod error;
+mod mrecv;
 mod proto;
 mod reconcile;
 mod reply;

@@ -10,7 +10,7 @@ use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
 use netlink_sys::{AsyncSocket, AsyncSocketExt, TokioSocket, protocols::NETLINK_GENERIC};
 
 use crate::batch::{BatchReport, OnError, Op, OpStatus};
-use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket};
+use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket, window_for};
 use crate::ctrl::{RESOLVE_SEQ, get_family_request, parse_family_reply};
 use crate::error::{Error, Result};
 use crate::proto::{AckTracker, Codec, DumpCollector, Exchanged, Reply, decode};
@@ -21,7 +21,7 @@ use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, 
 pub struct AsyncIpvs {
     socket: TokioSocket,
     codec: Codec,
-    options: Options,
+    window: usize,
     recv_buf: Vec<u8>,
     send_buf: Vec<u8>,
     counters: Counters,
@@ -59,10 +59,11 @@ impl AsyncIpvs {
             }
             other => other?,
         };
+        let window = window_for(socket.socket_ref(), options.window);
         Ok(Self {
             socket,
             codec: Codec::new(family_id),
-            options,
+            window,
             recv_buf,
             send_buf: Vec::new(),
             counters: Counters::default(),
@@ -177,7 +178,7 @@ impl AsyncIpvs {
     pub async fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
         let window = match on_error {
             OnError::Stop => 1,
-            OnError::Continue => self.options.window.max(1),
+            OnError::Continue => self.window,
         };
         let mut report = BatchReport {
             statuses: Vec::with_capacity(ops.len()),
@@ -282,6 +283,7 @@ impl AsyncIpvs {
         self.recv_buf.clear();
         self.socket.recv(&mut self.recv_buf).await?;
         self.counters.receives += 1;
+        self.counters.receive_calls += 1;
         decode(self.codec.family_id(), &self.recv_buf)
     }
 }

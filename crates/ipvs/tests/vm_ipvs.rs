@@ -381,6 +381,16 @@ fn sync_daemons_start_list_and_stop() {
     assert_eq!(m.port, Some(8850));
     assert_eq!(m.ttl, Some(3));
     assert_eq!(m.group, Some("239.1.2.3".parse().unwrap()));
+    // ipvsadm reads the same kernel state the same way (ports and group included).
+    let listed = std::process::Command::new("/usr/sbin/ipvsadm")
+        .args(["-L", "--daemon"])
+        .output()
+        .expect("ipvsadm is in the VM image");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("master sync daemon (mcast=lvs0, syncid=7, maxlen=1400, group=239.1.2.3, port=8850, ttl=3)"),
+        "{listed}"
+    );
     let b = running
         .iter()
         .find(|d| d.state == DaemonState::Backup)

@@ -9,8 +9,9 @@
 //! attribute added by a newer kernel is kept rather than rejected.
 //!
 //! # Wire traps this crate takes care of
-//! - Ports (service, destination, tunnel, sync multicast) travel in network byte order; the
-//!   enums hold them in host order and swap on parse/emit.
+//! - Ports (service, destination, tunnel) travel in network byte order; the enums hold them in
+//!   host order and swap on parse/emit. The sync daemon's multicast port is the exception: host
+//!   order on the wire too.
 //! - Addresses travel in a 16-byte `union nf_inet_addr` whatever the family; [`InetAddr`] keeps the
 //!   raw bytes and needs the address family to become an [`IpAddr`](std::net::IpAddr).
 //! - The persistence netmask is a network-order mask for IPv4 but a host-order prefix length for
