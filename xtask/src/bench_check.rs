@@ -111,13 +111,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     println!();
     println!(
-        "| scenario | checks/s | CPU (% of one core) | checks per CPU-second | user / system µs per check | slip p50 | slip p99 | control: bare thread late p99 | RSS (peak) | DOWN events | load avg |"
+        "| scenario | checks/s | CPU (% of one core) | checks per CPU-second | user / system µs per check | slip p50 | slip p99 | control: bare thread late p99 | run-queue wait (ms/s) | RSS (peak) | DOWN events | load avg |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, load, r) in &rows {
         let f = |key: &str| r[key].as_f64().unwrap_or(f64::NAN);
         println!(
-            "| {name}: {} × {} every {} s | {:.0} | {:.1} | {:.0} | {:.1} / {:.1} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} MiB | {} | {load} |",
+            "| {name}: {} × {} every {} s | {:.0} | {:.1} | {:.0} | {:.1} / {:.1} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} | {:.1} MiB | {} | {load} |",
             f("servers"),
             r["kind"].as_str().unwrap_or("?"),
             f("delay_loop_s"),
@@ -129,6 +129,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             f("slip_p50_ms"),
             f("slip_p99_ms"),
             f("os_wakeup_late_p99_ms"),
+            f("runqueue_wait_ms_per_s"),
             f("rss_peak_mib"),
             r["down_events"]
         );

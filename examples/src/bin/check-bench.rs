@@ -114,6 +114,16 @@ fn cpu_seconds() -> (f64, f64) {
     (secs(usage.ru_utime), secs(usage.ru_stime))
 }
 
+/// Nanoseconds the calling thread has spent runnable but waiting for a CPU (schedstat).
+fn runqueue_wait_ns() -> u64 {
+    // SAFETY: gettid has no memory effects.
+    let tid = unsafe { libc::gettid() };
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|w| w.parse().ok()))
+        .unwrap_or(0)
+}
+
 /// CPU seconds of another process, from /proc/PID/stat.
 fn cpu_seconds_of(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -331,6 +341,7 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         tokio::time::sleep(delay_loop + Duration::from_millis(500)).await;
         scheduler.stats().reset();
         let cpu0 = cpu_seconds();
+        let wait0 = runqueue_wait_ns();
         let server_cpu0: f64 = pids.iter().map(|&pid| cpu_seconds_of(pid)).sum();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let probe = os_wakeup_probe(Arc::clone(&stop));
@@ -341,6 +352,7 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         let mut control = probe.join().unwrap_or_default();
         control.sort_unstable();
         let cpu1 = cpu_seconds();
+        let waited = (runqueue_wait_ns() - wait0) as f64 / 1e6;
         let (user, system) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
         let cpu = user + system;
         let server_cpu: f64 =
@@ -357,6 +369,7 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
             "checks_per_s": attempts / elapsed,
             "cpu_s": cpu,
             "cpu_user_s": user,
+            "runqueue_wait_ms_per_s": waited / elapsed,
             "cpu_system_s": system,
             "cpu_pct_of_one_core": 100.0 * cpu / elapsed,
             "checks_per_cpu_s": attempts / cpu,
