@@ -81,9 +81,11 @@ fn lan() -> impl Strategy<Value = Lan> {
 
 fn router() -> impl Strategy<Value = RouterSpec> {
     (
-        1u8..=255,
+        // Some priorities from a short list, so that ties happen.
+        prop_oneof![3 => 1u8..=255, 1 => prop::sample::select(&[100u8, 200][..])],
         prop::bool::weighted(0.8),
-        prop::option::weighted(0.4, -60i16..=60),
+        // Weight 0 (FAULT on failure) often enough to matter.
+        prop::option::weighted(0.5, prop_oneof![3 => -60i16..=60, 1 => Just(0i16)]),
     )
         .prop_map(|(priority, preempt, weight)| RouterSpec {
             priority,
@@ -183,6 +185,9 @@ proptest! {
         chaos in chaos(),
     ) {
         let (sim, check) = chaos_then_quiet(&lan, &routers, &chaos);
+        if let Err(e) = sim.check_oracle() {
+            prop_assert!(false, "at {:?}: {}\n{}", check, e, sim.timeline());
+        }
         let eligible = sim.eligible();
         let masters = sim.masters();
         if eligible.is_empty() {
@@ -203,6 +208,39 @@ proptest! {
             sim.rank(master),
             sim.rank(best),
             sim.routers[best].config.preempt,
+            sim.timeline()
+        );
+    }
+
+    /// Property 1 where its tie rule applies: routers started together on a healthy LAN (delay,
+    /// no loss), priorities from a short list so that ties are common, owners included. Nobody is
+    /// a live master to keep, so exactly one master and it is the highest (priority, address),
+    /// whatever `nopreempt` says: equal priorities time out together, become MASTER together, and
+    /// the lower addresses yield (RFC 9568 §6.4.3).
+    #[test]
+    fn ties_go_to_the_highest_address_when_started_together(
+        lan in lan(),
+        routers in prop::collection::vec(
+            (prop::sample::select(&[50u8, 100, 100, 200, 200, 255][..]), any::<bool>()),
+            2..=6,
+        ),
+    ) {
+        let routers: Vec<RouterSpec> = routers
+            .into_iter()
+            .map(|(priority, preempt)| RouterSpec { priority, preempt, weight: None })
+            .collect();
+        let mut sim = lan.sim(&routers, 0);
+        sim.start_all();
+        let best = (0..routers.len()).max_by_key(|&r| sim.rank(r)).unwrap();
+        let check = lan.master_down(sim.rank(best).0) + 2 * lan.interval() + 2 * lan.delay_max();
+        sim.run_until(check);
+        prop_assert_eq!(
+            sim.masters(),
+            vec![best],
+            "at {:?}: the one master is r{} {:?}\n{}",
+            check,
+            best,
+            sim.rank(best),
             sim.timeline()
         );
     }

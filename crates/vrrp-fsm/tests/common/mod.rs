@@ -490,26 +490,68 @@ impl Sim {
             .collect()
     }
 
-    /// Routers that are alive and not in FAULT, i.e. that can be elected.
+    /// Routers that are alive and can be elected, from what the simulator itself knows (link up,
+    /// no weight-0 tracker failing), not from the instances' own states.
     pub(crate) fn eligible(&self) -> Vec<usize> {
         (0..self.routers.len())
             .filter(|&r| {
-                self.routers[r]
-                    .vr
-                    .as_ref()
-                    .is_some_and(|vr| matches!(vr.state(), State::Master | State::Backup))
+                let router = &self.routers[r];
+                router.vr.is_some()
+                    && router.link_up
+                    && (router.tracker_ok || router.config.trackers.iter().all(|t| t.weight != 0))
             })
             .collect()
     }
 
-    /// (effective priority, primary address as an integer): the election order.
+    /// The effective priority keepalived's rules give router `r`, worked out here from its
+    /// configuration and the tracker result the simulator last reported (the oracle does not ask
+    /// the instance).
+    pub(crate) fn expected_priority(&self, r: usize) -> u8 {
+        let router = &self.routers[r];
+        let base = router.config.priority;
+        if base == 255 {
+            return 255;
+        }
+        let mut priority = i32::from(base);
+        for t in &router.config.trackers {
+            if (t.weight > 0 && router.tracker_ok) || (t.weight < 0 && !router.tracker_ok) {
+                priority += i32::from(t.weight);
+            }
+        }
+        priority.clamp(1, 254) as u8
+    }
+
+    /// (expected effective priority, primary address as an integer): the election order.
     pub(crate) fn rank(&self, r: usize) -> (u8, u128) {
-        let vr = self.routers[r].vr.as_ref().expect("alive");
-        let addr = match vr.config().primary_address {
+        let addr = match self.routers[r].config.primary_address {
             IpAddr::V4(a) => u128::from(u32::from(a)),
             IpAddr::V6(a) => u128::from(a),
         };
-        (vr.effective_priority(), addr)
+        (self.expected_priority(r), addr)
+    }
+
+    /// Checks every live instance against the oracle: its effective priority, and FAULT exactly
+    /// when it cannot be elected.
+    pub(crate) fn check_oracle(&self) -> Result<(), String> {
+        let eligible = self.eligible();
+        for (r, router) in self.routers.iter().enumerate() {
+            let Some(vr) = &router.vr else { continue };
+            if vr.effective_priority() != self.expected_priority(r) {
+                return Err(format!(
+                    "r{r}: effective priority {}, expected {}",
+                    vr.effective_priority(),
+                    self.expected_priority(r)
+                ));
+            }
+            if (vr.state() == State::Fault) == eligible.contains(&r) {
+                return Err(format!(
+                    "r{r}: state {:?} but eligible is {}",
+                    vr.state(),
+                    eligible.contains(&r)
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// State changes at or after `since`.
