@@ -50,7 +50,7 @@ mod netns;
 
 pub use addr::{ALLOWED_RANGES, check_addr, check_prefix};
 pub use capture::{Capture, Frame, PacketType, tshark_fields, write_pcap};
-pub use netns::{Netns, bridge_port, veth_pair};
+pub use netns::{Netns, bridge_port, reap_orphans, veth_pair};
 
 use std::process::ExitStatus;
 

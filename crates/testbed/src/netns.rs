@@ -3,13 +3,53 @@
 use std::fs::File;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
 use crate::{Error, addr::check_prefix};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+static REAP_ONCE: Once = Once::new();
+
+/// Deletes the namespaces that testbed made in processes that no longer exist, and returns
+/// their names.
+///
+/// A test process killed by a timeout or a signal cannot run its destructors, so its
+/// namespaces (`lvk-TAG-PID-N`) stay behind. [`Netns::new`] calls this once per process;
+/// namespaces of running processes (other tests running in parallel) are never touched.
+pub fn reap_orphans() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/run/netns") else {
+        return Vec::new();
+    };
+    let mut reaped = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = orphan_pid(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if run_checked(Command::new("ip").args(["netns", "del", &name])).is_ok() {
+            reaped.push(name);
+        }
+    }
+    reaped
+}
+
+/// The process id in a testbed namespace name (`lvk-TAG-PID-N`, TAG alphanumeric), if it is one.
+fn orphan_pid(name: &str) -> Option<u32> {
+    let mut parts = name.split('-');
+    let (lvk, tag, pid, n) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let well_formed = lvk == "lvk"
+        && parts.next().is_none()
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric())
+        && n.parse::<u32>().is_ok();
+    well_formed.then(|| pid.parse().ok()).flatten()
+}
 
 /// A network namespace made for one test, deleted (with everything in it) on drop.
 ///
@@ -29,6 +69,9 @@ impl Netns {
             .filter(char::is_ascii_alphanumeric)
             .take(12)
             .collect();
+        REAP_ONCE.call_once(|| {
+            reap_orphans();
+        });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("lvk-{tag}-{}-{n}", std::process::id());
         run_checked(Command::new("ip").args(["netns", "add", &name]))?;
@@ -399,6 +442,21 @@ mod tests {
                 matches!(check_ifname(bad), Err(Error::BadInterfaceName(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn orphan_names_are_recognised() {
+        assert_eq!(orphan_pid("lvk-dir-1234-0"), Some(1234));
+        assert_eq!(orphan_pid("lvk--99-12"), Some(99));
+        for other in [
+            "lvk-dir-1234",
+            "lvk-a-b-1234-0",
+            "kc-cmp-f",
+            "lvk-dir-x-0",
+            "lvk-d-1-x",
+        ] {
+            assert_eq!(orphan_pid(other), None, "{other}");
         }
     }
 

@@ -203,3 +203,56 @@ fn namespaces_are_deleted_on_drop_even_when_a_test_panics() {
     let name = rx.recv().unwrap();
     assert!(!namespace_exists(&name), "{name} left behind after a panic");
 }
+
+/// Deletes a namespace made by hand on drop, so this test leaves nothing behind either.
+struct HandMade(String);
+
+impl HandMade {
+    fn new(name: String) -> Self {
+        let status = std::process::Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap();
+        assert!(status.success(), "ip netns add {name}");
+        Self(name)
+    }
+}
+
+impl Drop for HandMade {
+    fn drop(&mut self) {
+        if namespace_exists(&self.0) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn namespaces_of_killed_test_processes_are_reaped() {
+    require_root();
+    let own = Netns::new("own").unwrap();
+    // A process that has ended, as a test killed by a timeout would have.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let orphan = HandMade::new(format!("lvk-orphan-{dead_pid}-0"));
+    // One of a process that still runs (pid 1).
+    let alive = HandMade::new("lvk-alive-1-0".to_string());
+
+    // (A test process starting in parallel may reap the orphan first: either way it is gone.)
+    let reaped = testbed::reap_orphans();
+    assert!(
+        !namespace_exists(&orphan.0),
+        "orphan left; reaped {reaped:?}"
+    );
+    assert!(
+        namespace_exists(&alive.0),
+        "a running process's namespace was deleted"
+    );
+    assert!(
+        namespace_exists(own.name()),
+        "this process's namespace was deleted"
+    );
+    assert!(!reaped.contains(&alive.0) && !reaped.iter().any(|n| n == own.name()));
+}
