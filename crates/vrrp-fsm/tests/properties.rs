@@ -14,6 +14,8 @@ struct RouterSpec {
     priority: u8,
     preempt: bool,
     weight: Option<i16>,
+    /// Its own advert interval (v3 only); `None`: the LAN's.
+    interval_cs: Option<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +46,7 @@ impl Lan {
                     self.v6,
                     i,
                     r.priority,
-                    self.interval_cs,
+                    r.interval_cs.unwrap_or(self.interval_cs),
                     r.preempt,
                     r.weight,
                 )
@@ -91,6 +93,7 @@ fn router() -> impl Strategy<Value = RouterSpec> {
             priority,
             preempt,
             weight,
+            interval_cs: None,
         })
 }
 
@@ -227,7 +230,7 @@ proptest! {
     ) {
         let routers: Vec<RouterSpec> = routers
             .into_iter()
-            .map(|(priority, preempt)| RouterSpec { priority, preempt, weight: None })
+            .map(|(priority, preempt)| RouterSpec { priority, preempt, weight: None, interval_cs: None })
             .collect();
         let mut sim = lan.sim(&routers, 0);
         sim.start_all();
@@ -262,10 +265,14 @@ proptest! {
     /// Property 2: when the master crashes, the best backup becomes master exactly at its
     /// Master_Down_Interval after the last advert it heard (to the centisecond; here exactly),
     /// and after the skew time when the master left with priority 0.
+    ///
+    /// With v3 every router has its own advert interval, so the backup's Master_Down_Interval is
+    /// the one it learned from the master's adverts (RFC 9568 §6.4.2), not its configured one.
     #[test]
     fn best_backup_takes_over_at_its_master_down_interval(
         lan in lan(),
         priorities in prop::collection::btree_set(1u8..=254, 2..=5),
+        own_intervals in prop::collection::vec(20u16..=300, 5),
         order in any::<u64>(),
         crash_after_ms in 0u64..5_000,
         clean_stop in any::<bool>(),
@@ -276,37 +283,55 @@ proptest! {
         priorities.rotate_left((order % n as u64) as usize);
         let routers: Vec<RouterSpec> = priorities
             .iter()
-            .map(|&priority| RouterSpec { priority, preempt: true, weight: None })
+            .zip(&own_intervals)
+            .map(|(&priority, &interval_cs)| RouterSpec {
+                priority,
+                preempt: true,
+                weight: None,
+                interval_cs: (lan.version == Version::V3).then_some(interval_cs),
+            })
             .collect();
+        let longest_cs = routers
+            .iter()
+            .map(|r| r.interval_cs.unwrap_or(lan.interval_cs))
+            .max()
+            .unwrap();
+        let longest = Duration::from_millis(10 * u64::from(longest_cs));
         let mut sim = lan.sim(&routers, 0);
         sim.start_all();
-        let converged = lan.master_down(1) + 2 * lan.interval() + lan.delay_max();
+        let converged =
+            expected_master_down(lan.version, 1, longest_cs) + 2 * longest + lan.delay_max();
         let crash_at = converged + Duration::from_millis(crash_after_ms);
         sim.run_until(crash_at);
         let masters = sim.masters();
         let top = (0..n).max_by_key(|&r| priorities[r]).unwrap();
         prop_assert_eq!(&masters, &vec![top], "not converged before the crash\n{}", sim.timeline());
         sim.apply(if clean_stop { Event::Stop(top) } else { Event::Crash(top) });
-        let end = crash_at + lan.master_down(1) + 3 * lan.interval() + 2 * lan.delay_max();
+        let end = crash_at
+            + expected_master_down(lan.version, 1, longest_cs)
+            + 3 * longest
+            + 2 * lan.delay_max();
         sim.run_until(end);
 
         let best = (0..n).filter(|&r| r != top).max_by_key(|&r| priorities[r]).unwrap();
-        let (heard_at, heard_priority) = sim
+        let (heard_at, heard_priority, heard_interval_cs) = sim
             .records
             .iter()
             .filter_map(|r| match r {
-                Record::Delivered { at, from, to, priority, .. } if *from == top && *to == best => {
-                    Some((*at, *priority))
+                Record::Delivered { at, from, to, priority, interval_cs } if *from == top && *to == best => {
+                    Some((*at, *priority, *interval_cs))
                 }
                 _ => None,
             })
             .next_back()
             .expect("the best backup heard the master");
+        // The master's own interval, learned from its adverts (v3); v2 has one interval.
+        prop_assert_eq!(heard_interval_cs, routers[top].interval_cs.unwrap_or(lan.interval_cs));
         let expected = heard_at
             + if heard_priority == 0 {
-                expected_skew(lan.version, priorities[best], lan.interval_cs)
+                expected_skew(lan.version, priorities[best], heard_interval_cs)
             } else {
-                lan.master_down(priorities[best])
+                expected_master_down(lan.version, priorities[best], heard_interval_cs)
             };
         let took_over = sim.records.iter().find_map(|r| match r {
             Record::StateChange { at, router, to: State::Master, .. } if *router == best && *at >= crash_at => Some(*at),
