@@ -13,6 +13,8 @@ pub(crate) struct Builder<'a, 's> {
     pub(crate) diags: &'a mut Diagnostics,
     /// Every statement; blocks are ranges of it.
     pub(crate) nodes: &'a [Node<'s>],
+    /// Every argument word; statements hold ranges of it.
+    pub(crate) words: &'a [Word<'s>],
 }
 
 fn span(word: &Word) -> Origin {
@@ -34,8 +36,8 @@ impl<'a, 's> Builder<'a, 's> {
     }
 
     /// The argument `i`, or an error saying what the keyword needs.
-    fn arg<'n>(&mut self, node: &'n Node<'s>, i: usize, what: &str) -> Option<&'n Word<'s>> {
-        let word = node.args.get(i);
+    fn arg(&mut self, node: &Node<'s>, i: usize, what: &str) -> Option<&'a Word<'s>> {
+        let word = self.args(node).get(i);
         if word.is_none() {
             self.err(
                 K::Missing,
@@ -47,7 +49,7 @@ impl<'a, 's> Builder<'a, 's> {
     }
 
     fn too_many(&mut self, node: &Node<'s>, max: usize) {
-        if let Some(extra) = node.args.get(max) {
+        if let Some(extra) = self.args(node).get(max) {
             self.warn(
                 K::Syntax,
                 span(extra),
@@ -69,6 +71,12 @@ impl<'a, 's> Builder<'a, 's> {
                 format!("`{}` does not take a block", node.keyword.text),
             );
         }
+    }
+
+    /// The words after a statement's keyword.
+    fn args(&self, node: &Node<'s>) -> &'a [Word<'s>] {
+        let words: &'a [Word<'s>] = self.words;
+        &words[node.args.0 as usize..node.args.1 as usize]
     }
 
     /// The statements of a node's block (empty when it has none).
@@ -187,7 +195,7 @@ impl<'a, 's> Builder<'a, 's> {
     fn flag(&mut self, node: &Node<'s>) -> Option<bool> {
         self.no_block(node);
         self.too_many(node, 1);
-        match node.args.first() {
+        match self.args(node).first() {
             None => Some(true),
             Some(word) => self.bool_word(word),
         }
@@ -270,8 +278,8 @@ impl<'a, 's> Builder<'a, 's> {
         let command = self.arg(node, 0, "a script")?.text.to_string();
         Some(Script {
             command,
-            user: node.args.get(1).map(|w| w.text.to_string()),
-            group: node.args.get(2).map(|w| w.text.to_string()),
+            user: self.args(node).get(1).map(|w| w.text.to_string()),
+            group: self.args(node).get(2).map(|w| w.text.to_string()),
         })
     }
 
@@ -280,15 +288,15 @@ impl<'a, 's> Builder<'a, 's> {
         self.no_block(node);
         self.too_many(node, 2);
         let user = self.arg(node, 0, "a user name")?.text.to_string();
-        Some((user, node.args.get(1).map(|w| w.text.to_string())))
+        Some((user, self.args(node).get(1).map(|w| w.text.to_string())))
     }
 
     /// `weight N [reverse]` starting at argument `at`.
     fn weight_args(&mut self, node: &Node<'s>, at: usize, min: i64, max: i64) -> Option<Weight> {
-        let word = node.args.get(at)?;
+        let word = self.args(node).get(at)?;
         let value = self.int_word(word, min, max)? as i32;
         let mut reverse = false;
-        for extra in &node.args[at + 1..] {
+        for extra in &self.args(node)[at + 1..] {
             match extra.s() {
                 "reverse" => reverse = true,
                 "noreverse" | "no_reverse" => reverse = false,
@@ -304,7 +312,7 @@ impl<'a, 's> Builder<'a, 's> {
 
     fn weight(&mut self, node: &Node<'s>, min: i64, max: i64) -> Option<Weight> {
         self.no_block(node);
-        if node.args.is_empty() {
+        if self.args(node).is_empty() {
             self.arg(node, 0, "a weight");
             return None;
         }
@@ -331,7 +339,7 @@ impl<'a, 's> Builder<'a, 's> {
     /// A known keyword outside the typed model: kept verbatim; unknown ones warn.
     fn other(&mut self, node: &Node<'s>, known: &[&str], block: &str, extra: &mut Vec<Directive>) {
         if known.contains(&node.keyword.s()) {
-            extra.push(directive(self.nodes, node));
+            extra.push(directive(self.nodes, self.words, node));
         } else {
             self.unknown(node, block);
         }
@@ -436,12 +444,12 @@ impl<'a, 's> Builder<'a, 's> {
                 "notification_email" => {
                     // Addresses may also follow on the keyword line.
                     g.notification_email
-                        .extend(node.args.iter().map(|w| w.text.to_string()));
+                        .extend(self.args(node).iter().map(|w| w.text.to_string()));
                     if node.block.is_some() {
                         for item in self.kids(node) {
                             g.notification_email.push(item.keyword.text.to_string());
                             g.notification_email
-                                .extend(item.args.iter().map(|w| w.text.to_string()));
+                                .extend(self.args(item).iter().map(|w| w.text.to_string()));
                         }
                     }
                 }
@@ -451,7 +459,7 @@ impl<'a, 's> Builder<'a, 's> {
                     self.too_many(node, 2);
                     if let Some(host) = self.arg(node, 0, "an address or host name") {
                         let host = host.text.to_string();
-                        let port = match node.args.get(1) {
+                        let port = match self.args(node).get(1) {
                             Some(p) => self.port_word(p),
                             None => None,
                         };
@@ -471,7 +479,7 @@ impl<'a, 's> Builder<'a, 's> {
                             IpAddr::V4(v4) if v4.is_multicast() => g.vrrp_mcast_group4 = Some(v4),
                             _ => self.err(
                                 K::AddressFamily,
-                                span(&node.args[0]),
+                                span(&self.args(node)[0]),
                                 format!("vrrp_mcast_group4 must be an IPv4 multicast address, found {ip}"),
                             ),
                         }
@@ -483,7 +491,7 @@ impl<'a, 's> Builder<'a, 's> {
                             IpAddr::V6(v6) if v6.is_multicast() => g.vrrp_mcast_group6 = Some(v6),
                             _ => self.err(
                                 K::AddressFamily,
-                                span(&node.args[0]),
+                                span(&self.args(node)[0]),
                                 format!("vrrp_mcast_group6 must be an IPv6 multicast address, found {ip}"),
                             ),
                         }
@@ -499,7 +507,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "lvs_timeouts" => {
                     self.no_block(node);
                     let mut t = LvsTimeouts::default();
-                    let mut args = node.args.iter();
+                    let mut args = self.args(node).iter();
                     while let Some(word) = args.next() {
                         let slot = match word.s() {
                             "tcp" => &mut t.tcp,
@@ -529,7 +537,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "lvs_flush_on_stop" => {
                     self.no_block(node);
                     self.too_many(node, 1);
-                    g.lvs_flush_on_stop = match node.args.first() {
+                    g.lvs_flush_on_stop = match self.args(node).first() {
                         None => Some(false),
                         Some(w) if w.text == "VS" => Some(true),
                         Some(w) => {
@@ -563,7 +571,8 @@ impl<'a, 's> Builder<'a, 's> {
                 "vrrp_iptables" => {
                     self.no_block(node);
                     self.too_many(node, 2);
-                    g.vrrp_iptables = Some(node.args.iter().map(|w| w.text.to_string()).collect());
+                    g.vrrp_iptables =
+                        Some(self.args(node).iter().map(|w| w.text.to_string()).collect());
                 }
                 "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = self.bare(node),
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = self.bare(node),
@@ -583,7 +592,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "max_auto_priority" => {
                     self.no_block(node);
                     self.too_many(node, 1);
-                    g.max_auto_priority = match node.args.first() {
+                    g.max_auto_priority = match self.args(node).first() {
                         None => Some(None),
                         Some(w) => self.int_word(w, -1, 99).map(|v| Some(v as i32)),
                     };
@@ -591,7 +600,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "dynamic_interfaces" => {
                     self.no_block(node);
                     self.too_many(node, 1);
-                    g.dynamic_interfaces = match node.args.first() {
+                    g.dynamic_interfaces = match self.args(node).first() {
                         None => Some(false),
                         Some(w) if w.text == "allow_if_changes" => Some(true),
                         Some(w) => {
@@ -620,7 +629,7 @@ impl<'a, 's> Builder<'a, 's> {
             origin: node_origin(node),
             ..LvsSyncDaemon::default()
         };
-        let mut args = node.args[1..].iter().peekable();
+        let mut args = self.args(node)[1..].iter().peekable();
         while let Some(word) = args.next() {
             let key = word.s();
             let takes_value = matches!(key, "inst" | "id" | "maxlen" | "port" | "ttl" | "group");
@@ -652,7 +661,7 @@ impl<'a, 's> Builder<'a, 's> {
     fn garp_extra_if(&mut self, node: &Node<'s>) -> Option<GarpExtraIf> {
         self.no_block(node);
         self.too_many(node, 2);
-        let (all, at) = match node.args.first() {
+        let (all, at) = match self.args(node).first() {
             Some(w) if w.text == "all" => (true, 1),
             _ => (false, 0),
         };
@@ -671,7 +680,7 @@ impl<'a, 's> Builder<'a, 's> {
             origin: node_origin(node),
             ..IpAddress::new(prefix.addr, prefix.len)
         };
-        let mut args = node.args.iter();
+        let mut args = self.args(node).iter();
         while let Some(word) = args.next() {
             let key = word.s();
             let needs_value = matches!(
@@ -780,7 +789,9 @@ impl<'a, 's> Builder<'a, 's> {
 
     fn route(&mut self, node: &Node<'s>) -> Option<Route> {
         self.no_block(node);
-        let words: Vec<&Word> = std::iter::once(&node.keyword).chain(&node.args).collect();
+        let words: Vec<&Word> = std::iter::once(&node.keyword)
+            .chain(self.args(node))
+            .collect();
         let mut r = Route {
             route_type: None,
             to: Prefix {
@@ -910,7 +921,9 @@ impl<'a, 's> Builder<'a, 's> {
 
     fn rule(&mut self, node: &Node<'s>) -> Option<Rule> {
         self.no_block(node);
-        let words: Vec<&Word> = std::iter::once(&node.keyword).chain(&node.args).collect();
+        let words: Vec<&Word> = std::iter::once(&node.keyword)
+            .chain(self.args(node))
+            .collect();
         let mut r = Rule {
             from: None,
             to: None,
@@ -1005,7 +1018,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "script" => {
                     self.no_block(item);
                     if self.arg(item, 0, "a command").is_some() {
-                        let words: Vec<&str> = item.args.iter().map(|w| w.s()).collect();
+                        let words: Vec<&str> = self.args(item).iter().map(|w| w.s()).collect();
                         s.script = Some(Script {
                             command: words.join(" "),
                             user: None,
@@ -1047,7 +1060,7 @@ impl<'a, 's> Builder<'a, 's> {
                     self.no_block(item);
                     let mut value = None;
                     let mut overwrite = false;
-                    for w in &item.args {
+                    for w in self.args(item) {
                         if w.text == "overwrite" {
                             overwrite = true;
                         } else {
@@ -1075,10 +1088,10 @@ impl<'a, 's> Builder<'a, 's> {
         // Names may also be listed on the keyword line in old configurations.
         for item in self.block(node) {
             self.no_block(item);
-            let weight = match item.args.first() {
+            let weight = match self.args(item).first() {
                 None => None,
                 Some(w) if w.text == "weight" => {
-                    if item.args.len() < 2 {
+                    if self.args(item).len() < 2 {
                         self.err(K::Missing, span(w), "`weight` needs a number");
                         None
                     } else {
@@ -1191,7 +1204,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "interface" => {
                     v.interface = self.string(item).map(|s| Spanned {
                         value: s,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "vrf" => v.vrf = self.string(item),
@@ -1199,7 +1212,7 @@ impl<'a, 's> Builder<'a, 's> {
                     self.no_block(item);
                     self.too_many(item, 2);
                     let mut vmac = UseVmac::default();
-                    for w in &item.args {
+                    for w in self.args(item) {
                         if w.text.len() == 17 && w.text.matches(':').count() == 5 {
                             vmac.mac = Some(w.text.to_string());
                         } else {
@@ -1220,7 +1233,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "mcast_src_ip" | "unicast_src_ip" => {
                     v.src_ip = self.ip(item).map(|ip| Spanned {
                         value: ip,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "mcast_dst_ip" => {
@@ -1230,7 +1243,7 @@ impl<'a, 's> Builder<'a, 's> {
                         } else {
                             self.err(
                                 K::InvalidValue,
-                                span(&item.args[0]),
+                                span(&self.args(item)[0]),
                                 format!("mcast_dst_ip must be a multicast address, found {ip}"),
                             );
                         }
@@ -1240,7 +1253,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "version" => {
                     v.version = self.int(item, 2, 3).map(|n| Spanned {
                         value: n as u8,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "check_unicast_src" => v.check_unicast_src = self.bare(item),
@@ -1256,7 +1269,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "old_unicast_checksum" => {
                     self.no_block(item);
                     v.old_unicast_checksum =
-                        Some(item.args.first().is_some_and(|w| w.text == "never"));
+                        Some(self.args(item).first().is_some_and(|w| w.text == "never"));
                 }
                 "garp_master_delay" => v.garp_master_delay = self.u32(item),
                 "garp_master_repeat" => v.garp_master_repeat = self.u32(item),
@@ -1273,19 +1286,19 @@ impl<'a, 's> Builder<'a, 's> {
                 "virtual_router_id" => {
                     v.virtual_router_id = self.int(item, 1, 255).map(|n| Spanned {
                         value: n as u8,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "priority" => {
                     v.priority = self.int(item, 1, 255).map(|n| Spanned {
                         value: n as u8,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "advert_int" => {
                     v.advert_int = self.timer(item).map(|t| Spanned {
                         value: t,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "authentication" => v.authentication = Some(self.authentication(item)),
@@ -1324,7 +1337,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "preempt_delay" => {
                     v.preempt_delay = self.timer(item).map(|t| Spanned {
                         value: t,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                     if let Some(d) = v.preempt_delay
                         && d.value > Timer::from_secs(1000)
@@ -1364,7 +1377,7 @@ impl<'a, 's> Builder<'a, 's> {
             max_ttl: None,
             origin: node_origin(node),
         };
-        let mut args = node.args.iter();
+        let mut args = self.args(node).iter();
         while let Some(w) = args.next() {
             let slot = match w.s() {
                 "min_ttl" => &mut p.min_ttl,
@@ -1421,7 +1434,7 @@ impl<'a, 's> Builder<'a, 's> {
                     {
                         self.warn(
                             K::OutOfRange,
-                            span(&item.args[0]),
+                            span(&self.args(item)[0]),
                             format!(
                                 "auth_pass is {} characters; only the first 8 are used",
                                 p.len()
@@ -1453,7 +1466,7 @@ impl<'a, 's> Builder<'a, 's> {
                 let Some(mark) = self.int_word(w, 1, u32::MAX.into()) else {
                     continue;
                 };
-                let family = match item.args.get(1).map(|w| (w, w.s())) {
+                let family = match self.args(item).get(1).map(|w| (w, w.s())) {
                     None => None,
                     Some((_, "inet")) => Some(Family::Inet),
                     Some((_, "inet6")) => Some(Family::Inet6),
@@ -1512,7 +1525,7 @@ impl<'a, 's> Builder<'a, 's> {
                     }
                 }
             };
-            let port = match item.args.first() {
+            let port = match self.args(item).first() {
                 Some(p) => self.port_word(p),
                 None => None,
             };
@@ -1541,7 +1554,7 @@ impl<'a, 's> Builder<'a, 's> {
             "TUN" => {
                 let mut tunnel_type = None;
                 let mut checksum = None;
-                let mut args = node.args[1..].iter();
+                let mut args = self.args(node)[1..].iter();
                 while let Some(w) = args.next() {
                     match w.s() {
                         "type" => match args.next().map(|t| (t, t.s())) {
@@ -1648,7 +1661,7 @@ impl<'a, 's> Builder<'a, 's> {
             Some((w, _)) => {
                 self.too_many(node, 2);
                 let addr = self.ip_word(w);
-                let port = match node.args.get(1) {
+                let port = match self.args(node).get(1) {
                     Some(p) => self.port_word(p),
                     None => None,
                 };
@@ -1697,7 +1710,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "persistence_timeout" => {
                     self.no_block(item);
                     self.too_many(item, 1);
-                    vs.persistence_timeout = match item.args.first() {
+                    vs.persistence_timeout = match self.args(item).first() {
                         None => Some(None),
                         Some(w) => self.int_word(w, 1, u32::MAX.into()).map(|t| Some(t as u32)),
                     };
@@ -1751,7 +1764,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "quorum" => {
                     vs.quorum = self.int(item, 1, u32::MAX.into()).map(|q| Spanned {
                         value: q as u32,
-                        origin: span(&item.args[0]),
+                        origin: span(&self.args(item)[0]),
                     });
                 }
                 "hysteresis" => vs.hysteresis = self.u32(item),
@@ -1781,7 +1794,7 @@ impl<'a, 's> Builder<'a, 's> {
                     self.too_many(item, 2);
                     if let Some(w) = self.arg(item, 0, "an address") {
                         let addr = self.ip_word(w);
-                        let port = match item.args.get(1) {
+                        let port = match self.args(item).get(1) {
                             Some(p) => self.port_word(p),
                             None => None,
                         };
@@ -1811,7 +1824,7 @@ impl<'a, 's> Builder<'a, 's> {
         let addr = self
             .arg(node, 0, "ADDRESS [PORT]")
             .and_then(|w| self.ip_word(w));
-        let port = match node.args.get(1) {
+        let port = match self.args(node).get(1) {
             Some(p) => self.port_word(p),
             None => None,
         };
@@ -2017,7 +2030,7 @@ impl<'a, 's> Builder<'a, 's> {
                     }
                     "require_reply" => {
                         self.no_block(item);
-                        *require_reply = Some(if item.args.is_empty() {
+                        *require_reply = Some(if self.args(item).is_empty() {
                             None
                         } else {
                             self.hex(item)
@@ -2087,8 +2100,8 @@ impl<'a, 's> Builder<'a, 's> {
     /// A hex string (whitespace allowed between bytes, as keepalived accepts).
     fn hex(&mut self, node: &Node<'s>) -> Option<String> {
         self.no_block(node);
-        let joined: String = node
-            .args
+        let joined: String = self
+            .args(node)
             .iter()
             .map(|w| w.s())
             .collect::<Vec<_>>()
@@ -2120,17 +2133,17 @@ impl<'a, 's> Builder<'a, 's> {
                     {
                         self.err(
                             K::InvalidValue,
-                            span(&item.args[0]),
+                            span(&self.args(item)[0]),
                             format!("digest must be 32 hex digits (an MD5), found `{d}`"),
                         );
                     }
                 }
                 "status_code" => {
                     self.no_block(item);
-                    if item.args.is_empty() {
+                    if self.args(item).is_empty() {
                         self.arg(item, 0, "a status code or range");
                     }
-                    for w in &item.args {
+                    for w in self.args(item) {
                         let (lo, hi) = match w.text.split_once('-') {
                             Some((l, h)) => (l, h),
                             None => (w.s(), w.s()),
@@ -2157,7 +2170,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "regex_no_match" => u.regex_no_match = self.bare(item),
                 "regex_options" => {
                     self.no_block(item);
-                    u.regex_options = item.args.iter().map(|w| w.text.to_string()).collect();
+                    u.regex_options = self.args(item).iter().map(|w| w.text.to_string()).collect();
                 }
                 "regex_stack" => {
                     self.no_block(item);
@@ -2231,14 +2244,17 @@ pub(crate) fn parse_timer(text: &str) -> Option<Timer> {
     Some(Timer(secs * 1_000_000 + micros))
 }
 
-fn directive(nodes: &[Node], node: &Node) -> Directive {
+fn directive(nodes: &[Node], words: &[Word], node: &Node) -> Directive {
     Directive {
         keyword: node.keyword.text.to_string(),
-        args: node.args.iter().map(|w| w.text.to_string()).collect(),
+        args: words[node.args.0 as usize..node.args.1 as usize]
+            .iter()
+            .map(|w| w.text.to_string())
+            .collect(),
         block: node.block.map(|(start, end)| {
             nodes[start as usize..end as usize]
                 .iter()
-                .map(|n| directive(nodes, n))
+                .map(|n| directive(nodes, words, n))
                 .collect()
         }),
     }

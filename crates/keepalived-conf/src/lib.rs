@@ -139,6 +139,7 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
             sources: &sources,
             diags: &mut diags,
             nodes: &tree.nodes,
+            words: &tree.words,
         };
         builder.config(tree.top())
     };

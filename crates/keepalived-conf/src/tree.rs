@@ -2,8 +2,6 @@
 
 use std::borrow::Cow;
 
-use smallvec::SmallVec;
-
 use crate::diag::DiagnosticKind;
 use crate::lex::{Lexer, Tok, Token};
 use crate::source::Origin;
@@ -29,7 +27,8 @@ impl Word<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct Node<'s> {
     pub(crate) keyword: Word<'s>,
-    pub(crate) args: SmallVec<[Word<'s>; 2]>,
+    /// The words after the keyword on its line: a range of [`Tree::words`].
+    pub(crate) args: (u32, u32),
     /// The block's statements: a range of [`Tree::nodes`].
     pub(crate) block: Option<(u32, u32)>,
     /// Where the block's `{` is (for "block never closed").
@@ -40,6 +39,8 @@ pub(crate) struct Node<'s> {
 /// statements of a block next to each other.
 pub(crate) struct Tree<'s> {
     pub(crate) nodes: Vec<Node<'s>>,
+    /// Every argument word; statements hold ranges of it.
+    pub(crate) words: Vec<Word<'s>>,
     pub(crate) root: (u32, u32),
 }
 
@@ -51,15 +52,22 @@ impl<'s> Tree<'s> {
 }
 
 pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Tree<'s> {
+    // A statement per line is the usual shape: reserve that much once instead of growing.
+    // Capped by size so that a file of blank lines does not reserve much.
+    let files = &lexer.sources().files;
+    let lines: usize = files.iter().map(|f| f.line_count()).sum();
+    let bytes: usize = files.iter().map(|f| f.text.len()).sum();
+    let lines = lines.min(bytes / 16 + 16);
     let mut parser = TreeParser {
         lexer,
         nodes: Vec::new(),
-        words: Vec::new(),
-        done: Vec::new(),
+        words: Vec::with_capacity(lines),
+        done: Vec::with_capacity(lines),
     };
     let root = parser.block(None, 0);
     Tree {
         nodes: parser.done,
+        words: parser.words,
         root,
     }
 }
@@ -159,7 +167,7 @@ impl<'s> TreeParser<'_, 's> {
                 }
                 Some(Tok::Open) => {
                     let open = self.lexer.next_token().map_or(keyword.origin, |t| t.origin);
-                    let args = self.words.drain(base..).collect();
+                    let args = (base as u32, self.words.len() as u32);
                     let block = self.sub_block(open, depth);
                     self.nodes.push(Node {
                         keyword,
@@ -178,7 +186,7 @@ impl<'s> TreeParser<'_, 's> {
                     if matches!(self.lexer.peek(), Some(Tok::Open)) {
                         continue;
                     }
-                    let args = self.words.drain(base..).collect();
+                    let args = (base as u32, self.words.len() as u32);
                     self.nodes.push(Node {
                         keyword,
                         args,
@@ -188,7 +196,7 @@ impl<'s> TreeParser<'_, 's> {
                     return;
                 }
                 Some(Tok::Close) | None => {
-                    let args = self.words.drain(base..).collect();
+                    let args = (base as u32, self.words.len() as u32);
                     self.nodes.push(Node {
                         keyword,
                         args,
