@@ -214,9 +214,7 @@ fn udp_to(from: &Netns, dst: IpAddr, candidates: &[&Netns]) -> Option<String> {
         .collect();
     from.udp_send(None, dst, b"where are you").unwrap();
     receivers.into_iter().find_map(|(ns, socket)| {
-        socket
-            .set_read_timeout(Some(WAIT))
-            .unwrap();
+        socket.set_read_timeout(Some(WAIT)).unwrap();
         let mut buf = [0; 32];
         socket.recv(&mut buf).ok().map(|_| ns.name().to_string())
     })
