@@ -98,40 +98,68 @@ fn bench_ipvsadm_against_ipvsctl() {
         "bench: table {SERVICES} services x {DESTS} destinations ({lines} lines), TCG, release build"
     );
 
-    flush();
-    let (adm_restore, _) = timed("ipvsadm", &["-R"], Some(path));
-    let (adm_save, adm_dump) = timed("ipvsadm", &["-Sn"], None);
-    let (ctl_save, ctl_dump) = timed(IPVSCTL, &["-Sn"], None);
-    assert_eq!(
-        adm_dump.lines().count(),
-        lines,
-        "ipvsadm -R restored everything"
-    );
-    assert!(
-        adm_dump == ctl_dump,
-        "-Sn of the full table differs between the tools"
-    );
-    let (adm_list, adm_stats) = timed("ipvsadm", &["-Ln", "--stats"], None);
-    let (ctl_list, ctl_stats) = timed(IPVSCTL, &["-Ln", "--stats"], None);
-    assert!(
-        adm_stats == ctl_stats,
-        "-Ln --stats of the full table differs"
-    );
+    // Two rounds, each tool in turn, keeping the best time of each: other work on the machine
+    // (other VMs) slows single runs unevenly.
+    let mut best = [Duration::MAX; 6];
+    let mut adm_dump = String::new();
+    for _round in 0..2 {
+        flush();
+        let (adm_restore, _) = timed("ipvsadm", &["-R"], Some(path));
+        let (adm_save, dump) = timed("ipvsadm", &["-Sn"], None);
+        let (ctl_save, ctl_dump) = timed(IPVSCTL, &["-Sn"], None);
+        assert_eq!(
+            dump.lines().count(),
+            lines,
+            "ipvsadm -R restored everything"
+        );
+        assert!(
+            dump == ctl_dump,
+            "-Sn of the full table differs between the tools"
+        );
+        let (adm_list, adm_stats) = timed("ipvsadm", &["-Ln", "--stats"], None);
+        let (ctl_list, ctl_stats) = timed(IPVSCTL, &["-Ln", "--stats"], None);
+        assert!(
+            adm_stats == ctl_stats,
+            "-Ln --stats of the full table differs"
+        );
+        flush();
+        let (ctl_restore, _) = timed(IPVSCTL, &["-R"], Some(path));
+        let (_, after_ctl) = timed("ipvsadm", &["-Sn"], None);
+        assert!(
+            after_ctl == dump,
+            "ipvsctl -R made the same table as ipvsadm -R"
+        );
+        let times = [
+            adm_restore,
+            ctl_restore,
+            adm_save,
+            ctl_save,
+            adm_list,
+            ctl_list,
+        ];
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
+        adm_dump = dump;
+    }
+    line("restore (-R)", best[0], best[1]);
+    line("save (-Sn)", best[2], best[3]);
+    line("list (-Ln --stats)", best[4], best[5]);
 
+    // The kernel's share: the same 50,000 changes as one reconciler batch, no parsing at all.
+    let mut ipvs = Ipvs::new().expect("IPVS in the VM");
+    let full = Table::read(&mut ipvs).unwrap();
     flush();
-    let (ctl_restore, _) = timed(IPVSCTL, &["-R"], Some(path));
-    let (_, after_ctl) = timed("ipvsadm", &["-Sn"], None);
-    assert!(
-        after_ctl == adm_dump,
-        "ipvsctl -R made the same table as ipvsadm -R"
+    let started = Instant::now();
+    let summary = Reconciler::new().apply(&mut ipvs, &full).unwrap();
+    let from_empty = started.elapsed();
+    assert_eq!(summary.applied(), lines);
+    println!(
+        "bench: reconciler from empty: {lines} operations in one batch {:.2} s (the kernel's floor for -R)",
+        from_empty.as_secs_f64()
     );
-
-    line("restore (-R)", adm_restore, ctl_restore);
-    line("save (-Sn)", adm_save, ctl_save);
-    line("list (-Ln --stats)", adm_list, ctl_list);
 
     // The reconciler on the full table: read it once, then change one weight.
-    let mut ipvs = Ipvs::new().expect("IPVS in the VM");
     let mut reconciler = Reconciler::new();
     let started = Instant::now();
     let current = Table::read(&mut ipvs).unwrap();
