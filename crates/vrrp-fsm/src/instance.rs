@@ -453,13 +453,9 @@ impl Instance {
     /// Bytes this instance owns on the heap (addresses, trackers, output queue); add
     /// `size_of::<Instance>()` for its whole footprint.
     pub fn heap_bytes(&self) -> usize {
-        // Arc<[T]>: two counters before the slice.
-        let arc = 2 * size_of::<usize>() + size_of_val(&*self.config.addresses);
-        let retired = self
-            .retired_addresses
-            .as_ref()
-            .map_or(0, |a| 2 * size_of::<usize>() + size_of_val(&**a));
-        arc + retired
+        let retired = self.retired_addresses.as_ref().map_or(0, |a| arc_bytes(a));
+        arc_bytes(&self.config.addresses)
+            + retired
             + self.config.trackers.capacity() * size_of::<crate::Tracker>()
             + self.pending.capacity() * size_of::<Pending>()
     }
@@ -957,6 +953,14 @@ impl Instance {
             Reason::SyncGroupFault
         }
     }
+}
+
+/// The allocation behind an `Arc<[IpAddr]>`: two counters, then the slice, padded to alignment.
+fn arc_bytes(addresses: &Arc<[IpAddr]>) -> usize {
+    let counters = std::alloc::Layout::new::<[usize; 2]>();
+    std::alloc::Layout::array::<IpAddr>(addresses.len())
+        .and_then(|slice| counters.extend(slice))
+        .map_or(0, |(layout, _)| layout.pad_to_align().size())
 }
 
 /// `n` centiseconds.
