@@ -27,6 +27,7 @@ use healthcheck::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// Listening sockets per listener process at most (less when RLIMIT_NOFILE is lower).
 const PER_SERVER_PROCESS: usize = 15_000;
 const BODY: &[u8] = b"<html><body>healthy</body></html>\n";
 
@@ -90,7 +91,7 @@ fn raise_nofile(want: u64) -> u64 {
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
         let raised = libc::rlimit {
-            rlim_cur: want.max(limit.rlim_cur),
+            rlim_cur: want.max(limit.rlim_max),
             rlim_max: want.max(limit.rlim_max),
         };
         if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
@@ -258,10 +259,15 @@ fn spawn_servers(kind: Kind, servers: usize) -> Result<Vec<Child>, String> {
         Kind::Tcp => "tcp",
         Kind::Http => "http",
     };
+    // Each listener process raises its soft limit to the hard one; leave room for the runtime.
+    let per_process = usize::try_from(raise_nofile(0))
+        .unwrap_or(usize::MAX)
+        .saturating_sub(256)
+        .clamp(100, PER_SERVER_PROCESS);
     let mut children = Vec::new();
     let mut first = 0;
     while first < servers {
-        let count = PER_SERVER_PROCESS.min(servers - first);
+        let count = per_process.min(servers - first);
         let mut child = Command::new(&exe)
             .args(["serve", "--kind", kind_word])
             .args(["--first", &first.to_string(), "--count", &count.to_string()])
