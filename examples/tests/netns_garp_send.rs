@@ -92,6 +92,32 @@ fn count_interval_form_and_virtual_mac() {
     );
     let addr: IpAddr = "203.0.113.9".parse().unwrap();
     assert_eq!(got[0].addr(), addr);
+
+    // Any source MAC, both families, paced within the round.
+    let capture = Capture::start(&peer, "eth0").unwrap();
+    let status = director
+        .command(GARP_SEND)
+        .args(["eth0", "198.51.100.7", "2001:db8::7"])
+        .args(["--source-mac", "02:00:00:00:00:2a", "--gap", "0.001"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let fixed = MacAddr(2, 0, 0, 0, 0, 0x2a);
+    assert_eq!(
+        received(&capture, 2),
+        [
+            Announcement::Arp {
+                form: ArpForm::Request,
+                mac: fixed,
+                addr: "198.51.100.7".parse().unwrap(),
+            },
+            Announcement::NeighbourAdvert {
+                mac: fixed,
+                addr: "2001:db8::7".parse().unwrap(),
+                router: false,
+            },
+        ]
+    );
 }
 
 #[test]
