@@ -284,6 +284,7 @@ impl<'a> Repr<'a> {
     /// Parses and validates a header: version 4, header and total length, header checksum, and no
     /// fragmentation (VRRP messages are never fragmented). TTL and protocol are the caller's
     /// business.
+    #[inline(always)]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>) -> Result<Self> {
         packet.check_len()?;
         if packet.version() != 4 {

@@ -854,6 +854,7 @@ impl<'a> Repr<'a> {
     }
 
     /// Parses a message without looking at its checksum: for tools that show bad packets too.
+    #[inline(always)]
     pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(
         packet: &Packet<&'a T>,
         family: AddressFamily,
