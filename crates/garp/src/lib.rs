@@ -45,6 +45,11 @@
 //! # }
 //! ```
 
+/// The README's example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod frame;
 pub mod schedule;
 mod sender;

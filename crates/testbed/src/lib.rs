@@ -44,6 +44,11 @@
 //! // `left` and `right` are deleted here, with their interfaces.
 //! ```
 
+/// The README's example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod addr;
 mod capture;
 mod netns;
