@@ -58,15 +58,13 @@ impl DnsCheck {
     async fn run(&self) -> Outcome {
         let target = self.connect.target();
         let started = Instant::now();
-        let what = || format!("DNS {} {} on {target}", self.name, self.query_type);
-        match within(self.connect.connect_timeout, what, self.exchange()).await {
+        match within(self.connect.connect_timeout, self.exchange()).await {
             Ok(answers) => Outcome::up(format!(
                 "DNS {} {} on {target}: NOERROR, {answers} answer(s) in {}",
                 self.name,
                 self.query_type,
                 Human(round_micros(started.elapsed()))
             )),
-            Err(reason) if reason.starts_with("DNS") => Outcome::down(reason),
             Err(reason) => Outcome::down(format!(
                 "DNS {} {} on {target}: {reason}",
                 self.name, self.query_type

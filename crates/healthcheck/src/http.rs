@@ -20,7 +20,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::net::{Human, connect_tcp, host_port, within};
+use crate::net::{Human, connect_tcp, within};
 use crate::tcp::round_micros;
 use crate::{CheckFuture, Checker, ConnectOptions, Error, Outcome};
 
@@ -425,7 +425,7 @@ impl HttpGet {
         url.virtualhost
             .clone()
             .or_else(|| self.virtualhost.clone())
-            .unwrap_or_else(|| host_port(self.connect.target()))
+            .unwrap_or_else(|| self.connect.target().to_string())
     }
 
     fn request(&self, url: &UrlCheck) -> String {
@@ -445,43 +445,31 @@ impl HttpGet {
     /// `genhash` is this with `read_body` set.
     pub async fn fetch(&self, url: &UrlCheck, read_body: bool) -> Result<Response, String> {
         let target = self.connect.target();
-        within(
-            self.connect.connect_timeout,
-            || format!("GET {} on {target}", url.path),
-            async {
-                let stream = connect_tcp(&self.connect).await?;
-                let request = self.request(url);
-                match &self.tls {
-                    None => {
-                        exchange(stream, &request, read_body, self.max_header, self.max_body).await
-                    }
-                    Some(tls) => {
-                        let config = tls.client_config()?;
-                        let name = match url.virtualhost.as_ref().or(self.virtualhost.as_ref()) {
-                            Some(host) if tls.enable_sni || tls.verify => {
-                                ServerName::try_from(host.clone()).map_err(|e| {
-                                    format!("virtualhost {host:?} is not a TLS server name: {e}")
-                                })?
-                            }
-                            _ => ServerName::IpAddress(self.connect.connect_ip.into()),
-                        };
-                        let stream = tokio_rustls::TlsConnector::from(config)
-                            .connect(name, stream)
-                            .await
-                            .map_err(|e| format!("TLS handshake with {target} failed: {e}"))?;
-                        exchange(stream, &request, read_body, self.max_header, self.max_body).await
-                    }
+        within(self.connect.connect_timeout, async {
+            let stream = connect_tcp(&self.connect).await?;
+            let request = self.request(url);
+            match &self.tls {
+                None => exchange(stream, &request, read_body, self.max_header, self.max_body).await,
+                Some(tls) => {
+                    let config = tls.client_config()?;
+                    let name = match url.virtualhost.as_ref().or(self.virtualhost.as_ref()) {
+                        Some(host) if tls.enable_sni || tls.verify => {
+                            ServerName::try_from(host.clone()).map_err(|e| {
+                                format!("virtualhost {host:?} is not a TLS server name: {e}")
+                            })?
+                        }
+                        _ => ServerName::IpAddress(self.connect.connect_ip.into()),
+                    };
+                    let stream = tokio_rustls::TlsConnector::from(config)
+                        .connect(name, stream)
+                        .await
+                        .map_err(|e| format!("TLS handshake with {target} failed: {e}"))?;
+                    exchange(stream, &request, read_body, self.max_header, self.max_body).await
                 }
-            },
-        )
-        .await
-        .map_err(|reason| {
-            if reason.starts_with("GET ") {
-                reason
-            } else {
-                format!("GET {} on {target}: {reason}", url.path)
             }
         })
+        .await
+        .map_err(|reason| format!("GET {} on {target}: {reason}", url.path))
     }
 
     async fn run(&self) -> Outcome {

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -81,19 +80,13 @@ pub(crate) fn connect_udp(opts: &ConnectOptions) -> Result<UdpSocket, String> {
         .map_err(|e| format!("cannot register the socket for {target}: {e}"))
 }
 
-/// Runs `fut` under `limit`; running out of time becomes the reason "`what`: timed out after X".
+/// Runs `fut` under `limit`; running out of time becomes the reason "timed out after X".
 pub(crate) async fn within<T>(
     limit: Duration,
-    what: impl FnOnce() -> String,
     fut: impl Future<Output = Result<T, String>>,
 ) -> Result<T, String> {
     match tokio::time::timeout(limit, fut).await {
         Ok(result) => result,
-        Err(_) => Err(format!("{}: timed out after {}", what(), Human(limit))),
+        Err(_) => Err(format!("timed out after {}", Human(limit))),
     }
-}
-
-/// The address as it goes in a Host header or a URL (IPv6 in brackets).
-pub(crate) fn host_port(addr: SocketAddr) -> String {
-    addr.to_string()
 }

@@ -129,18 +129,12 @@ impl PingCheck {
     async fn run(&self) -> Outcome {
         let ip: IpAddr = self.connect.connect_ip;
         let started = Instant::now();
-        let result = within(
-            self.connect.connect_timeout,
-            || format!("PING {ip}: no echo reply"),
-            self.exchange(),
-        )
-        .await;
+        let result = within(self.connect.connect_timeout, self.exchange()).await;
         match result {
             Ok(()) => Outcome::up(format!(
                 "PING {ip}: echo reply in {}",
                 Human(round_micros(started.elapsed()))
             )),
-            Err(reason) if reason.starts_with("PING") => Outcome::down(reason),
             Err(reason) => Outcome::down(format!("PING {ip}: {reason}")),
         }
     }

@@ -305,6 +305,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Scheduler {
     /// A scheduler on the current tokio runtime, and the stream of its events.
     ///
+    /// The stream is unbounded but carries only transitions (and initial states), so it stays
+    /// short as long as someone reads it; attempts never wait for the reader.
+    ///
     /// # Panics
     /// Outside a tokio runtime.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {

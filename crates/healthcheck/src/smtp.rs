@@ -33,18 +33,12 @@ impl SmtpCheck {
     async fn run(&self) -> Outcome {
         let target = self.connect.target();
         let started = Instant::now();
-        let result = within(
-            self.connect.connect_timeout,
-            || format!("SMTP dialogue with {target}"),
-            self.dialogue(),
-        )
-        .await;
+        let result = within(self.connect.connect_timeout, self.dialogue()).await;
         match result {
             Ok(()) => Outcome::up(format!(
                 "SMTP {target}: 220, HELO 250 in {}",
                 Human(round_micros(started.elapsed()))
             )),
-            Err(reason) if reason.starts_with("SMTP") => Outcome::down(reason),
             Err(reason) => Outcome::down(format!("SMTP {target}: {reason}")),
         }
     }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::net::{Human, connect_tcp, within};
+use crate::net::{Human, connect_tcp};
 use crate::{CheckFuture, Checker, ConnectOptions, Outcome};
 
 /// TCP_CHECK: healthy when a TCP connection to `connect_ip:connect_port` completes within
@@ -22,18 +22,17 @@ impl TcpCheck {
     async fn run(&self) -> Outcome {
         let target = self.connect.target();
         let started = Instant::now();
-        let result = within(
-            self.connect.connect_timeout,
-            || format!("connect to {target}"),
-            connect_tcp(&self.connect),
-        )
-        .await;
-        match result {
-            Ok(_stream) => Outcome::up(format!(
+        let limit = self.connect.connect_timeout;
+        match tokio::time::timeout(limit, connect_tcp(&self.connect)).await {
+            Ok(Ok(_stream)) => Outcome::up(format!(
                 "connected to {target} in {}",
                 Human(round_micros(started.elapsed()))
             )),
-            Err(reason) => Outcome::down(reason),
+            Ok(Err(reason)) => Outcome::down(reason),
+            Err(_) => Outcome::down(format!(
+                "connect to {target}: timed out after {}",
+                Human(limit)
+            )),
         }
     }
 }

@@ -528,10 +528,7 @@ async fn smtp_silent_server_times_out() {
     let outcome = SmtpCheck::new(ConnectOptions::new(addr).connect_timeout(SHORT))
         .check()
         .await;
-    assert_down(
-        &outcome,
-        &format!("SMTP dialogue with {addr}: timed out after 500ms"),
-    );
+    assert_down(&outcome, &format!("SMTP {addr}: timed out after 500ms"));
 }
 
 #[tokio::test]
