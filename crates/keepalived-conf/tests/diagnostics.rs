@@ -437,3 +437,34 @@ fn virtual_server_without_protocol_warns() {
         "virtual_server has no `protocol`; keepalived 2.2.7 then uses UDP, write `protocol TCP` if TCP is meant",
     );
 }
+
+#[test]
+fn check_of_a_model_built_in_code_has_no_location_and_still_renders() {
+    use keepalived_conf::model::{Config, VrrpInstance};
+    let config = Config {
+        vrrp_instances: vec![VrrpInstance {
+            name: "VI_CODE".into(),
+            ..VrrpInstance::default()
+        }],
+        ..Config::default()
+    };
+    let list = keepalived_conf::check(&config, &keepalived_conf::SourceMap::default(), false);
+    let missing = list
+        .iter()
+        .find(|d| d.kind == DiagnosticKind::Missing && d.is_error())
+        .expect("missing virtual_router_id");
+    assert_eq!(missing.location, None);
+    assert_eq!(
+        missing.message,
+        "vrrp_instance `VI_CODE` has no virtual_router_id"
+    );
+    assert!(
+        missing
+            .render()
+            .starts_with("error: vrrp_instance `VI_CODE` has no virtual_router_id")
+    );
+    assert_eq!(
+        missing.to_string(),
+        "error: vrrp_instance `VI_CODE` has no virtual_router_id"
+    );
+}
