@@ -79,7 +79,7 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
-    /// A URL given to `genhash` or the `check` tool that is not `http://` or `https://` HOST[:PORT]/PATH.
+    /// A URL given to `genhash` or the `check` tool that is not `http[s]://HOST[:PORT]/PATH`.
     #[error("URL: expected http://HOST[:PORT]/PATH or https://..., found {0:?}")]
     Url(String),
     /// The CA file for TLS verification could not be read.
