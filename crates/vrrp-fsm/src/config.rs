@@ -154,6 +154,11 @@ pub struct Config {
     /// A MASTER that hears a lower-priority advert answers with an advert at once (keepalived's
     /// default; `false` is `vrrp_lower_prio_no_advert`, the strict RFC behaviour).
     pub lower_prio_send_advert: bool,
+    /// A MASTER that hears a higher priority sends one advert of its own before it becomes
+    /// BACKUP, so that the winner, hearing a lower priority, repeats its GARPs (keepalived's
+    /// `vrrp_higher_prio_send_advert`, for recovering from a split brain; default off, as in
+    /// keepalived and the RFC).
+    pub higher_prio_send_advert: bool,
     /// Trackers and their weights (at most 64).
     pub trackers: Vec<Tracker>,
     /// The GARP schedule handed out on becoming MASTER.
@@ -168,7 +173,8 @@ pub const MAX_PREEMPT_DELAY: Duration = Duration::from_secs(1000);
 
 impl Config {
     /// A configuration with keepalived's defaults: priority 100, advert interval 1 s, preemption
-    /// on with no delay, lower-priority adverts answered, start as BACKUP, no trackers.
+    /// on with no delay, lower-priority adverts answered, no advert before yielding to a higher
+    /// priority, start as BACKUP, no trackers.
     pub fn new(
         vrid: u8,
         version: Version,
@@ -188,6 +194,7 @@ impl Config {
             preempt: true,
             preempt_delay: Duration::ZERO,
             lower_prio_send_advert: true,
+            higher_prio_send_advert: false,
             trackers: Vec::new(),
             garp: GarpConfig::default(),
         }

@@ -453,7 +453,7 @@ impl Instance {
     /// Bytes this instance owns on the heap (addresses, trackers, output queue); add
     /// `size_of::<Instance>()` for its whole footprint.
     pub fn heap_bytes(&self) -> usize {
-        let retired = self.retired_addresses.as_ref().map_or(0, |a| arc_bytes(a));
+        let retired = self.retired_addresses.as_ref().map_or(0, arc_bytes);
         arc_bytes(&self.config.addresses)
             + retired
             + self.config.trackers.capacity() * size_of::<crate::Tracker>()
@@ -667,6 +667,9 @@ impl Instance {
                 && address_greater(&advert.src, &self.config.primary_address));
         if higher {
             self.timers.cancel(Timer::Advert);
+            if self.config.higher_prio_send_advert {
+                self.send_advert(self.effective_priority);
+            }
             self.transition(State::Backup, Reason::HigherPriorityAdvert);
             self.pending.push_back(Pending::RemoveVips);
             if self.hold != Hold::Disabled {

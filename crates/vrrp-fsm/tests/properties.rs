@@ -25,6 +25,10 @@ struct Lan {
     interval_cs: u16,
     delay_max_us: u64,
     seed: u64,
+    /// keepalived's default (answer a lower priority at once) or the strict RFC behaviour.
+    lower_prio_send_advert: bool,
+    /// keepalived's `vrrp_higher_prio_send_advert`.
+    higher_prio_send_advert: bool,
 }
 
 impl Lan {
@@ -41,7 +45,7 @@ impl Lan {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                router_config(
+                let mut c = router_config(
                     self.version,
                     self.v6,
                     i,
@@ -49,7 +53,10 @@ impl Lan {
                     r.interval_cs.unwrap_or(self.interval_cs),
                     r.preempt,
                     r.weight,
-                )
+                );
+                c.lower_prio_send_advert = self.lower_prio_send_advert;
+                c.higher_prio_send_advert = self.higher_prio_send_advert;
+                c
             })
             .collect();
         let net = Net {
@@ -70,15 +77,24 @@ fn lan() -> impl Strategy<Value = Lan> {
         (1u16..=3).prop_map(|s| (Version::V2, false, s * 100)),
         (any::<bool>(), 20u16..=300).prop_map(|(v6, cs)| (Version::V3, v6, cs)),
     ];
-    (version, 0u64..=20_000, any::<u64>()).prop_map(
-        |((version, v6, interval_cs), delay_max_us, seed)| Lan {
-            version,
-            v6,
-            interval_cs,
-            delay_max_us,
-            seed,
-        },
+    (
+        version,
+        0u64..=20_000,
+        any::<u64>(),
+        prop::bool::weighted(0.8),
+        any::<bool>(),
     )
+        .prop_map(
+            |((version, v6, interval_cs), delay_max_us, seed, lower, higher)| Lan {
+                version,
+                v6,
+                interval_cs,
+                delay_max_us,
+                seed,
+                lower_prio_send_advert: lower,
+                higher_prio_send_advert: higher,
+            },
+        )
 }
 
 fn router() -> impl Strategy<Value = RouterSpec> {

@@ -342,6 +342,19 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        rule: "keepalived vrrp_higher_prio_send_advert: MASTER sends its own advert, then yields",
+        config: |c| c.higher_prio_send_advert = true,
+        steps: &[WIN[0], WIN[1], (4000, Advert(150, "192.0.2.20", 100))],
+        state: State::Backup,
+        last: &[
+            "advert 100",
+            "Master->Backup HigherPriorityAdvert",
+            "remove",
+        ],
+        timers: &[(Timer::MasterDown, Some(7_600_000)), (Timer::Advert, None)],
+        ..BASE
+    },
+    Case {
         rule: "RFC 9568 §6.4.3: equal priority from a higher primary address: MASTER yields",
         steps: &[WIN[0], WIN[1], (4000, Advert(100, "192.0.2.20", 100))],
         state: State::Backup,

@@ -569,13 +569,16 @@ impl Sim {
             let c = &router.config;
             let _ = writeln!(
                 out,
-                "router {r}: {} {:?} priority {} interval {} cs preempt {} trackers {:?}",
+                "router {r}: {} {:?} priority {} interval {} cs preempt {} trackers {:?} \
+                 lower_prio_send_advert {} higher_prio_send_advert {}",
                 c.primary_address,
                 c.version,
                 c.priority,
                 c.advert_interval_cs,
                 c.preempt,
-                c.trackers
+                c.trackers,
+                c.lower_prio_send_advert,
+                c.higher_prio_send_advert
             );
         }
         for record in &self.records {
