@@ -557,9 +557,10 @@ impl Instance {
                         self.timers
                             .set(Timer::PreemptDelay, now + self.config.preempt_delay);
                     }
-                    // The hold-off decides; PreemptDelay will find no live master.
-                    Hold::Holding => {}
-                    Hold::Disabled | Hold::Idle | Hold::Released => {
+                    // Master_Down_Timer only runs during a hold-off after following a master
+                    // (the start-up expiry above does not rearm it): that master is gone, so
+                    // there is nobody to hold off for. Take over now, as without a delay.
+                    Hold::Holding | Hold::Disabled | Hold::Idle | Hold::Released => {
                         self.become_master(now, Reason::MasterDown);
                     }
                 },

@@ -152,6 +152,55 @@ fn crash_and_clean_stop_hand_over_at_the_right_time() {
 }
 
 #[test]
+fn preempt_delay_hold_off_ends_when_the_lower_master_dies() {
+    // Router 1 (200) has keepalived's `preempt_delay 300`: it follows router 0 (100) for the
+    // delay instead of preempting it. Router 0 crashes after 10 s: router 1 must take over at its
+    // Master_Down_Interval after router 0's last advert, not when the 300 s delay ends.
+    for (stop, seed) in [(false, 11), (true, 12)] {
+        let mut s = sim(Version::V3, &[100, 200], &[], Net::PERFECT, seed);
+        s.routers[1].config.preempt_delay = Duration::from_secs(300);
+        s.start_all();
+        s.run_until(ms(10_000));
+        check!(s, s.masters() == [0], "router 1 holds off its preemption");
+        s.apply(if stop {
+            Event::Stop(0)
+        } else {
+            Event::Crash(0)
+        });
+        s.run_until(ms(30_000));
+        let took_over = first_master_since(&s, ms(10_000));
+        let (heard_at, heard_priority) = s
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Delivered {
+                    at,
+                    from: 0,
+                    to: 1,
+                    priority,
+                    ..
+                } => Some((*at, *priority)),
+                _ => None,
+            })
+            .next_back()
+            .unwrap();
+        let expected = heard_at
+            + if stop {
+                expected_skew(Version::V3, 200, 100)
+            } else {
+                expected_master_down(Version::V3, 200, 100)
+            };
+        check!(
+            s,
+            matches!(took_over, Record::StateChange { at, router: 1, to: State::Master, .. }
+                if at == expected),
+            "stop {stop}: heard priority {heard_priority} at {heard_at:?}, expected MASTER at \
+             {expected:?}, got {took_over:?}"
+        );
+    }
+}
+
+#[test]
 fn restarted_better_router_preempts_unless_nopreempt() {
     for (preempt, expected) in [(true, 0), (false, 1)] {
         let mut s = sim(Version::V3, &[200, 150], &[preempt, true], Net::PERFECT, 6);

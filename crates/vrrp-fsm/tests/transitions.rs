@@ -670,6 +670,35 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        rule: "keepalived preempt_delay: the lower master it holds off for goes silent: MASTER at Master_Down_Interval, not at the delay's end",
+        config: |c| c.preempt_delay = Duration::from_secs(300),
+        steps: &[
+            (0, Start),
+            (1000, Advert(50, "192.0.2.20", 100)),
+            (4600, Timeout),
+        ],
+        state: State::Master,
+        last: MASTER_ENTRY,
+        timers: &[
+            (Timer::PreemptDelay, None),
+            (Timer::Advert, Some(5_600_000)),
+        ],
+        ..BASE
+    },
+    Case {
+        rule: "keepalived preempt_delay: the lower master it holds off for leaves with priority 0: MASTER after Skew_Time",
+        config: |c| c.preempt_delay = Duration::from_secs(300),
+        steps: &[
+            (0, Start),
+            (1000, Advert(50, "192.0.2.20", 100)),
+            (2000, Advert(0, "192.0.2.20", 100)),
+            (2600, Timeout),
+        ],
+        state: State::Master,
+        last: MASTER_ENTRY,
+        ..BASE
+    },
+    Case {
         rule: "keepalived preempt_delay: a better master during the hold-off cancels it",
         config: |c| c.preempt_delay = Duration::from_secs(2),
         steps: &[
