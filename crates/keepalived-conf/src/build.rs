@@ -845,6 +845,13 @@ impl<'a, 's> Builder<'a, 's> {
                     }
                 }
                 "via" | "gw" => {
+                    if key == "gw" {
+                        self.warn(
+                            K::Deprecated,
+                            span(word),
+                            "`gw` for routes is deprecated; use `via`",
+                        );
+                    }
                     if let Some(v) = take(self) {
                         // `via inet6 ADDR` is accepted by ip; keep it simple: the address.
                         r.via = self.ip_word(v);
@@ -906,6 +913,13 @@ impl<'a, 's> Builder<'a, 's> {
                 "a route needs a destination (ADDRESS[/PREFIX])",
             );
             return None;
+        }
+        if r.dev.is_none() && !r.no_track && r.track_group.is_none() {
+            self.warn(
+                K::Missing,
+                r.origin,
+                format!("route {} has no `dev`, so keepalived cannot track it", r.to),
+            );
         }
         for gw in [r.via, r.src, r.or].into_iter().flatten() {
             if gw.is_ipv4() != r.to.addr.is_ipv4() && r.to.len != Some(0) {

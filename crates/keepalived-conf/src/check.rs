@@ -316,6 +316,16 @@ impl Checker<'_> {
             .collect();
         let mut member_of: HashMap<&str, &str> = HashMap::new();
         for g in &config.sync_groups {
+            if g.group.len() == 1 {
+                self.warn(
+                    K::Conflict,
+                    g.origin,
+                    format!(
+                        "vrrp_sync_group `{}` has only one member, which is rarely what is meant",
+                        g.name
+                    ),
+                );
+            }
             if g.group.is_empty() {
                 self.err(
                     K::Missing,
@@ -359,7 +369,12 @@ impl Checker<'_> {
                     .iter()
                     .filter(|v| g.group.iter().any(|m| m.name == v.name))
                 {
-                    for t in v.track_script.iter().chain(&v.track_file) {
+                    for t in v
+                        .track_script
+                        .iter()
+                        .chain(&v.track_file)
+                        .chain(&v.track_interface)
+                    {
                         if t.weight.is_some_and(|w| w.value != 0) {
                             self.warn(
                                 K::Conflict,
@@ -440,6 +455,13 @@ impl Checker<'_> {
                     "a virtual server without a port must be persistent (persistence_timeout)",
                 );
             }
+            if vs.protocol.is_some() && matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
+                self.warn(
+                    K::Conflict,
+                    vs.origin,
+                    "`protocol` is ignored for a fwmark virtual server",
+                );
+            }
             if vs.protocol.is_none() && !matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
                 self.warn(
                     K::Missing,
@@ -456,7 +478,15 @@ impl Checker<'_> {
             }
             let method = vs.lvs_method.unwrap_or(LvsMethod::Nat);
             let mut total_weight: u64 = 0;
+            let is_fwmark = matches!(vs.addr, VirtualServerAddr::Fwmark(_));
             for rs in &vs.real_servers {
+                if is_fwmark && let Some(port) = rs.port {
+                    self.warn(
+                        K::Conflict,
+                        rs.origin,
+                        format!("real server port {port} is ignored by a fwmark virtual server"),
+                    );
+                }
                 let rs_method = rs.lvs_method.unwrap_or(method);
                 let tunnelled = matches!(rs_method, LvsMethod::Tun { .. });
                 if let Some(f) = vs_family
@@ -500,7 +530,7 @@ impl Checker<'_> {
                         && rs.port.is_none()
                         && vs_port.is_none()
                     {
-                        self.err(
+                        self.warn(
                             K::Missing,
                             c.origin,
                             format!(

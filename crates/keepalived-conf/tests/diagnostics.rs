@@ -468,3 +468,26 @@ fn check_of_a_model_built_in_code_has_no_location_and_still_renders() {
         "error: vrrp_instance `VI_CODE` has no virtual_router_id"
     );
 }
+
+#[test]
+fn route_gw_is_deprecated_and_a_route_without_dev_cannot_be_tracked() {
+    let text = vi("    virtual_routes {\n        0.0.0.0/0 gw 192.0.2.254\n    }\n");
+    let list = diags(&text);
+    assert_one(
+        &list,
+        DiagnosticKind::Deprecated,
+        Severity::Warning,
+        5,
+        19,
+        "`gw` for routes is deprecated; use `via`",
+    );
+    assert_one(
+        &list,
+        DiagnosticKind::Missing,
+        Severity::Warning,
+        5,
+        9,
+        "route 0.0.0.0/0 has no `dev`, so keepalived cannot track it",
+    );
+    assert_eq!(list.len(), 2, "{list:#?}");
+}

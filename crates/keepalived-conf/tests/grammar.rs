@@ -315,7 +315,7 @@ fn full_vrrp_instance() {
          authentication {\n  auth_type AH\n  auth_pass secret\n }\n\
          virtual_ipaddress {\n  192.0.2.10/24 brd 192.0.2.255 dev eth0 scope global label eth0:1\n  192.0.2.11/24 dev eth1 no_track\n }\n\
          virtual_ipaddress_excluded {\n  2001:db8::10/64 dev eth0 -nodad preferred_lft 0\n }\n\
-         virtual_routes {\n  src 192.0.2.1 to 198.51.100.0/24 via 192.0.2.254 dev eth1\n  blackhole 203.0.113.0/24\n  0.0.0.0/0 gw 192.0.2.1 table 100\n }\n\
+         virtual_routes {\n  src 192.0.2.1 to 198.51.100.0/24 via 192.0.2.254 dev eth1\n  blackhole 203.0.113.0/24 no_track\n  0.0.0.0/0 via 192.0.2.1 dev eth0 table 100\n }\n\
          virtual_rules {\n  from 192.0.2.0/24 table 1\n  to 198.51.100.0/24 table 1 no_track\n }\n\
          preempt\n preempt_delay 30\n accept\n garp_master_delay 5\n garp_master_refresh 60\n garp_extra_if all 100\n\
          notify_master \"/bin/notify master\" root\n notify_backup /bin/b\n notify /bin/any\n smtp_alert\n}\n",
