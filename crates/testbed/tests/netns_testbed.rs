@@ -40,8 +40,10 @@ fn udp_crosses_a_veth_pair_and_the_capture_sees_it() {
     left.set_up("eth0").unwrap();
     right.set_up("eth0").unwrap();
 
-    let capture = Capture::start(&right, "eth0").unwrap();
+    // Taken before the capture starts: IPv6 autoconfiguration frames (router solicitation,
+    // MLD) may arrive as soon as the socket is bound.
     let before = std::time::SystemTime::now();
+    let capture = Capture::start(&right, "eth0").unwrap();
     assert!(udp_reaches(&left, "192.0.2.1", &right, "192.0.2.2"));
     assert!(udp_reaches(&left, "2001:db8::1", &right, "2001:db8::2"));
     let frames = capture.stop();
