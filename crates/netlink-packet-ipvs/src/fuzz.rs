@@ -6,11 +6,14 @@
 //! The stable test `tests/fuzz_corpus.rs` runs them over the committed seed corpus in
 //! `fuzz/corpus/ipvs_*`, whose `seed-*` files are replies captured from a real kernel.
 
-use netlink_packet_core::{Emitable, Nla, NlaBuffer, Parseable, ParseableParametrized};
+use netlink_packet_core::{
+    DefaultNla, Emitable, NLA_F_NESTED, NLA_F_NET_BYTEORDER, Nla, NlaBuffer, Parseable,
+    ParseableParametrized,
+};
 use netlink_packet_generic::GenlHeader;
 
 use crate::nest::parse_nest;
-use crate::{DaemonAttr, DestAttr, IpvsMessage, ServiceAttr, Stats32Attr, Stats64Attr};
+use crate::{DaemonAttr, DestAttr, IpvsAttr, IpvsMessage, ServiceAttr, Stats32Attr, Stats64Attr};
 
 /// Nests longer than this cannot be re-emitted (an attribute length is a `u16`); emitting can
 /// grow a message (a 4-byte address becomes 16 bytes), so the round trip is checked below it.
@@ -29,7 +32,7 @@ pub fn message(data: &[u8]) -> bool {
     let Ok(msg) = IpvsMessage::parse_with_param(&data[4..], header) else {
         return false;
     };
-    if msg.buffer_len() <= EMIT_LIMIT {
+    if msg.buffer_len() <= EMIT_LIMIT && !msg.attrs.iter().any(Unemittable::unemittable) {
         let mut buf = vec![0xa5; msg.buffer_len()];
         msg.emit(&mut buf);
         let again = IpvsMessage::parse_attrs(msg.cmd, &buf).expect("an emitted message parses");
@@ -63,17 +66,82 @@ pub fn stats_nest(data: &[u8]) -> bool {
 
 fn nest_round_trip<T>(data: &[u8]) -> bool
 where
-    T: Nla + PartialEq + std::fmt::Debug + for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+    T: Nla + Unemittable + PartialEq + std::fmt::Debug + for<'a> Parseable<NlaBuffer<&'a [u8]>>,
 {
     let Ok(attrs) = parse_nest::<T>(data) else {
         return false;
     };
     let len = attrs.as_slice().buffer_len();
-    if len <= EMIT_LIMIT {
+    if len <= EMIT_LIMIT && !attrs.iter().any(Unemittable::unemittable) {
         let mut buf = vec![0xa5; len];
         attrs.as_slice().emit(&mut buf);
         let again = parse_nest::<T>(&buf).expect("an emitted nest parses");
         assert_eq!(again, attrs, "parse(emit(parse(x))) != parse(x)");
     }
     true
+}
+
+/// netlink-packet-core 0.9 cannot emit an attribute with both `NLA_F_NESTED` and
+/// `NLA_F_NET_BYTEORDER` (`NlaBuffer::set_nested_flag` drops the other flag). No kernel sends
+/// such an attribute, so the round trip is not checked when an unknown attribute, at any depth,
+/// has both.
+fn both_flags(nla: &DefaultNla) -> bool {
+    nla.kind() & NLA_F_NESTED != 0 && nla.kind() & NLA_F_NET_BYTEORDER != 0
+}
+
+/// Whether an attribute, or one nested in it, is an unknown attribute with both flags.
+trait Unemittable {
+    fn unemittable(&self) -> bool;
+}
+
+impl Unemittable for Stats32Attr {
+    fn unemittable(&self) -> bool {
+        matches!(self, Self::Other(nla) if both_flags(nla))
+    }
+}
+
+impl Unemittable for Stats64Attr {
+    fn unemittable(&self) -> bool {
+        matches!(self, Self::Other(nla) if both_flags(nla))
+    }
+}
+
+impl Unemittable for DaemonAttr {
+    fn unemittable(&self) -> bool {
+        matches!(self, Self::Other(nla) if both_flags(nla))
+    }
+}
+
+impl Unemittable for ServiceAttr {
+    fn unemittable(&self) -> bool {
+        match self {
+            Self::Other(nla) => both_flags(nla),
+            Self::Stats(s) => s.iter().any(Unemittable::unemittable),
+            Self::Stats64(s) => s.iter().any(Unemittable::unemittable),
+            _ => false,
+        }
+    }
+}
+
+impl Unemittable for DestAttr {
+    fn unemittable(&self) -> bool {
+        match self {
+            Self::Other(nla) => both_flags(nla),
+            Self::Stats(s) => s.iter().any(Unemittable::unemittable),
+            Self::Stats64(s) => s.iter().any(Unemittable::unemittable),
+            _ => false,
+        }
+    }
+}
+
+impl Unemittable for IpvsAttr {
+    fn unemittable(&self) -> bool {
+        match self {
+            Self::Other(nla) => both_flags(nla),
+            Self::Service(attrs) => attrs.iter().any(Unemittable::unemittable),
+            Self::Dest(attrs) => attrs.iter().any(Unemittable::unemittable),
+            Self::Daemon(attrs) => attrs.iter().any(Unemittable::unemittable),
+            _ => false,
+        }
+    }
 }
