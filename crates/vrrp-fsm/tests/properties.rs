@@ -151,8 +151,9 @@ fn chaos() -> impl Strategy<Value = Chaos> {
         })
 }
 
-/// Runs the chaos, then the quiet period of property 1; returns the simulator at the check time.
-fn chaos_then_quiet(lan: &Lan, routers: &[RouterSpec], chaos: &Chaos) -> (Sim, Duration) {
+/// Runs the chaos, then the quiet period of property 1; returns the simulator at the check time
+/// and the time the quiet period began.
+fn chaos_then_quiet(lan: &Lan, routers: &[RouterSpec], chaos: &Chaos) -> (Sim, Duration, Duration) {
     let mut sim = lan.sim(routers, chaos.initial_loss);
     sim.start_all();
     for &(at, event) in &chaos.events {
@@ -175,7 +176,7 @@ fn chaos_then_quiet(lan: &Lan, routers: &[RouterSpec], chaos: &Chaos) -> (Sim, D
         .map_or(1, |(p, _)| p);
     let check = end + lan.master_down(best) + 2 * lan.interval() + 2 * lan.delay_max();
     sim.run_until(check);
-    (sim, check)
+    (sim, check, end)
 }
 
 fn config() -> ProptestConfig {
@@ -203,7 +204,7 @@ proptest! {
         routers in prop::collection::vec(router(), 2..=5),
         chaos in chaos(),
     ) {
-        let (sim, check) = chaos_then_quiet(&lan, &routers, &chaos);
+        let (sim, check, quiet_from) = chaos_then_quiet(&lan, &routers, &chaos);
         if let Err(e) = sim.check_oracle() {
             prop_assert!(false, "at {:?}: {}\n{}", check, e, sim.timeline());
         }
@@ -229,6 +230,19 @@ proptest! {
             sim.routers[best].config.preempt,
             sim.timeline()
         );
+        // What the exceptions may not hide: on a healthy LAN nobody takes MASTER from a better
+        // router, so no router ranked above the master held MASTER during the quiet period
+        // (the tie rule between routers that are MASTER at the same time).
+        for &r in &eligible {
+            prop_assert!(
+                sim.rank(r) <= sim.rank(master) || !sim.was_master_during(r, quiet_from, check),
+                "r{r} {:?} was MASTER in the quiet period from {:?}, yet r{master} {:?} is master\n{}",
+                sim.rank(r),
+                quiet_from,
+                sim.rank(master),
+                sim.timeline()
+            );
+        }
     }
 
     /// Property 1 where its tie rule applies: routers started together on a healthy LAN (delay,
@@ -271,7 +285,7 @@ proptest! {
         routers in prop::collection::vec(router(), 2..=5),
         chaos in chaos(),
     ) {
-        let (mut sim, check) = chaos_then_quiet(&lan, &routers, &chaos);
+        let (mut sim, check, _) = chaos_then_quiet(&lan, &routers, &chaos);
         let end = check + 20 * lan.interval();
         sim.run_until(end);
         let changes = sim.changes_since(check + Duration::from_nanos(1));

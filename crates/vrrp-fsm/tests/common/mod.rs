@@ -554,6 +554,34 @@ impl Sim {
         Ok(())
     }
 
+    /// Whether router `r` was MASTER at any instant in `from..=to`, from the recorded state
+    /// changes (a crash records none, but a crashed router is not alive again until a restart,
+    /// which records one).
+    pub(crate) fn was_master_during(&self, r: usize, from: Duration, to: Duration) -> bool {
+        let mut master = false;
+        for record in &self.records {
+            match record {
+                Record::StateChange {
+                    at, router, to: s, ..
+                } if *router == r => {
+                    if *at > to {
+                        break;
+                    }
+                    if *at > from && master {
+                        return true;
+                    }
+                    master = *s == State::Master;
+                }
+                Record::Event {
+                    at,
+                    event: Event::Crash(c),
+                } if *c == r && *at <= from => master = false,
+                _ => {}
+            }
+        }
+        master
+    }
+
     /// State changes at or after `since`.
     pub(crate) fn changes_since(&self, since: Duration) -> Vec<&Record> {
         self.records
