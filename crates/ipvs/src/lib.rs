@@ -1,6 +1,6 @@
 //! A client for the kernel's IPVS table over generic netlink, with batches and a reconciler.
 //!
-//! - [`Ipvs`]: a blocking client (netlink-sys socket); [`AsyncIpvs`] is the same on tokio
+//! - [`Ipvs`]: a blocking client (netlink-sys socket); `AsyncIpvs` is the same on tokio
 //!   (feature `tokio`). Both resolve the "IPVS" family once when opened, and can load the
 //!   module first ([`Options::load_module`]).
 //! - Typed [`Service`], [`Destination`], [`Stats`], [`Daemon`], [`Timeouts`], [`Info`] with
