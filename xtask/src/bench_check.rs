@@ -5,7 +5,8 @@
 //! Prints each scenario's JSON and a Markdown table for BENCHMARKS.md.
 //!
 //! ```text
-//! cargo xtask bench check [--seconds N] [--http-servers N] [SCENARIO ...]   (tcp10k tcp30k http)
+//! cargo xtask bench check [--seconds N] [--http-servers N] [--threads N] [SCENARIO ...]
+//!                                          (scenarios: tcp10k tcp30k http; all by default)
 //! ```
 
 use crate::util::{self, cargo};
@@ -21,6 +22,7 @@ struct Scenario {
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut seconds = 20.0;
     let mut http_servers = 5_000;
+    let mut threads = 1;
     let mut wanted: Vec<String> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -37,9 +39,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     .and_then(|s| s.parse().ok())
                     .ok_or("--http-servers needs a number")?;
             }
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--threads needs a number")?;
+            }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench check [--seconds N] [--http-servers N] [tcp10k] [tcp30k] [http]"
+                    "cargo xtask bench check [--seconds N] [--http-servers N] [--threads N] [tcp10k] [tcp30k] [http]"
                 );
                 return Ok(());
             }
@@ -91,7 +99,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cmd.args(["run", "--kind", scenario.kind])
             .args(["--servers", &scenario.servers.to_string()])
             .args(["--interval", &scenario.interval.to_string()])
-            .args(["--seconds", &seconds.to_string()]);
+            .args(["--seconds", &seconds.to_string()])
+            .args(["--threads", &threads.to_string()]);
         eprintln!("$ {}   (load average {load1})", util::show(&cmd));
         let output = cmd
             .output()

@@ -61,6 +61,10 @@ enum Mode {
         /// Measured seconds after the warm-up.
         #[arg(long, default_value_t = 20.0)]
         seconds: f64,
+        /// Runtime worker threads: 1 is a current-thread runtime (the per-core figure); more is
+        /// a multi-thread runtime, measured with the whole process's CPU.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Listen on real servers `first..first+count` and answer probes.
     Serve {
@@ -103,26 +107,42 @@ fn raise_nofile(want: u64) -> u64 {
     limit.rlim_cur
 }
 
-/// User and system CPU seconds of the calling thread (the runtime's only thread).
-fn cpu_seconds() -> (f64, f64) {
+/// User and system CPU seconds of the calling thread (the current-thread runtime's only thread),
+/// or of the whole process.
+fn cpu_seconds(whole_process: bool) -> (f64, f64) {
+    let who = if whole_process {
+        libc::RUSAGE_SELF
+    } else {
+        libc::RUSAGE_THREAD
+    };
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct.
     let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr());
+        libc::getrusage(who, usage.as_mut_ptr());
         usage.assume_init()
     };
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     (secs(usage.ru_utime), secs(usage.ru_stime))
 }
 
-/// Nanoseconds the calling thread has spent runnable but waiting for a CPU (schedstat).
-fn runqueue_wait_ns() -> u64 {
-    // SAFETY: gettid has no memory effects.
-    let tid = unsafe { libc::gettid() };
-    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|w| w.parse().ok()))
-        .unwrap_or(0)
+/// Nanoseconds spent runnable but waiting for a CPU (schedstat), by the calling thread or by all
+/// of the process's threads.
+fn runqueue_wait_ns(whole_process: bool) -> u64 {
+    let wait = |path: std::path::PathBuf| -> u64 {
+        std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1).and_then(|w| w.parse().ok()))
+            .unwrap_or(0)
+    };
+    if whole_process {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| tasks.flatten().map(|t| wait(t.path())).sum())
+            .unwrap_or(0)
+    } else {
+        // SAFETY: gettid has no memory effects.
+        let tid = unsafe { libc::gettid() };
+        wait(format!("/proc/self/task/{tid}").into())
+    }
 }
 
 /// CPU seconds of another process, from /proc/PID/stat.
@@ -289,13 +309,27 @@ fn spawn_servers(kind: Kind, servers: usize) -> Result<Vec<Child>, String> {
     Ok(children)
 }
 
-fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), String> {
+fn run(
+    kind: Kind,
+    servers: usize,
+    interval: f64,
+    seconds: f64,
+    threads: usize,
+) -> Result<(), String> {
     let nofile = raise_nofile(65_536);
     let children = spawn_servers(kind, servers)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let whole = threads > 1;
+    let runtime = if whole {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| e.to_string())?;
     let delay_loop = Duration::from_secs_f64(interval);
     let pids: Vec<u32> = children.iter().map(Child::id).collect();
     let result = runtime.block_on(async move {
@@ -346,8 +380,8 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         // Warm-up: every check has started once.
         tokio::time::sleep(delay_loop + Duration::from_millis(500)).await;
         scheduler.stats().reset();
-        let cpu0 = cpu_seconds();
-        let wait0 = runqueue_wait_ns();
+        let cpu0 = cpu_seconds(whole);
+        let wait0 = runqueue_wait_ns(whole);
         let server_cpu0: f64 = pids.iter().map(|&pid| cpu_seconds_of(pid)).sum();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let probe = os_wakeup_probe(Arc::clone(&stop));
@@ -357,8 +391,8 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         stop.store(true, Ordering::Relaxed);
         let mut control = probe.join().unwrap_or_default();
         control.sort_unstable();
-        let cpu1 = cpu_seconds();
-        let waited = (runqueue_wait_ns() - wait0) as f64 / 1e6;
+        let cpu1 = cpu_seconds(whole);
+        let waited = runqueue_wait_ns(whole).saturating_sub(wait0) as f64 / 1e6;
         let (user, system) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
         let cpu = user + system;
         let server_cpu: f64 =
@@ -369,6 +403,7 @@ fn run(kind: Kind, servers: usize, interval: f64, seconds: f64) -> Result<(), St
         let report = serde_json::json!({
             "kind": match kind { Kind::Tcp => "TCP_CHECK", Kind::Http => "HTTP_GET" },
             "servers": servers,
+            "threads": threads,
             "delay_loop_s": interval,
             "measured_s": elapsed,
             "checks": attempts,
@@ -413,7 +448,8 @@ fn main() -> ExitCode {
             servers,
             interval,
             seconds,
-        } => run(kind, servers, interval, seconds),
+            threads,
+        } => run(kind, servers, interval, seconds, threads),
         Mode::Serve { kind, first, count } => serve(kind, first, count),
     };
     match result {
