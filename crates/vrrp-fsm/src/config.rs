@@ -78,9 +78,11 @@ pub struct Tracker {
 
 /// The state a configuration asks to start in (keepalived's `state`).
 ///
-/// Only an address owner (priority 255) starts as MASTER; it does so whatever this says. A
-/// `Master` below 255 starts as BACKUP, exactly as keepalived does, and wins (or not) the
-/// election like any other backup. The field exists so a keepalived configuration maps onto it.
+/// Only an address owner (priority 255) starts as MASTER; it does so whatever this says, as
+/// RFC 9568 §6.4.1 requires (keepalived instead makes an owner configured `state BACKUP` wait
+/// 3-4 advert intervals). A `Master` below 255 starts as BACKUP, exactly as keepalived does, and
+/// wins (or not) the election like any other backup. The field exists so a keepalived
+/// configuration maps onto it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InitialState {
     /// `state BACKUP` (the default).

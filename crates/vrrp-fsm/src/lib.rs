@@ -16,9 +16,10 @@
 //! Around the instance: [`Demux`] says which instance accepts a packet (by interface, VRID and
 //! family) so one socket serves many; [`SyncGroup`] moves several instances together.
 //!
-//! Where keepalived and the RFC differ, this crate follows keepalived and says so on the item:
-//! `state MASTER` below priority 255 starts as BACKUP ([`InitialState`]); a MASTER answers a
-//! lower-priority advert with an advert at once ([`Config::lower_prio_send_advert`]).
+//! Where keepalived and the RFC differ, this crate follows keepalived by default and says so on
+//! the item: `state MASTER` below priority 255 starts as BACKUP ([`InitialState`]); a MASTER
+//! answers a lower-priority advert with an advert at once ([`Config::lower_prio_send_advert`]).
+//! One exception: an address owner starts as MASTER whatever its `state` ([`InitialState`]).
 
 mod config;
 mod demux;
