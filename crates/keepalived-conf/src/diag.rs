@@ -150,14 +150,54 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// Most diagnostics kept for one configuration; the rest are counted in a last one.
+const MAX_DIAGNOSTICS: usize = 10_000;
+
 /// Collects diagnostics while parsing and checking.
 #[derive(Debug, Default)]
 pub(crate) struct Diagnostics {
     pub(crate) list: Vec<Diagnostic>,
     pub(crate) strict: bool,
+    dropped: usize,
+    dropped_error: bool,
 }
 
 impl Diagnostics {
+    pub(crate) fn new(strict: bool) -> Self {
+        Self {
+            strict,
+            ..Self::default()
+        }
+    }
+
+    fn push(&mut self, diag: Diagnostic) {
+        if self.list.len() < MAX_DIAGNOSTICS {
+            self.list.push(diag);
+        } else {
+            self.dropped += 1;
+            self.dropped_error |= diag.is_error();
+        }
+    }
+
+    /// The diagnostics, with a last one saying how many were left out.
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
+        if self.dropped > 0 {
+            self.list.push(Diagnostic {
+                severity: if self.dropped_error {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                kind: DiagnosticKind::Syntax,
+                message: format!("{} more diagnostics not shown", self.dropped),
+                location: None,
+                line_text: String::new(),
+                underline: 0..0,
+            });
+        }
+        self.list
+    }
+
     pub(crate) fn error(
         &mut self,
         sources: &SourceMap,
@@ -165,7 +205,12 @@ impl Diagnostics {
         origin: Origin,
         message: impl Into<String>,
     ) {
-        self.list.push(Diagnostic::new(
+        if self.list.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            self.dropped_error = true;
+            return;
+        }
+        self.push(Diagnostic::new(
             sources,
             Severity::Error,
             kind,
@@ -192,7 +237,12 @@ impl Diagnostics {
         } else {
             Severity::Warning
         };
-        self.list.push(Diagnostic::new(
+        if self.list.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            self.dropped_error |= severity == Severity::Error;
+            return;
+        }
+        self.push(Diagnostic::new(
             sources,
             severity,
             kind,

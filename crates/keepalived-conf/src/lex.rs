@@ -200,6 +200,9 @@ fn include(
 const MAX_DEPTH: usize = 32;
 /// Most lines one `~SEQ` line may produce (keeps a typo from eating the memory).
 const MAX_SEQ_LINES: i64 = 100_000;
+/// Most lines all `~SEQ` and `~LST` expansions of one configuration may produce together
+/// (nested ones multiply).
+const MAX_EXPANDED_LINES: usize = 250_000;
 
 /// Where the lexer is in one file.
 struct Cursor {
@@ -218,6 +221,8 @@ pub(crate) struct Lexer<'s> {
     defs: HashMap<String, String>,
     /// A multiline definition being collected: name, value so far.
     pending_def: Option<(String, String)>,
+    /// Lines produced by `~SEQ` / `~LST` so far.
+    expanded: usize,
 }
 
 impl<'s> Lexer<'s> {
@@ -236,6 +241,7 @@ impl<'s> Lexer<'s> {
             options,
             defs: HashMap::new(),
             pending_def: None,
+            expanded: 0,
         };
         if !sources.files.is_empty() {
             lexer.push_file(0);
@@ -421,6 +427,10 @@ impl<'s> Lexer<'s> {
             self.seq(file, start, text, line_origin, subst_depth);
             return;
         }
+        if text.starts_with("~LST") {
+            self.lst(file, start, text, line_origin, subst_depth);
+            return;
+        }
         if text.contains('$') {
             if subst_depth >= MAX_DEPTH {
                 self.diags.error(
@@ -530,6 +540,9 @@ impl<'s> Lexer<'s> {
         };
         let mut value = first;
         for _ in 0..count {
+            if !self.expand_one(origin) {
+                return;
+            }
             let text = if hex {
                 format!("{value:x}")
             } else {
@@ -538,6 +551,102 @@ impl<'s> Lexer<'s> {
             self.defs.insert(var.clone(), text);
             self.logical(file, start + body_offset, body.clone(), subst_depth + 1);
             value = value.saturating_add(step);
+        }
+    }
+
+    /// Counts one expanded line; false (with one error) once the budget is spent.
+    fn expand_one(&mut self, origin: Origin) -> bool {
+        self.expanded += 1;
+        if self.expanded == MAX_EXPANDED_LINES + 1 {
+            self.diags.error(
+                self.sources,
+                DiagnosticKind::OutOfRange,
+                origin,
+                format!("~SEQ and ~LST would produce more than {MAX_EXPANDED_LINES} lines"),
+            );
+        }
+        self.expanded <= MAX_EXPANDED_LINES
+    }
+
+    /// `~LST(var, v1, v2, ...)` or `~LST({a, b}, {1, 2}, {3, 4})`: the rest of the line once
+    /// per value (tuple), with the variables set.
+    fn lst(
+        &mut self,
+        file: u32,
+        start: usize,
+        text: Cow<'s, str>,
+        origin: Origin,
+        subst_depth: usize,
+    ) {
+        let rest = &text[4..];
+        let parsed = rest.strip_prefix('(').and_then(|inner| {
+            // The closing parenthesis at brace depth 0.
+            let mut depth = 0i32;
+            let close = inner.char_indices().find_map(|(i, c)| match c {
+                '{' => {
+                    depth += 1;
+                    None
+                }
+                '}' => {
+                    depth -= 1;
+                    None
+                }
+                ')' if depth == 0 => Some(i),
+                _ => None,
+            })?;
+            let items = split_top_level(&inner[..close]);
+            Some((items, inner[close + 1..].trim_start()))
+        });
+        let Some((items, body)) = parsed.filter(|(items, _)| items.len() >= 2) else {
+            self.diags.error(
+                self.sources,
+                DiagnosticKind::Syntax,
+                origin,
+                "expected ~LST(var, value, ...) or ~LST({var, ...}, {value, ...}, ...)",
+            );
+            return;
+        };
+        let names = braced_list(items[0]);
+        if names.iter().any(|n| n.is_empty()) {
+            self.diags.error(
+                self.sources,
+                DiagnosticKind::Syntax,
+                origin,
+                "~LST needs variable names",
+            );
+            return;
+        }
+        let tuples: Vec<Vec<String>> = items[1..]
+            .iter()
+            .map(|v| braced_list(v).into_iter().map(str::to_string).collect())
+            .collect();
+        if let Some(bad) = tuples.iter().find(|t| t.len() != names.len()) {
+            self.diags.error(
+                self.sources,
+                DiagnosticKind::InvalidValue,
+                origin,
+                format!(
+                    "~LST has {} variable(s) but a value list of {}",
+                    names.len(),
+                    bad.len()
+                ),
+            );
+            return;
+        }
+        let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+        let body_offset = text.len() - body.len();
+        let body: Cow<'s, str> = match &text {
+            Cow::Borrowed(t) => Cow::Borrowed(&t[body_offset..]),
+            Cow::Owned(_) => Cow::Owned(body.to_string()),
+        };
+        for tuple in tuples {
+            if !self.expand_one(origin) {
+                return;
+            }
+            for (name, value) in names.iter().zip(tuple) {
+                self.defs.insert(name.clone(), value);
+            }
+            self.logical(file, start + body_offset, body.clone(), subst_depth + 1);
         }
     }
 
@@ -808,6 +917,35 @@ fn strip_comment(line: &str) -> &str {
         i += 1;
     }
     line
+}
+
+/// Splits `a, {b, c}, d` at the commas outside braces.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut from = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(s[from..i].trim());
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[from..].trim());
+    out
+}
+
+/// `{a, b}` to `[a, b]`; a bare `a` to `[a]`.
+fn braced_list(s: &str) -> Vec<&str> {
+    let s = s.trim();
+    match s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        Some(inner) => inner.split(',').map(str::trim).collect(),
+        None => vec![s],
+    }
 }
 
 fn unquote_simple(s: &str) -> String {

@@ -9,7 +9,7 @@
 //! - several `global_defs` blocks, merged;
 //! - `$NAME=value` definitions, `$NAME` / `${NAME}` use, multiline definitions ending in `\`
 //!   (the only place keepalived continues lines), `${_PWD}`, `${_INSTANCE}`, `${_HASH}`,
-//!   `${_BANG}`, `${_RANDOM}`, and `~SEQ(...)` lines;
+//!   `${_BANG}`, `${_RANDOM}`, and `~SEQ(...)` / `~LST(...)` lines;
 //! - `@id` / `@^id` conditional lines against [`Options::config_id`].
 //!
 //! The result is a [`Config`] plus [`Diagnostic`]s. Unknown keywords are warnings (keepalived
@@ -121,10 +121,7 @@ pub fn parse_file(path: impl AsRef<Path>, options: &Options) -> Result<Parsed, E
 /// Parses and checks configuration text; `path` names it in diagnostics and is where relative
 /// includes are looked up.
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parsed {
-    let mut diags = diag::Diagnostics {
-        list: Vec::new(),
-        strict: options.strict,
-    };
+    let mut diags = diag::Diagnostics::new(options.strict);
     let (sources, includes) = lex::load(
         path.as_ref().to_path_buf(),
         text.to_string(),
@@ -152,7 +149,7 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
     );
     Parsed {
         config,
-        diagnostics: diags.list,
+        diagnostics: diags.finish(),
         sources,
     }
 }
@@ -160,12 +157,9 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
 /// Runs the cross-checks of the model again (for a model built or edited in code); positions
 /// are resolved against `sources`, which may be empty.
 pub fn check(config: &Config, sources: &SourceMap, strict: bool) -> Vec<Diagnostic> {
-    let mut diags = diag::Diagnostics {
-        list: Vec::new(),
-        strict,
-    };
+    let mut diags = diag::Diagnostics::new(strict);
     check::check(config, sources, &mut diags);
-    diags.list
+    diags.finish()
 }
 
 /// The fuzz entry point: parses arbitrary bytes as a configuration (includes off, so the file

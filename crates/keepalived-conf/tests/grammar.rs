@@ -510,3 +510,49 @@ fn unmodelled_known_keywords_are_kept_verbatim_without_warning() {
     assert_eq!(c.global_defs.extra[1].args, ["-5"]);
     assert_eq!(c.extra[1].block.as_ref().unwrap()[0].keyword, "neighbor_ip");
 }
+
+#[test]
+fn lst_lines_repeat_with_the_variables_set() {
+    let c = clean(
+        "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  ~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2, 168, 2, 170) 192.${IP2}.${IP}.${IP1}\n  ~LST(X, 7, 9) 198.51.100.$X\n }\n}\n",
+    );
+    let addrs: Vec<String> = c.vrrp_instances[0]
+        .virtual_ipaddress
+        .iter()
+        .map(|a| a.prefix.addr.to_string())
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            "192.168.10.1",
+            "192.170.10.1",
+            "192.168.20.4",
+            "192.170.20.4",
+            "198.51.100.7",
+            "198.51.100.9"
+        ]
+    );
+}
+
+#[test]
+fn nested_expansions_stop_at_the_budget_and_diagnostics_are_capped() {
+    let parsed = parse_with(
+        "~SEQ(A, 1, 1000) ~SEQ(B, 1, 1000) ~SEQ(C, 1, 1000) x\n",
+        &Options::default(),
+    );
+    let errors: Vec<&str> = parsed.errors().map(|d| d.message.as_str()).collect();
+    assert!(
+        errors.contains(&"~SEQ and ~LST would produce more than 250000 lines"),
+        "{errors:?}"
+    );
+    // Every `x` is an unknown keyword: 10,000 are shown, then one line counts the rest.
+    assert_eq!(parsed.diagnostics.len(), 10_001);
+    let last = parsed.diagnostics.last().unwrap();
+    assert!(
+        last.message.ends_with("more diagnostics not shown"),
+        "{}",
+        last.message
+    );
+    assert!(!last.is_error(), "only warnings were left out");
+    assert!(parsed.has_errors(), "the budget error is kept");
+}
