@@ -19,7 +19,9 @@ static REAP_ONCE: Once = Once::new();
 ///
 /// A test process killed by a timeout or a signal cannot run its destructors, so its
 /// namespaces (`lvk-TAG-PID-N`) stay behind. [`Netns::new`] calls this once per process;
-/// namespaces of running processes (other tests running in parallel) are never touched.
+/// namespaces of running processes (other tests running in parallel) are never touched. It
+/// assumes every process that uses testbed on this host sees the same process ids (one PID
+/// namespace), as tests run by cargo do.
 pub fn reap_orphans() -> Vec<String> {
     let Ok(entries) = std::fs::read_dir("/run/netns") else {
         return Vec::new();

@@ -210,13 +210,21 @@ fn namespaces_are_deleted_on_drop_even_when_a_test_panics() {
 struct HandMade(String);
 
 impl HandMade {
+    /// `ip netns add NAME`. A test process starting in parallel may reap an orphan's name while
+    /// `ip` is still creating it, which makes `ip` fail: then it is tried again (a process reaps
+    /// only once, so this ends).
     fn new(name: String) -> Self {
-        let status = std::process::Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "ip netns add {name}");
-        Self(name)
+        for _ in 0..20 {
+            let status = std::process::Command::new("ip")
+                .args(["netns", "add", &name])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            if status.success() {
+                return Self(name);
+            }
+        }
+        panic!("ip netns add {name} failed 20 times");
     }
 }
 
