@@ -203,6 +203,8 @@ impl AddressFamily {
 ///
 /// v2 is always summed without a pseudo-header and v3 over IPv6 always with one; for those the
 /// mode passed to emit is ignored and the mode reported on receive is the one the RFC defines.
+/// When several accepted modes give the same sum (for multicast, [`Self::PseudoHeader`] and
+/// [`Self::LegacyMulticastDestination`] always do), the first in [`Self::ALL`] is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChecksumMode {
     /// With the IPv4 pseudo-header, as RFC 9568 says: keepalived's and FRR's default.
