@@ -964,8 +964,8 @@ impl<'a> Repr<'a> {
         let family = self.addresses.family();
         let version = self.version();
         let len = message_len(version, count, family);
-        // One bounds check for the whole message, then a header built on the stack and written
-        // once; the checksum is summed in one pass over the finished message.
+        // One bounds check for the whole message; the header is built in registers and written
+        // once, after the checksum has been summed from the values written.
         let bytes = &mut packet.buffer.as_mut()[..len];
         let (head, rest) = bytes.split_at_mut(field::HEADER_LEN);
         let (list, auth) = rest.split_at_mut(count * family.address_len());
