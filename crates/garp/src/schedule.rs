@@ -28,10 +28,13 @@ pub struct Config {
     pub master_refresh: Duration,
     /// Announcements per address in each refresh (`garp_master_refresh_repeat`, default 1).
     pub master_refresh_repeat: u32,
-    /// Delay of the set sent after a lower-priority advert (`garp_lower_prio_delay`, default:
-    /// `master_delay`). `None` disables that set.
+    /// Delay of the set sent after a lower-priority advert (`garp_lower_prio_delay`). keepalived
+    /// defaults it to `garp_master_delay`; [`Config::default`] has 5 s, keepalived's default
+    /// for both, so a driver that changes `master_delay` from a configuration without a
+    /// `garp_lower_prio_delay` sets this to the same value. `None` disables that set.
     pub lower_prio_delay: Option<Duration>,
-    /// Announcements per address in that set (`garp_lower_prio_repeat`, default `master_repeat`).
+    /// Announcements per address in that set (`garp_lower_prio_repeat`). As with the delay,
+    /// keepalived defaults it to `garp_master_repeat` (5 in [`Config::default`]).
     pub lower_prio_repeat: u32,
     /// Minimum gap between two gratuitous ARPs on one interface (`garp_interval`, default 0).
     pub garp_interval: Duration,
