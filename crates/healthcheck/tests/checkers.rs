@@ -88,6 +88,21 @@ async fn tcp_bindto_and_fwmark_options_apply() {
     assert_up(&outcome, "connected");
     assert_eq!(accepted.unwrap().1.ip().to_string(), "127.0.0.2");
 
+    // bind_port: the probe leaves from the port asked for.
+    let free = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut options = opts(addr);
+    options.bindto = Some("127.0.0.2".parse().unwrap());
+    options.bind_port = Some(port);
+    let check = TcpCheck::new(options);
+    let (outcome, accepted) = tokio::join!(check.check(), listener.accept());
+    assert_up(&outcome, "connected");
+    assert_eq!(
+        accepted.unwrap().1,
+        SocketAddr::from(([127, 0, 0, 2], port))
+    );
+
     // SO_MARK needs CAP_NET_ADMIN: as root the check works, otherwise the reason says why.
     let mut options = opts(addr);
     options.fwmark = Some(7);
@@ -186,6 +201,16 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, seen: Seen
                 let _ = stream.flush().await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
+        }
+        "/fat-headers" => {
+            let _ = stream.write_all(b"HTTP/1.0 200 OK\r\n").await;
+            let header = format!("X-Padding: {}\r\n", "p".repeat(1000));
+            for _ in 0..100 {
+                if stream.write_all(header.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            let _ = stream.write_all(b"\r\n").await;
         }
         "/huge" => {
             let _ = stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
@@ -325,6 +350,18 @@ async fn http_oversize_body_hits_the_read_limit() {
     check.max_body = 100_000;
     let outcome = check.check().await;
     assert_down(&outcome, "body larger than 100000 bytes, the read limit");
+}
+
+#[tokio::test]
+async fn http_oversize_headers_hit_the_read_limit() {
+    let (addr, _) = http_server().await;
+    let mut check = get(addr, vec![UrlCheck::new("/fat-headers")]);
+    check.max_header = 8 * 1024;
+    let outcome = check.check().await;
+    assert_down(
+        &outcome,
+        &format!("GET /fat-headers on {addr}: response headers larger than 8192 bytes"),
+    );
 }
 
 #[tokio::test]
