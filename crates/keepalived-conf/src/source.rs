@@ -91,16 +91,20 @@ pub struct SourceFile {
     /// The whole text (invalid UTF-8 replaced).
     pub text: String,
     line_starts: Vec<u32>,
+    /// The file's canonical path, for spotting include loops (`None` when not on disk).
+    canonical: Option<PathBuf>,
 }
 
 impl SourceFile {
     pub(crate) fn new(path: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0u32];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| (i + 1) as u32));
+        let canonical = std::fs::canonicalize(&path).ok();
         Self {
             path,
             text,
             line_starts,
+            canonical,
         }
     }
 
@@ -179,7 +183,10 @@ impl SourceMap {
 
     /// True when `path` is already loaded (used to stop include loops).
     pub(crate) fn contains(&self, path: &Path) -> bool {
-        self.files.iter().any(|f| f.path == path)
+        let canonical = std::fs::canonicalize(path).ok();
+        self.files
+            .iter()
+            .any(|f| f.path == path || (canonical.is_some() && f.canonical == canonical))
     }
 }
 

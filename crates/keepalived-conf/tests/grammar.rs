@@ -556,3 +556,34 @@ fn nested_expansions_stop_at_the_budget_and_diagnostics_are_capped() {
     assert!(!last.is_error(), "only warnings were left out");
     assert!(parsed.has_errors(), "the budget error is kept");
 }
+
+#[test]
+fn include_loops_are_reported_and_pwd_follows_the_file() {
+    let dir = TempDir::new("loop");
+    let main = dir.write(
+        "main.conf",
+        "include sub/b.conf\nvrrp_script m { script \"${_PWD}/m.sh\" }\n",
+    );
+    dir.write(
+        "sub/b.conf",
+        "vrrp_script b { script \"${_PWD}/b.sh\" }\ninclude ../main.conf\n",
+    );
+    let parsed = parse_file(&main, &Options::default()).unwrap();
+    let errors: Vec<String> = parsed.errors().map(|d| d.message.clone()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("is included twice (an include loop?)"),
+        "{errors:?}"
+    );
+    let commands: Vec<&str> = parsed
+        .config
+        .vrrp_scripts
+        .iter()
+        .map(|s| s.script.as_ref().unwrap().command.as_str())
+        .collect();
+    let base = dir.0.display().to_string();
+    assert_eq!(
+        commands,
+        [format!("{base}/sub/b.sh"), format!("{base}/m.sh")]
+    );
+}
