@@ -104,6 +104,23 @@ fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
         assert_eq!(client.add_vip(&vip).await.unwrap(), Change::Changed);
     });
 
+    // Seen from another process in the namespace (not through the client's own thread): the
+    // sysctls were set there, and not in the test's own namespace.
+    for (dev, sysctls) in [("vrrp.7", vip::SYSCTLS_VMAC), ("eth0", vip::SYSCTLS_BASE)] {
+        for (key, value) in sysctls {
+            let out = dir
+                .command("sysctl")
+                .args(["-n", &format!("net/ipv4/conf/{dev}/{key}")])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                *value,
+                "{dev} {key} as `sysctl` in the namespace reads it"
+            );
+        }
+    }
+
     // The peer talks to the VIP: its ARP request must be answered by the macvlan, with the
     // virtual MAC (the base interface keeps quiet thanks to arp_ignore).
     peer.run(|| {
