@@ -16,6 +16,8 @@ struct RouterSpec {
     weight: Option<i16>,
     /// Its own advert interval (v3 only); `None`: the LAN's.
     interval_cs: Option<u16>,
+    /// keepalived's `preempt_delay`, in milliseconds.
+    preempt_delay_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +56,7 @@ impl Lan {
                     r.preempt,
                     r.weight,
                 );
+                c.preempt_delay = Duration::from_millis(r.preempt_delay_ms);
                 c.lower_prio_send_advert = self.lower_prio_send_advert;
                 c.higher_prio_send_advert = self.higher_prio_send_advert;
                 c
@@ -104,12 +107,14 @@ fn router() -> impl Strategy<Value = RouterSpec> {
         prop::bool::weighted(0.8),
         // Weight 0 (FAULT on failure) often enough to matter.
         prop::option::weighted(0.5, prop_oneof![3 => -60i16..=60, 1 => Just(0i16)]),
+        prop_oneof![3 => Just(0u64), 1 => 1u64..3_000],
     )
-        .prop_map(|(priority, preempt, weight)| RouterSpec {
+        .prop_map(|(priority, preempt, weight, preempt_delay_ms)| RouterSpec {
             priority,
             preempt,
             weight,
             interval_cs: None,
+            preempt_delay_ms,
         })
 }
 
@@ -167,14 +172,27 @@ fn chaos_then_quiet(lan: &Lan, routers: &[RouterSpec], chaos: &Chaos) -> (Sim, D
     }
     sim.run_until(end);
     // Healthy and quiet from `end`: wait the best router's Master_Down_Interval plus two adverts
-    // (and the delivery delay those adverts may take).
+    // (and the delivery delay those adverts may take). With `preempt_delay` (not in the issue's
+    // wording) a router's hold-off may start one Master_Down_Interval after `end` (its start-up
+    // expiry) and, once over, it preempts a lower master one Master_Down_Interval after the
+    // last advert it followed: add the longest delay and one more Master_Down_Interval.
     let best = sim
         .eligible()
         .into_iter()
         .map(|r| sim.rank(r))
         .max()
         .map_or(1, |(p, _)| p);
-    let check = end + lan.master_down(best) + 2 * lan.interval() + 2 * lan.delay_max();
+    let longest_delay = routers
+        .iter()
+        .map(|r| r.preempt_delay_ms)
+        .max()
+        .unwrap_or(0);
+    let hold_off = if longest_delay > 0 {
+        Duration::from_millis(longest_delay) + lan.master_down(1)
+    } else {
+        Duration::ZERO
+    };
+    let check = end + lan.master_down(best) + 2 * lan.interval() + 2 * lan.delay_max() + hold_off;
     sim.run_until(check);
     (sim, check, end)
 }
@@ -260,7 +278,7 @@ proptest! {
     ) {
         let routers: Vec<RouterSpec> = routers
             .into_iter()
-            .map(|(priority, preempt)| RouterSpec { priority, preempt, weight: None, interval_cs: None })
+            .map(|(priority, preempt)| RouterSpec { priority, preempt, weight: None, interval_cs: None, preempt_delay_ms: 0 })
             .collect();
         let mut sim = lan.sim(&routers, 0);
         sim.start_all();
@@ -319,6 +337,7 @@ proptest! {
                 preempt: true,
                 weight: None,
                 interval_cs: (lan.version == Version::V3).then_some(interval_cs),
+                preempt_delay_ms: 0,
             })
             .collect();
         let longest_cs = routers
@@ -387,7 +406,7 @@ proptest! {
     ) {
         let routers: Vec<RouterSpec> = routers
             .into_iter()
-            .map(|r| RouterSpec { weight: None, ..r })
+            .map(|r| RouterSpec { weight: None, preempt_delay_ms: 0, ..r })
             .collect();
         let n = routers.len();
         let full = (1u32 << n) - 1;
