@@ -66,6 +66,10 @@ pub(crate) fn build(release: bool) -> Result<Built, String> {
         // VM's memory; line tables keep backtraces useful.
         .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
         .env("CARGO_PROFILE_TEST_DEBUG", "line-tables-only")
+        // Everything runs under TCG, many times slower than native: unoptimised code makes
+        // each process start and each test crawl. Debug assertions stay on.
+        .env("CARGO_PROFILE_DEV_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_TEST_OPT_LEVEL", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     eprintln!("$ {}", util::show(&cmd));

@@ -27,7 +27,11 @@ use crate::show::Entry;
 const KERNEL_FAILURE: u8 = 255;
 
 fn main() -> ExitCode {
-    lvskit_examples::init_logging();
+    // The subscriber costs a few milliseconds per run; ipvsctl runs in loops from scripts, so it
+    // is installed only when someone asks for logs.
+    if std::env::var_os("RUST_LOG").is_some() {
+        lvskit_examples::init_logging();
+    }
     let argv: Vec<String> = std::env::args().skip(1).collect();
     ExitCode::from(run(&argv))
 }
