@@ -316,6 +316,8 @@ proptest! {
     ///
     /// With v3 every router has its own advert interval, so the backup's Master_Down_Interval is
     /// the one it learned from the master's adverts (RFC 9568 §6.4.2), not its configured one.
+    /// The master leaves in one of three ways: a silent crash, a clean stop (Shutdown, priority
+    /// 0), or FAULT from a weight-0 tracker (priority 0 over a working link).
     #[test]
     fn best_backup_takes_over_at_its_master_down_interval(
         lan in lan(),
@@ -323,7 +325,7 @@ proptest! {
         own_intervals in prop::collection::vec(20u16..=300, 5),
         order in any::<u64>(),
         crash_after_ms in 0u64..5_000,
-        clean_stop in any::<bool>(),
+        departure in 0u8..3,
     ) {
         // Distinct priorities in a random order of addresses.
         let mut priorities: Vec<u8> = priorities.into_iter().collect();
@@ -335,7 +337,8 @@ proptest! {
             .map(|(&priority, &interval_cs)| RouterSpec {
                 priority,
                 preempt: true,
-                weight: None,
+                // Weight 0 adds nothing while the tracker is OK; failing puts it in FAULT.
+                weight: Some(0),
                 interval_cs: (lan.version == Version::V3).then_some(interval_cs),
                 preempt_delay_ms: 0,
             })
@@ -355,7 +358,11 @@ proptest! {
         let masters = sim.masters();
         let top = (0..n).max_by_key(|&r| priorities[r]).unwrap();
         prop_assert_eq!(&masters, &vec![top], "not converged before the crash\n{}", sim.timeline());
-        sim.apply(if clean_stop { Event::Stop(top) } else { Event::Crash(top) });
+        sim.apply(match departure {
+            0 => Event::Crash(top),
+            1 => Event::Stop(top),
+            _ => Event::Tracker(top, false),
+        });
         let end = crash_at
             + expected_master_down(lan.version, 1, longest_cs)
             + 3 * longest
@@ -376,6 +383,12 @@ proptest! {
             .expect("the best backup heard the master");
         // The master's own interval, learned from its adverts (v3); v2 has one interval.
         prop_assert_eq!(heard_interval_cs, routers[top].interval_cs.unwrap_or(lan.interval_cs));
+        prop_assert_eq!(
+            heard_priority == 0,
+            departure != 0,
+            "a stop or a FAULT sends priority 0, a crash does not\n{}",
+            sim.timeline()
+        );
         let expected = heard_at
             + if heard_priority == 0 {
                 expected_skew(lan.version, priorities[best], heard_interval_cs)
