@@ -202,7 +202,8 @@ impl Config {
         }
     }
 
-    /// The family of the virtual addresses (that of the first one).
+    /// The instance's family: that of its primary address ([`validate`](Self::validate) makes
+    /// every virtual address match it).
     pub fn family(&self) -> Family {
         Family::of(&self.primary_address)
     }
