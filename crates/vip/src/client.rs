@@ -5,9 +5,10 @@ use std::{collections::HashMap, net::IpAddr, sync::Arc};
 use futures::{StreamExt, TryStreamExt, stream};
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::{
-    RouteNetlinkMessage,
+    AddressFamily, RouteNetlinkMessage,
     address::AddressMessage,
     link::{LinkAttribute, LinkMessage},
+    route::RouteMessage,
 };
 use netlink_sys::AsyncSocket;
 use rtnetlink::Handle;
@@ -311,8 +312,11 @@ impl Client {
         }
     }
 
-    /// Adds a route. Its interface, if it names one, must exist and be up. A route with the
-    /// same destination, table, TOS and metric already there is [`Change::Unchanged`].
+    /// Adds a route. Its interface, if it names one, must exist and be up.
+    ///
+    /// If the kernel already has a route with the same key (destination, table, metric) and
+    /// the same type, gateway, interface and preferred source, this is [`Change::Unchanged`];
+    /// if that route differs (say, another gateway), [`Error::Exists`]: it is not replaced.
     pub async fn add_route(&self, route: &Route) -> Result<Change, Error> {
         route.validate()?;
         let oif = match &route.dev {
@@ -322,9 +326,44 @@ impl Client {
         let msg = RouteNetlinkMessage::NewRoute(route.message(oif, false));
         match nl::change(&self.handle, msg, NLM_F_CREATE | NLM_F_EXCL).await {
             Ok(()) => Ok(Change::Changed),
-            Err(Failure::Nack(n)) if n.errno == libc::EEXIST => Ok(Change::Unchanged),
+            Err(Failure::Nack(n)) if n.errno == libc::EEXIST => {
+                let existing = self.route_messages(route).await?;
+                let same_key: Vec<&RouteMessage> =
+                    existing.iter().filter(|m| route.same_key(m)).collect();
+                if same_key.is_empty()
+                    || same_key.iter().any(|m| route.difference(m, oif).is_none())
+                {
+                    // Gone between our add and our look, or there as asked.
+                    return Ok(Change::Unchanged);
+                }
+                Err(Error::Exists {
+                    what: format!("route to {}/{}", route.dst, route.prefix_len),
+                    detail: route
+                        .difference(same_key[0], oif)
+                        .expect("checked: it differs"),
+                })
+            }
             Err(f) => Err(f.into_error("add route")),
         }
+    }
+
+    /// Every route of the route's family, in every table.
+    async fn route_messages(&self, route: &Route) -> Result<Vec<RouteMessage>, Error> {
+        let mut request = RouteMessage::default();
+        request.header.address_family = match route.family() {
+            crate::Family::V4 => AddressFamily::Inet,
+            crate::Family::V6 => AddressFamily::Inet6,
+        };
+        let replies = nl::query(&self.handle, RouteNetlinkMessage::GetRoute(request), true)
+            .await
+            .map_err(|f| f.into_error("dump routes"))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r) => Some(r),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Removes a route. One that is not there, or whose interface is gone, is

@@ -221,6 +221,85 @@ impl Route {
     }
 }
 
+impl Route {
+    /// Whether `existing` (from a dump) has this route's key: family, destination, table and
+    /// metric (the kernel's default metric when none is given: 0 for IPv4, 1024 for IPv6).
+    pub(crate) fn same_key(&self, existing: &RouteMessage) -> bool {
+        let h = &existing.header;
+        let table = self.table.unwrap_or(u32::from(RouteHeader::RT_TABLE_MAIN));
+        let default_metric = match self.family() {
+            Family::V4 => 0,
+            Family::V6 => 1024,
+        };
+        let mut dst = None;
+        let mut existing_table = u32::from(h.table);
+        let mut metric = 0;
+        for attribute in &existing.attributes {
+            match attribute {
+                RouteAttribute::Destination(a) => dst = route_ip(a),
+                RouteAttribute::Table(t) => existing_table = *t,
+                RouteAttribute::Priority(p) => metric = *p,
+                _ => {}
+            }
+        }
+        h.address_family == family_raw(self.family())
+            && h.tos == 0
+            && h.destination_prefix_length == self.prefix_len
+            && (dst == Some(self.dst) || (dst.is_none() && self.prefix_len == 0))
+            && existing_table == table
+            && metric == self.metric.unwrap_or(default_metric)
+    }
+
+    /// How `existing` (a route with the same key) differs from this one, if it does: its type,
+    /// gateway, interface (`oif`, resolved from `dev`) or preferred source.
+    pub(crate) fn difference(&self, existing: &RouteMessage, oif: Option<u32>) -> Option<String> {
+        let mut differences = Vec::new();
+        if existing.header.kind != self.kind.raw() {
+            differences.push(format!(
+                "type {:?}, not {:?}",
+                existing.header.kind,
+                self.kind.raw()
+            ));
+        }
+        let (mut gateway, mut existing_oif, mut src) = (None, None, None);
+        for attribute in &existing.attributes {
+            match attribute {
+                RouteAttribute::Gateway(a) => gateway = route_ip(a),
+                RouteAttribute::Oif(o) => existing_oif = Some(*o),
+                RouteAttribute::PrefSource(a) => src = route_ip(a),
+                _ => {}
+            }
+        }
+        if gateway != self.via {
+            let show = |g: Option<IpAddr>| g.map_or("none".to_owned(), |g| g.to_string());
+            differences.push(format!("gateway {}, not {}", show(gateway), show(self.via)));
+        }
+        if let Some(oif) = oif
+            && existing_oif != Some(oif)
+        {
+            differences.push(format!(
+                "interface index {}, not {oif}",
+                existing_oif.map_or("none".to_owned(), |o| o.to_string())
+            ));
+        }
+        if let Some(want) = self.src
+            && src != Some(want)
+        {
+            differences.push(format!("preferred source {src:?}, not {want}"));
+        }
+        (!differences.is_empty()).then(|| differences.join(", "))
+    }
+}
+
+/// The IP address in a route attribute, if it holds one.
+fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
+    match address {
+        RouteAddress::Inet(a) => Some(IpAddr::V4(*a)),
+        RouteAddress::Inet6(a) => Some(IpAddr::V6(*a)),
+        _ => None,
+    }
+}
+
 /// What a rule does with the packets it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -378,6 +457,44 @@ fn family_raw(family: Family) -> AddressFamily {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_with_the_same_key_is_compared_field_by_field() {
+        let route = Route::new(ip("198.51.100.0"), 24)
+            .via(ip("192.0.2.254"))
+            .src(ip("192.0.2.1"))
+            .table(100)
+            .metric(7);
+        let same = route.message(Some(2), false);
+        assert!(route.same_key(&same));
+        assert_eq!(route.difference(&same, Some(2)), None);
+        let other_gateway = route.clone().via(ip("192.0.2.253")).message(Some(2), false);
+        assert!(route.same_key(&other_gateway));
+        let detail = route.difference(&other_gateway, Some(2)).unwrap();
+        assert!(detail.contains("gateway 192.0.2.253"), "{detail}");
+        let detail = route.difference(&same, Some(3)).unwrap();
+        assert!(detail.contains("interface index 2"), "{detail}");
+        let hole = route
+            .clone()
+            .kind(RouteKind::Blackhole)
+            .message(None, false);
+        assert!(route.difference(&hole, None).unwrap().contains("type"));
+        for other_key in [
+            route.clone().metric(8),
+            route.clone().table(101),
+            Route::new(ip("198.51.100.0"), 25).table(100).metric(7),
+        ] {
+            assert!(
+                !route.same_key(&other_key.message(None, false)),
+                "{other_key:?}"
+            );
+        }
+        // No metric: the kernel's default, 1024 for IPv6.
+        let v6 = Route::new(ip("2001:db8:99::"), 48).via(ip("2001:db8::fe"));
+        let mut dumped = v6.message(None, false);
+        dumped.attributes.push(RouteAttribute::Priority(1024));
+        assert!(v6.same_key(&dumped));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

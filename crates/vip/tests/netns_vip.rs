@@ -258,6 +258,25 @@ fn routes_and_rules_are_idempotent() {
                 "{r:?}"
             );
         }
+        // The same key (destination, table, metric) with another gateway, type or interface
+        // is not "already there": it is refused, and the route in place is left alone.
+        let conflicts = [
+            via.clone().via(ipa("192.0.2.253")),
+            Route::new(ipa("203.0.113.128"), 25).dev("eth0"),
+            Route::new(ipa("203.0.113.0"), 25).dev("eth1"),
+            Route::new(ipa("2001:db8:99::"), 48)
+                .via(ipa("2001:db8::fd"))
+                .table(100),
+        ];
+        for (r, what) in conflicts
+            .iter()
+            .zip(["gateway", "type", "interface", "gateway"])
+        {
+            match client.add_route(r).await {
+                Err(Error::Exists { detail, .. }) => assert!(detail.contains(what), "{detail}"),
+                other => panic!("{r:?}: expected Exists ({what}), got {other:?}"),
+            }
+        }
         let t100 = ip(&["route", "show", "table", "100"]);
         assert!(
             t100.contains(
