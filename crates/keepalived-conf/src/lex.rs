@@ -200,6 +200,10 @@ fn include(
 const MAX_DEPTH: usize = 32;
 /// Most lines one `~SEQ` line may produce (keeps a typo from eating the memory).
 const MAX_SEQ_LINES: i64 = 100_000;
+/// Longest line parameter substitution may produce.
+const MAX_SUBST_LINE: usize = 1 << 20;
+/// Most bytes all parameter substitutions of one configuration may produce together.
+const MAX_SUBST_TOTAL: usize = 32 << 20;
 /// Most lines all `~SEQ` and `~LST` expansions of one configuration may produce together
 /// (nested ones multiply).
 const MAX_EXPANDED_LINES: usize = 250_000;
@@ -223,6 +227,8 @@ pub(crate) struct Lexer<'s> {
     pending_def: Option<(String, String)>,
     /// Lines produced by `~SEQ` / `~LST` so far.
     expanded: usize,
+    /// Bytes produced by parameter substitution so far.
+    substituted: usize,
 }
 
 impl<'s> Lexer<'s> {
@@ -242,6 +248,7 @@ impl<'s> Lexer<'s> {
             defs: HashMap::new(),
             pending_def: None,
             expanded: 0,
+            substituted: 0,
         };
         if !sources.files.is_empty() {
             lexer.push_file(0);
@@ -441,7 +448,15 @@ impl<'s> Lexer<'s> {
                 );
                 return;
             }
-            let (replaced, changed) = self.substitute(&text);
+            let Some((replaced, changed)) = self.substitute(&text) else {
+                self.diags.error(
+                    self.sources,
+                    DiagnosticKind::OutOfRange,
+                    line_origin,
+                    "parameter substitution grows too large (a definition that uses itself?)",
+                );
+                return;
+            };
             if changed {
                 for part in replaced.split('\n') {
                     let part = part.trim();
@@ -652,18 +667,34 @@ impl<'s> Lexer<'s> {
 
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once per pass, until
     /// nothing changes. Unknown names stay as they are.
-    fn substitute(&self, text: &str) -> (String, bool) {
+    /// `None` when the text grows past [`MAX_SUBST_LINE`] or all substitutions of the
+    /// configuration past [`MAX_SUBST_TOTAL`] (a definition that uses itself twice doubles at
+    /// every pass).
+    fn substitute(&mut self, text: &str) -> Option<(String, bool)> {
         let mut current = text.to_string();
         let mut changed_any = false;
-        for _ in 0..MAX_DEPTH {
+        for pass in 0..=MAX_DEPTH {
             let (next, changed) = self.substitute_once(&current);
             if !changed {
                 break;
             }
+            if pass == MAX_DEPTH {
+                // Still changing: a definition that uses itself.
+                return None;
+            }
+            self.substituted += next.len();
+            if next.len() > MAX_SUBST_LINE || self.substituted > MAX_SUBST_TOTAL {
+                return None;
+            }
             changed_any = true;
             current = next;
+            if current.contains('\n') {
+                // A multiline definition: its lines are read one by one (definitions among
+                // them take effect for the lines after), each substituted when it is read.
+                break;
+            }
         }
-        (current, changed_any)
+        Some((current, changed_any))
     }
 
     fn substitute_once(&self, text: &str) -> (String, bool) {

@@ -587,3 +587,47 @@ fn include_loops_are_reported_and_pwd_follows_the_file() {
         [format!("{base}/sub/b.sh"), format!("{base}/m.sh")]
     );
 }
+
+#[test]
+fn nested_multiline_definitions_read_their_lines_in_order() {
+    // The man page's example: definitions inside a multiline definition apply to the lines
+    // after them.
+    let c = clean(
+        "$RS= \\\nreal_server 192.0.2.${RS_NUM} 80 { \\\n  weight ${RS_NUM} \\\n}\n\
+         $VS= \\\nvirtual_server 198.51.100.${VS_NUM} 80 { \\\n  protocol TCP \\\n  $RS_NUM=1 \\\n  $RS \\\n  $RS_NUM=2 \\\n  $RS \\\n}\n\
+         $VS_NUM=1\n$VS\n$VS_NUM=2\n$VS\n",
+    );
+    let got: Vec<(String, Vec<Option<i32>>)> = c
+        .virtual_servers
+        .iter()
+        .map(|vs| {
+            let VirtualServerAddr::Ip { addr, .. } = vs.addr else {
+                panic!()
+            };
+            (
+                addr.to_string(),
+                vs.real_servers.iter().map(|r| r.weight).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("198.51.100.1".to_string(), vec![Some(1), Some(2)]),
+            ("198.51.100.2".to_string(), vec![Some(1), Some(2)]),
+        ]
+    );
+}
+
+#[test]
+fn a_definition_that_uses_itself_is_an_error_not_a_hang() {
+    let parsed = parse_with(
+        "$A=x $A $A\nglobal_defs { router_id $A }\n",
+        &Options::default(),
+    );
+    let errors: Vec<&str> = parsed.errors().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        errors,
+        ["parameter substitution grows too large (a definition that uses itself?)"]
+    );
+}
