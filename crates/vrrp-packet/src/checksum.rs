@@ -25,27 +25,61 @@ pub(crate) const fn fold(mut sum: u64) -> u16 {
 /// once at the end: the ones'-complement sum does not depend on byte order (RFC 1071, 2.B).
 #[inline]
 pub fn data(bytes: &[u8]) -> u16 {
-    let mut acc: u64 = 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+    from_native(data_native(bytes))
+}
+
+// The `*_native` helpers below return an unfolded accumulator of native-order words, so that a
+// message and its pseudo-header are added in one accumulator, folded once and swapped once (or
+// not at all: a verification compares the fold with 0xffff, which reads the same both ways).
+// Each adds at most 2^33 per 8 bytes, so a u64 cannot overflow for any IP payload.
+
+/// The big-endian folded sum from an unfolded native-order accumulator.
+#[inline(always)]
+pub(crate) const fn from_native(acc: u64) -> u16 {
+    u16::from_be(fold(acc))
+}
+
+/// Adds the two 32-bit halves of a native-order 8-byte word to an accumulator.
+#[inline(always)]
+pub(crate) const fn add_halves(word: u64) -> u64 {
+    (word & 0xffff_ffff) + (word >> 32)
+}
+
+/// Unfolded native-order sum of `bytes` (see [`data`]).
+#[inline(always)]
+pub(crate) fn data_native(bytes: &[u8]) -> u64 {
+    // 64-bit words added into two 128-bit accumulators (an add and an add-with-carry each): a
+    // carry out of 64 bits weighs 2^64, which is 1 in the ones'-complement sum, so the high
+    // halves are simply added back at the end.
+    let (mut even, mut odd) = (0u128, 0u128);
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        let (first, second) = block.split_at(8);
         let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_ne_bytes(word);
-        acc += (word & 0xffff_ffff) + (word >> 32);
+        word.copy_from_slice(first);
+        even += u128::from(u64::from_ne_bytes(word));
+        word.copy_from_slice(second);
+        odd += u128::from(u64::from_ne_bytes(word));
     }
-    let mut rest = chunks.remainder();
-    if rest.len() >= 4 {
-        acc += u64::from(u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]));
-        rest = &rest[4..];
+    let words = even + odd;
+    let mut acc = add_halves(words as u64) + add_halves((words >> 64) as u64);
+    let mut rest = blocks.remainder();
+    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        acc += add_halves(u64::from_ne_bytes(*word));
+        rest = tail;
     }
-    if rest.len() >= 2 {
-        acc += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
-        rest = &rest[2..];
+    if let Some((word, tail)) = rest.split_first_chunk::<4>() {
+        acc += u64::from(u32::from_ne_bytes(*word));
+        rest = tail;
+    }
+    if let Some((word, tail)) = rest.split_first_chunk::<2>() {
+        acc += u64::from(u16::from_ne_bytes(*word));
+        rest = tail;
     }
     if let Some(&last) = rest.first() {
         acc += u64::from(u16::from_ne_bytes([last, 0]));
     }
-    u16::from_be(fold(acc))
+    acc
 }
 
 /// Ones'-complement sum of several partial sums.
@@ -62,35 +96,47 @@ pub fn combine(sums: &[u16]) -> u16 {
 /// the protocol and the upper-layer length.
 #[inline(always)]
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u16 {
-    let s = src.octets();
-    let d = dst.octets();
-    let acc = u64::from(u16::from_be_bytes([s[0], s[1]]))
-        + u64::from(u16::from_be_bytes([s[2], s[3]]))
-        + u64::from(u16::from_be_bytes([d[0], d[1]]))
-        + u64::from(u16::from_be_bytes([d[2], d[3]]))
-        + u64::from(protocol)
-        + u64::from(length);
-    fold(acc)
+    from_native(pseudo_header_v4_native(src, dst, protocol, length))
+}
+
+/// Unfolded native-order sum of the IPv4 pseudo-header (see [`pseudo_header_v4`]).
+#[inline(always)]
+pub(crate) const fn pseudo_header_v4_native(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    protocol: u8,
+    length: u16,
+) -> u64 {
+    let [l0, l1] = length.to_be_bytes();
+    u32::from_ne_bytes(src.octets()) as u64
+        + u32::from_ne_bytes(dst.octets()) as u64
+        + u32::from_ne_bytes([0, protocol, l0, l1]) as u64
 }
 
 /// Sum of the IPv6 pseudo-header (RFC 8200 8.1): source, destination, the 32-bit upper-layer
 /// length and the next-header value.
 #[inline(always)]
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
-    let src = src.to_bits();
-    let dst = dst.to_bits();
-    let mut acc: u64 =
-        u64::from(next_header) + u64::from(length >> 16) + u64::from(length & 0xffff);
-    for half in [
-        src >> 64,
-        src & 0xffff_ffff_ffff_ffff,
-        dst >> 64,
-        dst & 0xffff_ffff_ffff_ffff,
-    ] {
-        let half = half as u64;
-        acc += (half >> 32) + (half & 0xffff_ffff);
-    }
-    fold(acc)
+    from_native(pseudo_header_v6_native(src, dst, next_header, length))
+}
+
+/// Unfolded native-order sum of the IPv6 pseudo-header (see [`pseudo_header_v6`]).
+#[inline(always)]
+pub(crate) const fn pseudo_header_v6_native(
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    next_header: u8,
+    length: u32,
+) -> u64 {
+    // Native order: no byte swaps of the addresses, only 32-bit halves added.
+    let src = u128::from_ne_bytes(src.octets());
+    let dst = u128::from_ne_bytes(dst.octets());
+    add_halves(src as u64)
+        + add_halves((src >> 64) as u64)
+        + add_halves(dst as u64)
+        + add_halves((dst >> 64) as u64)
+        + u32::from_ne_bytes(length.to_be_bytes()) as u64
+        + u32::from_ne_bytes([0, 0, 0, next_header]) as u64
 }
 
 #[cfg(test)]
@@ -123,6 +169,18 @@ mod tests {
         }
         assert_eq!(data(&[0xff; 64]), 0xffff);
         assert_eq!(data(&[]), 0);
+    }
+
+    #[test]
+    fn data_carries_out_of_64_bits_at_every_length() {
+        // All-ones words carry out of every 64-bit add; 0xfe.. bytes make the sum not all ones.
+        let mut bytes = [0xffu8; 1500];
+        for (i, byte) in bytes.iter_mut().enumerate().step_by(7) {
+            *byte = 0xfe ^ (i as u8 & 1);
+        }
+        for len in (0..bytes.len()).step_by(13).chain(1480..1500) {
+            assert_eq!(data(&bytes[..len]), reference(&bytes[..len]), "{len}");
+        }
     }
 
     #[test]

@@ -340,19 +340,20 @@ impl PseudoHeader {
         }
     }
 
-    /// The pseudo-header's share of the checksum of a `len`-byte message of `version`, in `mode`.
+    /// The pseudo-header's share of the checksum of a `len`-byte message of `version`, in `mode`,
+    /// as an unfolded native-order accumulator (see [`checksum::data`]).
     #[inline(always)]
-    fn sum(&self, version: Version, mode: ChecksumMode, len: usize) -> u16 {
+    fn sum_native(&self, version: Version, mode: ChecksumMode, len: usize) -> u64 {
         match (mode.effective(version, self.family()), *self) {
             (ChecksumMode::NoPseudoHeader, _) => 0,
             (_, Self::V6 { src, dst }) => {
-                checksum::pseudo_header_v6(src, dst, IP_PROTOCOL, len as u32)
+                checksum::pseudo_header_v6_native(src, dst, IP_PROTOCOL, len as u32)
             }
             (ChecksumMode::PseudoHeader, Self::V4 { src, dst }) => {
-                checksum::pseudo_header_v4(src, dst, IP_PROTOCOL, len as u16)
+                checksum::pseudo_header_v4_native(src, dst, IP_PROTOCOL, len as u16)
             }
             (ChecksumMode::LegacyMulticastDestination, Self::V4 { src, .. }) => {
-                checksum::pseudo_header_v4(src, MULTICAST_V4, IP_PROTOCOL, len as u16)
+                checksum::pseudo_header_v4_native(src, MULTICAST_V4, IP_PROTOCOL, len as u16)
             }
         }
     }
@@ -518,19 +519,21 @@ fn matching_mode(
     if found == 0xffff {
         return None;
     }
-    let message = checksum::data(bytes);
+    // Message and pseudo-header go into one native-order accumulator; a correct message sums
+    // to 0xffff, which needs no byte swap to compare.
+    let message = checksum::data_native(bytes);
     let family = pseudo.family();
     // v2 and IPv6 have exactly one correct form; only v3 over IPv4 consults `accept`.
     if version == Version::V2 || family == AddressFamily::Ipv6 {
         let mode = ChecksumMode::PseudoHeader.effective(version, family);
-        let total = checksum::combine(&[message, pseudo.sum(version, mode, bytes.len())]);
+        let total = checksum::fold(message + pseudo.sum_native(version, mode, bytes.len()));
         return (total == 0xffff).then_some(mode);
     }
     for mode in ChecksumMode::ALL {
         if !accept.contains(mode) {
             continue;
         }
-        let total = checksum::combine(&[message, pseudo.sum(version, mode, bytes.len())]);
+        let total = checksum::fold(message + pseudo.sum_native(version, mode, bytes.len()));
         if total == 0xffff {
             return Some(mode);
         }
@@ -611,10 +614,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         self.set_checksum(0);
         let version = self.version();
         let bytes = self.buffer.as_ref();
-        let sum = checksum::combine(&[
-            checksum::data(bytes),
-            pseudo.sum(version, mode, bytes.len()),
-        ]);
+        let sum = checksum::from_native(
+            checksum::data_native(bytes) + pseudo.sum_native(version, mode, bytes.len()),
+        );
         self.set_checksum(!sum);
     }
 }
@@ -720,16 +722,15 @@ impl<'a> AddressList<'a> {
     }
 
     /// Writes the list at the start of `out`, which must be `len() * address_len` bytes, and
-    /// returns the ones'-complement sum of what it wrote (see [`checksum::data`]). The sum is
-    /// taken from the addresses themselves in the same pass: `emit` never reads back what it has
-    /// just written (narrow stores read back by wide loads stall on store forwarding).
+    /// returns the unfolded native-order sum of what it wrote (see [`checksum::data`]). The sum
+    /// is taken from the addresses themselves in the same pass: `emit` never reads back what it
+    /// has just written (narrow stores read back by wide loads stall on store forwarding).
     #[inline]
-    fn write_and_sum(&self, out: &mut [u8]) -> u16 {
-        // Native-order words, swapped once at the end, as `checksum::data` does.
-        let acc: u64 = match self.0 {
+    fn write_and_sum_native(&self, out: &mut [u8]) -> u64 {
+        match self.0 {
             AddressStore::Wire(_, bytes) => {
                 out.copy_from_slice(bytes);
-                return checksum::data(bytes);
+                checksum::data_native(bytes)
             }
             AddressStore::V4(list) => out
                 .chunks_exact_mut(4)
@@ -740,19 +741,22 @@ impl<'a> AddressList<'a> {
                     u64::from(u32::from_ne_bytes(octets))
                 })
                 .sum(),
-            AddressStore::V6(list) => out
-                .chunks_exact_mut(16)
-                .zip(list)
-                .map(|(chunk, address)| {
+            AddressStore::V6(list) => {
+                // Each address as two 64-bit words added into 128-bit accumulators (an add and
+                // an add-with-carry each); the carries out of 64 bits count once each, as
+                // 2^64 = 1 in the ones'-complement sum.
+                let (mut high, mut low) = (0u128, 0u128);
+                for (chunk, address) in out.chunks_exact_mut(16).zip(list) {
                     let octets = address.octets();
                     chunk.copy_from_slice(&octets);
                     let bits = u128::from_ne_bytes(octets);
-                    let (high, low) = ((bits >> 64) as u64, bits as u64);
-                    (high >> 32) + (high & 0xffff_ffff) + (low >> 32) + (low & 0xffff_ffff)
-                })
-                .sum(),
-        };
-        u16::from_be(checksum::fold(acc))
+                    high += bits >> 64;
+                    low += u128::from(bits as u64);
+                }
+                let words = high + low;
+                checksum::add_halves(words as u64) + checksum::add_halves((words >> 64) as u64)
+            }
+        }
     }
 }
 
@@ -978,21 +982,19 @@ impl<'a> Repr<'a> {
             } => {
                 auth.copy_from_slice(&auth_data);
                 (
-                    u16::from_be_bytes([auth_type.into(), advert_interval_s]),
-                    checksum::data(&auth_data),
+                    [auth_type.into(), advert_interval_s],
+                    checksum::add_halves(u64::from_ne_bytes(auth_data)),
                 )
             }
             VersionFields::V3 {
                 max_advert_interval_cs,
-            } => (max_advert_interval_cs & MAX_ADVERT_INTERVAL_CS, 0),
+            } => (
+                (max_advert_interval_cs & MAX_ADVERT_INTERVAL_CS).to_be_bytes(),
+                0,
+            ),
         };
-        let word_0_1 = u16::from_be_bytes([
-            (u8::from(version) << 4) | u8::from(MessageType::Advertisement),
-            self.vrid,
-        ]);
-        let word_2_3 = u16::from_be_bytes([self.priority, count as u8]);
         let addresses_sum = if count == self.addresses.len() {
-            self.addresses.write_and_sum(list)
+            self.addresses.write_and_sum_native(list)
         } else {
             let step = family.address_len();
             for (chunk, address) in list.chunks_exact_mut(step).zip(self.addresses.iter()) {
@@ -1001,23 +1003,33 @@ impl<'a> Repr<'a> {
                     IpAddr::V6(a) => chunk.copy_from_slice(&a.octets()),
                 }
             }
-            checksum::data(list)
+            checksum::data_native(list)
         };
+        // The header with a zero checksum, as one native-order word.
+        let mut header = [
+            (u8::from(version) << 4) | u8::from(MessageType::Advertisement),
+            self.vrid,
+            self.priority,
+            count as u8,
+            word_4_5[0],
+            word_4_5[1],
+            0,
+            0,
+        ];
         // Summed from the values, not read back from the buffer: reading freshly written bytes
-        // with wider loads stalls on store forwarding and doubled the cost of emit.
-        let sum = checksum::combine(&[
-            word_0_1,
-            word_2_3,
-            word_4_5,
-            addresses_sum,
-            auth_sum,
-            pseudo.sum(version, mode, len),
-        ]);
-        let [w0, w1] = word_0_1.to_be_bytes();
-        let [w2, w3] = word_2_3.to_be_bytes();
-        let [w4, w5] = word_4_5.to_be_bytes();
-        let [c0, c1] = (!sum).to_be_bytes();
-        head.copy_from_slice(&[w0, w1, w2, w3, w4, w5, c0, c1]);
+        // with wider loads stalls on store forwarding and doubled the cost of emit. One
+        // native-order accumulator, folded once; the complement of a native-order fold is the
+        // checksum's bytes in native order.
+        let sum = checksum::fold(
+            checksum::add_halves(u64::from_ne_bytes(header))
+                + addresses_sum
+                + auth_sum
+                + pseudo.sum_native(version, mode, len),
+        );
+        let [c0, c1] = (!sum).to_ne_bytes();
+        header[field::CHECKSUM.start] = c0;
+        header[field::CHECKSUM.start + 1] = c1;
+        head.copy_from_slice(&header);
     }
 
     /// Emits into the start of `buf` and returns the length, or says the buffer is too short.
@@ -1467,6 +1479,43 @@ mod tests {
             Packet::new_unchecked(&bytes[..]).verify_checksum(&PSEUDO_V4, ChecksumModes::ALL),
             None
         );
+    }
+
+    #[test]
+    fn emit_sums_addresses_that_carry_as_a_read_back_does() {
+        // All-ones and near-all-ones addresses carry out of every wide add in `emit`'s sum; the
+        // checksum it writes must agree with one summed from the buffer afterwards.
+        let v6: [Ipv6Addr; 255] = core::array::from_fn(|i| {
+            Ipv6Addr::from_bits(u128::MAX - (i as u128 % 3) * (1 << (i % 128)))
+        });
+        let v4: [Ipv4Addr; 255] =
+            core::array::from_fn(|i| Ipv4Addr::from_bits(u32::MAX - (i as u32 % 5)));
+        for count in [1, 2, 7, 8, 9, 254, 255] {
+            for (addresses, pseudo) in [
+                (AddressList::ipv6(&v6[..count]), PSEUDO_V6),
+                (AddressList::ipv4(&v4[..count]), PSEUDO_V4),
+            ] {
+                let repr = Repr {
+                    addresses,
+                    ..v3_v6_repr()
+                };
+                let mut buf = [0xa5; 8 + 255 * 16];
+                let len = repr
+                    .emit_into(&mut buf, &pseudo, ChecksumMode::PseudoHeader)
+                    .unwrap();
+                let emitted = Packet::new_unchecked(&buf[..len]);
+                let written = emitted.checksum();
+                let mut refilled = buf;
+                let mut packet = Packet::new_unchecked(&mut refilled[..len]);
+                packet.fill_checksum(&pseudo, ChecksumMode::PseudoHeader);
+                assert_eq!(packet.checksum(), written, "{count}");
+                assert_eq!(
+                    emitted.verify_checksum(&pseudo, ChecksumModes::RFC),
+                    Some(ChecksumMode::PseudoHeader),
+                    "{count}"
+                );
+            }
+        }
     }
 
     #[test]
