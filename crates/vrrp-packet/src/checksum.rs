@@ -8,14 +8,16 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator of ones'-complement partial sums into 16 bits.
+///
+/// Two end-around-carry adds: the 32-bit halves, then the 16-bit halves. The result is 0 only
+/// for a zero sum; a non-zero multiple of 0xffff gives 0xffff.
 #[inline(always)]
-pub(crate) const fn fold(mut sum: u64) -> u16 {
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+pub(crate) const fn fold(sum: u64) -> u16 {
+    let (low, carry) = (sum as u32).overflowing_add((sum >> 32) as u32);
+    // With a carry, `low` is at most 2^32 - 2: adding it back cannot overflow.
+    let sum = low + carry as u32;
+    let (low, carry) = (sum as u16).overflowing_add((sum >> 16) as u16);
+    low + carry as u16
 }
 
 /// Ones'-complement sum of `bytes`, taken as big-endian 16-bit words (an odd last byte is padded
@@ -211,6 +213,29 @@ mod tests {
         v6[32..36].copy_from_slice(&0x0001_0028u32.to_be_bytes());
         v6[39] = 112;
         assert_eq!(pseudo_header_v6(src, dst, 112, 0x0001_0028), reference(&v6));
+    }
+
+    #[test]
+    fn fold_is_the_sum_modulo_0xffff_with_zero_only_for_zero() {
+        for sum in [
+            0u64,
+            1,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0xffff_ffff_ffff_ffff,
+            0x8000_0000_8000_0000,
+            0xfffe_0001_0000_ffff,
+            0x1234_5678_9abc_def0,
+        ] {
+            let expected = match sum % 0xffff {
+                0 if sum != 0 => 0xffff,
+                rest => rest as u16,
+            };
+            assert_eq!(fold(sum), expected, "{sum:#x}");
+        }
     }
 
     #[test]

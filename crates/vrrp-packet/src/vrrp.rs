@@ -996,14 +996,7 @@ impl<'a> Repr<'a> {
         let addresses_sum = if count == self.addresses.len() {
             self.addresses.write_and_sum_native(list)
         } else {
-            let step = family.address_len();
-            for (chunk, address) in list.chunks_exact_mut(step).zip(self.addresses.iter()) {
-                match address {
-                    IpAddr::V4(a) => chunk.copy_from_slice(&a.octets()),
-                    IpAddr::V6(a) => chunk.copy_from_slice(&a.octets()),
-                }
-            }
-            checksum::data_native(list)
+            write_first_addresses(&self.addresses, list)
         };
         // The header with a zero checksum, as one native-order word.
         let mut header = [
@@ -1047,6 +1040,21 @@ impl<'a> Repr<'a> {
         self.emit(&mut Packet::new_unchecked(out), pseudo, mode);
         Ok(len)
     }
+}
+
+/// Writes as many addresses as fit in `list` (more than 255 were given) and sums them: out of
+/// `emit`'s way, so the common case keeps its registers.
+#[cold]
+#[inline(never)]
+fn write_first_addresses(addresses: &AddressList<'_>, list: &mut [u8]) -> u64 {
+    let step = addresses.family().address_len();
+    for (chunk, address) in list.chunks_exact_mut(step).zip(addresses.iter()) {
+        match address {
+            IpAddr::V4(a) => chunk.copy_from_slice(&a.octets()),
+            IpAddr::V6(a) => chunk.copy_from_slice(&a.octets()),
+        }
+    }
+    checksum::data_native(list)
 }
 
 #[cfg(test)]
