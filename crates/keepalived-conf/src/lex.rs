@@ -202,8 +202,6 @@ const MAX_DEPTH: usize = 32;
 const MAX_SEQ_LINES: i64 = 100_000;
 /// Longest line parameter substitution may produce.
 const MAX_SUBST_LINE: usize = 1 << 20;
-/// Most bytes all parameter substitutions of one configuration may produce together.
-const MAX_SUBST_TOTAL: usize = 32 << 20;
 /// Most lines all `~SEQ` and `~LST` expansions of one configuration may produce together
 /// (nested ones multiply).
 const MAX_EXPANDED_LINES: usize = 250_000;
@@ -668,7 +666,7 @@ impl<'s> Lexer<'s> {
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once per pass, until
     /// nothing changes. Unknown names stay as they are.
     /// `None` when the text grows past [`MAX_SUBST_LINE`] or all substitutions of the
-    /// configuration past [`MAX_SUBST_TOTAL`] (a definition that uses itself twice doubles at
+    /// configuration past [`Options::substitution_limit`] (a definition that uses itself twice doubles at
     /// every pass).
     fn substitute(&mut self, text: &str) -> Option<(String, bool)> {
         let mut current = text.to_string();
@@ -683,7 +681,7 @@ impl<'s> Lexer<'s> {
                 return None;
             }
             self.substituted += next.len();
-            if next.len() > MAX_SUBST_LINE || self.substituted > MAX_SUBST_TOTAL {
+            if next.len() > MAX_SUBST_LINE || self.substituted > self.options.substitution_limit {
                 return None;
             }
             changed_any = true;

@@ -53,6 +53,9 @@ pub struct Options {
     pub strict: bool,
     /// Follow `include` lines. Off for the fuzz target, which must not read the file system.
     pub includes: bool,
+    /// Most bytes parameter substitution may produce for the whole configuration (default
+    /// 32 MiB; a definition that uses itself twice doubles at every pass, and this stops it).
+    pub substitution_limit: usize,
 }
 
 impl Default for Options {
@@ -61,6 +64,7 @@ impl Default for Options {
             config_id: None,
             strict: false,
             includes: true,
+            substitution_limit: 32 << 20,
         }
     }
 }
@@ -178,6 +182,7 @@ pub fn fuzz_parse(data: &[u8]) -> bool {
         config_id: Some("main".into()),
         strict: false,
         includes: false,
+        substitution_limit: 1 << 20,
     };
     let parsed = parse_str("fuzz.conf", &text, &options);
     for d in &parsed.diagnostics {

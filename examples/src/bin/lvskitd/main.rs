@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
-        includes: true,
+        ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
         return config_test::run(&cli.file, &options, cli.dump_config);
