@@ -47,24 +47,44 @@ pub(crate) const fn add_halves(word: u64) -> u64 {
     (word & 0xffff_ffff) + (word >> 32)
 }
 
+/// A ones'-complement accumulator of 128-bit native-order words: an add, an add-with-carry and
+/// a carry count per word.
+#[derive(Default)]
+pub(crate) struct Wide {
+    sum: u128,
+    carries: u64,
+}
+
+impl Wide {
+    /// Adds one 16-byte word.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, word: u128) {
+        let (sum, carry) = self.sum.overflowing_add(word);
+        self.sum = sum;
+        self.carries += u64::from(carry);
+    }
+
+    /// The sum as an unfolded native-order accumulator (see [`data`]).
+    #[inline(always)]
+    pub(crate) fn finish(&self) -> u64 {
+        let (low, carry) = (self.sum as u64).overflowing_add((self.sum >> 64) as u64);
+        add_halves(low) + u64::from(carry) + self.carries
+    }
+}
+
 /// Unfolded native-order sum of `bytes` (see [`data`]).
 #[inline(always)]
 pub(crate) fn data_native(bytes: &[u8]) -> u64 {
-    // 64-bit words added into two 128-bit accumulators (an add and an add-with-carry each): a
-    // carry out of 64 bits weighs 2^64, which is 1 in the ones'-complement sum, so the high
-    // halves are simply added back at the end.
-    let (mut even, mut odd) = (0u128, 0u128);
+    // 16-byte words added as 128-bit integers, counting the carries out: a carry weighs 2^128,
+    // which is 1 in the ones'-complement sum (2^16 is), as are the two 64-bit halves' weights.
+    let mut wide = Wide::default();
     let mut blocks = bytes.chunks_exact(16);
     for block in &mut blocks {
-        let (first, second) = block.split_at(8);
-        let mut word = [0u8; 8];
-        word.copy_from_slice(first);
-        even += u128::from(u64::from_ne_bytes(word));
-        word.copy_from_slice(second);
-        odd += u128::from(u64::from_ne_bytes(word));
+        let mut word = [0u8; 16];
+        word.copy_from_slice(block);
+        wide.add(u128::from_ne_bytes(word));
     }
-    let words = even + odd;
-    let mut acc = add_halves(words as u64) + add_halves((words >> 64) as u64);
+    let mut acc = wide.finish();
     let mut rest = blocks.remainder();
     if let Some((word, tail)) = rest.split_first_chunk::<8>() {
         acc += add_halves(u64::from_ne_bytes(*word));

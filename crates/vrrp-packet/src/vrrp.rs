@@ -742,19 +742,14 @@ impl<'a> AddressList<'a> {
                 })
                 .sum(),
             AddressStore::V6(list) => {
-                // Each address as two 64-bit words added into 128-bit accumulators (an add and
-                // an add-with-carry each); the carries out of 64 bits count once each, as
-                // 2^64 = 1 in the ones'-complement sum.
-                let (mut high, mut low) = (0u128, 0u128);
+                // Each address is one 128-bit word of the sum.
+                let mut wide = checksum::Wide::default();
                 for (chunk, address) in out.chunks_exact_mut(16).zip(list) {
                     let octets = address.octets();
                     chunk.copy_from_slice(&octets);
-                    let bits = u128::from_ne_bytes(octets);
-                    high += bits >> 64;
-                    low += u128::from(bits as u64);
+                    wide.add(u128::from_ne_bytes(octets));
                 }
-                let words = high + low;
-                checksum::add_halves(words as u64) + checksum::add_halves((words >> 64) as u64)
+                wide.finish()
             }
         }
     }
