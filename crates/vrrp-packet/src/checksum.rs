@@ -23,8 +23,9 @@ pub(crate) const fn fold(sum: u64) -> u16 {
 /// Ones'-complement sum of `bytes`, taken as big-endian 16-bit words (an odd last byte is padded
 /// with a zero byte).
 ///
-/// The words are added in native byte order, eight bytes at a time, and the result is byte-swapped
-/// once at the end: the ones'-complement sum does not depend on byte order (RFC 1071, 2.B).
+/// The words are added in native byte order, sixteen bytes at a time as 128-bit integers with
+/// their carries counted, and the result is byte-swapped once at the end: the ones'-complement
+/// sum does not depend on byte order (RFC 1071, 2.B), and 2^16, 2^64 and 2^128 all weigh 1.
 #[inline]
 pub fn data(bytes: &[u8]) -> u16 {
     from_native(data_native(bytes))
