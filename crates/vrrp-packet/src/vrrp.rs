@@ -344,17 +344,21 @@ impl PseudoHeader {
     /// as an unfolded native-order accumulator (see [`checksum::data`]).
     #[inline(always)]
     fn sum_native(&self, version: Version, mode: ChecksumMode, len: usize) -> u64 {
-        match (mode.effective(version, self.family()), *self) {
-            (ChecksumMode::NoPseudoHeader, _) => 0,
-            (_, Self::V6 { src, dst }) => {
-                checksum::pseudo_header_v6_native(src, dst, IP_PROTOCOL, len as u32)
+        // The same choice as `ChecksumMode::effective`: v2 never, IPv6 always, else `mode`.
+        match self {
+            _ if version == Version::V2 => 0,
+            Self::V6 { src, dst } => {
+                checksum::pseudo_header_v6_native(*src, *dst, IP_PROTOCOL, len as u32)
             }
-            (ChecksumMode::PseudoHeader, Self::V4 { src, dst }) => {
-                checksum::pseudo_header_v4_native(src, dst, IP_PROTOCOL, len as u16)
-            }
-            (ChecksumMode::LegacyMulticastDestination, Self::V4 { src, .. }) => {
-                checksum::pseudo_header_v4_native(src, MULTICAST_V4, IP_PROTOCOL, len as u16)
-            }
+            Self::V4 { src, dst } => match mode {
+                ChecksumMode::NoPseudoHeader => 0,
+                ChecksumMode::PseudoHeader => {
+                    checksum::pseudo_header_v4_native(*src, *dst, IP_PROTOCOL, len as u16)
+                }
+                ChecksumMode::LegacyMulticastDestination => {
+                    checksum::pseudo_header_v4_native(*src, MULTICAST_V4, IP_PROTOCOL, len as u16)
+                }
+            },
         }
     }
 }
