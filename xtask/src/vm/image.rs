@@ -194,7 +194,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
+# No tmpfs over /tmp: the initramfs root is already in RAM, and our binaries sit at their host
+# paths, which may be under /tmp (a checkout in /tmp, as CI may have).
 mount -t tmpfs tmpfs /run
 ip link set lo up
 while read -r module params; do
