@@ -43,13 +43,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         targets.sort();
     }
     for target in &targets {
-        let corpus = root().join("fuzz/corpus").join(target);
-        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        // New inputs go to a scratch corpus (git-ignored); the committed seeds are read only, so
+        // a run never litters fuzz/corpus/. Keep a find worth keeping by copying it there.
+        let scratch = root().join("fuzz/target/corpus").join(target);
+        let seeds = root().join("fuzz/corpus").join(target);
+        for dir in [&scratch, &seeds] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         util::run(
             Command::new("cargo")
                 .current_dir(root())
                 .args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target])
-                .arg(&corpus)
+                .arg(&scratch)
+                .arg(&seeds)
                 .arg("--")
                 .arg(format!("-max_total_time={seconds}")),
         )?;
