@@ -117,6 +117,9 @@ pub(crate) struct Sim {
     /// Side of each router; all 0 when healed.
     side: Vec<u8>,
     in_flight: BinaryHeap<Reverse<(Duration, u64, usize)>>,
+    /// When each router's latest packet arrives: one sender's packets are never reordered (a LAN
+    /// delays them, but keeps them in the order they were sent).
+    last_arrival: Vec<Duration>,
     packets: Vec<Option<Packet>>,
     script: BinaryHeap<Reverse<(Duration, u64)>>,
     events: Vec<Event>,
@@ -195,6 +198,7 @@ impl Sim {
             net,
             side: vec![0; n],
             in_flight: BinaryHeap::new(),
+            last_arrival: vec![Duration::ZERO; n],
             packets: Vec::new(),
             script: BinaryHeap::new(),
             events: Vec::new(),
@@ -359,13 +363,12 @@ impl Sim {
                     let span = self.net.delay_max.saturating_sub(self.net.delay_min);
                     let delay = self.net.delay_min
                         + Duration::from_micros(self.random() % (span.as_micros() as u64 + 1));
+                    let arrival = (self.now + delay).max(self.last_arrival[r]);
+                    self.last_arrival[r] = arrival;
                     self.packets.push(Some(packet));
                     self.seq += 1;
-                    self.in_flight.push(Reverse((
-                        self.now + delay,
-                        self.seq,
-                        self.packets.len() - 1,
-                    )));
+                    self.in_flight
+                        .push(Reverse((arrival, self.seq, self.packets.len() - 1)));
                 }
                 Output::AddVips { .. } | Output::RemoveVips { .. } | Output::Garp(_) => {}
             }
