@@ -238,6 +238,8 @@ fn bench_ipvsadm_against_ipvsctl() {
     let lines = text.lines().count();
     let modules = ipvs_modules();
     assert!(modules.iter().any(|m| m == "ip_vs"), "{modules:?}");
+    // libtest has printed `test ... ` without a newline: start the `bench:` lines on their own.
+    println!();
     println!(
         "bench: table {SERVICES} TCP services x {DESTS} NAT destinations ({lines} lines), \
          VIPs on all {ADDRESSES} hosts of 192.0.2/24, 198.51.100/24, 203.0.113/24 x {} ports; \
