@@ -241,10 +241,7 @@ impl Ipvs {
     /// `sendmsg`; every one carries `NLM_F_ACK` and gets its own status. Only a socket failure
     /// is returned as an error; kernel refusals are in the report.
     pub fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
-        let window = match on_error {
-            OnError::Stop => 1,
-            OnError::Continue => self.window,
-        };
+        let window = crate::proto::batch_window(on_error, self.window);
         let mut report = BatchReport {
             statuses: Vec::with_capacity(ops.len()),
         };
@@ -258,29 +255,14 @@ impl Ipvs {
             }
             let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
             let (results, _) = self.exchange(&msgs)?;
-            for result in results {
-                match result {
-                    Ok(()) => report.statuses.push(OpStatus::Done),
-                    Err(kernel) => {
-                        report
-                            .statuses
-                            .push(OpStatus::Failed(Error::from_kernel(kernel)));
-                        stopped = on_error == OnError::Stop;
-                    }
-                }
-            }
+            stopped = crate::proto::record_window(&mut report, results, on_error);
         }
         Ok(report)
     }
 
     /// Sends one request that is answered by an ACK (and maybe data) and returns the data.
     fn request(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>> {
-        let (mut results, data) = self.exchange(std::slice::from_ref(msg))?;
-        match results.pop() {
-            Some(Ok(())) => Ok(data),
-            Some(Err(kernel)) => Err(Error::from_kernel(kernel)),
-            None => Err(Error::Protocol("no result for a request".into())),
-        }
+        crate::proto::single_reply(self.exchange(std::slice::from_ref(msg))?)
     }
 
     /// Sends `msgs` in one `sendmsg`, each with `NLM_F_ACK`, and waits for every ACK.

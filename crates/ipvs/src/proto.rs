@@ -175,6 +175,46 @@ fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
 /// Per-request results of a window, in request order, and the data replies that came with them.
 pub(crate) type Exchanged = (Vec<Result<(), KernelError>>, Vec<IpvsMessage>);
 
+/// How many requests of a batch go in one `sendmsg`: one at a time when the batch stops at the
+/// first error (the kernel works through a whole datagram even after a refusal).
+pub(crate) fn batch_window(on_error: crate::OnError, window: usize) -> usize {
+    match on_error {
+        crate::OnError::Stop => 1,
+        crate::OnError::Continue => window,
+    }
+}
+
+/// Adds one window's kernel answers to `report`; true when the batch must stop here.
+pub(crate) fn record_window(
+    report: &mut crate::BatchReport,
+    results: Vec<Result<(), KernelError>>,
+    on_error: crate::OnError,
+) -> bool {
+    let mut stopped = false;
+    for result in results {
+        match result {
+            Ok(()) => report.statuses.push(crate::OpStatus::Done),
+            Err(kernel) => {
+                report
+                    .statuses
+                    .push(crate::OpStatus::Failed(Error::from_kernel(kernel)));
+                stopped = on_error == crate::OnError::Stop;
+            }
+        }
+    }
+    stopped
+}
+
+/// The data of a single request's exchange, or the kernel's refusal of it.
+pub(crate) fn single_reply(exchanged: Exchanged) -> crate::Result<Vec<IpvsMessage>> {
+    let (mut results, data) = exchanged;
+    match results.pop() {
+        Some(Ok(())) => Ok(data),
+        Some(Err(kernel)) => Err(Error::from_kernel(kernel)),
+        None => Err(Error::Protocol("no result for a request".into())),
+    }
+}
+
 /// Tracks the ACKs of a window of requests sent together.
 #[derive(Debug)]
 pub(crate) struct AckTracker {

@@ -176,10 +176,7 @@ impl AsyncIpvs {
 
     /// Applies many operations, as [`Ipvs::batch`](crate::Ipvs::batch).
     pub async fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
-        let window = match on_error {
-            OnError::Stop => 1,
-            OnError::Continue => self.window,
-        };
+        let window = crate::proto::batch_window(on_error, self.window);
         let mut report = BatchReport {
             statuses: Vec::with_capacity(ops.len()),
         };
@@ -193,28 +190,13 @@ impl AsyncIpvs {
             }
             let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
             let (results, _) = self.exchange(&msgs).await?;
-            for result in results {
-                match result {
-                    Ok(()) => report.statuses.push(OpStatus::Done),
-                    Err(kernel) => {
-                        report
-                            .statuses
-                            .push(OpStatus::Failed(Error::from_kernel(kernel)));
-                        stopped = on_error == OnError::Stop;
-                    }
-                }
-            }
+            stopped = crate::proto::record_window(&mut report, results, on_error);
         }
         Ok(report)
     }
 
     async fn request(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>> {
-        let (mut results, data) = self.exchange(std::slice::from_ref(msg)).await?;
-        match results.pop() {
-            Some(Ok(())) => Ok(data),
-            Some(Err(kernel)) => Err(Error::from_kernel(kernel)),
-            None => Err(Error::Protocol("no result for a request".into())),
-        }
+        crate::proto::single_reply(self.exchange(std::slice::from_ref(msg)).await?)
     }
 
     async fn exchange(&mut self, msgs: &[IpvsMessage]) -> Result<Exchanged> {
