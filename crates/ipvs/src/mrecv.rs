@@ -8,53 +8,78 @@
 use std::io;
 use std::os::fd::RawFd;
 
-/// Room for one datagram: the kernel caps dump datagrams at 32 KiB.
+/// Room for one datagram on the main socket: the kernel caps dump datagrams at 32 KiB.
 pub(crate) const SLOT: usize = 32 * 1024;
-/// Datagrams taken per call at most.
+/// Datagrams taken per call at most on the main socket.
 pub(crate) const SLOTS: usize = 32;
+/// Datagrams taken per call at most on the small-dump socket (a dump and its `NLMSG_DONE`).
+pub(crate) const SMALL_SLOTS: usize = 4;
 
-/// Receive buffers for [`SLOTS`] datagrams.
+/// The slot size of the small-dump socket: a page, at most 8 KiB. The kernel never makes a dump
+/// datagram larger than the largest buffer the socket was read with or `NLMSG_GOODSIZE`
+/// (a page less the skb overhead, at most 8 KiB less it), so a page-sized slot holds any of them
+/// on 4 KiB-page machines and keeps the kernel's buffers in its slab caches.
+pub(crate) fn small_slot() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096).clamp(4096, 8192)
+}
+
+/// The error [`MultiRecv::recv`] returns for a datagram longer than a slot.
+const TRUNCATED: &str = "a netlink datagram was longer than the receive slot";
+
+/// Whether `e` is the truncation error of [`MultiRecv::recv`].
+pub(crate) fn is_truncated(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::InvalidData && e.to_string() == TRUNCATED
+}
+
+/// Receive buffers for up to `slots` datagrams of `slot` bytes each.
 #[derive(Debug)]
 pub(crate) struct MultiRecv {
     buf: Vec<u8>,
+    slot: usize,
+    slots: usize,
     lens: Vec<usize>,
 }
 
 impl MultiRecv {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(slots: usize, slot: usize) -> Self {
         Self {
-            buf: vec![0; SLOT * SLOTS],
-            lens: Vec::with_capacity(SLOTS),
+            buf: vec![0; slot * slots],
+            slot,
+            slots,
+            lens: Vec::with_capacity(slots),
         }
     }
 
-    /// Waits for at least one datagram and takes up to [`SLOTS`] that are queued.
+    /// Waits for at least one datagram and takes up to `slots` that are queued.
     pub(crate) fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
+        const MAX_SLOTS: usize = SLOTS;
+        let slots = self.slots.min(MAX_SLOTS);
         let base = self.buf.as_mut_ptr();
-        let mut iovecs: Vec<libc::iovec> = (0..SLOTS)
-            // SAFETY: every slot lies inside `buf`, which outlives the call.
-            .map(|i| libc::iovec {
-                iov_base: unsafe { base.add(i * SLOT) }.cast(),
-                iov_len: SLOT,
-            })
-            .collect();
-        let mut headers: Vec<libc::mmsghdr> = iovecs
+        // SAFETY: all-zero iovecs and mmsghdrs are valid empty values.
+        let mut iovecs: [libc::iovec; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut headers: [libc::mmsghdr; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        for (i, (iov, h)) in iovecs
             .iter_mut()
-            .map(|iov| {
-                // SAFETY: an all-zero mmsghdr is a valid empty header.
-                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                h.msg_hdr.msg_iov = iov;
-                h.msg_hdr.msg_iovlen = 1;
-                h
-            })
-            .collect();
+            .zip(headers.iter_mut())
+            .take(slots)
+            .enumerate()
+        {
+            // SAFETY: every slot lies inside `buf`, which outlives the call.
+            iov.iov_base = unsafe { base.add(i * self.slot) }.cast();
+            iov.iov_len = self.slot;
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+        }
         let n = loop {
-            // SAFETY: `headers` describes SLOTS valid buffers; no timeout.
+            // SAFETY: the first `slots` headers describe valid buffers; no timeout.
             let n = unsafe {
                 libc::recvmmsg(
                     fd,
                     headers.as_mut_ptr(),
-                    SLOTS as libc::c_uint,
+                    slots as libc::c_uint,
                     libc::MSG_WAITFORONE,
                     std::ptr::null_mut(),
                 )
@@ -70,10 +95,7 @@ impl MultiRecv {
         self.lens.clear();
         for h in &headers[..n] {
             if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("a netlink datagram was longer than {SLOT} bytes"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, TRUNCATED));
             }
             self.lens.push(h.msg_len as usize);
         }
@@ -82,6 +104,6 @@ impl MultiRecv {
 
     /// The `i`th datagram of the last call.
     pub(crate) fn datagram(&self, i: usize) -> &[u8] {
-        &self.buf[i * SLOT..i * SLOT + self.lens[i]]
+        &self.buf[i * self.slot..i * self.slot + self.lens[i]]
     }
 }

@@ -2,17 +2,19 @@
 //! datagrams into replies, and matching replies to requests by sequence number.
 //!
 //! The drivers only move bytes: they hand every received datagram to [`decode`] and feed the
-//! replies to an [`AckTracker`] (for requests answered by an ACK) or a [`DumpCollector`] (for
-//! dumps), until the tracker says it is complete.
+//! replies to an [`AckTracker`] (for requests answered by an ACK), or the datagrams to a
+//! [`DumpReader`] (for dumps), until it says it is complete.
 
 use netlink_packet_core::Emitable;
 use netlink_packet_core::{
-    NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
-    NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
+    NLA_TYPE_MASK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
 };
+use netlink_packet_ipvs::constants::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE};
 use netlink_packet_ipvs::{IpvsCmd, IpvsMessage};
 
 use crate::error::{Error, KernelError};
+use crate::types::{Destination, Family, Service};
 
 const NLMSG_HDRLEN: usize = 16;
 const GENL_HDRLEN: usize = 4;
@@ -71,19 +73,40 @@ pub(crate) enum Reply {
         errno: i32,
         message: Option<String>,
     },
-    /// The end of a dump (an error code in it ends the dump with that error).
-    Done { seq: u32, errno: i32 },
+    /// The end of a dump, which no request answered by an ACK expects.
+    Done { seq: u32 },
     /// A message of our family.
-    Message {
+    Message { seq: u32, msg: IpvsMessage },
+}
+
+/// One netlink message of a datagram, borrowed: what [`decode`] and [`DumpReader`] both start from.
+enum Frame<'a> {
+    Ack {
+        seq: u32,
+    },
+    Error {
+        seq: u32,
+        errno: i32,
+        message: Option<String>,
+    },
+    Done {
+        seq: u32,
+        errno: i32,
+    },
+    /// A message of our family: its generic-netlink payload (header included).
+    Data {
         seq: u32,
         interrupted: bool,
-        msg: IpvsMessage,
+        genl: &'a [u8],
     },
 }
 
-/// Splits a datagram into replies; messages of other families and NOOPs are skipped.
-pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Error> {
-    let mut replies = Vec::new();
+/// Walks the messages of a datagram; messages of other families and NOOPs are skipped.
+fn for_each_frame<'a>(
+    family_id: u16,
+    datagram: &'a [u8],
+    mut f: impl FnMut(Frame<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut offset = 0;
     while offset < datagram.len() {
         let buf = NetlinkBuffer::new_checked(&datagram[offset..])
@@ -91,21 +114,21 @@ pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Erro
         let len = buf.length() as usize;
         let seq = buf.sequence_number();
         let flags = buf.flags();
-        let payload = buf.payload();
+        let payload = &datagram[offset + NLMSG_HDRLEN..offset + len];
         match buf.message_type() {
             NLMSG_NOOP => {}
             NLMSG_OVERRUN => return Err(Error::Protocol("netlink overrun".into())),
             NLMSG_ERROR => {
                 let code = read_i32(payload)?;
                 if code == 0 {
-                    replies.push(Reply::Ack { seq });
+                    f(Frame::Ack { seq })?;
                 } else {
                     let message = ext_ack_message(flags, &payload[4..]);
-                    replies.push(Reply::Error {
+                    f(Frame::Error {
                         seq,
                         errno: -code,
                         message,
-                    });
+                    })?;
                 }
             }
             NLMSG_DONE => {
@@ -114,20 +137,17 @@ pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Erro
                 } else {
                     0
                 };
-                replies.push(Reply::Done { seq, errno: -code });
+                f(Frame::Done { seq, errno: -code })?;
             }
             kind if kind == family_id => {
                 if payload.len() < GENL_HDRLEN {
                     return Err(Error::Protocol("generic netlink message too short".into()));
                 }
-                let cmd = IpvsCmd::from(payload[0]);
-                let msg = IpvsMessage::parse_attrs(cmd, &payload[GENL_HDRLEN..])
-                    .map_err(|e| Error::Protocol(e.to_string()))?;
-                replies.push(Reply::Message {
+                f(Frame::Data {
                     seq,
                     interrupted: flags & NLM_F_DUMP_INTR != 0,
-                    msg,
-                });
+                    genl: payload,
+                })?;
             }
             other => tracing::debug!(
                 kind = other,
@@ -138,7 +158,78 @@ pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Erro
         // Messages are 4-byte aligned within a datagram.
         offset += (len + 3) & !3;
     }
+    Ok(())
+}
+
+/// Splits a datagram into replies; messages of other families and NOOPs are skipped.
+pub(crate) fn decode(family_id: u16, datagram: &[u8]) -> Result<Vec<Reply>, Error> {
+    let mut replies = Vec::new();
+    for_each_frame(family_id, datagram, |frame| {
+        replies.push(match frame {
+            Frame::Ack { seq } => Reply::Ack { seq },
+            Frame::Error {
+                seq,
+                errno,
+                message,
+            } => Reply::Error {
+                seq,
+                errno,
+                message,
+            },
+            Frame::Done { seq, .. } => Reply::Done { seq },
+            Frame::Data { seq, genl, .. } => Reply::Message {
+                seq,
+                msg: parse_message(genl).map_err(Error::Protocol)?,
+            },
+        });
+        Ok(())
+    })?;
     Ok(replies)
+}
+
+/// A whole message of our family, from its generic-netlink payload.
+pub(crate) fn parse_message(genl: &[u8]) -> Result<IpvsMessage, String> {
+    IpvsMessage::parse_attrs(IpvsCmd::from(genl[0]), &genl[GENL_HDRLEN..])
+        .map_err(|e| e.to_string())
+}
+
+/// A dump reader that keeps whole messages (daemons and other small dumps).
+pub(crate) fn read_messages(genl: &[u8], out: &mut Vec<IpvsMessage>) -> Result<(), String> {
+    out.push(parse_message(genl)?);
+    Ok(())
+}
+
+/// A dump reader for `GET_SERVICE`: each message's service nest, read straight from the wire.
+pub(crate) fn read_services(genl: &[u8], out: &mut Vec<Service>) -> Result<(), String> {
+    read_nests(genl, IPVS_CMD_ATTR_SERVICE, out, Service::from_nest)
+}
+
+/// A dump reader for `GET_DEST` of a service of `family`, read straight from the wire.
+pub(crate) fn read_destinations(
+    family: Family,
+) -> impl FnMut(&[u8], &mut Vec<Destination>) -> Result<(), String> {
+    move |genl, out| {
+        read_nests(genl, IPVS_CMD_ATTR_DEST, out, |nest| {
+            Destination::from_nest(nest, family)
+        })
+    }
+}
+
+/// The nests of kind `kind` at the top of a message, read with `read`: how a dump of services or
+/// destinations becomes typed values without building the attribute enums first.
+fn read_nests<T>(
+    genl: &[u8],
+    kind: u16,
+    out: &mut Vec<T>,
+    mut read: impl FnMut(&[u8]) -> Result<T, String>,
+) -> Result<(), String> {
+    for attr in netlink_packet_ipvs::walk(&genl[GENL_HDRLEN..]) {
+        let (raw_kind, value) = attr.map_err(|e| e.to_string())?;
+        if raw_kind & NLA_TYPE_MASK == kind {
+            out.push(read(value)?);
+        }
+    }
+    Ok(())
 }
 
 fn read_i32(payload: &[u8]) -> Result<i32, Error> {
@@ -265,12 +356,12 @@ impl AckTracker {
                     );
                 }
             }
-            Reply::Message { seq, msg, .. } => {
+            Reply::Message { seq, msg } => {
                 if self.index(seq).is_some() {
                     self.data.push(msg);
                 }
             }
-            Reply::Done { seq, .. } => tracing::debug!(seq, "stray NLMSG_DONE"),
+            Reply::Done { seq } => tracing::debug!(seq, "stray NLMSG_DONE"),
         }
     }
 
@@ -307,65 +398,79 @@ impl AckTracker {
     }
 }
 
-/// Collects the messages of one dump until `NLMSG_DONE`.
-#[derive(Debug)]
-pub(crate) struct DumpCollector {
+/// Reads one dump as its datagrams arrive, until `NLMSG_DONE`: each data message is handed to
+/// `read` on the spot (from the receive buffer, nothing copied), which appends what it makes of
+/// it to `items`.
+pub(crate) struct DumpReader<T, F> {
+    family_id: u16,
     seq: u32,
     cmd: IpvsCmd,
-    pub(crate) messages: Vec<IpvsMessage>,
+    read: F,
+    pub(crate) items: Vec<T>,
     pub(crate) interrupted: bool,
     finished: bool,
     pub(crate) error: Option<KernelError>,
 }
 
-impl DumpCollector {
-    pub(crate) fn new(seq: u32, cmd: IpvsCmd) -> Self {
+impl<T, F> DumpReader<T, F>
+where
+    F: FnMut(&[u8], &mut Vec<T>) -> Result<(), String>,
+{
+    /// Expects the dump answering request `seq` (a `cmd` request); `read` gets each data
+    /// message's generic-netlink payload (header included).
+    pub(crate) fn new(family_id: u16, seq: u32, cmd: IpvsCmd, read: F) -> Self {
         Self {
+            family_id,
             seq,
             cmd,
-            messages: Vec::new(),
+            read,
+            items: Vec::new(),
             interrupted: false,
             finished: false,
             error: None,
         }
     }
 
-    /// Takes one reply; replies to other requests are ignored.
-    pub(crate) fn on_reply(&mut self, reply: Reply) {
-        match reply {
-            Reply::Message {
-                seq,
-                interrupted,
-                msg,
-            } if seq == self.seq => {
-                self.interrupted |= interrupted;
-                self.messages.push(msg);
-            }
-            Reply::Done { seq, errno } if seq == self.seq => {
-                if errno != 0 {
-                    self.error = Some(KernelError {
-                        errno,
-                        message: None,
-                        cmd: self.cmd,
-                    });
+    /// Takes one datagram; messages answering other requests are ignored.
+    pub(crate) fn feed(&mut self, datagram: &[u8]) -> Result<(), Error> {
+        let (seq, cmd) = (self.seq, self.cmd);
+        for_each_frame(self.family_id, datagram, |frame| {
+            match frame {
+                Frame::Data {
+                    seq: s,
+                    interrupted,
+                    genl,
+                } if s == seq => {
+                    self.interrupted |= interrupted;
+                    (self.read)(genl, &mut self.items).map_err(Error::Protocol)?;
                 }
-                self.finished = true;
-            }
-            Reply::Error {
-                seq,
-                errno,
-                message,
-            } if seq == self.seq => {
-                self.error = Some(KernelError {
+                Frame::Done { seq: s, errno } if s == seq => {
+                    if errno != 0 {
+                        self.error = Some(KernelError {
+                            errno,
+                            message: None,
+                            cmd,
+                        });
+                    }
+                    self.finished = true;
+                }
+                Frame::Error {
+                    seq: s,
                     errno,
                     message,
-                    cmd: self.cmd,
-                });
-                self.finished = true;
+                } if s == seq => {
+                    self.error = Some(KernelError {
+                        errno,
+                        message,
+                        cmd,
+                    });
+                    self.finished = true;
+                }
+                Frame::Ack { seq: s } if s == seq => self.finished = true,
+                _ => tracing::debug!("ignoring a reply to another request"),
             }
-            Reply::Ack { seq } if seq == self.seq => self.finished = true,
-            other => tracing::debug!(?other, "ignoring a reply to another request"),
-        }
+            Ok(())
+        })
     }
 
     /// Whether the dump has ended (with or without an error).
@@ -467,17 +572,13 @@ mod tests {
         done.extend(seq.to_ne_bytes());
         done.extend(0u32.to_ne_bytes());
         done.extend(0i32.to_ne_bytes());
-        let mut dump = DumpCollector::new(seq, IpvsCmd::GetService);
-        for reply in decode(0x2a, &datagram).unwrap() {
-            dump.on_reply(reply);
-        }
+        let mut dump = DumpReader::new(0x2a, seq, IpvsCmd::GetService, read_messages);
+        dump.feed(&datagram).unwrap();
         assert!(!dump.complete());
-        for reply in decode(0x2a, &done).unwrap() {
-            dump.on_reply(reply);
-        }
+        dump.feed(&done).unwrap();
         assert!(dump.complete());
         assert!(dump.interrupted);
-        assert_eq!(dump.messages, vec![msg]);
+        assert_eq!(dump.items, vec![msg]);
         assert!(dump.error.is_none());
     }
 

@@ -3,7 +3,7 @@
 use netlink_packet_ipvs::{IpvsAttr, IpvsMessage};
 
 use crate::error::{Error, Result};
-use crate::types::{Daemon, Destination, Family, Info, Service, Timeouts};
+use crate::types::{Daemon, Info, Service, Timeouts};
 
 pub(crate) fn services(msgs: &[IpvsMessage]) -> Result<Vec<Service>> {
     let mut out = Vec::with_capacity(msgs.len());
@@ -11,18 +11,6 @@ pub(crate) fn services(msgs: &[IpvsMessage]) -> Result<Vec<Service>> {
         for attr in &msg.attrs {
             if let IpvsAttr::Service(attrs) = attr {
                 out.push(Service::from_attrs(attrs).map_err(Error::Protocol)?);
-            }
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) fn destinations(msgs: &[IpvsMessage], family: Family) -> Result<Vec<Destination>> {
-    let mut out = Vec::with_capacity(msgs.len());
-    for msg in msgs {
-        for attr in &msg.attrs {
-            if let IpvsAttr::Dest(attrs) = attr {
-                out.push(Destination::from_attrs(attrs, family).map_err(Error::Protocol)?);
             }
         }
     }

@@ -13,7 +13,10 @@ use crate::batch::{BatchReport, OnError, Op, OpStatus};
 use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket, window_for};
 use crate::ctrl::{RESOLVE_SEQ, get_family_request, parse_family_reply};
 use crate::error::{Error, Result};
-use crate::proto::{AckTracker, Codec, DumpCollector, Exchanged, Reply, decode};
+use crate::proto::{
+    AckTracker, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
+    read_services,
+};
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
 
@@ -82,8 +85,8 @@ impl AsyncIpvs {
 
     /// All services, with their statistics.
     pub async fn services(&mut self) -> Result<Vec<Service>> {
-        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetService)).await?;
-        reply::services(&msgs)
+        self.dump(&IpvsMessage::new(IpvsCmd::GetService), read_services)
+            .await
     }
 
     /// The destinations of a service.
@@ -92,8 +95,7 @@ impl AsyncIpvs {
             cmd: IpvsCmd::GetDest,
             attrs: vec![IpvsAttr::Service(key.attrs())],
         };
-        let msgs = self.dump(msg).await?;
-        reply::destinations(&msgs, key.family())
+        self.dump(&msg, read_destinations(key.family())).await
     }
 
     /// Adds a service.
@@ -155,7 +157,9 @@ impl AsyncIpvs {
 
     /// The running sync daemons.
     pub async fn daemons(&mut self) -> Result<Vec<Daemon>> {
-        let msgs = self.dump(IpvsMessage::new(IpvsCmd::GetDaemon)).await?;
+        let msgs = self
+            .dump(&IpvsMessage::new(IpvsCmd::GetDaemon), read_messages)
+            .await?;
         Ok(reply::daemons(&msgs))
     }
 
@@ -222,25 +226,28 @@ impl AsyncIpvs {
         Ok(tracker.into_results())
     }
 
-    async fn dump(&mut self, msg: IpvsMessage) -> Result<Vec<IpvsMessage>> {
+    async fn dump<T>(
+        &mut self,
+        msg: &IpvsMessage,
+        mut read: impl FnMut(&[u8], &mut Vec<T>) -> std::result::Result<(), String>,
+    ) -> Result<Vec<T>> {
         for _ in 0..DUMP_ATTEMPTS {
             self.send_buf.clear();
             let seq = self
                 .codec
-                .encode(&mut self.send_buf, &msg, NLM_F_REQUEST | NLM_F_DUMP);
+                .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_DUMP);
             self.send().await?;
             self.counters.requests += 1;
-            let mut dump = DumpCollector::new(seq, msg.cmd);
+            let mut dump = DumpReader::new(self.codec.family_id(), seq, msg.cmd, &mut read);
             while !dump.complete() {
-                for reply in self.recv().await? {
-                    dump.on_reply(reply);
-                }
+                self.recv_datagram().await?;
+                dump.feed(&self.recv_buf)?;
             }
             if let Some(kernel) = dump.error {
                 return Err(Error::from_kernel(kernel));
             }
             if !dump.interrupted {
-                return Ok(dump.messages);
+                return Ok(dump.items);
             }
         }
         Err(Error::Protocol(format!(
@@ -262,11 +269,17 @@ impl AsyncIpvs {
     }
 
     async fn recv(&mut self) -> Result<Vec<Reply>> {
+        self.recv_datagram().await?;
+        decode(self.codec.family_id(), &self.recv_buf)
+    }
+
+    /// Receives one datagram into `recv_buf`.
+    async fn recv_datagram(&mut self) -> Result<()> {
         self.recv_buf.clear();
         self.socket.recv(&mut self.recv_buf).await?;
         self.counters.receives += 1;
         self.counters.receive_calls += 1;
-        decode(self.codec.family_id(), &self.recv_buf)
+        Ok(())
     }
 }
 

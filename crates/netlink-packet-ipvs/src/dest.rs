@@ -1,6 +1,8 @@
 //! The destination nest (`IPVS_CMD_ATTR_DEST`).
 
-use netlink_packet_core::{DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable};
+use netlink_packet_core::{
+    DecodeError, DefaultNla, ErrorContext, NLA_TYPE_MASK, Nla, NlaBuffer, Parseable,
+};
 
 use crate::nest::{emit_nest, nest_len, parse_nest, u8_, u16_be, u16_ne, u32_ne};
 use crate::{InetAddr, Stats32Attr, Stats64Attr};
@@ -14,9 +16,11 @@ const L_THRESH: u16 = 6;
 const ACTIVE_CONNS: u16 = 7;
 const INACT_CONNS: u16 = 8;
 const PERSIST_CONNS: u16 = 9;
-const STATS: u16 = 10;
+/// The 32-bit statistics nest of a destination (`IPVS_DEST_ATTR_STATS`).
+pub const STATS: u16 = 10;
 const ADDR_FAMILY: u16 = 11;
-const STATS64: u16 = 12;
+/// The 64-bit statistics nest of a destination (`IPVS_DEST_ATTR_STATS64`).
+pub const STATS64: u16 = 12;
 const TUN_TYPE: u16 = 13;
 const TUN_PORT: u16 = 14;
 const TUN_FLAGS: u16 = 15;
@@ -204,10 +208,11 @@ impl Nla for DestAttr {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let payload = buf.value();
-        Ok(match buf.kind() {
+impl DestAttr {
+    /// Parses one attribute from its raw type (flag bits included) and value, as
+    /// [`walk`](crate::walk) yields them; [`Parseable::parse`] is the same from an `NlaBuffer`.
+    pub fn parse_value(raw_kind: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match raw_kind & NLA_TYPE_MASK {
             ADDR => Self::Address(InetAddr::parse(payload).context("invalid IPVS_DEST_ATTR_ADDR")?),
             PORT => Self::Port(u16_be(payload).context("invalid IPVS_DEST_ATTR_PORT")?),
             FWD_METHOD => Self::ForwardMethod(
@@ -253,8 +258,14 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
             TUN_FLAGS => {
                 Self::TunnelFlags(u16_ne(payload).context("invalid IPVS_DEST_ATTR_TUN_FLAGS")?)
             }
-            _ => Self::Other(DefaultNla::parse(buf).context("invalid IPVS destination attribute")?),
+            _ => Self::Other(DefaultNla::new(raw_kind, payload.to_vec())),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        Self::parse_value(crate::nest::raw_kind(buf), buf.value())
     }
 }
 

@@ -53,8 +53,17 @@ pub use cmd::IpvsCmd;
 pub use daemon::{DaemonAttr, DaemonState};
 pub use dest::{DestAttr, ForwardMethod, TunnelType};
 pub use message::{IpvsAttr, IpvsMessage};
+pub use nest::{Walk, walk};
 pub use service::{ServiceAttr, ServiceFlags};
 pub use stats::{Stats32Attr, Stats64Attr};
+
+/// Attribute numbers for walking replies without building the attribute enums, as a client's
+/// hot path may (`include/uapi/linux/ip_vs.h` names).
+pub mod constants {
+    pub use crate::dest::{STATS as IPVS_DEST_ATTR_STATS, STATS64 as IPVS_DEST_ATTR_STATS64};
+    pub use crate::message::{DEST as IPVS_CMD_ATTR_DEST, SERVICE as IPVS_CMD_ATTR_SERVICE};
+    pub use crate::service::{STATS as IPVS_SVC_ATTR_STATS, STATS64 as IPVS_SVC_ATTR_STATS64};
+}
 
 /// The generic-netlink family name the kernel registers (`IPVS_GENL_NAME`).
 pub const IPVS_GENL_NAME: &str = "IPVS";

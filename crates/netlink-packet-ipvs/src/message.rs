@@ -9,8 +9,10 @@ use netlink_packet_generic::{GenlFamily, GenlHeader};
 use crate::nest::{emit_nest, nest_len, parse_nest, u32_ne};
 use crate::{DaemonAttr, DestAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, ServiceAttr};
 
-const SERVICE: u16 = 1;
-const DEST: u16 = 2;
+/// The service nest of a message (`IPVS_CMD_ATTR_SERVICE`).
+pub const SERVICE: u16 = 1;
+/// The destination nest of a message (`IPVS_CMD_ATTR_DEST`).
+pub const DEST: u16 = 2;
 const DAEMON: u16 = 3;
 const TIMEOUT_TCP: u16 = 4;
 const TIMEOUT_TCP_FIN: u16 = 5;

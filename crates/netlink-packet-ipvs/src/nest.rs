@@ -1,6 +1,9 @@
 //! Small helpers shared by the attribute enums: nests, strings and fixed-size numbers.
 
-use netlink_packet_core::{DecodeError, Emitable, Nla, NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_core::{
+    DecodeError, Emitable, NLA_F_NESTED, NLA_F_NET_BYTEORDER, Nla, NlaBuffer, NlasIterator,
+    Parseable,
+};
 
 /// Parses every attribute of a nest with `T`'s parser, stopping at the first malformed one.
 pub(crate) fn parse_nest<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
@@ -97,4 +100,66 @@ where
     let mut buf = vec![0xa5; attrs.buffer_len()];
     attrs.emit(&mut buf);
     assert_eq!(parse_nest::<T>(&buf).unwrap(), attrs);
+}
+
+/// The type field of an attribute as sent, flag bits included (what `DefaultNla` keeps).
+pub(crate) fn raw_kind<T: AsRef<[u8]> + ?Sized>(buf: &NlaBuffer<&T>) -> u16 {
+    let mut kind = buf.kind();
+    if buf.nested_flag() {
+        kind |= NLA_F_NESTED;
+    }
+    if buf.network_byte_order_flag() {
+        kind |= NLA_F_NET_BYTEORDER;
+    }
+    kind
+}
+
+/// Walks the attributes of a nest (or of a message's attribute area) without copying:
+/// `(type as sent, flag bits included, value)`. The first malformed header ends the walk with
+/// an error, as `NlasIterator` does; padding after the last attribute may be absent.
+///
+/// With [`DestAttr::parse_value`](crate::DestAttr::parse_value) and its siblings this reads a
+/// reply without building the attribute vectors: what a client's hot path (a dump of tens of
+/// thousands of destinations) wants.
+pub fn walk(payload: &[u8]) -> Walk<'_> {
+    Walk { rest: payload }
+}
+
+/// The iterator of [`walk`].
+#[derive(Debug, Clone)]
+pub struct Walk<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = Result<(u16, &'a [u8]), DecodeError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest;
+        if rest.is_empty() {
+            return None;
+        }
+        let header = rest.get(..4).map(|h| {
+            (
+                u16::from_ne_bytes([h[0], h[1]]),
+                u16::from_ne_bytes([h[2], h[3]]),
+            )
+        });
+        match header {
+            Some((len, kind)) if usize::from(len) >= 4 && usize::from(len) <= rest.len() => {
+                let len = usize::from(len);
+                let value = &rest[4..len];
+                self.rest = rest.get((len + 3) & !3..).unwrap_or_default();
+                Some(Ok((kind, value)))
+            }
+            _ => {
+                self.rest = &[];
+                Some(Err(DecodeError::from(format!(
+                    "malformed attribute header in {} bytes",
+                    rest.len()
+                ))))
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The service nest (`IPVS_CMD_ATTR_SERVICE`).
 
-use netlink_packet_core::{DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable};
+use netlink_packet_core::{
+    DecodeError, DefaultNla, ErrorContext, NLA_TYPE_MASK, Nla, NlaBuffer, Parseable,
+};
 
 use crate::nest::{
     array, emit_nest, emit_nul_string, nest_len, nul_string, nul_string_len, parse_nest, u16_be,
@@ -17,9 +19,11 @@ const SCHED_NAME: u16 = 6;
 const FLAGS: u16 = 7;
 const TIMEOUT: u16 = 8;
 const NETMASK: u16 = 9;
-const STATS: u16 = 10;
+/// The 32-bit statistics nest of a service (`IPVS_SVC_ATTR_STATS`).
+pub const STATS: u16 = 10;
 const PE_NAME: u16 = 11;
-const STATS64: u16 = 12;
+/// The 64-bit statistics nest of a service (`IPVS_SVC_ATTR_STATS64`).
+pub const STATS64: u16 = 12;
 
 /// `struct ip_vs_flags`: the kernel sets `flags & mask` and keeps the other bits; host order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -115,10 +119,11 @@ impl Nla for ServiceAttr {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttr {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let payload = buf.value();
-        Ok(match buf.kind() {
+impl ServiceAttr {
+    /// Parses one attribute from its raw type (flag bits included) and value, as
+    /// [`walk`](crate::walk) yields them; [`Parseable::parse`] is the same from an `NlaBuffer`.
+    pub fn parse_value(raw_kind: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match raw_kind & NLA_TYPE_MASK {
             AF => Self::AddressFamily(u16_ne(payload).context("invalid IPVS_SVC_ATTR_AF")?),
             PROTOCOL => Self::Protocol(u16_ne(payload).context("invalid IPVS_SVC_ATTR_PROTOCOL")?),
             ADDR => Self::Address(InetAddr::parse(payload).context("invalid IPVS_SVC_ATTR_ADDR")?),
@@ -144,8 +149,14 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttr {
                 nul_string(payload).context("invalid IPVS_SVC_ATTR_PE_NAME")?,
             ),
             STATS64 => Self::Stats64(parse_nest(payload).context("invalid IPVS_SVC_ATTR_STATS64")?),
-            _ => Self::Other(DefaultNla::parse(buf).context("invalid IPVS service attribute")?),
+            _ => Self::Other(DefaultNla::new(raw_kind, payload.to_vec())),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        Self::parse_value(crate::nest::raw_kind(buf), buf.value())
     }
 }
 

@@ -1,6 +1,8 @@
 //! The statistics nests (`IPVS_SVC_ATTR_STATS[64]`, `IPVS_DEST_ATTR_STATS[64]`).
 
-use netlink_packet_core::{DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable};
+use netlink_packet_core::{
+    DecodeError, DefaultNla, ErrorContext, NLA_TYPE_MASK, Nla, NlaBuffer, Parseable,
+};
 
 use crate::nest::{u32_ne, u64_ne};
 
@@ -87,10 +89,11 @@ impl Nla for Stats32Attr {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats32Attr {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let payload = buf.value();
-        Ok(match buf.kind() {
+impl Stats32Attr {
+    /// Parses one attribute from its raw type (flag bits included) and value, as
+    /// [`walk`](crate::walk) yields them; [`Parseable::parse`] is the same from an `NlaBuffer`.
+    pub fn parse_value(raw_kind: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match raw_kind & NLA_TYPE_MASK {
             CONNS => Self::Conns(u32_ne(payload).context("invalid IPVS_STATS_ATTR_CONNS")?),
             INPKTS => Self::InPkts(u32_ne(payload).context("invalid IPVS_STATS_ATTR_INPKTS")?),
             OUTPKTS => Self::OutPkts(u32_ne(payload).context("invalid IPVS_STATS_ATTR_OUTPKTS")?),
@@ -103,8 +106,14 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats32Attr {
             OUTPPS => Self::OutPps(u32_ne(payload).context("invalid IPVS_STATS_ATTR_OUTPPS")?),
             INBPS => Self::InBps(u32_ne(payload).context("invalid IPVS_STATS_ATTR_INBPS")?),
             OUTBPS => Self::OutBps(u32_ne(payload).context("invalid IPVS_STATS_ATTR_OUTBPS")?),
-            _ => Self::Other(DefaultNla::parse(buf).context("invalid IPVS stats attribute")?),
+            _ => Self::Other(DefaultNla::new(raw_kind, payload.to_vec())),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats32Attr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        Self::parse_value(crate::nest::raw_kind(buf), buf.value())
     }
 }
 
@@ -177,11 +186,13 @@ impl Nla for Stats64Attr {
     }
 }
 
-impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats64Attr {
-    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
-        let payload = buf.value();
-        let value = |name: &str| u64_ne(payload).context(format!("invalid {name} (64-bit)"));
-        Ok(match buf.kind() {
+impl Stats64Attr {
+    /// Parses one attribute from its raw type (flag bits included) and value, as
+    /// [`walk`](crate::walk) yields them; [`Parseable::parse`] is the same from an `NlaBuffer`.
+    pub fn parse_value(raw_kind: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        let value =
+            |name: &str| u64_ne(payload).with_context(|| format!("invalid {name} (64-bit)"));
+        Ok(match raw_kind & NLA_TYPE_MASK {
             CONNS => Self::Conns(value("IPVS_STATS_ATTR_CONNS")?),
             INPKTS => Self::InPkts(value("IPVS_STATS_ATTR_INPKTS")?),
             OUTPKTS => Self::OutPkts(value("IPVS_STATS_ATTR_OUTPKTS")?),
@@ -192,8 +203,14 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats64Attr {
             OUTPPS => Self::OutPps(value("IPVS_STATS_ATTR_OUTPPS")?),
             INBPS => Self::InBps(value("IPVS_STATS_ATTR_INBPS")?),
             OUTBPS => Self::OutBps(value("IPVS_STATS_ATTR_OUTBPS")?),
-            _ => Self::Other(DefaultNla::parse(buf).context("invalid IPVS stats64 attribute")?),
+            _ => Self::Other(DefaultNla::new(raw_kind, payload.to_vec())),
         })
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for Stats64Attr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        Self::parse_value(crate::nest::raw_kind(buf), buf.value())
     }
 }
 
