@@ -11,6 +11,7 @@
 mod args;
 mod names;
 mod show;
+mod text;
 
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;

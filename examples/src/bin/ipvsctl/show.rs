@@ -19,7 +19,7 @@ use ipvs::{
 };
 
 use crate::args::ListOptions;
-use crate::names;
+use crate::{names, text};
 
 /// A service with its destinations, as listed.
 #[derive(Debug, Clone)]
@@ -30,27 +30,45 @@ pub(crate) struct Entry {
 
 /// Top-down merge sort: sort the first `n/2` and the rest, then merge taking from the left
 /// while `cmp(left, right) <= 0`. Tolerates comparisons that are not a total order.
+///
+/// It sorts indices with one scratch buffer and moves each item once at the end, so a table of
+/// 10,000 services is not copied at every level of the recursion.
 pub(crate) fn merge_sort<T>(items: Vec<T>, cmp: &impl Fn(&T, &T) -> i64) -> Vec<T> {
     if items.len() <= 1 {
         return items;
     }
-    let mut left = items;
-    let right = left.split_off(left.len() / 2);
-    let left = merge_sort(left, cmp);
-    let right = merge_sort(right, cmp);
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut left = left.into_iter().peekable();
-    let mut right = right.into_iter().peekable();
-    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
-        if cmp(l, r) <= 0 {
-            out.extend(left.next());
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let mut scratch = vec![0; items.len()];
+    sort_indices(&mut order, &mut scratch, &|a, b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+fn sort_indices(order: &mut [usize], scratch: &mut [usize], cmp: &impl Fn(usize, usize) -> i64) {
+    let n = order.len();
+    if n <= 1 {
+        return;
+    }
+    let mid = n / 2;
+    {
+        let (left, right) = order.split_at_mut(mid);
+        let (scratch_left, scratch_right) = scratch.split_at_mut(mid);
+        sort_indices(left, scratch_left, cmp);
+        sort_indices(right, scratch_right, cmp);
+    }
+    let (left, right) = order.split_at(mid);
+    let (mut i, mut j) = (0, 0);
+    for slot in scratch.iter_mut().take(n) {
+        let take_left = j == right.len() || (i < left.len() && cmp(left[i], right[j]) <= 0);
+        if take_left {
+            *slot = left[i];
+            i += 1;
         } else {
-            out.extend(right.next());
+            *slot = right[j];
+            j += 1;
         }
     }
-    out.extend(left);
-    out.extend(right);
-    out
+    order.copy_from_slice(&scratch[..n]);
 }
 
 /// `a - b` on unsigned 32-bit fields, read as a signed int.
@@ -65,19 +83,21 @@ fn af(family: Family) -> i64 {
     }
 }
 
-fn words(ip: IpAddr) -> Vec<u32> {
+/// The address as ipvsadm compares it: 32-bit words, one for IPv4, four for IPv6.
+fn words(ip: IpAddr) -> ([u32; 4], usize) {
     match ip {
-        IpAddr::V4(v4) => vec![u32::from(v4)],
-        IpAddr::V6(v6) => v6
-            .octets()
-            .chunks(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
+        IpAddr::V4(v4) => ([u32::from(v4), 0, 0, 0], 1),
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            let word = |k: usize| u32::from_be_bytes([o[k], o[k + 1], o[k + 2], o[k + 3]]);
+            ([word(0), word(4), word(8), word(12)], 4)
+        }
     }
 }
 
 fn compare_addrs(a: IpAddr, b: IpAddr) -> i64 {
-    for (x, y) in words(a).into_iter().zip(words(b)) {
+    let ((wa, na), (wb, nb)) = (words(a), words(b));
+    for (x, y) in wa.into_iter().zip(wb).take(na.min(nb)) {
         let r = wrapping_diff(x, y);
         if r != 0 {
             return r;
@@ -301,51 +321,62 @@ fn tunnel_info(dest: &Destination) -> String {
 
 /// `-S`: the table as commands for `-R`.
 pub(crate) fn save(out: &mut impl Write, entries: &[Entry], numeric: bool) -> io::Result<()> {
+    let mut line = Vec::with_capacity(256);
     for entry in entries {
         let svc = &entry.service;
         let option = service_option(&svc.key, numeric);
-        write!(out, "-A {option} -s {}", svc.scheduler)?;
+        line.clear();
+        line.extend_from_slice(b"-A ");
+        line.extend_from_slice(option.as_bytes());
+        line.extend_from_slice(b" -s ");
+        line.extend_from_slice(svc.scheduler.as_bytes());
         if svc.is_persistent() {
-            write!(out, " -p {}", svc.timeout)?;
+            line.extend_from_slice(b" -p ");
+            text::push_u64(&mut line, svc.timeout.into());
             if let Some(mask) = shown_mask(svc) {
-                write!(out, " -M {mask}")?;
+                text::push_fmt(&mut line, format_args!(" -M {mask}"));
             }
         }
         if let Some(pe) = &svc.pe_name {
-            write!(out, " --pe {pe}")?;
+            text::push_fmt(&mut line, format_args!(" --pe {pe}"));
         }
         if svc.flags & IP_VS_SVC_F_ONEPACKET != 0 {
-            write!(out, " -o")?;
+            line.extend_from_slice(b" -o");
         }
         let flags = sched_flag_names(svc);
         if !flags.is_empty() {
-            write!(out, " -b {}", flags.join(","))?;
+            text::push_fmt(&mut line, format_args!(" -b {}", flags.join(",")));
         }
-        writeln!(out)?;
+        line.push(b'\n');
         for dest in &entry.dests {
-            write!(
-                out,
-                "-a {option} -r {} {} -w {}",
-                endpoint(dest.addr, proto_name(&svc.key), numeric),
-                forward_option(dest.forward),
-                dest.weight
-            )?;
+            line.extend_from_slice(b"-a ");
+            line.extend_from_slice(option.as_bytes());
+            line.extend_from_slice(b" -r ");
+            text::push_endpoint(&mut line, dest.addr, proto_name(&svc.key), numeric);
+            line.push(b' ');
+            line.extend_from_slice(forward_option(dest.forward).as_bytes());
+            line.extend_from_slice(b" -w ");
+            text::push_i64(&mut line, dest.weight.into());
             if dest.forward == ForwardMethod::Tunnel {
                 match dest.tunnel_type {
-                    TunnelType::Gue => write!(
-                        out,
-                        " --tun-type gue --tun-port {} {}",
-                        dest.tunnel_port,
-                        csum_option(dest.tunnel_flags)
-                    )?,
-                    TunnelType::Gre => {
-                        write!(out, " --tun-type gre {}", csum_option(dest.tunnel_flags))?
-                    }
-                    _ => write!(out, " --tun-type ipip")?,
+                    TunnelType::Gue => text::push_fmt(
+                        &mut line,
+                        format_args!(
+                            " --tun-type gue --tun-port {} {}",
+                            dest.tunnel_port,
+                            csum_option(dest.tunnel_flags)
+                        ),
+                    ),
+                    TunnelType::Gre => text::push_fmt(
+                        &mut line,
+                        format_args!(" --tun-type gre {}", csum_option(dest.tunnel_flags)),
+                    ),
+                    _ => line.extend_from_slice(b" --tun-type ipip"),
                 }
             }
-            writeln!(out)?;
+            line.push(b'\n');
         }
+        out.write_all(&line)?;
     }
     Ok(())
 }
@@ -367,6 +398,15 @@ fn large(n: u64, exact: bool) -> String {
         1_000_000_000..100_000_000_000 => format!("{:>8}M", n / 1_000_000),
         100_000_000_000..100_000_000_000_000 => format!("{:>8}G", n / 1_000_000_000),
         _ => format!("{:>8}T", n / 1_000_000_000_000),
+    }
+}
+
+/// [`large`] appended to a line; the common case (under 100,000,000, not exact) by hand.
+fn push_large(line: &mut Vec<u8>, n: u64, exact: bool) {
+    if !exact && n < 100_000_000 {
+        text::push_u64_right(line, n, 9);
+    } else {
+        line.extend_from_slice(large(n, exact).as_bytes());
     }
 }
 
@@ -456,77 +496,100 @@ pub(crate) fn list(
         )?,
     }
     let numeric = options.numeric;
+    let mut line = Vec::with_capacity(256);
     for entry in entries {
         let svc = &entry.service;
         let label = service_label(&svc.key, numeric);
+        line.clear();
         if matches!(mode, Mode::Stats | Mode::Rate) {
-            write!(out, "{label:<33}")?;
+            let start = line.len();
+            line.extend_from_slice(label.as_bytes());
+            text::pad(&mut line, start, 33);
             for n in counters(&svc.stats, mode == Mode::Rate) {
-                write!(out, "{}", large(n, options.exact))?;
+                push_large(&mut line, n, options.exact);
             }
-            writeln!(out)?;
         } else {
-            write!(out, "{label} {}", svc.scheduler)?;
+            line.extend_from_slice(label.as_bytes());
+            line.push(b' ');
+            line.extend_from_slice(svc.scheduler.as_bytes());
             let flags = sched_flag_names(svc);
             if !flags.is_empty() {
-                write!(out, " ({})", flags.join(","))?;
+                text::push_fmt(&mut line, format_args!(" ({})", flags.join(",")));
             }
             if svc.is_persistent() {
-                write!(out, " persistent {}", svc.timeout)?;
+                line.extend_from_slice(b" persistent ");
+                text::push_u64(&mut line, svc.timeout.into());
                 if let Some(mask) = shown_mask(svc) {
-                    write!(out, " mask {mask}")?;
+                    text::push_fmt(&mut line, format_args!(" mask {mask}"));
                 }
                 if let Some(pe) = &svc.pe_name {
-                    write!(out, " pe {pe}")?;
+                    text::push_fmt(&mut line, format_args!(" pe {pe}"));
                 }
             }
             if svc.flags & IP_VS_SVC_F_ONEPACKET != 0 {
-                write!(out, " ops")?;
+                line.extend_from_slice(b" ops");
             }
-            writeln!(out)?;
         }
+        line.push(b'\n');
         for dest in &entry.dests {
-            let addr = endpoint(dest.addr, proto_name(&svc.key), numeric);
+            line.extend_from_slice(b"  -> ");
+            let start = line.len();
+            text::push_endpoint(&mut line, dest.addr, proto_name(&svc.key), numeric);
+            text::pad(&mut line, start, 28);
             match mode {
                 Mode::Stats | Mode::Rate => {
-                    write!(out, "  -> {addr:<28}")?;
                     for n in counters(&dest.stats, mode == Mode::Rate) {
-                        write!(out, "{}", large(n, options.exact))?;
+                        push_large(&mut line, n, options.exact);
                     }
-                    writeln!(out)?;
                 }
-                Mode::Thresholds => writeln!(
-                    out,
-                    "  -> {addr:<28} {:<10} {:<10} {:<10} {:<10}",
-                    dest.upper_threshold,
-                    dest.lower_threshold,
-                    dest.active_conns,
-                    dest.inactive_conns
-                )?,
-                Mode::PersistentConn => writeln!(
-                    out,
-                    "  -> {addr:<28} {:<9} {:<11} {:<10} {:<10}",
-                    dest.weight, dest.persistent_conns, dest.active_conns, dest.inactive_conns
-                )?,
-                Mode::Plain if options.tun_info => writeln!(
-                    out,
-                    "  -> {addr:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
-                    forward_name(dest.forward),
-                    tunnel_info(dest),
-                    dest.weight,
-                    dest.active_conns,
-                    dest.inactive_conns
-                )?,
-                Mode::Plain => writeln!(
-                    out,
-                    "  -> {addr:<28} {:<7} {:<6} {:<10} {:<10}",
-                    forward_name(dest.forward),
-                    dest.weight,
-                    dest.active_conns,
-                    dest.inactive_conns
-                )?,
+                Mode::Thresholds => text::push_fmt(
+                    &mut line,
+                    format_args!(
+                        " {:<10} {:<10} {:<10} {:<10}",
+                        dest.upper_threshold,
+                        dest.lower_threshold,
+                        dest.active_conns,
+                        dest.inactive_conns
+                    ),
+                ),
+                Mode::PersistentConn => text::push_fmt(
+                    &mut line,
+                    format_args!(
+                        " {:<9} {:<11} {:<10} {:<10}",
+                        dest.weight, dest.persistent_conns, dest.active_conns, dest.inactive_conns
+                    ),
+                ),
+                Mode::Plain if options.tun_info => text::push_fmt(
+                    &mut line,
+                    format_args!(
+                        " {:<7} {:<13} {:<6} {:<10} {:<10}",
+                        forward_name(dest.forward),
+                        tunnel_info(dest),
+                        dest.weight,
+                        dest.active_conns,
+                        dest.inactive_conns
+                    ),
+                ),
+                Mode::Plain => {
+                    for (value, width) in [
+                        (None, 7),
+                        (Some(i64::from(dest.weight)), 6),
+                        (Some(i64::from(dest.active_conns)), 10),
+                        (Some(i64::from(dest.inactive_conns)), 10),
+                    ] {
+                        line.push(b' ');
+                        let start = line.len();
+                        match value {
+                            None => line.extend_from_slice(forward_name(dest.forward).as_bytes()),
+                            Some(n) => text::push_i64(&mut line, n),
+                        }
+                        text::pad(&mut line, start, width);
+                    }
+                }
             }
+            line.push(b'\n');
         }
+        out.write_all(&line)?;
     }
     Ok(())
 }
@@ -659,6 +722,49 @@ mod tests {
         Entry {
             service,
             dests: Vec::new(),
+        }
+    }
+
+    /// The straightforward top-down merge sort the index version replaced.
+    fn reference_sort<T>(items: Vec<T>, cmp: &impl Fn(&T, &T) -> i64) -> Vec<T> {
+        if items.len() <= 1 {
+            return items;
+        }
+        let mut left = items;
+        let right = left.split_off(left.len() / 2);
+        let left = reference_sort(left, cmp);
+        let right = reference_sort(right, cmp);
+        let mut out = Vec::new();
+        let mut left = left.into_iter().peekable();
+        let mut right = right.into_iter().peekable();
+        while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+            if cmp(l, r) <= 0 {
+                out.extend(left.next());
+            } else {
+                out.extend(right.next());
+            }
+        }
+        out.extend(left);
+        out.extend(right);
+        out
+    }
+
+    #[test]
+    fn index_merge_sort_equals_the_reference_even_for_inconsistent_comparisons() {
+        // Wrapping differences are not a total order: the result depends on the merge order,
+        // which must be the same.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..200 {
+            let items: Vec<(u32, usize)> = (0..len)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed as u32 >> (seed % 31), i)
+                })
+                .collect();
+            let cmp = |a: &(u32, usize), b: &(u32, usize)| wrapping_diff(a.0, b.0);
+            assert_eq!(merge_sort(items.clone(), &cmp), reference_sort(items, &cmp));
         }
     }
 
