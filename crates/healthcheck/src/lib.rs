@@ -34,6 +34,7 @@ pub mod misc;
 mod net;
 mod options;
 pub mod ping;
+mod pool;
 pub mod scheduler;
 pub mod smtp;
 pub mod tcp;

@@ -2,11 +2,18 @@
 
 use std::time::{Duration, Instant};
 
-use crate::net::{Human, connect_tcp};
+use crate::net::Human;
+use crate::pool::{self, ProbeError, Started};
 use crate::{CheckFuture, Checker, ConnectOptions, Outcome};
 
 /// TCP_CHECK: healthy when a TCP connection to `connect_ip:connect_port` completes within
-/// `connect_timeout`. The connection is then reset, as keepalived's checker effectively does.
+/// `connect_timeout`.
+///
+/// The probe is half-open, as HAProxy's plain TCP checks are: SYN, SYN-ACK, then an RST in
+/// place of the last ACK. The connection is established on our side, which is what the check
+/// asks; the real server's kernel drops its half-open request on the RST, so its application
+/// never accepts (or logs) the probe. Probe sockets are reused from a per-thread pool unless
+/// `bindto` or `bind_port` is set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TcpCheck {
     /// Where to connect and how.
@@ -20,19 +27,35 @@ impl TcpCheck {
     }
 
     async fn run(&self) -> Outcome {
-        let target = self.connect.target();
         let started = Instant::now();
-        let limit = self.connect.connect_timeout;
-        match tokio::time::timeout(limit, connect_tcp(&self.connect)).await {
-            Ok(Ok(_stream)) => Outcome::up(format!(
+        let result = match pool::start(&self.connect) {
+            Started::Done(result) => result,
+            Started::Waiting(waiting) => {
+                // Only a probe that waits needs a timer.
+                let limit = self.connect.connect_timeout;
+                let left = limit.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, waiting.finish()).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        return Outcome::down(format!(
+                            "connect to {}: timed out after {}",
+                            self.connect.target(),
+                            Human(limit)
+                        ));
+                    }
+                }
+            }
+        };
+        let target = self.connect.target();
+        match result {
+            Ok(()) => Outcome::up(format!(
                 "connected to {target} in {}",
                 Human(round_micros(started.elapsed()))
             )),
-            Ok(Err(reason)) => Outcome::down(reason),
-            Err(_) => Outcome::down(format!(
-                "connect to {target}: timed out after {}",
-                Human(limit)
-            )),
+            Err(ProbeError::Setup(e)) => {
+                Outcome::down(format!("cannot set up a socket for {target}: {e}"))
+            }
+            Err(ProbeError::Connect(e)) => Outcome::down(format!("connect to {target}: {e}")),
         }
     }
 }

@@ -78,30 +78,36 @@ async fn tcp_refused() {
 }
 
 #[tokio::test]
-async fn tcp_bindto_and_fwmark_options_apply() {
+async fn tcp_bindto_bind_port_and_fwmark_options_apply() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The probe is half-open (SYN, SYN-ACK, RST), so the listener never accepts it and cannot
+    // show its source: tests/netns_tcp.rs reads the source address and port off the wire. Here,
+    // each option must visibly take effect.
     let mut options = opts(addr);
     options.bindto = Some("127.0.0.2".parse().unwrap());
-    let check = TcpCheck::new(options);
-    let (outcome, accepted) = tokio::join!(check.check(), listener.accept());
-    assert_up(&outcome, "connected");
-    assert_eq!(accepted.unwrap().1.ip().to_string(), "127.0.0.2");
+    assert_up(&TcpCheck::new(options.clone()).check().await, "connected");
+    // An address this host does not have cannot be bound.
+    options.bindto = Some("203.0.113.77".parse().unwrap());
+    assert_down(
+        &TcpCheck::new(options).check().await,
+        &format!("cannot set up a socket for {addr}: Cannot assign requested address"),
+    );
 
-    // bind_port: the probe leaves from the port asked for.
-    let free = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
-    let port = free.local_addr().unwrap().port();
-    drop(free);
+    // bind_port: a port held by a listener cannot be bound; once free, the probe works.
+    let held = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    let port = held.local_addr().unwrap().port();
     let mut options = opts(addr);
     options.bindto = Some("127.0.0.2".parse().unwrap());
     options.bind_port = Some(port);
-    let check = TcpCheck::new(options);
-    let (outcome, accepted) = tokio::join!(check.check(), listener.accept());
-    assert_up(&outcome, "connected");
-    assert_eq!(
-        accepted.unwrap().1,
-        SocketAddr::from(([127, 0, 0, 2], port))
+    assert_down(
+        &TcpCheck::new(options.clone()).check().await,
+        "Address already in use",
     );
+    drop(held);
+    assert_up(&TcpCheck::new(options.clone()).check().await, "connected");
+    // The probe ended with an RST, so the port is free again at once (no TIME_WAIT).
+    assert_up(&TcpCheck::new(options).check().await, "connected");
 
     // SO_MARK needs CAP_NET_ADMIN: as root the check works, otherwise the reason says why.
     let mut options = opts(addr);
@@ -112,6 +118,9 @@ async fn tcp_bindto_and_fwmark_options_apply() {
     } else {
         assert_down(&outcome, "cannot set up a socket");
     }
+    // The listener's application never saw a connection.
+    let accepted = tokio::time::timeout(Duration::from_millis(50), listener.accept()).await;
+    assert!(accepted.is_err(), "half-open probes are never accepted");
 }
 
 /// A listener whose accept queue is full: the kernel drops further SYNs, so connect hangs.
@@ -123,18 +132,9 @@ async fn tcp_timeout() {
         .unwrap();
     socket.listen(0).unwrap();
     let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    // Fill the queue (backlog 0 still admits one or two) with connections nobody accepts.
-    let mut fillers = Vec::new();
-    for _ in 0..4 {
-        let filler = TcpCheck::new(ConnectOptions::new(addr).connect_timeout(SHORT));
-        let outcome = filler.check().await;
-        if !outcome.healthy {
-            assert_down(&outcome, "timed out after 500ms");
-            return;
-        }
-        // Keep a filler connection open so the queue stays full.
-        fillers.push(std::net::TcpStream::connect_timeout(&addr, SHORT));
-    }
+    // Backlog 0 admits one connection: a full one, that nobody accepts, fills the queue (a
+    // TCP_CHECK probe is half-open and never enters it).
+    let _filler = std::net::TcpStream::connect_timeout(&addr, SHORT).unwrap();
     let outcome = TcpCheck::new(ConnectOptions::new(addr).connect_timeout(SHORT))
         .check()
         .await;
