@@ -725,7 +725,12 @@ fn random_service_options(rng: &mut Rng, service: &str) -> String {
             } else {
                 line.push_str(&format!(
                     " -M {}",
-                    rng.pick(&["255.255.255.0", "255.255.0.0", "255.255.255.255"])
+                    rng.pick(&[
+                        "255.255.255.0",
+                        "255.255.0.0",
+                        "255.255.255.255",
+                        "255.0.255.0",
+                    ])
                 ));
             }
         }

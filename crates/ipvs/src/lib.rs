@@ -44,8 +44,8 @@ pub use reconcile::{Reconciler, Summary, Table, VirtualService, plan};
 #[cfg(feature = "tokio")]
 pub use tokio_client::AsyncIpvs;
 pub use types::{
-    Daemon, DaemonState, Destination, Family, ForwardMethod, Info, Protocol, Service, ServiceKey,
-    Stats, Timeouts, TunnelType,
+    Daemon, DaemonState, Destination, Family, ForwardMethod, Info, Netmask, Protocol, Service,
+    ServiceKey, Stats, Timeouts, TunnelType,
 };
 
 /// The message crate, re-exported for flag constants and raw messages.

@@ -9,11 +9,11 @@ use netlink_packet_ipvs::constants::{
 };
 use netlink_packet_ipvs::{
     AF_INET, AF_INET6, DaemonAttr, DestAttr, IP_VS_SVC_F_HASHED, IP_VS_SVC_F_ONEPACKET,
-    IP_VS_SVC_F_PERSISTENT, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, InetAddr, Netmask, ServiceAttr,
+    IP_VS_SVC_F_PERSISTENT, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, InetAddr, ServiceAttr,
     ServiceFlags, Stats32Attr, Stats64Attr, walk,
 };
 
-pub use netlink_packet_ipvs::{DaemonState, ForwardMethod, TunnelType};
+pub use netlink_packet_ipvs::{DaemonState, ForwardMethod, Netmask, TunnelType};
 
 /// Address family of a service or destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -266,8 +266,10 @@ pub struct Service {
     pub flags: u32,
     /// Persistence timeout in seconds (meaningful with the persistent flag).
     pub timeout: u32,
-    /// Persistence netmask as a prefix length (32/128 = per client address).
-    pub netmask: u8,
+    /// Persistence netmask as the kernel keeps it: an IPv4 mask, which need not be contiguous
+    /// (`-M 255.0.255.0` is legal), or an IPv6 prefix length. The default is one client address
+    /// (255.255.255.255 / 128).
+    pub netmask: Netmask,
     /// Persistence engine (`sip`), if any.
     pub pe_name: Option<String>,
     /// Counters; ignored when sending and when the reconciler compares services.
@@ -278,7 +280,7 @@ impl Service {
     /// A service with ipvsadm's defaults.
     pub fn new(key: ServiceKey) -> Self {
         Self {
-            netmask: key.family().max_prefix(),
+            netmask: Netmask::from_prefix(key.family().af(), key.family().max_prefix()),
             key,
             scheduler: "wlc".to_owned(),
             flags: 0,
@@ -332,10 +334,18 @@ impl Service {
         self
     }
 
-    /// Sets the persistence netmask as a prefix length (`-M`).
+    /// Sets the persistence netmask as a prefix length (`-M 24` for IPv6; for IPv4 the
+    /// contiguous mask of that length).
     #[must_use]
     pub fn netmask(mut self, prefix: u8) -> Self {
-        self.netmask = prefix;
+        self.netmask = Netmask::from_prefix(self.key.family().af(), prefix);
+        self
+    }
+
+    /// Sets an IPv4 persistence mask as is, contiguous or not (`-M 255.0.255.0`).
+    #[must_use]
+    pub fn netmask_v4(mut self, mask: Ipv4Addr) -> Self {
+        self.netmask = Netmask::from_v4_mask(mask);
         self
     }
 
@@ -381,7 +391,6 @@ impl Service {
 
     /// The full service nest for `NEW_SERVICE` / `SET_SERVICE`.
     pub(crate) fn attrs(&self) -> Vec<ServiceAttr> {
-        let family = self.key.family();
         let mut attrs = self.key.attrs();
         attrs.push(ServiceAttr::Scheduler(self.scheduler.clone()));
         attrs.push(ServiceAttr::Flags(ServiceFlags {
@@ -389,10 +398,7 @@ impl Service {
             mask: !IP_VS_SVC_F_HASHED,
         }));
         attrs.push(ServiceAttr::Timeout(self.timeout));
-        attrs.push(ServiceAttr::Netmask(Netmask::from_prefix(
-            family.af(),
-            self.netmask,
-        )));
+        attrs.push(ServiceAttr::Netmask(self.netmask));
         // An empty name clears the engine on SET_SERVICE.
         attrs.push(ServiceAttr::PersistenceEngine(
             self.pe_name.clone().unwrap_or_default(),
@@ -495,10 +501,7 @@ impl ServiceReader {
                 }
             }
         };
-        let netmask = match netmask {
-            Some(mask) => u8::try_from(mask.prefix_len(af)).unwrap_or(u8::MAX),
-            None => family.max_prefix(),
-        };
+        let netmask = netmask.unwrap_or_else(|| Netmask::from_prefix(af, family.max_prefix()));
         Ok(Service {
             key,
             scheduler: scheduler.unwrap_or_default(),

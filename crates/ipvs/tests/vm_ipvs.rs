@@ -61,6 +61,10 @@ fn sample_services() -> Vec<Service> {
         Service::tcp(sa("192.0.2.16:80")).scheduler("fo"),
         Service::tcp(sa("192.0.2.17:80")).scheduler("ovf"),
         Service::tcp(sa("192.0.2.18:80")).scheduler("lblcr"),
+        // A non-contiguous IPv4 persistence mask, which ipvsadm accepts and the kernel keeps.
+        Service::tcp(sa("192.0.2.19:80"))
+            .persistent(60)
+            .netmask_v4(std::net::Ipv4Addr::new(255, 0, 255, 0)),
     ]
 }
 
@@ -195,6 +199,39 @@ fn destinations_round_trip_edit_and_delete() {
     let left = ipvs.destinations(&svc.key).unwrap();
     assert_eq!(left.len(), wanted.len() - 1);
     assert!(left.iter().all(|d| d.addr != wanted[0].addr));
+}
+
+/// One service with more destinations than a page-sized datagram holds: its dump spans several
+/// datagrams on the client's small-dump socket, and every destination comes back once.
+#[test]
+fn a_destination_dump_larger_than_a_page_comes_back_whole() {
+    let mut ipvs = fresh();
+    let svc = Service::tcp(sa("192.0.2.40:80")).scheduler("rr");
+    ipvs.new_service(&svc).unwrap();
+    let mut ops = Vec::new();
+    for i in 0..300u16 {
+        let addr = SocketAddr::from(([198, 51, 100, 1 + (i % 250) as u8], 8000 + i));
+        ops.push(Op::NewDest(
+            svc.key,
+            Destination::new(addr).weight(i32::from(i)),
+        ));
+    }
+    ipvs.batch(&ops, OnError::Stop)
+        .unwrap()
+        .into_result()
+        .unwrap();
+    ipvs.reset_counters();
+    let dests = ipvs.destinations(&svc.key).unwrap();
+    assert_eq!(dests.len(), 300);
+    let mut weights: Vec<i32> = dests.iter().map(|d| d.weight).collect();
+    weights.sort_unstable();
+    assert_eq!(weights, (0..300).collect::<Vec<_>>());
+    let counters = ipvs.counters();
+    assert_eq!(counters.requests, 1);
+    assert!(
+        counters.receives >= 300 * 150 / 4096,
+        "one dump, several datagrams: {counters:?}"
+    );
 }
 
 #[test]

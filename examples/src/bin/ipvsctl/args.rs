@@ -7,7 +7,7 @@ use ipvs::packet::{
     IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
     IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
 };
-use ipvs::{DaemonState, Family, ForwardMethod, Protocol, ServiceKey, TunnelType};
+use ipvs::{DaemonState, Family, ForwardMethod, Netmask, Protocol, ServiceKey, TunnelType};
 
 use crate::names;
 
@@ -281,8 +281,8 @@ pub(crate) struct Invocation {
     pub(crate) scheduler: Option<String>,
     /// Persistence timeout, when `-p` was given.
     pub(crate) persistent: Option<u32>,
-    /// Persistence netmask as a prefix length.
-    pub(crate) netmask: Option<u8>,
+    /// Persistence netmask: an IPv4 mask (contiguous or not) or an IPv6 prefix length.
+    pub(crate) netmask: Option<Netmask>,
     pub(crate) pe: Option<String>,
     pub(crate) sched_flags: u32,
     pub(crate) one_packet: bool,
@@ -1077,21 +1077,17 @@ fn check_service(inv: &mut Invocation, netmask: Option<String>) -> Result<(), Fa
                 .parse::<u8>()
                 .ok()
                 .filter(|p| (1..=128).contains(p))
+                .map(|p| Netmask::from_v6_prefix(p.into()))
                 .ok_or_else(|| Failure::usage("illegal ipv6 netmask specified"))?,
-            Family::V4 => v4_mask_prefix(&text).ok_or_else(|| {
-                Failure::usage("illegal virtual server persistent mask specified")
-            })?,
+            // Any IPv4 mask, as ipvsadm takes it (inet_aton): the kernel applies it bitwise.
+            Family::V4 => inet_aton(&text)
+                .map(|mask| Netmask::from_v4_mask(mask.into()))
+                .ok_or_else(|| {
+                    Failure::usage("illegal virtual server persistent mask specified")
+                })?,
         });
     }
     Ok(())
-}
-
-/// An IPv4 mask in `inet_aton` forms as a prefix length; non-contiguous masks are refused
-/// (the `ipvs` crate keeps the mask as a prefix length).
-fn v4_mask_prefix(text: &str) -> Option<u8> {
-    let mask = inet_aton(text)?;
-    let prefix = mask.leading_ones();
-    (mask.checked_shl(prefix).unwrap_or(0) == 0).then_some(prefix as u8)
 }
 
 /// `inet_aton`: a, a.b, a.b.c or a.b.c.d, each part decimal, octal (0...) or hex (0x...).
@@ -1314,14 +1310,21 @@ mod tests {
         assert_eq!(error("--set 1 2 3 4"), "unexpected argument 4");
         assert_eq!(parse_line("-A -t 192.0.2.300:80").unwrap_err().code, 2);
         assert_eq!(parse_line("--bogus").unwrap_err().code, 255);
+        // Non-contiguous IPv4 masks are kept as given, as ipvsadm keeps them.
+        let inv = parse_line("-A -t 192.0.2.1:80 -p 60 -M 255.0.255.0").unwrap();
+        assert_eq!(
+            inv.netmask,
+            Some(Netmask::from_v4_mask([255, 0, 255, 0].into()))
+        );
+        let inv = parse_line("-A -t [2001:db8::1]:80 -p 60 -M 64").unwrap();
+        assert_eq!(inv.netmask, Some(Netmask::from_v6_prefix(64)));
     }
 
     #[test]
     fn masks_parse_like_inet_aton() {
-        assert_eq!(v4_mask_prefix("255.255.255.0"), Some(24));
-        assert_eq!(v4_mask_prefix("0.0.0.0"), Some(0));
-        assert_eq!(v4_mask_prefix("255.255.255.255"), Some(32));
-        assert_eq!(v4_mask_prefix("255.0.255.0"), None);
+        assert_eq!(inet_aton("255.255.255.0"), Some(0xffff_ff00));
+        assert_eq!(inet_aton("255.0.255.0"), Some(0xff00_ff00));
+        assert_eq!(inet_aton("0xff.0377.255.0"), Some(0xffff_ff00));
         assert_eq!(inet_aton("33"), Some(33));
         assert_eq!(inet_aton("255.255.0.0.1"), None);
     }

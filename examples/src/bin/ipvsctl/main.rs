@@ -155,8 +155,8 @@ fn build_service(inv: &Invocation) -> Option<Service> {
     if let Some(timeout) = inv.persistent {
         service = service.persistent(timeout);
     }
-    if let Some(prefix) = inv.netmask {
-        service = service.netmask(prefix);
+    if let Some(mask) = inv.netmask {
+        service.netmask = mask;
     }
     if let Some(pe) = inv.pe.clone().filter(|pe| !pe.is_empty()) {
         service = service.pe_name(pe);

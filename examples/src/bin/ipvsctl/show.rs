@@ -249,24 +249,21 @@ fn sched_flag_names(service: &Service) -> Vec<&'static str> {
         .collect()
 }
 
-/// The mask to show, when the service is persistent with a mask narrower than one address.
+/// The mask to show, when the service is persistent with a mask other than one address.
 fn shown_mask(service: &Service) -> Option<String> {
-    let family = service.key.family();
-    if !service.is_persistent() || service.netmask >= family.max_prefix() {
+    if !service.is_persistent() {
         return None;
     }
-    Some(match family {
+    match service.key.family() {
         Family::V4 => {
-            let bits = u32::from(service.netmask);
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            Ipv4Addr::from(mask).to_string()
+            let mask = service.netmask.v4_mask();
+            (mask != Ipv4Addr::BROADCAST).then(|| mask.to_string())
         }
-        Family::V6 => service.netmask.to_string(),
-    })
+        Family::V6 => {
+            let prefix = service.netmask.v6_prefix();
+            (prefix < 128).then(|| prefix.to_string())
+        }
+    }
 }
 
 fn forward_option(forward: ForwardMethod) -> &'static str {
