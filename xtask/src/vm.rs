@@ -126,7 +126,8 @@ pub(crate) fn suite() -> Outcome {
 }
 
 /// `cargo xtask bench ipvs`: ipvsadm and ipvsctl side by side in one VM run (the ignored test
-/// `vm_ipvsctl_bench`, release build). Extra arguments are passed to the VM run (`--timeout`).
+/// `vm_ipvsctl_bench`), then the kernel's floor under a full dump (`vm_dump_probe`); release
+/// build. Extra arguments are passed to the VM run (`--timeout`).
 pub(crate) fn bench_ipvs(args: &[String]) -> Result<(), String> {
     if !is_root() {
         return Err("the VM needs root (the Debian kernel image is readable by root only)".into());
@@ -138,7 +139,7 @@ pub(crate) fn bench_ipvs(args: &[String]) -> Result<(), String> {
     if options.timeout == Options::default().timeout {
         options.timeout = Duration::from_secs(1200);
     }
-    options.binaries = vec!["vm_ipvsctl_bench".into()];
+    options.binaries = vec!["vm_ipvsctl_bench".into(), "vm_dump_probe".into()];
     options
         .test_args
         .extend(["--ignored", "--nocapture"].map(String::from));
