@@ -3,16 +3,16 @@
 use std::io;
 use std::os::fd::AsRawFd;
 
-use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
 
-use crate::batch::{BatchReport, OnError, Op, OpStatus};
+use crate::batch::{BatchReport, OnError, Op};
 use crate::error::{Error, Result};
 use crate::mrecv::{self, MultiRecv};
 use crate::proto::{
-    AckTracker, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
-    read_services,
+    BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
+    read_services, start_exchange,
 };
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
@@ -253,23 +253,12 @@ impl Ipvs {
     /// `sendmsg`; every one carries `NLM_F_ACK` and gets its own status. Only a socket failure
     /// is returned as an error; kernel refusals are in the report.
     pub fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
-        let window = crate::proto::batch_window(on_error, self.window);
-        let mut report = BatchReport {
-            statuses: Vec::with_capacity(ops.len()),
-        };
-        let mut stopped = false;
-        for chunk in ops.chunks(window) {
-            if stopped {
-                report
-                    .statuses
-                    .extend(chunk.iter().map(|_| OpStatus::Skipped));
-                continue;
-            }
-            let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
+        let mut plan = BatchPlan::new(ops, on_error, self.window);
+        while let Some(msgs) = plan.next_window() {
             let (results, _) = self.exchange(&msgs)?;
-            stopped = crate::proto::record_window(&mut report, results, on_error);
+            plan.record(results);
         }
-        Ok(report)
+        Ok(plan.finish())
     }
 
     /// Sends one request that is answered by an ACK (and maybe data) and returns the data.
@@ -279,20 +268,11 @@ impl Ipvs {
 
     /// Sends `msgs` in one `sendmsg`, each with `NLM_F_ACK`, and waits for every ACK.
     fn exchange(&mut self, msgs: &[IpvsMessage]) -> Result<Exchanged> {
-        self.send_buf.clear();
-        let mut first_seq = None;
-        for msg in msgs {
-            let seq = self
-                .codec
-                .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_ACK);
-            first_seq.get_or_insert(seq);
-        }
-        let Some(first_seq) = first_seq else {
+        let Some(mut tracker) = start_exchange(&mut self.codec, &mut self.send_buf, msgs) else {
             return Ok((Vec::new(), Vec::new()));
         };
         self.send()?;
         self.counters.requests += msgs.len() as u64;
-        let mut tracker = AckTracker::new(first_seq, msgs.iter().map(|m| m.cmd).collect());
         while !tracker.complete() {
             for reply in self.recv()? {
                 tracker.on_reply(reply);

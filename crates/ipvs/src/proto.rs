@@ -5,7 +5,7 @@
 //! replies to an [`AckTracker`] (for requests answered by an ACK), or the datagrams to a
 //! [`DumpReader`] (for dumps), until it says it is complete.
 
-use netlink_packet_core::Emitable;
+use netlink_packet_core::{Emitable, NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_core::{
     NLA_TYPE_MASK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR,
     NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
@@ -266,34 +266,93 @@ fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
 /// Per-request results of a window, in request order, and the data replies that came with them.
 pub(crate) type Exchanged = (Vec<Result<(), KernelError>>, Vec<IpvsMessage>);
 
-/// How many requests of a batch go in one `sendmsg`: one at a time when the batch stops at the
-/// first error (the kernel works through a whole datagram even after a refusal).
-pub(crate) fn batch_window(on_error: crate::OnError, window: usize) -> usize {
-    match on_error {
-        crate::OnError::Stop => 1,
-        crate::OnError::Continue => window,
-    }
+/// A batch cut into windows, one `sendmsg` each, and its report as the windows are answered.
+///
+/// The drivers loop: `while let Some(msgs) = plan.next_window() { ...exchange...;
+/// plan.record(results) }`, then [`BatchPlan::finish`].
+pub(crate) struct BatchPlan<'a> {
+    chunks: std::slice::Chunks<'a, crate::Op>,
+    on_error: crate::OnError,
+    report: crate::BatchReport,
+    stopped: bool,
 }
 
-/// Adds one window's kernel answers to `report`; true when the batch must stop here.
-pub(crate) fn record_window(
-    report: &mut crate::BatchReport,
-    results: Vec<Result<(), KernelError>>,
-    on_error: crate::OnError,
-) -> bool {
-    let mut stopped = false;
-    for result in results {
-        match result {
-            Ok(()) => report.statuses.push(crate::OpStatus::Done),
-            Err(kernel) => {
-                report
-                    .statuses
-                    .push(crate::OpStatus::Failed(Error::from_kernel(kernel)));
-                stopped = on_error == crate::OnError::Stop;
+impl<'a> BatchPlan<'a> {
+    /// Up to `window` requests per `sendmsg`; one at a time when the batch stops at the first
+    /// error (the kernel works through a whole datagram even after a refusal).
+    pub(crate) fn new(ops: &'a [crate::Op], on_error: crate::OnError, window: usize) -> Self {
+        let window = match on_error {
+            crate::OnError::Stop => 1,
+            crate::OnError::Continue => window.max(1),
+        };
+        Self {
+            chunks: ops.chunks(window),
+            on_error,
+            report: crate::BatchReport {
+                statuses: Vec::with_capacity(ops.len()),
+            },
+            stopped: false,
+        }
+    }
+
+    /// The requests of the next window to send; after a stop, the rest are marked skipped.
+    pub(crate) fn next_window(&mut self) -> Option<Vec<IpvsMessage>> {
+        let chunk = self.chunks.next()?;
+        if self.stopped {
+            let skipped = self
+                .chunks
+                .by_ref()
+                .flatten()
+                .map(|_| crate::OpStatus::Skipped);
+            self.report.statuses.extend(
+                chunk
+                    .iter()
+                    .map(|_| crate::OpStatus::Skipped)
+                    .chain(skipped),
+            );
+            return None;
+        }
+        Some(chunk.iter().map(crate::Op::to_message).collect())
+    }
+
+    /// Adds one window's kernel answers to the report.
+    pub(crate) fn record(&mut self, results: Vec<Result<(), KernelError>>) {
+        for result in results {
+            match result {
+                Ok(()) => self.report.statuses.push(crate::OpStatus::Done),
+                Err(kernel) => {
+                    self.report
+                        .statuses
+                        .push(crate::OpStatus::Failed(Error::from_kernel(kernel)));
+                    self.stopped |= self.on_error == crate::OnError::Stop;
+                }
             }
         }
     }
-    stopped
+
+    /// The report: a status for every operation, in order.
+    pub(crate) fn finish(self) -> crate::BatchReport {
+        self.report
+    }
+}
+
+/// Frames `msgs` into `send_buf` (cleared first), each with `NLM_F_ACK`, and returns the tracker
+/// of their ACKs; `None` when there is nothing to send.
+pub(crate) fn start_exchange(
+    codec: &mut Codec,
+    send_buf: &mut Vec<u8>,
+    msgs: &[IpvsMessage],
+) -> Option<AckTracker> {
+    send_buf.clear();
+    let mut first_seq = None;
+    for msg in msgs {
+        let seq = codec.encode(send_buf, msg, NLM_F_REQUEST | NLM_F_ACK);
+        first_seq.get_or_insert(seq);
+    }
+    Some(AckTracker::new(
+        first_seq?,
+        msgs.iter().map(|m| m.cmd).collect(),
+    ))
 }
 
 /// The data of a single request's exchange, or the kernel's refusal of it.
@@ -580,6 +639,53 @@ mod tests {
         assert!(dump.interrupted);
         assert_eq!(dump.items, vec![msg]);
         assert!(dump.error.is_none());
+    }
+
+    fn refusal() -> KernelError {
+        KernelError {
+            errno: libc::EEXIST,
+            message: None,
+            cmd: IpvsCmd::NewService,
+        }
+    }
+
+    #[test]
+    fn a_batch_plan_windows_the_ops_and_stops_or_goes_on() {
+        let ops: Vec<crate::Op> = (0..5).map(|_| crate::Op::Flush).collect();
+        // Continue: windows of 2, a refusal does not stop the rest.
+        let mut plan = BatchPlan::new(&ops, crate::OnError::Continue, 2);
+        let mut sizes = Vec::new();
+        while let Some(msgs) = plan.next_window() {
+            sizes.push(msgs.len());
+            let mut results = vec![Ok(()); msgs.len()];
+            if sizes.len() == 1 {
+                results[1] = Err(refusal());
+            }
+            plan.record(results);
+        }
+        assert_eq!(sizes, [2, 2, 1]);
+        let statuses = plan.finish().statuses;
+        assert_eq!(statuses.len(), 5);
+        assert!(matches!(statuses[1], crate::OpStatus::Failed(_)));
+        assert!(statuses.iter().filter(|s| s.is_done()).count() == 4);
+        // Stop: one request per window, everything after the refusal skipped.
+        let mut plan = BatchPlan::new(&ops, crate::OnError::Stop, 128);
+        let mut sent = 0;
+        while let Some(msgs) = plan.next_window() {
+            assert_eq!(msgs.len(), 1);
+            sent += 1;
+            plan.record(vec![if sent == 2 { Err(refusal()) } else { Ok(()) }]);
+        }
+        assert_eq!(sent, 2);
+        let statuses = plan.finish().statuses;
+        assert_eq!(statuses.len(), 5);
+        assert!(statuses[0].is_done());
+        assert!(matches!(statuses[1], crate::OpStatus::Failed(_)));
+        assert!(
+            statuses[2..]
+                .iter()
+                .all(|s| matches!(s, crate::OpStatus::Skipped))
+        );
     }
 
     #[test]

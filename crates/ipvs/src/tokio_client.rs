@@ -5,17 +5,17 @@
 
 use std::net::SocketAddr;
 
-use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
 use netlink_sys::{AsyncSocket, AsyncSocketExt, TokioSocket, protocols::NETLINK_GENERIC};
 
-use crate::batch::{BatchReport, OnError, Op, OpStatus};
+use crate::batch::{BatchReport, OnError, Op};
 use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket, window_for};
 use crate::ctrl::{RESOLVE_SEQ, get_family_request, parse_family_reply};
 use crate::error::{Error, Result};
 use crate::proto::{
-    AckTracker, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
-    read_services,
+    BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
+    read_services, start_exchange,
 };
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
@@ -180,23 +180,12 @@ impl AsyncIpvs {
 
     /// Applies many operations, as [`Ipvs::batch`](crate::Ipvs::batch).
     pub async fn batch(&mut self, ops: &[Op], on_error: OnError) -> Result<BatchReport> {
-        let window = crate::proto::batch_window(on_error, self.window);
-        let mut report = BatchReport {
-            statuses: Vec::with_capacity(ops.len()),
-        };
-        let mut stopped = false;
-        for chunk in ops.chunks(window) {
-            if stopped {
-                report
-                    .statuses
-                    .extend(chunk.iter().map(|_| OpStatus::Skipped));
-                continue;
-            }
-            let msgs: Vec<IpvsMessage> = chunk.iter().map(Op::to_message).collect();
+        let mut plan = BatchPlan::new(ops, on_error, self.window);
+        while let Some(msgs) = plan.next_window() {
             let (results, _) = self.exchange(&msgs).await?;
-            stopped = crate::proto::record_window(&mut report, results, on_error);
+            plan.record(results);
         }
-        Ok(report)
+        Ok(plan.finish())
     }
 
     async fn request(&mut self, msg: &IpvsMessage) -> Result<Vec<IpvsMessage>> {
@@ -204,20 +193,11 @@ impl AsyncIpvs {
     }
 
     async fn exchange(&mut self, msgs: &[IpvsMessage]) -> Result<Exchanged> {
-        self.send_buf.clear();
-        let mut first_seq = None;
-        for msg in msgs {
-            let seq = self
-                .codec
-                .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_ACK);
-            first_seq.get_or_insert(seq);
-        }
-        let Some(first_seq) = first_seq else {
+        let Some(mut tracker) = start_exchange(&mut self.codec, &mut self.send_buf, msgs) else {
             return Ok((Vec::new(), Vec::new()));
         };
         self.send().await?;
         self.counters.requests += msgs.len() as u64;
-        let mut tracker = AckTracker::new(first_seq, msgs.iter().map(|m| m.cmd).collect());
         while !tracker.complete() {
             for reply in self.recv().await? {
                 tracker.on_reply(reply);
