@@ -1,5 +1,6 @@
 //! TCP_CHECK: the real server accepts a TCP connection within `connect_timeout`.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::net::Human;
@@ -48,15 +49,59 @@ impl TcpCheck {
         };
         let target = self.connect.target();
         match result {
-            Ok(()) => Outcome::up(format!(
-                "connected to {target} in {}",
-                Human(round_micros(started.elapsed()))
-            )),
+            Ok(()) => Outcome::up(connected(target, round_micros(started.elapsed()))),
             Err(ProbeError::Setup(e)) => {
                 Outcome::down(format!("cannot set up a socket for {target}: {e}"))
             }
             Err(ProbeError::Connect(e)) => Outcome::down(format!("connect to {target}: {e}")),
         }
+    }
+}
+
+/// "connected to {target} in {elapsed}", as `format!` with [`Human`] writes it, without the
+/// formatting machinery in the common case (IPv4, under a second, not a whole millisecond): this
+/// string is made on every healthy attempt and was a tenth of the checker's own CPU time.
+fn connected(target: SocketAddr, elapsed: Duration) -> String {
+    let micros = elapsed.as_micros();
+    let SocketAddr::V4(v4) = target else {
+        return format!("connected to {target} in {}", Human(elapsed));
+    };
+    if micros >= 1_000_000 || micros % 1000 == 0 {
+        return format!("connected to {target} in {}", Human(elapsed));
+    }
+    let mut reason = String::with_capacity(48);
+    reason.push_str("connected to ");
+    for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            reason.push('.');
+        }
+        push_decimal(&mut reason, u32::from(octet), 1);
+    }
+    reason.push(':');
+    push_decimal(&mut reason, u32::from(v4.port()), 1);
+    reason.push_str(" in ");
+    push_decimal(&mut reason, (micros / 1000) as u32, 1);
+    reason.push('.');
+    push_decimal(&mut reason, (micros % 1000) as u32, 3);
+    reason.push_str("ms");
+    reason
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_decimal(out: &mut String, n: u32, width: usize) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 && digits.len() - at >= width {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -72,5 +117,31 @@ impl Checker for TcpCheck {
 
     fn timeout(&self) -> Duration {
         self.connect.connect_timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_reason_reads_like_the_formatted_one() {
+        let targets: [SocketAddr; 4] = [
+            "127.0.0.1:80".parse().unwrap(),
+            "10.200.3.255:65535".parse().unwrap(),
+            "0.0.0.0:0".parse().unwrap(),
+            "[2001:db8::1]:443".parse().unwrap(),
+        ];
+        let micros = (0..2_100).chain([9_999, 10_001, 123_456, 999_999, 1_000_000, 1_234_567]);
+        for target in targets {
+            for us in micros.clone() {
+                let elapsed = Duration::from_micros(us);
+                assert_eq!(
+                    connected(target, elapsed),
+                    format!("connected to {target} in {}", Human(elapsed)),
+                    "{us} µs"
+                );
+            }
+        }
     }
 }
