@@ -171,7 +171,13 @@ fn raw_table(family: u16, keys: &[ServiceKey], slots: usize, slot: usize) -> (Du
         32 * 1024,
     );
     for (i, key) in keys.iter().enumerate() {
-        calls += raw_dump(&fd, &dest_request(family, key, i as u32 + 2), &mut buf, slots, slot);
+        calls += raw_dump(
+            &fd,
+            &dest_request(family, key, i as u32 + 2),
+            &mut buf,
+            slots,
+            slot,
+        );
     }
     (started.elapsed(), calls)
 }
@@ -181,14 +187,20 @@ fn raw_table(family: u16, keys: &[ServiceKey], slots: usize, slot: usize) -> (Du
 fn kernel_floor_of_a_full_table_dump() {
     let mut ipvs = Ipvs::new().unwrap();
     let (ops, keys) = table();
-    ipvs.batch(&ops, OnError::Stop).unwrap().into_result().unwrap();
+    ipvs.batch(&ops, OnError::Stop)
+        .unwrap()
+        .into_result()
+        .unwrap();
     let family = ipvs.family_id();
     let mut best = [Duration::MAX; 3];
     for _ in 0..2 {
         let (big, calls_big) = raw_table(family, &keys, 32, 32 * 1024);
         let (page, calls_page) = raw_table(family, &keys, 4, 4096);
         // At least one receive call per dump; one per destination dump is the aim.
-        assert!(calls_big > 10_000 && calls_page > 10_000, "{calls_big} {calls_page}");
+        assert!(
+            calls_big > 10_000 && calls_page > 10_000,
+            "{calls_big} {calls_page}"
+        );
         let started = Instant::now();
         let services = ipvs.services().unwrap();
         let mut dests = 0;
