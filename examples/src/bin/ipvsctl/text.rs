@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// Appends `n` in decimal.
-pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+/// The decimal digits of `n`, at the end of a 20-byte array, and where they start.
+fn digits(mut n: u64) -> ([u8; 20], usize) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -17,7 +17,13 @@ pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    buf.extend_from_slice(&digits[i..]);
+    (digits, i)
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    let (digits, start) = digits(n);
+    buf.extend_from_slice(&digits[start..]);
 }
 
 /// Appends `n` in decimal, with its sign.
@@ -64,12 +70,12 @@ pub(crate) fn pad(buf: &mut Vec<u8>, start: usize, width: usize) {
 
 /// Appends `n` right-aligned in `width` bytes (`{:>width}`).
 pub(crate) fn push_u64_right(buf: &mut Vec<u8>, n: u64, width: usize) {
-    let mut digits = Vec::with_capacity(20);
-    push_u64(&mut digits, n);
-    if digits.len() < width {
-        buf.resize(buf.len() + width - digits.len(), b' ');
+    let (digits, start) = digits(n);
+    let len = digits.len() - start;
+    if len < width {
+        buf.resize(buf.len() + width - len, b' ');
     }
-    buf.extend_from_slice(&digits);
+    buf.extend_from_slice(&digits[start..]);
 }
 
 /// Appends anything else with `write!` (writing to a `Vec` cannot fail).
