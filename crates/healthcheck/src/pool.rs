@@ -19,10 +19,15 @@
 //!   that has to wait registers its socket for that wait only (epoll ADD, then DEL).
 //! - **The verdict comes from connect.** Asking `connect(2)` again on a connecting socket answers
 //!   0 once the handshake is done, `EALREADY` while it is not, and the failure itself
-//!   (`ECONNREFUSED`, ...) when it failed. Readiness only says "ask again": a reused socket can
-//!   carry a stale event (a disconnected socket reports HUP), so a wake-up never means "up" by
-//!   itself. On loopback the handshake completes inside the first `connect`, so most local probes
-//!   never wait at all.
+//!   (`ECONNREFUSED`, ...) when it failed. On loopback the handshake completes inside the first
+//!   `connect`, so most local probes never wait, and never touch the reactor. A probe that waits
+//!   registers its socket after `connect` (in SYN_SENT it reports nothing), and takes a wake-up
+//!   only as a reason to ask again: a socket registered while disconnected would show a stale
+//!   HUP, which tokio keeps once seen, so such a wake-up leads to a fresh registration, never to
+//!   "up".
+//! - **A port of its own.** A pooled socket is bound once to an ephemeral port (the kernel's
+//!   pick) and keeps it across disconnects, so its probes skip the per-connect search for a free
+//!   port; the address stays unspecified and comes from the route at each connect.
 //! - **Half-open.** The kernel holds back the last ACK of the handshake when the connecting
 //!   socket has `TCP_DEFER_ACCEPT` set (`tcp_rcv_synsent_state_process`, "save one ACK"; up to
 //!   200 ms). The probe resets within microseconds of the SYN-ACK, so the real server answers SYN
@@ -315,25 +320,43 @@ impl Waiting {
     pub(crate) async fn finish(self) -> Result<(), ProbeError> {
         let Self { lease, target } = self;
         let key = lease.key;
-        // SAFETY: the Socket owns its descriptor, and `fd` owns the Socket until into_inner or
-        // drop.
-        let fd = unsafe { AsyncFd::register_with_interest(lease.socket, Interest::WRITABLE) }
-            .map_err(|e| ProbeError::Setup(e.into()))?;
-        loop {
-            let mut guard = fd.writable().await.map_err(ProbeError::Connect)?;
-            match ask(fd.get_ref(), &target) {
-                Ok(Progress::Connected) => break,
-                // A stale or early wake-up: forget it and wait for the next event.
-                Ok(Progress::Connecting) => guard.clear_ready(),
-                Err(e) => return Err(ProbeError::Connect(e)),
-            }
-        }
-        Lease {
-            socket: fd.into_inner(),
-            key,
-        }
-        .release();
+        let fd = register(lease.socket).map_err(ProbeError::Setup)?;
+        let socket = until_connected(fd, &target)
+            .await
+            .map_err(ProbeError::Connect)?;
+        Lease { socket, key }.release();
         Ok(())
+    }
+}
+
+fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
+    // SAFETY: the Socket owns its descriptor, and the AsyncFd owns the Socket until into_inner
+    // or drop.
+    unsafe { AsyncFd::register_with_interest(socket, Interest::WRITABLE) }.map_err(Into::into)
+}
+
+/// Waits until `connect(2)` says the handshake of `fd` to `target` is done, or says why it
+/// failed, and gives the socket back. A wake-up is only a reason to ask: registered right after
+/// `connect`, a socket in SYN_SENT reports nothing, but a socket registered earlier still shows
+/// the HUP and OUT of its last disconnect, and no wake-up may pass for a handshake. tokio keeps a
+/// HUP ("write closed") once seen, whatever `clear_ready` says, so a stale one would wake the wait
+/// again and again: then the socket is registered anew, which starts from what the kernel reports
+/// now.
+async fn until_connected(mut fd: AsyncFd<Socket>, target: &SockAddr) -> io::Result<Socket> {
+    loop {
+        let mut guard = fd.writable().await?;
+        match ask(fd.get_ref(), target)? {
+            Progress::Connected => {
+                drop(guard);
+                return Ok(fd.into_inner());
+            }
+            Progress::Connecting if guard.ready().is_write_closed() => {
+                drop(guard);
+                fd = register(fd.into_inner())?;
+            }
+            // An early wake-up: forget it and wait for the next event.
+            Progress::Connecting => guard.clear_ready(),
+        }
     }
 }
 
@@ -468,6 +491,41 @@ mod tests {
         drop(drain.await.unwrap());
         let (_, _, idle) = stats(key(false, None));
         assert_eq!(idle.len(), 1, "a completed late probe is kept");
+    }
+
+    /// A full accept queue: the kernel drops further SYNs, so no handshake completes.
+    fn full_listener() -> (Socket, std::net::TcpStream, SocketAddr) {
+        let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        full.listen(0).unwrap();
+        let addr = full.local_addr().unwrap().as_socket().unwrap();
+        let filler = std::net::TcpStream::connect(addr).unwrap();
+        (full, filler, addr)
+    }
+
+    /// Registered before its connect (as a pool of registered sockets would have it), a reused
+    /// socket wakes at once with the HUP of its disconnect; the wait must not take that for a
+    /// handshake.
+    #[tokio::test]
+    async fn a_stale_wake_is_not_a_handshake() {
+        let other = listener("127.0.0.1:0");
+        probe(&opts(other.local_addr().unwrap())).await.unwrap();
+        let (_full, _filler, full_addr) = full_listener();
+        let socket = take(key(false, None)).expect("a pooled socket");
+        let fd = register(socket).unwrap();
+        let stale = tokio::time::timeout(Duration::from_secs(2), fd.writable()).await;
+        assert!(
+            matches!(stale, Ok(Ok(_))),
+            "the disconnected socket shows a stale event (else this test proves nothing)"
+        );
+        drop(stale); // the readiness stays set
+        let target = SockAddr::from(full_addr);
+        let started = fd.get_ref().connect(&target).unwrap_err();
+        assert_eq!(started.raw_os_error(), Some(libc::EINPROGRESS));
+        let waited =
+            tokio::time::timeout(Duration::from_millis(300), until_connected(fd, &target)).await;
+        assert!(waited.is_err(), "said {waited:?} with no handshake");
     }
 
     #[tokio::test]
