@@ -66,7 +66,7 @@ fn connected(target: SocketAddr, elapsed: Duration) -> String {
     let SocketAddr::V4(v4) = target else {
         return format!("connected to {target} in {}", Human(elapsed));
     };
-    if micros >= 1_000_000 || micros % 1000 == 0 {
+    if micros >= 1_000_000 || micros.is_multiple_of(1000) {
         return format!("connected to {target} in {}", Human(elapsed));
     }
     let mut reason = String::with_capacity(48);
