@@ -1,19 +1,25 @@
 //! The scheduler: every check of every real server on one tokio runtime, each with its own
 //! deadline, none with its own thread.
 //!
-//! Each distinct `(Check, Schedule)` pair is one small task that sleeps until its next attempt,
-//! runs it under a deadline and feeds the outcome to a [`Tracker`], the sans-IO rule book that
-//! decides what the outcome means (a transition or not) and when the next attempt is due. The
-//! ids registered with an identical pair share the task and all receive its events.
+//! Each distinct `(Check, Schedule)` pair is one run: a [`Tracker`], the sans-IO rule book that
+//! decides what an outcome means (a transition or not) and when the next attempt is due, and the
+//! ids registered with that pair, which all receive its events. One driver task owns the timing
+//! of every run: a heap of planned starts and a single tokio timer for the earliest. On each wake
+//! it starts every attempt that is due and polls it once right there; an attempt that finishes in
+//! that poll (most TCP_CHECKs on a fast network) costs no task, no timer and no wake-up of its
+//! own. One that has to wait goes on as a task of its own, under its own deadline, so a slow or
+//! hanging check never delays another.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -242,17 +248,10 @@ impl fmt::Debug for SlipStats {
     }
 }
 
-/// What the subscribers of one running check share with its task.
-struct Fanout {
-    ids: Vec<CheckId>,
-    /// The last verdict and its reason, handed to ids that join later as their initial state.
-    last: Option<(State, Option<u32>, String)>,
-}
-
+/// What one distinct `(Check, Schedule)` pair runs: shared, immutable, with every attempt.
 struct Group {
     check: Check,
     schedule: Schedule,
-    fanout: Mutex<Fanout>,
 }
 
 /// A running group as a map key: equal when check and schedule are, so a lookup finds the run an
@@ -275,10 +274,246 @@ impl std::hash::Hash for Keyed {
     }
 }
 
+/// A slot of [`Core::runs`] and the generation it had when handed out: a stale token (of a run
+/// removed since, whose slot may hold another run now) finds nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Token {
+    slot: u32,
+    generation: u32,
+}
+
+/// One running group: its rule book, its next planned start, its subscribers.
+struct Run {
+    group: Arc<Group>,
+    tracker: Tracker,
+    planned: Instant,
+    ids: Vec<CheckId>,
+    /// The last verdict and its reason, handed to ids that join later as their initial state.
+    last: Option<(State, Option<u32>, String)>,
+    /// The task of an attempt that did not finish in its first poll, to cancel on removal.
+    waiting: Option<AbortHandle>,
+}
+
 #[derive(Default)]
-struct Registry {
-    groups: HashMap<Keyed, AbortHandle>,
+struct Slot {
+    generation: u32,
+    run: Option<Run>,
+}
+
+/// Everything the scheduler knows, behind one lock: who is registered, what runs, and when.
+struct Core {
+    groups: HashMap<Keyed, Token>,
     ids: HashMap<CheckId, Keyed>,
+    runs: Vec<Slot>,
+    free: Vec<u32>,
+    /// Planned starts. A run that is attempting has no entry; a removed run's entry stays until
+    /// it comes up and is then skipped (its token is stale).
+    wheel: Wheel,
+    /// The tick the driver's timer is set for: 0 while it is awake (it looks at the wheel before
+    /// it sleeps again), `u64::MAX` when it waits with nothing planned.
+    armed: u64,
+}
+
+impl Core {
+    fn new() -> Self {
+        Self {
+            groups: HashMap::new(),
+            ids: HashMap::new(),
+            runs: Vec::new(),
+            free: Vec::new(),
+            wheel: Wheel::new(Instant::now()),
+            armed: u64::MAX,
+        }
+    }
+
+    fn run_mut(&mut self, token: Token) -> Option<&mut Run> {
+        let slot = self.runs.get_mut(token.slot as usize)?;
+        if slot.generation != token.generation {
+            return None;
+        }
+        slot.run.as_mut()
+    }
+
+    fn add(&mut self, run: Run) -> Token {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.runs.push(Slot::default());
+                u32::try_from(self.runs.len() - 1).expect("fewer than 2^32 checks")
+            }
+        };
+        let entry = &mut self.runs[slot as usize];
+        entry.run = Some(run);
+        Token {
+            slot,
+            generation: entry.generation,
+        }
+    }
+
+    fn take(&mut self, token: Token) -> Option<Run> {
+        let slot = self.runs.get_mut(token.slot as usize)?;
+        if slot.generation != token.generation {
+            return None;
+        }
+        let run = slot.run.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(token.slot);
+        Some(run)
+    }
+
+    /// Plans `token`'s start; true when the driver sleeps for a later one and must be woken.
+    fn plan(&mut self, at: Instant, token: Token) -> bool {
+        let tick = self.wheel.insert(at, token);
+        if tick < self.armed {
+            self.armed = tick;
+            return true;
+        }
+        false
+    }
+}
+
+/// Planned starts on a hashed timing wheel of millisecond ticks, tokio's timer resolution: adding
+/// and taking an entry are O(1) and touch one slot. (A binary heap of 10,000 entries cost more
+/// user time per pop, a cache miss a level, than tokio's timer per check had.)
+///
+/// An entry is filed under the first tick at or after its instant. The driver sleeps until the
+/// earliest entry's instant, then takes every entry of the ticks that have passed and those of
+/// the current tick whose instant has. Entries further away than one turn of the wheel wait in
+/// their slot for their turn to come round.
+struct Wheel {
+    origin: Instant,
+    /// Every entry of ticks up to and including this one has been taken.
+    done: u64,
+    slots: Box<[Vec<Planned>]>,
+    len: usize,
+}
+
+/// One planned start: its tick, its exact instant (for the slip), and whose it is.
+#[derive(Clone, Copy, Debug)]
+struct Planned {
+    tick: u64,
+    at: Instant,
+    token: Token,
+}
+
+/// Slots of the wheel: one turn is about four seconds, so the usual `delay_loop`s of a few seconds
+/// come round within one turn and a slot holds little but what is due at its tick.
+const WHEEL_SLOTS: u64 = 4096;
+const TICK: Duration = Duration::from_millis(1);
+
+impl Wheel {
+    fn new(origin: Instant) -> Self {
+        Self {
+            origin,
+            done: 0,
+            slots: (0..WHEEL_SLOTS).map(|_| Vec::new()).collect(),
+            len: 0,
+        }
+    }
+
+    /// The tick at or after `at`.
+    fn tick_of(&self, at: Instant) -> u64 {
+        let nanos = at.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos.div_ceil(TICK.as_nanos())).unwrap_or(u64::MAX / 2)
+    }
+
+    /// The instant of `tick`.
+    fn instant_of(&self, tick: u64) -> Instant {
+        self.origin + Duration::from_millis(tick)
+    }
+
+    fn slot(&mut self, tick: u64) -> &mut Vec<Planned> {
+        &mut self.slots[(tick % WHEEL_SLOTS) as usize]
+    }
+
+    /// Plans `token` at `at` (an instant already past is due at the next tick); returns its tick.
+    fn insert(&mut self, at: Instant, token: Token) -> u64 {
+        let tick = self.tick_of(at).max(self.done + 1);
+        self.slot(tick).push(Planned { tick, at, token });
+        self.len += 1;
+        tick
+    }
+
+    /// Hands the entries due at `now` to `take`, at most `limit` of them; returns false when
+    /// more are due.
+    fn take_due(&mut self, now: Instant, limit: usize, mut take: impl FnMut(Planned)) -> bool {
+        // The last tick that has fully passed.
+        let mut now_tick = self.tick_of(now);
+        if self.instant_of(now_tick) > now {
+            now_tick -= 1;
+        }
+        let mut taken = 0;
+        // After a long sleep, one turn visits every slot.
+        let first = self.done.max(now_tick.saturating_sub(WHEEL_SLOTS)) + 1;
+        let now_tick = now_tick.max(self.done);
+        for tick in first..=now_tick {
+            let slot = &mut self.slots[(tick % WHEEL_SLOTS) as usize];
+            let mut i = 0;
+            while i < slot.len() {
+                if slot[i].tick > now_tick {
+                    i += 1;
+                    continue;
+                }
+                if taken == limit {
+                    self.done = tick - 1;
+                    return false;
+                }
+                taken += 1;
+                self.len -= 1;
+                take(slot.swap_remove(i));
+            }
+        }
+        self.done = now_tick;
+        // Entries planned for `now` or just before it while it was the current tick.
+        let slot = &mut self.slots[((now_tick + 1) % WHEEL_SLOTS) as usize];
+        let mut i = 0;
+        while i < slot.len() {
+            if slot[i].at > now {
+                i += 1;
+                continue;
+            }
+            if taken == limit {
+                return false;
+            }
+            taken += 1;
+            self.len -= 1;
+            take(slot.swap_remove(i));
+        }
+        true
+    }
+
+    /// The earliest entry's tick and instant, if any.
+    fn next(&self) -> Option<(u64, Instant)> {
+        if self.len == 0 {
+            return None;
+        }
+        let earliest = |slot: &[Planned], tick: Option<u64>| {
+            slot.iter()
+                .filter(|p| tick.is_none_or(|tick| p.tick == tick))
+                .map(|p| (p.tick, p.at))
+                .min()
+        };
+        for tick in self.done + 1..=self.done + WHEEL_SLOTS {
+            let slot = &self.slots[(tick % WHEEL_SLOTS) as usize];
+            if let Some(next) = earliest(slot, Some(tick)) {
+                return Some(next);
+            }
+        }
+        // Everything is more than a turn away.
+        self.slots
+            .iter()
+            .filter_map(|slot| earliest(slot, None))
+            .min()
+    }
+}
+
+/// What the scheduler handle, its driver task and the attempts that wait share.
+struct Shared {
+    core: Mutex<Core>,
+    /// Wakes the driver when a start earlier than the one it sleeps for was planned.
+    earlier: Notify,
+    events: mpsc::UnboundedSender<Event>,
+    stats: SlipStats,
 }
 
 /// Runs checks on the tokio runtime it was created in and reports their transitions.
@@ -287,14 +522,16 @@ struct Registry {
 /// keep running untouched, so a configuration reload is a series of inserts and removes. Dropping
 /// the scheduler stops every check.
 pub struct Scheduler {
-    registry: Mutex<Registry>,
-    events: mpsc::UnboundedSender<Event>,
-    stats: Arc<SlipStats>,
-    runtime: tokio::runtime::Handle,
+    shared: Arc<Shared>,
+    driver: AbortHandle,
 }
 
 /// The margin the scheduler grants an attempt beyond the checker's own timeout before it cancels it.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+
+/// Attempts the driver starts in one turn at most before it lets other tasks run: a backlog
+/// (thousands of checks due at once) must not hold the thread.
+const STARTS_PER_TURN: usize = 64;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -312,54 +549,58 @@ impl Scheduler {
     /// Outside a tokio runtime.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
-        let scheduler = Self {
-            registry: Mutex::new(Registry::default()),
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Core::new()),
+            earlier: Notify::new(),
             events,
-            stats: Arc::new(SlipStats::new()),
-            runtime: tokio::runtime::Handle::current(),
-        };
-        (scheduler, rx)
+            stats: SlipStats::new(),
+        });
+        let driver = tokio::spawn(drive(Arc::clone(&shared))).abort_handle();
+        (Self { shared, driver }, rx)
     }
 
     /// Adds the check `id`, or changes it if `id` is already known. An id whose check and schedule
     /// equal another id's shares its runs; it gets the current state at once as its initial event
     /// when that state is known.
     pub fn insert(&self, id: CheckId, check: Check, schedule: Schedule) {
-        let mut registry = lock(&self.registry);
-        let probe = Keyed(Arc::new(Group {
-            check,
-            schedule,
-            fanout: Mutex::new(Fanout {
-                ids: Vec::new(),
-                last: None,
-            }),
-        }));
-        if let Some(current) = registry.ids.get(&id) {
+        let mut core = lock(&self.shared.core);
+        let probe = Keyed(Arc::new(Group { check, schedule }));
+        if let Some(current) = core.ids.get(&id) {
             if *current == probe {
                 return;
             }
             let current = current.clone();
-            Self::detach(&mut registry, id, &current);
+            Self::detach(&mut core, id, &current);
         }
-        let group = match registry.groups.get_key_value(&probe) {
-            Some((existing, _)) => existing.clone(),
+        let (group, token) = match core.groups.get_key_value(&probe) {
+            Some((existing, &token)) => (existing.clone(), token),
             None => {
-                let task = self
-                    .runtime
-                    .spawn(run(
-                        Arc::clone(&probe.0),
-                        self.events.clone(),
-                        Arc::clone(&self.stats),
-                    ))
-                    .abort_handle();
-                registry.groups.insert(probe.clone(), task);
-                probe
+                let warmup = schedule.warmup_bound();
+                let first_delay = if warmup.is_zero() {
+                    Duration::ZERO
+                } else {
+                    rand::rng().random_range(Duration::ZERO..=warmup)
+                };
+                let planned = Instant::now() + first_delay;
+                let token = core.add(Run {
+                    group: Arc::clone(&probe.0),
+                    tracker: Tracker::new(schedule),
+                    planned,
+                    ids: Vec::new(),
+                    last: None,
+                    waiting: None,
+                });
+                core.groups.insert(probe.clone(), token);
+                if core.plan(planned, token) {
+                    self.shared.earlier.notify_one();
+                }
+                (probe, token)
             }
         };
-        let mut fanout = lock(&group.0.fanout);
-        fanout.ids.push(id);
-        if let Some((state, weight, reason)) = &fanout.last {
-            let _ = self.events.send(Event {
+        let run = core.run_mut(token).expect("a registered group runs");
+        run.ids.push(id);
+        if let Some((state, weight, reason)) = &run.last {
+            let _ = self.shared.events.send(Event {
                 id,
                 state: *state,
                 weight: *weight,
@@ -367,38 +608,42 @@ impl Scheduler {
                 reason: reason.clone(),
             });
         }
-        drop(fanout);
-        registry.ids.insert(id, group);
+        core.ids.insert(id, group);
     }
 
     /// Stops the check `id`; returns false when there was none. The run it shared with other ids
     /// goes on for them.
     pub fn remove(&self, id: CheckId) -> bool {
-        let mut registry = lock(&self.registry);
-        match registry.ids.get(&id).cloned() {
+        let mut core = lock(&self.shared.core);
+        match core.ids.get(&id).cloned() {
             Some(group) => {
-                Self::detach(&mut registry, id, &group);
+                Self::detach(&mut core, id, &group);
                 true
             }
             None => false,
         }
     }
 
-    fn detach(registry: &mut Registry, id: CheckId, group: &Keyed) {
-        registry.ids.remove(&id);
-        let empty = {
-            let mut fanout = lock(&group.0.fanout);
-            fanout.ids.retain(|other| *other != id);
-            fanout.ids.is_empty()
+    fn detach(core: &mut Core, id: CheckId, group: &Keyed) {
+        core.ids.remove(&id);
+        let Some(&token) = core.groups.get(group) else {
+            return;
         };
-        if empty && let Some(task) = registry.groups.remove(group) {
-            task.abort();
+        let Some(run) = core.run_mut(token) else {
+            return;
+        };
+        run.ids.retain(|other| *other != id);
+        if run.ids.is_empty() {
+            core.groups.remove(group);
+            if let Some(waiting) = core.take(token).and_then(|run| run.waiting) {
+                waiting.abort();
+            }
         }
     }
 
     /// How many ids are registered.
     pub fn len(&self) -> usize {
-        lock(&self.registry).ids.len()
+        lock(&self.shared.core).ids.len()
     }
 
     /// True when no check is registered.
@@ -408,19 +653,23 @@ impl Scheduler {
 
     /// How many distinct checks actually run (ids with identical checks count once).
     pub fn running(&self) -> usize {
-        lock(&self.registry).groups.len()
+        lock(&self.shared.core).groups.len()
     }
 
     /// Start slip and attempt count of every check of this scheduler.
     pub fn stats(&self) -> &SlipStats {
-        &self.stats
+        &self.shared.stats
     }
 }
 
 impl Drop for Scheduler {
     fn drop(&mut self) {
-        for task in lock(&self.registry).groups.values() {
-            task.abort();
+        self.driver.abort();
+        let mut core = lock(&self.shared.core);
+        for slot in &mut core.runs {
+            if let Some(waiting) = slot.run.as_mut().and_then(|run| run.waiting.take()) {
+                waiting.abort();
+            }
         }
     }
 }
@@ -441,69 +690,58 @@ struct CatchUnwind<F>(F);
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Option<F::Output>;
 
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = &mut self.0;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            std::pin::Pin::new(inner).poll(cx)
-        })) {
-            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Some(output)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(_) => std::task::Poll::Ready(None),
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Some(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
         }
     }
 }
 
-/// Polls `fut` once: its output if it finished at once, `None` if it has to wait (it is then
-/// registered for its wake-up as usual, and can be awaited on).
-async fn ready_now<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(match std::pin::Pin::new(&mut *fut).poll(cx) {
-            std::task::Poll::Ready(output) => Some(output),
-            std::task::Poll::Pending => None,
-        })
-    })
-    .await
+/// One attempt of a group, owning what it checks, so that it can outlive the driver's turn.
+type Attempt = CatchUnwind<Pin<Box<dyn Future<Output = Outcome> + Send>>>;
+
+fn attempt(group: Arc<Group>) -> Attempt {
+    CatchUnwind(Box::pin(async move { group.check.check().await }))
 }
 
-/// One check's task: sleep, attempt under a deadline, judge, report, repeat.
-async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc<SlipStats>) {
-    let warmup = group.schedule.warmup_bound();
-    let first_delay = if warmup.is_zero() {
-        Duration::ZERO
-    } else {
-        rand::rng().random_range(Duration::ZERO..=warmup)
-    };
-    let mut planned = Instant::now() + first_delay;
-    let mut tracker = Tracker::new(group.schedule);
-    let deadline = group.check.timeout() + DEADLINE_MARGIN;
-    loop {
-        tokio::time::sleep_until(planned).await;
-        let started = Instant::now();
-        stats.record(started.saturating_duration_since(planned));
-        let mut attempt = CatchUnwind(group.check.check());
-        // Most attempts on a fast network finish in their first poll (a TCP_CHECK whose
-        // handshake is back before connect returns): only the others need the deadline's timer.
-        let result = match ready_now(&mut attempt).await {
-            Some(result) => Ok(result),
-            None => tokio::time::timeout_at(started + deadline, attempt).await,
+/// What an attempt's result means: a panic or a cancellation at the deadline is a failure.
+fn outcome_of(
+    result: Result<Option<Outcome>, tokio::time::error::Elapsed>,
+    deadline: Duration,
+) -> Outcome {
+    match result {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => Outcome::down("the check panicked"),
+        Err(_) => Outcome::down(format!(
+            "the check did not finish within {} and was cancelled",
+            Human(deadline)
+        )),
+    }
+}
+
+/// An attempt's deadline: the checker's own timeout and the margin.
+fn deadline_of(group: &Group) -> Duration {
+    group.check.timeout() + DEADLINE_MARGIN
+}
+
+impl Shared {
+    /// Judges `token`'s outcome, reports a verdict to its ids and plans its next start (unless it
+    /// was removed meanwhile); `now` is about when the attempt ended. True when the driver must
+    /// be woken for that start.
+    fn finish(&self, token: Token, outcome: &Outcome, now: Instant) -> bool {
+        let mut core = lock(&self.core);
+        let Some(run) = core.run_mut(token) else {
+            return false;
         };
-        let outcome = match result {
-            Ok(Some(outcome)) => outcome,
-            Ok(None) => Outcome::down("the check panicked"),
-            Err(_) => Outcome::down(format!(
-                "the check did not finish within {} and was cancelled",
-                Human(deadline)
-            )),
-        };
-        let (verdict, delay) = tracker.on_outcome(&outcome);
+        run.waiting = None;
+        let (verdict, delay) = run.tracker.on_outcome(outcome);
         if let Some(verdict) = verdict {
-            tracing::debug!(check = ?group.check, state = ?verdict.state, reason = %outcome.reason, "health check verdict");
-            let mut fanout = lock(&group.fanout);
-            for &id in &fanout.ids {
-                let _ = events.send(Event {
+            tracing::debug!(check = ?run.group.check, state = ?verdict.state, reason = %outcome.reason, "health check verdict");
+            for &id in &run.ids {
+                let _ = self.events.send(Event {
                     id,
                     state: verdict.state,
                     weight: verdict.weight,
@@ -511,13 +749,108 @@ async fn run(group: Arc<Group>, events: mpsc::UnboundedSender<Event>, stats: Arc
                     reason: outcome.reason.clone(),
                 });
             }
-            fanout.last = Some((verdict.state, verdict.weight, outcome.reason));
+            run.last = Some((verdict.state, verdict.weight, outcome.reason.clone()));
         }
         // Fixed rate while attempts fit in their slot; after an overrun, a full delay from now.
-        let now = Instant::now();
-        planned += delay;
-        if planned < now {
-            planned = now + delay;
+        run.planned += delay;
+        if run.planned < now {
+            run.planned = now + delay;
+        }
+        let planned = run.planned;
+        core.plan(planned, token)
+    }
+
+    /// Takes the runs due at `now`, at most [`STARTS_PER_TURN`], into `due`; false when more
+    /// are due.
+    fn take_due(&self, now: Instant, due: &mut Vec<(Token, Arc<Group>, Instant)>) -> bool {
+        let mut core = lock(&self.core);
+        let Core {
+            wheel, runs, armed, ..
+        } = &mut *core;
+        *armed = 0;
+        wheel.take_due(now, STARTS_PER_TURN, |planned| {
+            let token = planned.token;
+            if let Some(Slot {
+                generation,
+                run: Some(run),
+            }) = runs.get(token.slot as usize)
+                && *generation == token.generation
+            {
+                due.push((token, Arc::clone(&run.group), planned.at));
+            }
+        })
+    }
+
+    /// When the driver is to wake next, if anything is planned; from now on a plan for an
+    /// earlier tick wakes it.
+    fn next(&self) -> Option<Instant> {
+        let mut core = lock(&self.core);
+        let next = core.wheel.next();
+        core.armed = next.map_or(u64::MAX, |(tick, _)| tick);
+        next.map(|(_, at)| at)
+    }
+
+    /// Starts the attempts in `due` and polls each once, in the driver's turn: on a fast network
+    /// most finish right there (a TCP_CHECK whose handshake is back before `connect` returns).
+    /// The others go on as tasks of their own, each under its own deadline.
+    fn start(self: &Arc<Self>, cx: &mut Context<'_>, due: &mut Vec<(Token, Arc<Group>, Instant)>) {
+        for (token, group, planned) in due.drain(..) {
+            let started = Instant::now();
+            self.stats
+                .record(started.saturating_duration_since(planned));
+            let deadline = deadline_of(&group);
+            let mut attempt = attempt(group);
+            if let Poll::Ready(result) = Pin::new(&mut attempt).poll(cx) {
+                // It took microseconds: its start stands for its end.
+                self.finish(token, &outcome_of(Ok(result), deadline), started);
+                continue;
+            }
+            let mut core = lock(&self.core);
+            let Some(run) = core.run_mut(token) else {
+                continue;
+            };
+            let shared = Arc::clone(self);
+            let task = tokio::spawn(async move {
+                let result = tokio::time::timeout_at(started + deadline, attempt).await;
+                if shared.finish(token, &outcome_of(result, deadline), Instant::now()) {
+                    shared.earlier.notify_one();
+                }
+            });
+            run.waiting = Some(task.abort_handle());
+        }
+    }
+}
+
+/// The driver: one task, one timer, for every check. It sleeps until the earliest planned start
+/// (or until an earlier one is planned), starts what is due, and sleeps again.
+async fn drive(shared: Arc<Shared>) {
+    let mut due = Vec::with_capacity(STARTS_PER_TURN);
+    let sleep = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(sleep);
+    loop {
+        let all = shared.take_due(Instant::now(), &mut due);
+        if !due.is_empty() {
+            std::future::poll_fn(|cx| {
+                shared.start(cx, &mut due);
+                Poll::Ready(())
+            })
+            .await;
+        }
+        if !all {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        match shared.next() {
+            Some(at) if at <= Instant::now() => {}
+            Some(at) => {
+                sleep.as_mut().reset(at);
+                tokio::select! {
+                    biased;
+                    () = &mut sleep => {}
+                    () = shared.earlier.notified() => {}
+                }
+            }
+            None => shared.earlier.notified().await,
         }
     }
 }
@@ -584,5 +917,89 @@ mod tests {
         assert_eq!(stats.attempts(), 1000);
         stats.reset();
         assert_eq!(stats.quantile(0.5), None);
+    }
+
+    fn token(slot: u32) -> Token {
+        Token {
+            slot,
+            generation: 0,
+        }
+    }
+
+    /// Takes what is due at `at` ms, as slots.
+    fn due(wheel: &mut Wheel, origin: Instant, at: u64, limit: usize) -> (Vec<u32>, bool) {
+        let mut taken = Vec::new();
+        let all = wheel.take_due(origin + Duration::from_millis(at), limit, |p| {
+            taken.push(p.token.slot);
+        });
+        (taken, all)
+    }
+
+    #[test]
+    fn the_wheel_hands_out_entries_at_their_tick_across_turns() {
+        let origin = Instant::now();
+        let mut wheel = Wheel::new(origin);
+        let ms = |ms: u64| origin + Duration::from_millis(ms);
+        assert_eq!(wheel.next(), None);
+        wheel.insert(ms(5) + Duration::from_micros(300), token(1)); // tick 6
+        wheel.insert(ms(5), token(2)); // tick 5
+        wheel.insert(ms(5 + WHEEL_SLOTS), token(3)); // same slot, next turn
+        wheel.insert(ms(3 * WHEEL_SLOTS + 7), token(4)); // three turns away
+        assert_eq!(wheel.next(), Some((5, ms(5))));
+        assert_eq!(due(&mut wheel, origin, 4, 10), (vec![], true));
+        assert_eq!(due(&mut wheel, origin, 5, 10), (vec![2], true));
+        assert_eq!(wheel.next(), Some((6, ms(5) + Duration::from_micros(300))));
+        // Woken at its instant, inside tick 6: an entry of the current tick whose instant has
+        // passed is due.
+        let at = ms(5) + Duration::from_micros(300);
+        let mut taken = Vec::new();
+        assert!(wheel.take_due(at, 10, |p| taken.push(p.token.slot)));
+        assert_eq!(taken, [1]);
+        assert_eq!(wheel.next(), Some((5 + WHEEL_SLOTS, ms(5 + WHEEL_SLOTS))));
+        assert_eq!(
+            due(&mut wheel, origin, 5 + WHEEL_SLOTS, 10),
+            (vec![3], true)
+        );
+        // Only the far one is left, more than a turn away.
+        assert_eq!(
+            wheel.next(),
+            Some((3 * WHEEL_SLOTS + 7, ms(3 * WHEEL_SLOTS + 7)))
+        );
+        // A long sleep past it still finds it.
+        assert_eq!(
+            due(&mut wheel, origin, 10 * WHEEL_SLOTS, 10),
+            (vec![4], true)
+        );
+        assert_eq!(wheel.next(), None);
+        // Planned in the past, or at this very instant: due at once.
+        wheel.insert(ms(10), token(5));
+        wheel.insert(ms(10 * WHEEL_SLOTS), token(6));
+        let (mut taken, all) = due(&mut wheel, origin, 10 * WHEEL_SLOTS, 10);
+        taken.sort_unstable();
+        assert_eq!((taken, all), (vec![5, 6], true));
+    }
+
+    #[test]
+    fn the_wheel_hands_out_a_backlog_in_portions() {
+        let origin = Instant::now();
+        let mut wheel = Wheel::new(origin);
+        for slot in 0..10 {
+            wheel.insert(
+                origin + Duration::from_millis(u64::from(slot % 3) + 1),
+                token(slot),
+            );
+        }
+        let mut seen = Vec::new();
+        loop {
+            let (taken, all) = due(&mut wheel, origin, 50, 4);
+            assert!(taken.len() <= 4);
+            seen.extend(taken);
+            if all {
+                break;
+            }
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>());
+        assert_eq!(wheel.next(), None);
     }
 }

@@ -342,3 +342,198 @@ async fn warmup_spreads_the_first_attempts() {
         Duration::from_secs(6)
     );
 }
+
+/// Sets its flag when dropped: tells whether an attempt's future was cancelled.
+struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A checker whose attempts wait `wait` (forever when `None`) before they answer "slow ok", and
+/// which notes when an attempt's future is dropped.
+#[derive(Debug)]
+struct Slow {
+    wait: Option<Duration>,
+    attempts: Mutex<u32>,
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Slow {
+    fn new(wait: Option<Duration>) -> Arc<Self> {
+        Arc::new(Self {
+            wait,
+            attempts: Mutex::new(0),
+            dropped: Arc::default(),
+        })
+    }
+
+    fn attempts(&self) -> u32 {
+        *self.attempts.lock().unwrap()
+    }
+
+    fn dropped(&self) -> bool {
+        self.dropped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Checker for Slow {
+    fn check(&self) -> CheckFuture<'_> {
+        *self.attempts.lock().unwrap() += 1;
+        let guard = SetOnDrop(Arc::clone(&self.dropped));
+        let wait = self.wait;
+        Box::pin(async move {
+            let _guard = guard;
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+            Outcome::up("slow ok")
+        })
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn removing_a_check_cancels_its_attempt_in_flight() {
+    let (scheduler, mut events) = Scheduler::new();
+    let hanging = Slow::new(None);
+    let steady = Scripted::new(&[(true, "ok")]);
+    scheduler.insert(CheckId(1), Check::Custom(hanging.clone()), schedule());
+    scheduler.insert(CheckId(2), custom(&steady), schedule());
+    sleep(5.0).await;
+    assert_eq!(hanging.attempts(), 1);
+    assert!(!hanging.dropped(), "the attempt is still waiting");
+    assert!(scheduler.remove(CheckId(1)));
+    sleep(0.001).await;
+    assert!(hanging.dropped(), "removal drops the attempt in flight");
+    sleep(60.0).await;
+    assert_eq!(hanging.attempts(), 1, "a removed check starts no attempt");
+    let events = drain(&mut events);
+    assert!(events.iter().all(|e| e.id == CheckId(2)), "{events:?}");
+    assert_eq!(
+        steady.times(),
+        [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000]
+    );
+    assert_eq!(scheduler.running(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_attempts_finish_on_their_own_and_report() {
+    let (scheduler, mut events) = Scheduler::new();
+    let slow = Slow::new(Some(Duration::from_millis(1500)));
+    scheduler.insert(CheckId(1), Check::Custom(slow.clone()), schedule());
+    sleep(1.0).await;
+    assert!(drain(&mut events).is_empty(), "still waiting");
+    sleep(1.0).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Up, true, "slow ok".into())]
+    );
+    // The next attempt is planned from the start of this one, not from its end.
+    sleep(9.0).await; // t=11: the second attempt started at 10 and is waiting
+    assert_eq!(slow.attempts(), 2);
+    drop(scheduler);
+    sleep(0.001).await;
+    assert!(
+        slow.dropped(),
+        "dropping the scheduler cancels waiting attempts"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hanging_check_delays_none_of_many_fast_ones() {
+    let (scheduler, _events) = Scheduler::new();
+    let every_second = Schedule::new(Duration::from_secs(1)).warmup(Duration::ZERO);
+    let hanging: Vec<Arc<Slow>> = (0..20).map(|_| Slow::new(None)).collect();
+    let fast: Vec<Arc<Scripted>> = (0..300).map(|_| Scripted::new(&[(true, "ok")])).collect();
+    for (i, checker) in hanging.iter().enumerate() {
+        scheduler.insert(
+            CheckId(i as u64),
+            Check::Custom(checker.clone()),
+            every_second,
+        );
+    }
+    for (i, checker) in fast.iter().enumerate() {
+        scheduler.insert(CheckId(1000 + i as u64), custom(checker), every_second);
+    }
+    sleep(5.5).await;
+    for checker in &fast {
+        assert_eq!(checker.times(), [0, 1000, 2000, 3000, 4000, 5000]);
+    }
+    // Each hanging attempt is cancelled after 30 s + the margin: none has ended yet.
+    assert!(hanging.iter().all(|c| c.attempts() == 1 && !c.dropped()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn thousands_due_at_once_all_start_on_time() {
+    let (scheduler, mut events) = Scheduler::new();
+    let checkers: Vec<Arc<Scripted>> = (0..2000).map(|_| Scripted::new(&[(true, "ok")])).collect();
+    for (i, checker) in checkers.iter().enumerate() {
+        scheduler.insert(CheckId(i as u64), custom(checker), schedule());
+    }
+    sleep(10.5).await;
+    assert!(checkers.iter().all(|c| c.times() == [0, 10_000]));
+    assert_eq!(drain(&mut events).len(), 2000);
+    assert_eq!(scheduler.stats().attempts(), 4000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_schedule_for_the_same_check_takes_over_at_run_time() {
+    let (scheduler, mut events) = Scheduler::new();
+    let checker = Scripted::new(&[(true, "ok")]);
+    scheduler.insert(CheckId(1), custom(&checker), schedule());
+    sleep(15.0).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Up, true, "ok".into())]
+    );
+    let faster = Schedule::new(Duration::from_secs(3)).warmup(Duration::ZERO);
+    scheduler.insert(CheckId(1), custom(&checker), faster);
+    assert_eq!(scheduler.running(), 1);
+    sleep(10.0).await; // t=25
+    assert_eq!(checker.times(), [0, 10_000, 15_000, 18_000, 21_000, 24_000]);
+    // A new run reports its first result as the initial state again.
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(1, State::Up, true, "ok".into())]
+    );
+}
+
+#[test]
+fn a_scheduler_on_a_multi_thread_runtime_reports_fast_and_waiting_checks() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (scheduler, mut events) = Scheduler::new();
+        let fast = Scripted::new(&[(true, "ok")]);
+        let slow = Slow::new(Some(Duration::from_millis(20)));
+        scheduler.insert(CheckId(1), custom(&fast), schedule());
+        scheduler.insert(CheckId(2), Check::Custom(slow.clone()), schedule());
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            // A guard against a hang, not a timing assertion.
+            let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
+                .await
+                .expect("both initial states arrive")
+                .unwrap();
+            seen.push((event.id.0, event.state, event.initial, event.reason));
+        }
+        seen.sort_by_key(|(id, ..)| *id);
+        assert_eq!(
+            seen,
+            [
+                (1, State::Up, true, "ok".into()),
+                (2, State::Up, true, "slow ok".into())
+            ]
+        );
+    });
+}
