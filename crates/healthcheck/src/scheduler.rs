@@ -4,7 +4,7 @@
 //! Each distinct `(Check, Schedule)` pair is one run: a [`Tracker`], the sans-IO rule book that
 //! decides what an outcome means (a transition or not) and when the next attempt is due, and the
 //! ids registered with that pair, which all receive its events. One driver task owns the timing
-//! of every run: a heap of planned starts and a single tokio timer for the earliest. On each wake
+//! of every run: a timing wheel of planned starts and a single tokio timer for the earliest. On each wake
 //! it starts every attempt that is due and polls it once right there; an attempt that finishes in
 //! that poll (most TCP_CHECKs on a fast network) costs no task, no timer and no wake-up of its
 //! own. One that has to wait goes on as a task of its own, under its own deadline, so a slow or
