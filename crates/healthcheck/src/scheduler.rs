@@ -396,6 +396,31 @@ struct Planned {
     token: Token,
 }
 
+/// Hands the entries of `slot` that are `due` to `take`, one `budget` unit each (and one off
+/// the wheel's `len`); false when the budget ran out with a due entry still there.
+fn drain(
+    slot: &mut Vec<Planned>,
+    due: impl Fn(&Planned) -> bool,
+    budget: &mut usize,
+    len: &mut usize,
+    take: &mut impl FnMut(Planned),
+) -> bool {
+    let mut i = 0;
+    while i < slot.len() {
+        if !due(&slot[i]) {
+            i += 1;
+            continue;
+        }
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        *len -= 1;
+        take(slot.swap_remove(i));
+    }
+    true
+}
+
 /// Slots of the wheel: one turn is about four seconds, so the usual `delay_loop`s of a few seconds
 /// come round within one turn and a slot holds little but what is due at its tick.
 const WHEEL_SLOTS: u64 = 4096;
@@ -442,44 +467,22 @@ impl Wheel {
         if self.instant_of(now_tick) > now {
             now_tick -= 1;
         }
-        let mut taken = 0;
+        let mut budget = limit;
         // After a long sleep, one turn visits every slot.
         let first = self.done.max(now_tick.saturating_sub(WHEEL_SLOTS)) + 1;
         let now_tick = now_tick.max(self.done);
         for tick in first..=now_tick {
             let slot = &mut self.slots[(tick % WHEEL_SLOTS) as usize];
-            let mut i = 0;
-            while i < slot.len() {
-                if slot[i].tick > now_tick {
-                    i += 1;
-                    continue;
-                }
-                if taken == limit {
-                    self.done = tick - 1;
-                    return false;
-                }
-                taken += 1;
-                self.len -= 1;
-                take(slot.swap_remove(i));
+            let due = |p: &Planned| p.tick <= now_tick;
+            if !drain(slot, due, &mut budget, &mut self.len, &mut take) {
+                self.done = tick - 1;
+                return false;
             }
         }
         self.done = now_tick;
         // Entries planned for `now` or just before it while it was the current tick.
         let slot = &mut self.slots[((now_tick + 1) % WHEEL_SLOTS) as usize];
-        let mut i = 0;
-        while i < slot.len() {
-            if slot[i].at > now {
-                i += 1;
-                continue;
-            }
-            if taken == limit {
-                return false;
-            }
-            taken += 1;
-            self.len -= 1;
-            take(slot.swap_remove(i));
-        }
-        true
+        drain(slot, |p| p.at <= now, &mut budget, &mut self.len, &mut take)
     }
 
     /// The earliest entry's tick and instant, if any.
