@@ -443,14 +443,8 @@ mod tests {
     /// A listener with a full accept queue drops SYNs: the handshake never completes.
     #[tokio::test]
     async fn a_timed_out_probe_is_not_returned_and_a_late_handshake_still_counts() {
-        let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-            .unwrap();
-        full.listen(0).unwrap();
-        let full_addr = full.local_addr().unwrap().as_socket().unwrap();
+        let (full, _filler, full_addr) = full_listener();
         let other = listener("127.0.0.1:0");
-        // Backlog 0 admits one connection; a full connection (std) keeps the queue full.
-        let _filler = std::net::TcpStream::connect(full_addr).unwrap();
 
         // A socket in the pool first, with its stale HUP from the disconnect.
         probe(&opts(other.local_addr().unwrap())).await.unwrap();
@@ -493,7 +487,8 @@ mod tests {
         assert_eq!(idle.len(), 1, "a completed late probe is kept");
     }
 
-    /// A full accept queue: the kernel drops further SYNs, so no handshake completes.
+    /// A full accept queue: the kernel drops further SYNs, so no handshake completes. (Backlog 0
+    /// admits one connection; the returned stream keeps the queue full.)
     fn full_listener() -> (Socket, std::net::TcpStream, SocketAddr) {
         let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
         full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
@@ -597,12 +592,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cancelled_probe_closes_its_socket() {
-        let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-            .unwrap();
-        full.listen(0).unwrap();
-        let full_addr = full.local_addr().unwrap().as_socket().unwrap();
-        let _filler = std::net::TcpStream::connect(full_addr).unwrap();
+        let (_full, _filler, full_addr) = full_listener();
         let Started::Waiting(waiting) = start(&opts(full_addr)) else {
             panic!("a full queue cannot complete a handshake at once");
         };
