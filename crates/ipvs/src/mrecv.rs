@@ -25,12 +25,22 @@ pub(crate) fn small_slot() -> usize {
     usize::try_from(page).unwrap_or(4096).clamp(4096, 8192)
 }
 
-/// The error [`MultiRecv::recv`] returns for a datagram longer than a slot.
-const TRUNCATED: &str = "a netlink datagram was longer than the receive slot";
+/// The error [`MultiRecv::recv`] returns (inside an `io::Error`) for a datagram longer than a
+/// slot.
+#[derive(Debug)]
+struct Truncated;
+
+impl std::fmt::Display for Truncated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a netlink datagram was longer than the receive slot")
+    }
+}
+
+impl std::error::Error for Truncated {}
 
 /// Whether `e` is the truncation error of [`MultiRecv::recv`].
 pub(crate) fn is_truncated(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::InvalidData && e.to_string() == TRUNCATED
+    e.get_ref().is_some_and(|inner| inner.is::<Truncated>())
 }
 
 /// Receive buffers for up to `slots` datagrams of `slot` bytes each.
@@ -95,7 +105,7 @@ impl MultiRecv {
         self.lens.clear();
         for h in &headers[..n] {
             if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, TRUNCATED));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, Truncated));
             }
             self.lens.push(h.msg_len as usize);
         }
@@ -105,5 +115,21 @@ impl MultiRecv {
     /// The `i`th datagram of the last call.
     pub(crate) fn datagram(&self, i: usize) -> &[u8] {
         &self.buf[i * self.slot..i * self.slot + self.lens[i]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_is_told_apart_from_other_invalid_data() {
+        assert!(is_truncated(&io::Error::new(
+            io::ErrorKind::InvalidData,
+            Truncated
+        )));
+        let same_words = io::Error::new(io::ErrorKind::InvalidData, Truncated.to_string());
+        assert!(!is_truncated(&same_words));
+        assert!(!is_truncated(&io::Error::from(io::ErrorKind::InvalidData)));
     }
 }
