@@ -37,6 +37,7 @@ pub mod ping;
 mod pool;
 pub mod scheduler;
 pub mod smtp;
+mod syn;
 pub mod tcp;
 pub mod udp;
 
@@ -46,7 +47,7 @@ pub use http::{HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
 pub use misc::MiscCheck;
 pub use options::{ConnectOptions, Schedule};
 pub use ping::PingCheck;
-pub use scheduler::{CheckId, Event, Scheduler, SlipStats, State};
+pub use scheduler::{CheckId, Event, Scheduler, SchedulerOptions, SlipStats, State};
 pub use smtp::SmtpCheck;
 pub use tcp::TcpCheck;
 pub use udp::UdpCheck;

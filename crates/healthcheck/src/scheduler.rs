@@ -519,6 +519,40 @@ struct Shared {
     stats: SlipStats,
 }
 
+/// How a [`Scheduler`] times its attempts; [`Scheduler::with_options`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SchedulerOptions {
+    /// How late a start may be, so that starts close together share one wake-up (like a
+    /// thread's timer slack): the scheduler sleeps until the earliest planned start plus the
+    /// slack, then starts everything due by then. A start is never early. Default
+    /// [`SchedulerOptions::DEFAULT_SLACK`]; zero wakes for every millisecond tick that has a
+    /// start.
+    pub slack: Duration,
+}
+
+impl SchedulerOptions {
+    /// The default slack, 2 ms: a few hundred wake-ups a second rather than a thousand at
+    /// 10,000 checks a second (each wake-up costs about as much CPU as two TCP checks), for
+    /// starts at most 2 ms later than planned on `delay_loop`s of seconds.
+    pub const DEFAULT_SLACK: Duration = Duration::from_millis(2);
+
+    /// These options with another [`slack`](Self::slack).
+    #[must_use]
+    pub fn slack(mut self, slack: Duration) -> Self {
+        self.slack = slack;
+        self
+    }
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            slack: Self::DEFAULT_SLACK,
+        }
+    }
+}
+
 /// Runs checks on the tokio runtime it was created in and reports their transitions.
 ///
 /// [`Scheduler::insert`] adds a check or changes it, [`Scheduler::remove`] stops it; the others
@@ -551,6 +585,14 @@ impl Scheduler {
     /// # Panics
     /// Outside a tokio runtime.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {
+        Self::with_options(SchedulerOptions::default())
+    }
+
+    /// [`Scheduler::new`] with other [`SchedulerOptions`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn with_options(options: SchedulerOptions) -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             core: Mutex::new(Core::new()),
@@ -558,7 +600,7 @@ impl Scheduler {
             events,
             stats: SlipStats::new(),
         });
-        let driver = tokio::spawn(drive(Arc::clone(&shared))).abort_handle();
+        let driver = tokio::spawn(drive(Arc::clone(&shared), options)).abort_handle();
         (Self { shared, driver }, rx)
     }
 
@@ -771,17 +813,41 @@ impl Shared {
             wheel, runs, armed, ..
         } = &mut *core;
         *armed = 0;
-        wheel.take_due(now, STARTS_PER_TURN, |planned| {
-            let token = planned.token;
-            if let Some(Slot {
+        let mut taken = [None; STARTS_PER_TURN];
+        let mut n = 0;
+        let all = wheel.take_due(now, STARTS_PER_TURN, |planned| {
+            taken[n] = Some(planned);
+            n += 1;
+        });
+        let live = |planned: &Planned| match runs.get(planned.token.slot as usize) {
+            Some(Slot {
                 generation,
                 run: Some(run),
-            }) = runs.get(token.slot as usize)
-                && *generation == token.generation
-            {
-                due.push((token, Arc::clone(&run.group), planned.at));
+            }) if *generation == planned.token.generation => Some(run),
+            _ => None,
+        };
+        // The runs of one turn lie anywhere in memory, and so do their groups. Reading them all
+        // first, with plain loads that do not depend on each other, lets their cache misses
+        // overlap; done one by one, each miss would wait behind the previous reference-count
+        // increment, a locked instruction. (This was 5 % of a TCP_CHECK's CPU at 10,000 checks.)
+        let mut touch = 0;
+        for planned in taken[..n].iter().flatten() {
+            if let Some(run) = live(planned) {
+                touch ^= Arc::as_ptr(&run.group) as usize;
             }
-        })
+        }
+        for planned in taken[..n].iter().flatten() {
+            if let Some(run) = live(planned) {
+                touch ^= Arc::strong_count(&run.group);
+            }
+        }
+        std::hint::black_box(touch);
+        for planned in taken[..n].iter().flatten() {
+            if let Some(run) = live(planned) {
+                due.push((planned.token, Arc::clone(&run.group), planned.at));
+            }
+        }
+        all
     }
 
     /// When the driver is to wake next, if anything is planned; from now on a plan for an
@@ -825,8 +891,8 @@ impl Shared {
 }
 
 /// The driver: one task, one timer, for every check. It sleeps until the earliest planned start
-/// (or until an earlier one is planned), starts what is due, and sleeps again.
-async fn drive(shared: Arc<Shared>) {
+/// and the slack (or until an earlier start is planned), starts what is due, and sleeps again.
+async fn drive(shared: Arc<Shared>, options: SchedulerOptions) {
     let mut due = Vec::with_capacity(STARTS_PER_TURN);
     let sleep = tokio::time::sleep_until(Instant::now());
     tokio::pin!(sleep);
@@ -844,9 +910,9 @@ async fn drive(shared: Arc<Shared>) {
             continue;
         }
         match shared.next() {
-            Some(at) if at <= Instant::now() => {}
+            Some(at) if at + options.slack <= Instant::now() => {}
             Some(at) => {
-                sleep.as_mut().reset(at);
+                sleep.as_mut().reset(at + options.slack);
                 tokio::select! {
                     biased;
                     () = &mut sleep => {}

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::net::Human;
 use crate::pool::{self, ProbeError, Started};
+use crate::syn;
 use crate::{CheckFuture, Checker, ConnectOptions, Outcome};
 
 /// TCP_CHECK: healthy when a TCP connection to `connect_ip:connect_port` completes within
@@ -13,8 +14,14 @@ use crate::{CheckFuture, Checker, ConnectOptions, Outcome};
 /// The probe is half-open, as HAProxy's plain TCP checks are: SYN, SYN-ACK, then an RST in
 /// place of the last ACK. The connection is established on our side, which is what the check
 /// asks; the real server's kernel drops its half-open request on the RST, so its application
-/// never accepts (or logs) the probe. Probe sockets are reused from a per-thread pool unless
-/// `bindto` or `bind_port` is set.
+/// never accepts (or logs) the probe.
+///
+/// With `CAP_NET_RAW` (root), and without `bind_port`, the SYN is written on a raw socket and
+/// its answer read from it; the kernel, which knows no socket for the SYN-ACK, sends the RST.
+/// That costs about a quarter less CPU than a kernel socket's handshake, and the wire is the
+/// same but for the SYN's options (MSS only). ICMP errors are not read on that path, so an
+/// unreachable host times out rather than failing at once. Otherwise the probe is a kernel
+/// socket, reused from a per-thread pool unless `bindto` or `bind_port` is set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TcpCheck {
     /// Where to connect and how.
@@ -29,23 +36,23 @@ impl TcpCheck {
 
     async fn run(&self) -> Outcome {
         let started = Instant::now();
-        let result = match pool::start(&self.connect) {
-            Started::Done(result) => result,
-            Started::Waiting(waiting) => {
-                // Only a probe that waits needs a timer.
-                let limit = self.connect.connect_timeout;
-                let left = limit.saturating_sub(started.elapsed());
-                match tokio::time::timeout(left, waiting.finish()).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        return Outcome::down(format!(
-                            "connect to {}: timed out after {}",
-                            self.connect.target(),
-                            Human(limit)
-                        ));
-                    }
+        let limit = self.connect.connect_timeout;
+        // Only a probe that waits needs a timer.
+        let result = match syn::start(&self.connect) {
+            syn::Started::Done(result) => result,
+            syn::Started::Waiting(waiting) => {
+                match within(limit, started, waiting.finish()).await {
+                    Some(result) => result,
+                    None => return self.timed_out(),
                 }
             }
+            syn::Started::Unavailable => match pool::start(&self.connect) {
+                Started::Done(result) => result,
+                Started::Waiting(waiting) => match within(limit, started, waiting.finish()).await {
+                    Some(result) => result,
+                    None => return self.timed_out(),
+                },
+            },
         };
         let target = self.connect.target();
         match result {
@@ -56,6 +63,12 @@ impl TcpCheck {
             Err(ProbeError::Connect(e)) => Outcome::down(format!("connect to {target}: {e}")),
         }
     }
+}
+
+/// Runs the rest of a probe until `limit` after `started`; `None` when time ran out.
+async fn within<T>(limit: Duration, started: Instant, rest: impl Future<Output = T>) -> Option<T> {
+    let left = limit.saturating_sub(started.elapsed());
+    tokio::time::timeout(left, rest).await.ok()
 }
 
 /// "connected to {target} in {elapsed}", as `format!` with [`Human`] writes it, without the
@@ -108,6 +121,16 @@ fn push_decimal(out: &mut String, n: u32, width: usize) {
 /// Durations in reasons are shown to the microsecond.
 pub(crate) fn round_micros(d: Duration) -> Duration {
     Duration::from_micros(d.as_micros() as u64)
+}
+
+impl TcpCheck {
+    fn timed_out(&self) -> Outcome {
+        Outcome::down(format!(
+            "connect to {}: timed out after {}",
+            self.connect.target(),
+            Human(self.connect.connect_timeout)
+        ))
+    }
 }
 
 impl Checker for TcpCheck {

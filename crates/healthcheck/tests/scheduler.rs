@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use healthcheck::{
     Check, CheckFuture, CheckId, Checker, ConnectOptions, Event, Outcome, Schedule, Scheduler,
-    State, TcpCheck,
+    SchedulerOptions, State, TcpCheck,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
@@ -27,7 +27,7 @@ impl Checker for Panicky {
 
 #[tokio::test(start_paused = true)]
 async fn a_panicking_checker_fails_its_check_and_keeps_being_scheduled() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     scheduler.insert(CheckId(1), Check::Custom(Arc::new(Panicky)), schedule());
     sleep(0.5).await;
     assert_eq!(
@@ -116,6 +116,11 @@ impl Checker for Scripted {
     }
 }
 
+/// A scheduler without slack: every start at its planned millisecond, so the tests can name it.
+fn exact() -> (Scheduler, UnboundedReceiver<Event>) {
+    Scheduler::with_options(SchedulerOptions::default().slack(Duration::ZERO))
+}
+
 fn custom(checker: &Arc<Scripted>) -> Check {
     Check::Custom(Arc::clone(checker) as Arc<dyn Checker>)
 }
@@ -159,7 +164,7 @@ async fn first_result_is_the_initial_state_and_failures_are_confirmed_after_retr
         (false, "still bad"),
         (true, "back"), // t=43: one success brings it back
     ]);
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     scheduler.insert(CheckId(1), custom(&checker), schedule());
     sleep(0.5).await;
     assert_eq!(
@@ -190,7 +195,7 @@ async fn first_result_is_the_initial_state_and_failures_are_confirmed_after_retr
 #[tokio::test(start_paused = true)]
 async fn a_first_failure_is_reported_at_once_as_the_initial_state() {
     let checker = Scripted::new(&[(false, "refused"), (true, "up now")]);
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     scheduler.insert(CheckId(7), custom(&checker), schedule());
     sleep(0.5).await;
     assert_eq!(
@@ -208,7 +213,7 @@ async fn a_first_failure_is_reported_at_once_as_the_initial_state() {
 async fn a_hanging_check_is_cancelled_and_delays_no_other() {
     let hanging = Scripted::hanging();
     let steady = Scripted::new(&[(true, "ok")]);
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let every_second = Schedule::new(Duration::from_secs(1)).warmup(Duration::ZERO);
     scheduler.insert(CheckId(1), custom(&hanging), every_second);
     scheduler.insert(CheckId(2), custom(&steady), every_second);
@@ -229,7 +234,7 @@ async fn a_hanging_check_is_cancelled_and_delays_no_other() {
 
 #[tokio::test(start_paused = true)]
 async fn identical_checks_run_once_and_fan_out() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     // Loopback ports with (most likely) nothing behind them: these checks do run, and must send
     // nothing off this machine; only their sharing is under test.
     let real_server = || {
@@ -287,7 +292,7 @@ async fn identical_checks_run_once_and_fan_out() {
 
 #[tokio::test(start_paused = true)]
 async fn changing_a_check_at_run_time_leaves_the_others_alone() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let old = Scripted::new(&[(true, "old ok")]);
     let new = Scripted::new(&[(false, "new fails")]);
     let bystander = Scripted::new(&[(true, "fine")]);
@@ -311,7 +316,7 @@ async fn changing_a_check_at_run_time_leaves_the_others_alone() {
 
 #[tokio::test(start_paused = true)]
 async fn weight_changes_are_reported_while_up() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let checker = Scripted::new(&[]);
     checker.push(Outcome::up("w5").with_weight(5));
     checker.push(Outcome::up("w5 again").with_weight(5));
@@ -325,7 +330,7 @@ async fn weight_changes_are_reported_while_up() {
 
 #[tokio::test(start_paused = true)]
 async fn warmup_spreads_the_first_attempts() {
-    let (scheduler, _events) = Scheduler::new();
+    let (scheduler, _events) = exact();
     let checkers: Vec<Arc<Scripted>> = (0..50).map(|_| Scripted::new(&[(true, "ok")])).collect();
     let warm = Schedule::new(Duration::from_secs(10)).warmup(Duration::from_secs(4));
     for (i, checker) in checkers.iter().enumerate() {
@@ -401,7 +406,7 @@ impl Checker for Slow {
 
 #[tokio::test(start_paused = true)]
 async fn removing_a_check_cancels_its_attempt_in_flight() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let hanging = Slow::new(None);
     let steady = Scripted::new(&[(true, "ok")]);
     scheduler.insert(CheckId(1), Check::Custom(hanging.clone()), schedule());
@@ -425,7 +430,7 @@ async fn removing_a_check_cancels_its_attempt_in_flight() {
 
 #[tokio::test(start_paused = true)]
 async fn waiting_attempts_finish_on_their_own_and_report() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let slow = Slow::new(Some(Duration::from_millis(1500)));
     scheduler.insert(CheckId(1), Check::Custom(slow.clone()), schedule());
     sleep(1.0).await;
@@ -448,7 +453,7 @@ async fn waiting_attempts_finish_on_their_own_and_report() {
 
 #[tokio::test(start_paused = true)]
 async fn a_hanging_check_delays_none_of_many_fast_ones() {
-    let (scheduler, _events) = Scheduler::new();
+    let (scheduler, _events) = exact();
     let every_second = Schedule::new(Duration::from_secs(1)).warmup(Duration::ZERO);
     let hanging: Vec<Arc<Slow>> = (0..20).map(|_| Slow::new(None)).collect();
     let fast: Vec<Arc<Scripted>> = (0..300).map(|_| Scripted::new(&[(true, "ok")])).collect();
@@ -472,7 +477,7 @@ async fn a_hanging_check_delays_none_of_many_fast_ones() {
 
 #[tokio::test(start_paused = true)]
 async fn thousands_due_at_once_all_start_on_time() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let checkers: Vec<Arc<Scripted>> = (0..2000).map(|_| Scripted::new(&[(true, "ok")])).collect();
     for (i, checker) in checkers.iter().enumerate() {
         scheduler.insert(CheckId(i as u64), custom(checker), schedule());
@@ -485,7 +490,7 @@ async fn thousands_due_at_once_all_start_on_time() {
 
 #[tokio::test(start_paused = true)]
 async fn a_new_schedule_for_the_same_check_takes_over_at_run_time() {
-    let (scheduler, mut events) = Scheduler::new();
+    let (scheduler, mut events) = exact();
     let checker = Scripted::new(&[(true, "ok")]);
     scheduler.insert(CheckId(1), custom(&checker), schedule());
     sleep(15.0).await;
@@ -513,7 +518,7 @@ fn a_scheduler_on_a_multi_thread_runtime_reports_fast_and_waiting_checks() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (scheduler, mut events) = Scheduler::new();
+        let (scheduler, mut events) = exact();
         let fast = Scripted::new(&[(true, "ok")]);
         let slow = Slow::new(Some(Duration::from_millis(20)));
         scheduler.insert(CheckId(1), custom(&fast), schedule());
@@ -536,4 +541,33 @@ fn a_scheduler_on_a_multi_thread_runtime_reports_fast_and_waiting_checks() {
             ]
         );
     });
+}
+
+#[tokio::test(start_paused = true)]
+async fn slack_lets_close_starts_share_a_wake_up_and_never_starts_early() {
+    let every_second = Schedule::new(Duration::from_secs(1)).warmup(Duration::ZERO);
+    for (slack, a_times, b_times) in [
+        (0, [0, 1000, 2000], [1, 1001, 2001]),
+        // Each first start is due when the driver is awake (first turn, or woken by the insert);
+        // from then on both (planned at 1000 and 1001 ms) start together, 2 ms after the earlier.
+        (2, [0, 1002, 2002], [1, 1002, 2002]),
+    ] {
+        let options = SchedulerOptions::default().slack(Duration::from_millis(slack));
+        let (scheduler, _events) = Scheduler::with_options(options);
+        let a = Scripted::new(&[(true, "ok")]);
+        let b = Scripted::new(&[(true, "ok")]);
+        scheduler.insert(CheckId(1), custom(&a), every_second);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        scheduler.insert(CheckId(2), custom(&b), every_second);
+        sleep(2.5).await;
+        // Times are counted from each checker's creation; b was made with a.
+        assert_eq!(a.times(), a_times, "slack {slack} ms");
+        assert_eq!(b.times(), b_times, "slack {slack} ms");
+    }
+}
+
+#[test]
+fn the_default_slack_is_two_milliseconds() {
+    assert_eq!(SchedulerOptions::default().slack, Duration::from_millis(2));
+    assert_eq!(SchedulerOptions::DEFAULT_SLACK, Duration::from_millis(2));
 }

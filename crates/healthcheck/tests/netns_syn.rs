@@ -1,0 +1,409 @@
+//! TCP_CHECK's raw SYN probe, as root, between two namespaces, read off the wire.
+//!
+//! With CAP_NET_RAW a TCP_CHECK without `bind_port` sends its SYN on a raw socket (24-byte TCP
+//! header: the MSS option only) and leaves the RST to the kernel; a socket's SYN (the pooled
+//! probe, and the fallback) carries 40 bytes of header (MSS, SACK, timestamps, window scale). So
+//! the header length tells which probe went out, and the server's SYN-ACK tells that our
+//! checksum, source address and mark were right.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use healthcheck::{Checker, ConnectOptions, Outcome, TcpCheck};
+use testbed::{Capture, Frame, Netns, require_root, veth_pair};
+
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+
+/// One TCP segment seen on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    from: SocketAddr,
+    to: SocketAddr,
+    flags: u8,
+    header_len: usize,
+}
+
+fn segments(frames: &[Frame]) -> Vec<Segment> {
+    frames
+        .iter()
+        .filter_map(|f| {
+            let (from, to, tcp): (IpAddr, IpAddr, &[u8]) = match f.ethertype() {
+                0x0800 => {
+                    let ip = f.data.get(14..)?;
+                    if ip.get(9) != Some(&6) {
+                        return None;
+                    }
+                    let v4 = |at: usize| IpAddr::from([ip[at], ip[at + 1], ip[at + 2], ip[at + 3]]);
+                    (v4(12), v4(16), ip.get(usize::from(ip[0] & 0x0f) * 4..)?)
+                }
+                0x86dd => {
+                    let ip = f.data.get(14..)?;
+                    if ip.get(6) != Some(&6) {
+                        return None;
+                    }
+                    let v6 =
+                        |at: usize| IpAddr::from(<[u8; 16]>::try_from(&ip[at..at + 16]).unwrap());
+                    (v6(8), v6(24), ip.get(40..)?)
+                }
+                _ => return None,
+            };
+            let port = |at: usize| u16::from_be_bytes([tcp[at], tcp[at + 1]]);
+            Some(Segment {
+                from: SocketAddr::new(from, port(0)),
+                to: SocketAddr::new(to, port(2)),
+                flags: *tcp.get(13)?,
+                header_len: usize::from(tcp.get(12)? >> 4) * 4,
+            })
+        })
+        .collect()
+}
+
+/// The director: one thread in its namespace, one runtime, every probe of the test.
+struct Director {
+    jobs: mpsc::Sender<Vec<ConnectOptions>>,
+    outcomes: mpsc::Receiver<Vec<(Outcome, Duration)>>,
+}
+
+impl Director {
+    fn start(netns: &Netns) -> Self {
+        let (jobs, job_rx) = mpsc::channel::<Vec<ConnectOptions>>();
+        let (outcome_tx, outcomes) = mpsc::channel();
+        netns
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                for batch in job_rx {
+                    let outcomes = runtime.block_on(async {
+                        let probes = batch.into_iter().map(|options| async move {
+                            let started = Instant::now();
+                            let outcome = TcpCheck::new(options).check().await;
+                            (outcome, started.elapsed())
+                        });
+                        futures_join_all(probes).await
+                    });
+                    outcome_tx.send(outcomes).unwrap();
+                }
+            })
+            .unwrap();
+        Self { jobs, outcomes }
+    }
+
+    /// Runs the probes at once, concurrently, and returns their outcomes in order.
+    fn check_all(&self, batch: Vec<ConnectOptions>) -> Vec<(Outcome, Duration)> {
+        self.jobs.send(batch).unwrap();
+        self.outcomes.recv_timeout(Duration::from_secs(20)).unwrap()
+    }
+
+    fn check(&self, options: ConnectOptions) -> Outcome {
+        self.check_all(vec![options]).remove(0).0
+    }
+}
+
+/// Polls every future on the current task until all are done (no futures crate needed).
+async fn futures_join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures
+        .into_iter()
+        .map(|f| Box::pin(f) as std::pin::Pin<Box<F>>)
+        .collect();
+    let mut slots: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
+    let mut handles: Vec<Option<std::pin::Pin<Box<F>>>> = handles.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (handle, slot) in handles.iter_mut().zip(slots.iter_mut()) {
+            if let Some(future) = handle {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(output) => {
+                        *slot = Some(output);
+                        *handle = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    slots.into_iter().map(Option::unwrap).collect()
+}
+
+fn options(target: &str, timeout: Duration) -> ConnectOptions {
+    ConnectOptions::new(target.parse().unwrap()).connect_timeout(timeout)
+}
+
+struct Lab {
+    director_ns: Netns,
+    server_ns: Netns,
+    capture: Capture,
+    director: Director,
+}
+
+fn lab() -> Lab {
+    let director_ns = Netns::new("syndir").unwrap();
+    let server_ns = Netns::new("synrs").unwrap();
+    veth_pair(&director_ns, "eth0", &server_ns, "eth0").unwrap();
+    for cidr in ["192.0.2.1/24", "192.0.2.3/24", "2001:db8::1/64"] {
+        director_ns.add_addr("eth0", cidr).unwrap();
+    }
+    for cidr in ["192.0.2.2/24", "2001:db8::2/64"] {
+        server_ns.add_addr("eth0", cidr).unwrap();
+    }
+    director_ns.set_up("eth0").unwrap();
+    server_ns.set_up("eth0").unwrap();
+    let capture = Capture::start(&server_ns, "eth0").unwrap();
+    let director = Director::start(&director_ns);
+    Lab {
+        director_ns,
+        server_ns,
+        capture,
+        director,
+    }
+}
+
+impl Lab {
+    fn listen(&self, addr: &str) -> TcpListener {
+        let addr: SocketAddr = addr.parse().unwrap();
+        self.server_ns
+            .run(move || {
+                let listener = TcpListener::bind(addr).unwrap();
+                listener.set_nonblocking(true).unwrap();
+                listener
+            })
+            .unwrap()
+    }
+
+    /// The segments of the probes to `server`, once its RST (or `count` of them) went by.
+    fn wire(&self, server: SocketAddr, resets: usize) -> Vec<Segment> {
+        let frames = self.capture.wait_until(Duration::from_secs(3), |f| {
+            segments(f)
+                .iter()
+                .filter(|s| s.to == server && s.flags & RST != 0)
+                .count()
+                >= resets
+        });
+        self.capture.take();
+        segments(&frames)
+            .into_iter()
+            .filter(|s| s.to == server || s.from == server)
+            .collect()
+    }
+}
+
+fn assert_up(outcome: &Outcome, target: &str) {
+    assert!(outcome.healthy, "{outcome}");
+    assert!(
+        outcome
+            .reason
+            .starts_with(&format!("connected to {target} in ")),
+        "{outcome}"
+    );
+}
+
+/// SYN (ours: 24-byte header) from `source`, SYN-ACK, the kernel's bare RST, and no ACK.
+fn assert_raw_half_open(wire: &[Segment], source: IpAddr, server: SocketAddr) -> u16 {
+    let syn = wire
+        .iter()
+        .find(|s| s.to == server && s.flags == SYN)
+        .unwrap_or_else(|| panic!("no SYN: {wire:?}"));
+    assert_eq!(syn.from.ip(), source, "{wire:?}");
+    assert_eq!(syn.header_len, 24, "the raw probe's SYN: {wire:?}");
+    assert!(
+        wire.iter()
+            .any(|s| s.from == server && s.to == syn.from && s.flags == SYN | ACK),
+        "{wire:?}"
+    );
+    assert!(
+        wire.iter()
+            .any(|s| s.from == syn.from && s.to == server && s.flags == RST),
+        "the kernel's RST: {wire:?}"
+    );
+    assert!(
+        !wire.iter().any(|s| s.to == server && s.flags == ACK),
+        "no bare ACK: {wire:?}"
+    );
+    syn.from.port()
+}
+
+#[test]
+fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
+    require_root();
+    let lab = lab();
+    let v4 = "192.0.2.2:80";
+    let v6 = "[2001:db8::2]:80";
+    let listener4 = lab.listen(v4);
+    let listener6 = lab.listen(v6);
+    let director_ip: IpAddr = "192.0.2.1".parse().unwrap();
+
+    // Up, half-open, three times: our SYN each time from another of our ports.
+    let mut ports = Vec::new();
+    for _ in 0..3 {
+        assert_up(&lab.director.check(options(v4, Duration::from_secs(3))), v4);
+        let wire = lab.wire(v4.parse().unwrap(), 1);
+        ports.push(assert_raw_half_open(
+            &wire,
+            director_ip,
+            v4.parse().unwrap(),
+        ));
+    }
+    ports.dedup();
+    assert_eq!(
+        ports.len(),
+        3,
+        "successive probes use different ports: {ports:?}"
+    );
+
+    // IPv6: the kernel writes the checksum and picks the source.
+    assert_up(&lab.director.check(options(v6, Duration::from_secs(3))), v6);
+    let wire = lab.wire(v6.parse().unwrap(), 1);
+    assert_raw_half_open(&wire, "2001:db8::1".parse().unwrap(), v6.parse().unwrap());
+
+    // bindto: our checksum over the other source address.
+    let mut bound = options(v4, Duration::from_secs(3));
+    bound.bindto = Some("192.0.2.3".parse().unwrap());
+    assert_up(&lab.director.check(bound), v4);
+    let wire = lab.wire(v4.parse().unwrap(), 1);
+    assert_raw_half_open(&wire, "192.0.2.3".parse().unwrap(), v4.parse().unwrap());
+
+    // fwmark: marked probes follow a rule whose route prefers 192.0.2.3, so the mark reached
+    // both the source lookup and the SYN.
+    lab.director_ns
+        .ip(&[
+            "route",
+            "add",
+            "192.0.2.2/32",
+            "dev",
+            "eth0",
+            "src",
+            "192.0.2.3",
+            "table",
+            "100",
+        ])
+        .unwrap();
+    lab.director_ns
+        .ip(&["rule", "add", "fwmark", "7", "table", "100"])
+        .unwrap();
+    let mut marked = options(v4, Duration::from_secs(3));
+    marked.fwmark = Some(7);
+    assert_up(&lab.director.check(marked.clone()), v4);
+    let wire = lab.wire(v4.parse().unwrap(), 1);
+    assert_raw_half_open(&wire, "192.0.2.3".parse().unwrap(), v4.parse().unwrap());
+    // And a mark whose table has no way there fails as connect would.
+    lab.director_ns
+        .ip(&[
+            "route",
+            "add",
+            "unreachable",
+            "192.0.2.2/32",
+            "table",
+            "101",
+        ])
+        .unwrap();
+    lab.director_ns
+        .ip(&["rule", "add", "fwmark", "8", "table", "101"])
+        .unwrap();
+    marked.fwmark = Some(8);
+    let outcome = lab.director.check(marked.clone());
+    assert!(!outcome.healthy, "{outcome}");
+    assert!(
+        outcome.reason.starts_with("connect to 192.0.2.2:80: "),
+        "{outcome}"
+    );
+    marked.bindto = Some("192.0.2.1".parse().unwrap());
+    let outcome = lab.director.check(marked);
+    assert!(
+        !outcome.healthy,
+        "the mark applies to the SYN itself: {outcome}"
+    );
+    lab.capture.take();
+
+    // Nobody ever accepted a probe.
+    for listener in [&listener4, &listener6] {
+        assert_eq!(
+            listener.accept().map_err(|e| e.kind()).unwrap_err(),
+            std::io::ErrorKind::WouldBlock
+        );
+    }
+
+    // Refused: the server's RST-ACK, in the kernel's words.
+    drop(listener4);
+    drop(listener6);
+    for target in [v4, v6] {
+        let outcome = lab.director.check(options(target, Duration::from_secs(3)));
+        assert!(!outcome.healthy, "{outcome}");
+        assert_eq!(
+            outcome.reason,
+            format!("connect to {target}: Connection refused (os error 111)")
+        );
+    }
+}
+
+#[test]
+fn no_answer_times_out_and_a_target_busy_on_every_port_falls_back_to_a_socket() {
+    require_root();
+    let lab = lab();
+    let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let _listener = lab.listen("192.0.2.2:80");
+    // Every SYN is lost: the director's neighbour entry for the server names another host, so
+    // the server's interface drops the frames (the capture still sees them).
+    lab.director_ns
+        .ip(&[
+            "neigh",
+            "replace",
+            "192.0.2.2",
+            "lladdr",
+            "00:00:5e:00:53:99",
+            "dev",
+            "eth0",
+            "nud",
+            "permanent",
+        ])
+        .unwrap();
+
+    // One probe: SYN, the retransmission after 1 s, then the time limit.
+    let outcomes = lab
+        .director
+        .check_all(vec![options("192.0.2.2:80", Duration::from_millis(1500))]);
+    let (outcome, took) = &outcomes[0];
+    assert!(!outcome.healthy, "{outcome}");
+    assert_eq!(
+        outcome.reason,
+        "connect to 192.0.2.2:80: timed out after 1.500s"
+    );
+    assert!(*took >= Duration::from_millis(1500), "{took:?}");
+    let wire = segments(&lab.capture.take());
+    let syns: Vec<_> = wire
+        .iter()
+        .filter(|s| s.to == server && s.flags == SYN)
+        .collect();
+    assert_eq!(syns.len(), 2, "the SYN and its retransmission: {wire:?}");
+    assert_eq!(syns[0].from, syns[1].from, "{wire:?}");
+    assert!(syns.iter().all(|s| s.header_len == 24), "{wire:?}");
+
+    // 65 probes of one target at once: 64 on our ports, the 65th on a socket.
+    let outcomes = lab.director.check_all(
+        (0..65)
+            .map(|_| options("192.0.2.2:80", Duration::from_millis(300)))
+            .collect(),
+    );
+    assert!(outcomes.iter().all(|(o, _)| !o.healthy));
+    let wire = segments(&lab.capture.take());
+    let raw: std::collections::BTreeSet<u16> = wire
+        .iter()
+        .filter(|s| s.to == server && s.flags == SYN && s.header_len == 24)
+        .map(|s| s.from.port())
+        .collect();
+    let kernel = wire
+        .iter()
+        .filter(|s| s.to == server && s.flags == SYN && s.header_len > 24)
+        .count();
+    assert_eq!(raw.len(), 64, "{wire:?}");
+    assert_eq!(kernel, 1, "{wire:?}");
+}
