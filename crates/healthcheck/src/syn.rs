@@ -293,7 +293,7 @@ impl Prober {
                 waker: None,
             },
         );
-        this.drain(&mut state);
+        this.drain_for(&mut state, key);
         if let Some(verdict) = state.flights.get_mut(&key).and_then(|f| f.verdict.take()) {
             state.flights.remove(&key);
             return Started::Done(verdict.map_err(ProbeError::Connect));
@@ -348,25 +348,51 @@ impl Prober {
         loop {
             let (count, answers) = self.receive(state);
             for answer in answers.into_iter().take(count).flatten() {
-                let Some(flight) = state.flights.get_mut(&(answer.from, answer.port)) else {
-                    continue;
-                };
-                if flight.verdict.is_some() || answer.ack != flight.seq.wrapping_add(1) {
-                    continue;
-                }
-                flight.verdict = Some(if answer.flags & SYN != 0 {
-                    Ok(())
-                } else {
-                    Err(io::Error::from_raw_os_error(libc::ECONNREFUSED))
-                });
-                if let Some(waker) = flight.waker.take() {
-                    waker.wake();
-                }
+                state.deliver(answer);
             }
             if count < BATCH {
                 return;
             }
         }
+    }
+
+    /// Reads answers one at a time until `key`'s is there or none is left: right after the send
+    /// on loopback, one `recv` that finds exactly that answer (cheaper than a `recvmmsg`, which
+    /// would go on to ask for a second datagram).
+    fn drain_for(&self, state: &mut State, key: FlightKey) {
+        while let Some(answer) = self.receive_one(state) {
+            if let Some(answer) = answer
+                && state.deliver(answer) == Some(key)
+            {
+                return;
+            }
+        }
+    }
+
+    /// One `recvfrom`: `None` when nothing is queued, else the answer it read, if it is one.
+    fn receive_one(&self, state: &mut State) -> Option<Option<Answer>> {
+        // SAFETY: a zeroed sockaddr_in6 is valid.
+        let mut name: libc::sockaddr_in6 = unsafe { zeroed() };
+        let mut name_len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        let buffer = &mut state.buffers[0];
+        // SAFETY: buffer and name are live and of the lengths we pass.
+        let len = unsafe {
+            libc::recvfrom(
+                self.raw.as_raw_fd(),
+                buffer.as_mut_ptr().cast(),
+                SNAP,
+                libc::MSG_DONTWAIT,
+                (&raw mut name).cast(),
+                &raw mut name_len,
+            )
+        };
+        let len = usize::try_from(len).ok()?.min(SNAP);
+        let packet = &buffer[..len];
+        Some(if self.v6 {
+            parse_segment(IpAddr::V6(Ipv6Addr::from(name.sin6_addr.s6_addr)), packet)
+        } else {
+            parse_ipv4(packet)
+        })
     }
 
     /// One `recvmmsg`: how many datagrams it read, and the answers among them.
@@ -447,6 +473,24 @@ async fn read_answers(prober: Weak<Prober>, fd: AsyncFd<OwnedFd>, id: tokio::run
 }
 
 impl State {
+    /// Hands an answer to its flight, if it has one that waits for it; returns that flight.
+    fn deliver(&mut self, answer: Answer) -> Option<FlightKey> {
+        let key = (answer.from, answer.port);
+        let flight = self.flights.get_mut(&key)?;
+        if flight.verdict.is_some() || answer.ack != flight.seq.wrapping_add(1) {
+            return None;
+        }
+        flight.verdict = Some(if answer.flags & SYN != 0 {
+            Ok(())
+        } else {
+            Err(io::Error::from_raw_os_error(libc::ECONNREFUSED))
+        });
+        if let Some(waker) = flight.waker.take() {
+            waker.wake();
+        }
+        Some(key)
+    }
+
     /// The next of our ports with no probe to `target` in flight.
     fn free_port(&mut self, target: SocketAddr) -> Option<u16> {
         for _ in 0..self.ports.len() {
