@@ -1,12 +1,14 @@
 //! `cargo xtask bench check`: the health-check scheduler at scale against loopback listeners.
 //!
-//! Builds `check-bench` (examples) in release mode and runs three scenarios, each a separate
-//! process: 10,000 TCP_CHECKs every 1 s, 30,000 every 3 s, and HTTP_GET with a body digest.
+//! Builds `check-bench` (examples) in release mode and runs five scenarios, each a separate
+//! process: 10,000 TCP_CHECKs every 1 s and 30,000 every 3 s (each with raw SYN probes, and again
+//! on kernel sockets only), and HTTP_GET with a body digest.
 //! Prints each scenario's JSON and a Markdown table for BENCHMARKS.md.
 //!
 //! ```text
 //! cargo xtask bench check [--seconds N] [--http-servers N] [--threads N] [SCENARIO ...]
-//!                                          (scenarios: tcp10k tcp30k http; all by default)
+//!        (scenarios: tcp10k tcp10k-sockets tcp30k tcp30k-sockets http; all by default; -sockets:
+//!         TCP_CHECK on kernel sockets only, as without CAP_NET_RAW)
 //! ```
 
 use crate::util::{self, cargo};
@@ -14,6 +16,8 @@ use crate::util::{self, cargo};
 struct Scenario {
     name: &'static str,
     kind: &'static str,
+    /// TCP_CHECK on kernel sockets only (`check-bench run --sockets`).
+    sockets: bool,
     servers: usize,
     interval: f64,
 }
@@ -47,7 +51,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench check [--seconds N] [--http-servers N] [--threads N] [tcp10k] [tcp30k] [http]"
+                    "cargo xtask bench check [--seconds N] [--http-servers N] [--threads N] [tcp10k] [tcp10k-sockets] [tcp30k] [tcp30k-sockets] [http]"
                 );
                 return Ok(());
             }
@@ -58,18 +62,35 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Scenario {
             name: "tcp10k",
             kind: "tcp",
+            sockets: false,
+            servers: 10_000,
+            interval: 1.0,
+        },
+        Scenario {
+            name: "tcp10k-sockets",
+            kind: "tcp",
+            sockets: true,
             servers: 10_000,
             interval: 1.0,
         },
         Scenario {
             name: "tcp30k",
             kind: "tcp",
+            sockets: false,
+            servers: 30_000,
+            interval: 3.0,
+        },
+        Scenario {
+            name: "tcp30k-sockets",
+            kind: "tcp",
+            sockets: true,
             servers: 30_000,
             interval: 3.0,
         },
         Scenario {
             name: "http",
             kind: "http",
+            sockets: false,
             servers: http_servers,
             interval: 1.0,
         },
@@ -101,6 +122,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(["--interval", &scenario.interval.to_string()])
             .args(["--seconds", &seconds.to_string()])
             .args(["--threads", &threads.to_string()]);
+        if scenario.sockets {
+            cmd.arg("--sockets");
+        }
         eprintln!("$ {}   (load average {load1})", util::show(&cmd));
         let output = cmd
             .output()

@@ -1,6 +1,7 @@
 //! TCP_CHECK: the real server accepts a TCP connection within `connect_timeout`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::net::Human;
@@ -38,7 +39,12 @@ impl TcpCheck {
         let started = Instant::now();
         let limit = self.connect.connect_timeout;
         // Only a probe that waits needs a timer.
-        let result = match syn::start(&self.connect) {
+        let raw = if raw_probes() {
+            syn::start(&self.connect)
+        } else {
+            syn::Started::Unavailable
+        };
+        let result = match raw {
             syn::Started::Done(result) => result,
             syn::Started::Waiting(waiting) => {
                 match within(limit, started, waiting.finish()).await {
@@ -63,6 +69,21 @@ impl TcpCheck {
             Err(ProbeError::Connect(e)) => Outcome::down(format!("connect to {target}: {e}")),
         }
     }
+}
+
+static RAW_PROBES: AtomicBool = AtomicBool::new(true);
+
+/// Lets TCP_CHECK send its SYNs on a raw socket when the process may (`CAP_NET_RAW`), or not:
+/// off, every probe is a kernel socket's handshake, as without the privilege. On by default.
+/// Process-wide, for probes started from then on. A reason to turn it off: each prober's raw
+/// socket sees (and filters) every TCP segment this host receives for itself.
+pub fn set_raw_probes(enabled: bool) {
+    RAW_PROBES.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether TCP_CHECK may use raw probes ([`set_raw_probes`]).
+pub fn raw_probes() -> bool {
+    RAW_PROBES.load(Ordering::Relaxed)
 }
 
 /// Runs the rest of a probe until `limit` after `started`; `None` when time ran out.

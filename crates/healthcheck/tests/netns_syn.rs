@@ -13,6 +13,15 @@ use std::time::{Duration, Instant};
 use healthcheck::{Checker, ConnectOptions, Outcome, TcpCheck};
 use testbed::{Capture, Frame, Netns, require_root, veth_pair};
 
+/// The tests share the process-wide raw-probe switch: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
@@ -235,6 +244,7 @@ fn assert_raw_half_open(wire: &[Segment], source: IpAddr, server: SocketAddr) ->
 #[test]
 fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     require_root();
+    let _serial = serial();
     let lab = lab();
     let v4 = "192.0.2.2:80";
     let v6 = "[2001:db8::2]:80";
@@ -348,6 +358,7 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
 #[test]
 fn no_answer_times_out_and_a_target_busy_on_every_port_falls_back_to_a_socket() {
     require_root();
+    let _serial = serial();
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
@@ -406,4 +417,43 @@ fn no_answer_times_out_and_a_target_busy_on_every_port_falls_back_to_a_socket() 
         .count();
     assert_eq!(raw.len(), 64, "{wire:?}");
     assert_eq!(kernel, 1, "{wire:?}");
+}
+
+#[test]
+fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
+    require_root();
+    let _serial = serial();
+    let lab = lab();
+    let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let _listener = lab.listen("192.0.2.2:80");
+    healthcheck::tcp::set_raw_probes(false);
+    let outcome = lab
+        .director
+        .check(options("192.0.2.2:80", Duration::from_secs(3)));
+    healthcheck::tcp::set_raw_probes(true);
+    assert_up(&outcome, "192.0.2.2:80");
+    let wire = lab.wire(server, 1);
+    let syn = wire
+        .iter()
+        .find(|s| s.to == server && s.flags == SYN)
+        .unwrap_or_else(|| panic!("no SYN: {wire:?}"));
+    assert!(
+        syn.header_len > 24,
+        "a socket's SYN carries more options: {wire:?}"
+    );
+    // The socket resets the connection itself (RST-ACK in reply to the SYN-ACK's sequence).
+    assert!(
+        wire.iter()
+            .any(|s| s.from == syn.from && s.flags & RST != 0),
+        "{wire:?}"
+    );
+    assert!(healthcheck::tcp::raw_probes());
+    // And back on: the raw probe again.
+    assert_up(
+        &lab.director
+            .check(options("192.0.2.2:80", Duration::from_secs(3))),
+        "192.0.2.2:80",
+    );
+    let wire = lab.wire(server, 1);
+    assert_raw_half_open(&wire, "192.0.2.1".parse().unwrap(), server);
 }

@@ -65,6 +65,10 @@ enum Mode {
         /// a multi-thread runtime, measured with the whole process's CPU.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// TCP_CHECK on kernel sockets only (`healthcheck::tcp::set_raw_probes(false)`), as a
+        /// process without CAP_NET_RAW runs it.
+        #[arg(long)]
+        sockets: bool,
     },
     /// Listen on real servers `first..first+count` and answer probes.
     Serve {
@@ -404,6 +408,7 @@ fn run(
             "kind": match kind { Kind::Tcp => "TCP_CHECK", Kind::Http => "HTTP_GET" },
             "servers": servers,
             "threads": threads,
+            "tcp_probe": if healthcheck::tcp::raw_probes() { "raw when permitted" } else { "socket" },
             "delay_loop_s": interval,
             "measured_s": elapsed,
             "checks": attempts,
@@ -449,7 +454,11 @@ fn main() -> ExitCode {
             interval,
             seconds,
             threads,
-        } => run(kind, servers, interval, seconds, threads),
+            sockets,
+        } => {
+            healthcheck::tcp::set_raw_probes(!sockets);
+            run(kind, servers, interval, seconds, threads)
+        }
         Mode::Serve { kind, first, count } => serve(kind, first, count),
     };
     match result {
