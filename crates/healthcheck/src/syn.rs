@@ -601,9 +601,9 @@ impl Waiting {
         let mut resend = self.sent + rto;
         loop {
             let answer = std::future::poll_fn(|cx| {
+                // The reader task reads the socket (an answer queued before it registered
+                // makes the socket readable at registration, so it is read too).
                 let mut state = lock(&self.prober.state);
-                // The reader may not have seen what came before it was registered.
-                self.prober.drain(&mut state);
                 let Some(flight) = state.flights.get_mut(&key) else {
                     return Poll::Ready(Err(io::Error::other("the probe was forgotten")));
                 };
