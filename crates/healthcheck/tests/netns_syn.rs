@@ -153,6 +153,8 @@ struct Lab {
     server_ns: Netns,
     capture: Capture,
     director: Director,
+    /// Every frame [`Lab::wire`] took, for tshark.
+    seen: std::cell::RefCell<Vec<Frame>>,
 }
 
 fn lab() -> Lab {
@@ -174,6 +176,7 @@ fn lab() -> Lab {
         server_ns,
         capture,
         director,
+        seen: std::cell::RefCell::new(Vec::new()),
     }
 }
 
@@ -199,6 +202,7 @@ impl Lab {
                 >= resets
         });
         self.capture.take();
+        self.seen.borrow_mut().extend(frames.iter().cloned());
         segments(&frames)
             .into_iter()
             .filter(|s| s.to == server || s.from == server)
@@ -340,6 +344,53 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
             listener.accept().map_err(|e| e.kind()).unwrap_err(),
             std::io::ErrorKind::WouldBlock
         );
+    }
+
+    // tshark checks the checksums of our SYNs (IPv4: ours; IPv6: the kernel's).
+    let pcap = std::env::temp_dir().join(format!("lvskit-syn-{}.pcap", std::process::id()));
+    testbed::write_pcap(&pcap, &lab.seen.borrow()).unwrap();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args([
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "ip.check_checksum:TRUE",
+        ])
+        .args([
+            "-Y",
+            "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.hdr_len == 24",
+        ])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "ip.version",
+            "-e",
+            "ipv6.version",
+            "-e",
+            "tcp.checksum.status",
+            "-e",
+            "tcp.options.mss_val",
+        ])
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("tshark (cargo xtask test installs it)");
+    let _ = std::fs::remove_file(&pcap);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rows.len() >= 6, "our SYNs as tshark reads them: {rows:?}");
+    assert!(rows.iter().any(|r| r[1] == "6"), "an IPv6 SYN: {rows:?}");
+    for row in &rows {
+        assert_eq!(row[2], "1", "checksum good (1): {rows:?}");
+        let mss = if row[1] == "6" { "1440" } else { "1460" };
+        assert_eq!(row[3], mss, "{rows:?}");
     }
 
     // Refused: the server's RST-ACK, in the kernel's words.
