@@ -12,15 +12,17 @@
 //! the real server accepts nothing. Measured on loopback (both halves of the handshake in our
 //! process), 28 % less kernel time per probe than the pooled socket.
 //!
-//! - **Ports of our own.** Each prober holds [`PORTS`] TCP sockets bound to ephemeral ports
-//!   (never listening): no other socket of this host can get those ports, and a SYN-ACK to one
-//!   of them finds no listener and gets the kernel's RST. A probe takes the next port in turn
+//! - **Ports of our own.** Each prober holds [`PORTS`] TCP sockets bound to a block of
+//!   consecutive ports inside `ip_local_port_range` (never listening): no other socket of this
+//!   host can get those ports, and a SYN-ACK to one of them finds no listener and gets the
+//!   kernel's RST. (When no such block is free, the kernel's ephemeral picks.) A probe takes the next port in turn
 //!   that has no probe in flight to the same target, so successive probes of one target come
 //!   from different ports.
 //! - **Answers are matched** by target, our port and the acknowledgement number (a random
 //!   initial sequence number per probe, plus one): SYN-ACK is up, RST-ACK is "connection
-//!   refused". A classic BPF filter keeps everything else (other sockets' segments, our own SYN
-//!   on loopback, the kernel's bare RST) out of the raw socket's queue.
+//!   refused". A classic BPF filter keeps everything else (segments to other ports, of other
+//!   sockets of this host; our own SYN on loopback; the kernel's bare RST) out of the raw
+//!   socket's queue, so that nothing foreign can fill it.
 //! - **Source address.** IPv6 lets the kernel fill in the checksum (`IPV6_CHECKSUM`) and pick the
 //!   source. The IPv4 checksum covers the source address, so the prober asks the routing table
 //!   which source a connection to the target would get (a UDP socket's `connect` and
@@ -156,6 +158,8 @@ type FlightKey = (SocketAddr, u16);
 
 struct Prober {
     v6: bool,
+    /// Whether the filter names our ports (else other sockets' answers queue up too).
+    block: bool,
     /// Sends every SYN and receives every answer.
     raw: Socket,
     state: Mutex<State>,
@@ -194,37 +198,107 @@ fn unspecified(v6: bool) -> IpAddr {
     }
 }
 
-/// The filter on the receiving socket: only SYN-ACK and RST-ACK segments, first [`SNAP`] bytes.
-fn answer_filter(v6: bool) -> Vec<SockFilter> {
+/// The filter on the receiving socket: only SYN-ACK and RST-ACK segments, to our block of ports
+/// when there is one, first [`SNAP`] bytes.
+fn answer_filter(v6: bool, block: Option<u16>) -> Vec<SockFilter> {
     let op = |code: u32, jt: u8, jf: u8, k: u32| SockFilter::new(code as u16, jt, jf, k);
-    let mut program = Vec::new();
-    if v6 {
+    let (load_half, load_byte) = if v6 {
         // The segment starts the packet.
-        program.push(op(libc::BPF_LD | libc::BPF_B | libc::BPF_ABS, 0, 0, 13));
+        (
+            libc::BPF_LD | libc::BPF_H | libc::BPF_ABS,
+            libc::BPF_LD | libc::BPF_B | libc::BPF_ABS,
+        )
     } else {
         // After the IPv4 header: X = 4 * IHL.
+        (
+            libc::BPF_LD | libc::BPF_H | libc::BPF_IND,
+            libc::BPF_LD | libc::BPF_B | libc::BPF_IND,
+        )
+    };
+    let mut program = Vec::new();
+    if !v6 {
         program.push(op(libc::BPF_LDX | libc::BPF_B | libc::BPF_MSH, 0, 0, 0));
-        program.push(op(libc::BPF_LD | libc::BPF_B | libc::BPF_IND, 0, 0, 13));
+    }
+    // Offsets count from the next instruction; "reject" and "accept" are the last two.
+    if let Some(first) = block {
+        let first = u32::from(first);
+        program.extend([
+            op(load_half, 0, 0, 2), // destination port
+            op(libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K, 0, 5, first),
+            op(
+                libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+                4,
+                0,
+                first + PORTS as u32,
+            ),
+        ]);
     }
     let flags = u32::from(SYN | RST | ACK);
+    let jeq = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
     program.extend([
+        op(load_byte, 0, 0, 13),
         op(libc::BPF_ALU | libc::BPF_AND | libc::BPF_K, 0, 0, flags),
-        op(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            2,
-            0,
-            u32::from(SYN | ACK),
-        ),
-        op(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            1,
-            0,
-            u32::from(RST | ACK),
-        ),
+        op(jeq, 2, 0, u32::from(SYN | ACK)),
+        op(jeq, 1, 0, u32::from(RST | ACK)),
         op(libc::BPF_RET | libc::BPF_K, 0, 0, 0),
         op(libc::BPF_RET | libc::BPF_K, 0, 0, SNAP as u32),
     ]);
     program
+}
+
+/// A TCP socket bound to `port` of the unspecified address (0: the kernel picks), never to
+/// listen: it keeps the port from every other socket of this host.
+fn holder(v6: bool, port: u16) -> io::Result<(Socket, u16)> {
+    let socket = Socket::new(domain(v6), Type::STREAM, None)?;
+    if v6 {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&SocketAddr::new(unspecified(v6), port).into())?;
+    let port = socket
+        .local_addr()?
+        .as_socket()
+        .map(|local| local.port())
+        .ok_or_else(|| io::Error::other("a TCP socket without a port"))?;
+    Ok((socket, port))
+}
+
+/// A contiguous block of [`PORTS`] free ports inside `ip_local_port_range`, avoiding
+/// `ip_local_reserved_ports`, so that the socket filter can keep out every segment not for us;
+/// `None` when no block came free in a few tries (the ports are then the kernel's picks).
+fn hold_block(v6: bool) -> Option<(Vec<Socket>, u16)> {
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).ok();
+    let range = read("ip_local_port_range")?;
+    let mut bounds = range.split_whitespace().map(|n| n.parse::<u16>().ok());
+    let (low, high) = (bounds.next()??, bounds.next()??);
+    let reserved: Vec<(u16, u16)> = read("ip_local_reserved_ports")
+        .unwrap_or_default()
+        .trim()
+        .split(',')
+        .filter_map(|part| {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .collect();
+    let last_first = high.checked_sub(PORTS as u16 - 1)?;
+    if last_first < low {
+        return None;
+    }
+    'attempt: for _ in 0..16 {
+        let first = rand::random_range(low..=last_first);
+        let last = first + (PORTS as u16 - 1);
+        if reserved.iter().any(|&(a, b)| a <= last && first <= b) {
+            continue;
+        }
+        let mut held = Vec::with_capacity(PORTS);
+        for port in first..=last {
+            match holder(v6, port) {
+                Ok((socket, _)) => held.push(socket),
+                Err(_) => continue 'attempt,
+            }
+        }
+        return Some((held, first));
+    }
+    None
 }
 
 impl Prober {
@@ -233,26 +307,35 @@ impl Prober {
         if v6 {
             set_int(&raw, libc::IPPROTO_IPV6, libc::IPV6_CHECKSUM, 16)?;
         }
-        raw.attach_filter(&answer_filter(v6))?;
-        let mut holders = Vec::with_capacity(PORTS);
-        let mut ports = Vec::with_capacity(PORTS);
-        let any = SocketAddr::new(unspecified(v6), 0);
-        for _ in 0..PORTS {
-            let holder = Socket::new(domain(v6), Type::STREAM, None)?;
-            if v6 {
-                holder.set_only_v6(true)?;
+        let (holders, ports, block) = match hold_block(v6) {
+            Some((holders, first)) => (
+                holders,
+                (first..first + PORTS as u16).collect(),
+                Some(first),
+            ),
+            None => {
+                let (holders, ports): (Vec<Socket>, Vec<u16>) = (0..PORTS)
+                    .map(|_| holder(v6, 0))
+                    .collect::<io::Result<_>>()?;
+                (holders, ports, None)
             }
-            holder.bind(&any.into())?;
-            let port = holder
-                .local_addr()?
-                .as_socket()
-                .map(|local| local.port())
-                .ok_or_else(|| io::Error::other("a TCP socket without a port"))?;
-            holders.push(holder);
-            ports.push(port);
-        }
+        };
+        raw.attach_filter(&answer_filter(v6, block))?;
+        // What queued before the filter was attached.
+        let mut scratch = [0u8; SNAP];
+        // SAFETY: reading into a live buffer of the length we pass.
+        while unsafe {
+            libc::recv(
+                raw.as_raw_fd(),
+                scratch.as_mut_ptr().cast(),
+                SNAP,
+                libc::MSG_DONTWAIT,
+            )
+        } >= 0
+        {}
         Ok(Self {
             v6,
+            block: block.is_some(),
             raw,
             state: Mutex::new(State {
                 _holders: holders,
@@ -269,6 +352,11 @@ impl Prober {
     }
 
     fn start(this: &Arc<Self>, opts: &ConnectOptions) -> Started {
+        // Without a block of ports the filter lets other sockets' answers in as well: a reader
+        // keeps them from filling the queue between probes.
+        if !this.block && tokio::runtime::Handle::try_current().is_ok() {
+            let _ = Self::ensure_reader(this);
+        }
         let target = opts.target();
         let mut state = lock(&this.state);
         let Some(port) = state.free_port(target) else {

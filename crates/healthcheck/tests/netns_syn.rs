@@ -508,3 +508,59 @@ fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
     let wire = lab.wire(server, 1);
     assert_raw_half_open(&wire, "192.0.2.1".parse().unwrap(), server);
 }
+
+#[test]
+fn other_connections_of_the_host_never_fill_the_probe_socket() {
+    require_root();
+    let _serial = serial();
+    let lab = lab();
+    let _listener = lab.listen("192.0.2.2:80");
+    // A busy service on the server: accepts and closes.
+    let _acceptor = lab
+        .server_ns
+        .spawn(|| {
+            let busy = TcpListener::bind("192.0.2.2:8080").unwrap();
+            for stream in busy.incoming() {
+                drop(stream);
+            }
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let outcomes = lab
+        .director_ns
+        .spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let probe = || {
+                let started = Instant::now();
+                let outcome = runtime.block_on(
+                    TcpCheck::new(options("192.0.2.2:80", Duration::from_secs(3))).check(),
+                );
+                (outcome, started.elapsed())
+            };
+            let first = probe();
+            // 2,000 connections of other sockets on this thread: their SYN-ACKs (and RSTs) reach
+            // the host, more than the raw socket's queue would hold, and no probe reads it
+            // meanwhile.
+            for _ in 0..2_000 {
+                let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
+                socket2::SockRef::from(&stream)
+                    .set_linger(Some(Duration::ZERO))
+                    .unwrap();
+            }
+            (first, probe())
+        })
+        .unwrap()
+        .join()
+        .unwrap()
+        .unwrap();
+    let ((first, _), (second, took)) = outcomes;
+    assert_up(&first, "192.0.2.2:80");
+    assert_up(&second, "192.0.2.2:80");
+    assert!(
+        took < Duration::from_millis(500),
+        "answered at once, not after a retransmission: {took:?}"
+    );
+}
