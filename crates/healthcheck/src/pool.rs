@@ -49,7 +49,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use crate::ConnectOptions;
-use crate::net;
+use crate::net::{self, set_int};
 
 /// Idle sockets kept per key and thread at most; more are closed. Only probes that wait hold a
 /// socket across an await, so this bounds nothing but the idle memory.
@@ -231,29 +231,6 @@ fn plain_congestion_control(socket: &Socket) {
             RENO.as_ptr().cast(),
             RENO.len() as libc::socklen_t,
         );
-    }
-}
-
-fn set_int(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: the option value is a live c_int of the size we pass.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&raw const value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 

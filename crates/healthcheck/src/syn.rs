@@ -58,6 +58,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
 use crate::ConnectOptions;
+use crate::net::set_int;
 use crate::pool::ProbeError;
 
 /// Ports each prober holds for its probes.
@@ -873,29 +874,6 @@ fn send_to(
         Err(io::Error::last_os_error())
     } else {
         Ok(())
-    }
-}
-
-fn set_int(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: the option value is a live c_int of the size we pass.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&raw const value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 

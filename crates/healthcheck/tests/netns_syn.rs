@@ -289,20 +289,10 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     // fwmark: marked probes follow a rule whose route prefers 192.0.2.3, so the mark reached
     // both the source lookup and the SYN.
     lab.director_ns
-        .ip(&[
-            "route",
-            "add",
-            "192.0.2.2/32",
-            "dev",
-            "eth0",
-            "src",
-            "192.0.2.3",
-            "table",
-            "100",
-        ])
-        .unwrap();
-    lab.director_ns
-        .ip(&["rule", "add", "fwmark", "7", "table", "100"])
+        .ip_batch(
+            "route add 192.0.2.2/32 dev eth0 src 192.0.2.3 table 100\n\
+             rule add fwmark 7 table 100\n",
+        )
         .unwrap();
     let mut marked = options(v4, Duration::from_secs(3));
     marked.fwmark = Some(7);
@@ -311,17 +301,10 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     assert_raw_half_open(&wire, "192.0.2.3".parse().unwrap(), v4.parse().unwrap());
     // And a mark whose table has no way there fails as connect would.
     lab.director_ns
-        .ip(&[
-            "route",
-            "add",
-            "unreachable",
-            "192.0.2.2/32",
-            "table",
-            "101",
-        ])
-        .unwrap();
-    lab.director_ns
-        .ip(&["rule", "add", "fwmark", "8", "table", "101"])
+        .ip_batch(
+            "route add unreachable 192.0.2.2/32 table 101\n\
+             rule add fwmark 8 table 101\n",
+        )
         .unwrap();
     marked.fwmark = Some(8);
     let outcome = lab.director.check(marked.clone());
