@@ -99,8 +99,8 @@ thread_local! {
         const { RefCell::new([Availability::Unknown, Availability::Unknown]) };
 }
 
-/// This thread's prober for the family, made on first use; `None` when raw sockets are not
-/// allowed here (remembered) or could not be made now.
+/// This thread's prober for the family, made on first use; `None` when it could not be made
+/// (remembered: the thread's probes use sockets).
 fn prober(v6: bool) -> Option<Arc<Prober>> {
     PROBERS
         .try_with(|probers| {
@@ -115,18 +115,11 @@ fn prober(v6: bool) -> Option<Arc<Prober>> {
                         *slot = Availability::Yes(Arc::clone(&prober));
                         Some(prober)
                     }
-                    Err(e) => {
-                        if matches!(
-                            e.raw_os_error(),
-                            Some(
-                                libc::EPERM
-                                    | libc::EACCES
-                                    | libc::EAFNOSUPPORT
-                                    | libc::EPROTONOSUPPORT
-                            )
-                        ) {
-                            *slot = Availability::No;
-                        }
+                    // No privilege, no such family, or no room for the sockets: sockets
+                    // serve this thread from now on (trying again at every probe could cost
+                    // a raw socket and 64 binds each time).
+                    Err(_) => {
+                        *slot = Availability::No;
                         None
                     }
                 },
