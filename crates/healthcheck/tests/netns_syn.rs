@@ -547,3 +547,79 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
         "answered at once, not after a retransmission: {took:?}"
     );
 }
+
+/// Drops CAP_NET_RAW from this thread's effective capabilities (capabilities are per thread).
+fn drop_net_raw() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a v3 header and two data structs, as the kernel expects.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()),
+            0
+        );
+        const CAP_NET_RAW: u32 = 13;
+        data[0].effective &= !(1 << CAP_NET_RAW);
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()),
+            0
+        );
+    }
+}
+
+#[test]
+fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
+    require_root();
+    let _serial = serial();
+    let lab = lab();
+    let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let _listener = lab.listen("192.0.2.2:80");
+    let outcomes = lab
+        .director_ns
+        .spawn(|| {
+            drop_net_raw();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            (0..2)
+                .map(|_| {
+                    runtime.block_on(
+                        TcpCheck::new(options("192.0.2.2:80", Duration::from_secs(3))).check(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap()
+        .join()
+        .unwrap()
+        .unwrap();
+    for outcome in &outcomes {
+        assert_up(outcome, "192.0.2.2:80");
+    }
+    let wire = lab.wire(server, 2);
+    let syns: Vec<_> = wire
+        .iter()
+        .filter(|s| s.to == server && s.flags == SYN)
+        .collect();
+    assert_eq!(syns.len(), 2, "{wire:?}");
+    assert!(
+        syns.iter().all(|s| s.header_len > 24),
+        "a socket's SYNs: {wire:?}"
+    );
+}
