@@ -67,6 +67,8 @@ pub(crate) const PORTS: usize = 64;
 pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(10);
 /// The first retransmission; each later one waits twice as long.
 const FIRST_RTO: Duration = Duration::from_secs(1);
+/// The receive buffer the raw socket asks for, in bytes.
+const RECEIVE_BUFFER: libc::c_int = 1 << 20;
 /// Answers read per `recvmmsg`.
 const BATCH: usize = 16;
 /// Bytes kept of each answer: an IPv4 header with options and the TCP header's first 20 bytes.
@@ -315,6 +317,11 @@ impl Prober {
             }
         };
         raw.attach_filter(&answer_filter(v6, block))?;
+        // Room for a burst of answers (a thousand or so) between two reads: past rmem_max
+        // when we may (SO_RCVBUFFORCE, CAP_NET_ADMIN), else as far as it allows.
+        if set_int(&raw, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECEIVE_BUFFER).is_err() {
+            let _ = raw.set_recv_buffer_size(RECEIVE_BUFFER as usize);
+        }
         // What queued before the filter was attached.
         let mut scratch = [0u8; SNAP];
         // SAFETY: reading into a live buffer of the length we pass.

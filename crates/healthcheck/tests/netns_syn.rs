@@ -524,10 +524,9 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
                 (outcome, started.elapsed())
             };
             let first = probe();
-            // 2,000 connections of other sockets on this thread: their SYN-ACKs (and RSTs) reach
-            // the host, more than the raw socket's queue would hold, and no probe reads it
-            // meanwhile.
-            for _ in 0..2_000 {
+            // 5,000 connections of other sockets on this thread: their SYN-ACKs reach the host,
+            // more than the raw socket's queue would hold, and no probe reads it meanwhile.
+            for _ in 0..5_000 {
                 let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
                 socket2::SockRef::from(&stream)
                     .set_linger(Some(Duration::ZERO))
@@ -621,5 +620,90 @@ fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
     assert!(
         syns.iter().all(|s| s.header_len > 24),
         "a socket's SYNs: {wire:?}"
+    );
+}
+
+#[test]
+fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
+    require_root();
+    let _serial = serial();
+    let lab = lab();
+    let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
+    let _listener = lab.listen("192.0.2.2:80");
+    let _acceptor = lab
+        .server_ns
+        .spawn(|| {
+            let busy = TcpListener::bind("192.0.2.2:8080").unwrap();
+            for stream in busy.incoming() {
+                drop(stream);
+            }
+        })
+        .unwrap();
+    // 101 ephemeral ports, one of them taken in the middle: no 64 consecutive ones are free,
+    // so the prober holds 64 the kernel picks, and its filter cannot name them.
+    lab.director_ns
+        .sysctl("net.ipv4.ip_local_port_range", "40000 40100")
+        .unwrap();
+    let _taken = lab
+        .director_ns
+        .run(|| TcpListener::bind("0.0.0.0:40050").unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // Other sockets of the host connect again and again (thousands a second) while a runtime
+    // runs probes.
+    let others = lab
+        .director_ns
+        .spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(2_200) {
+                let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
+                socket2::SockRef::from(&stream)
+                    .set_linger(Some(Duration::ZERO))
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    let probes = lab
+        .director_ns
+        .spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut results = Vec::new();
+                // Far enough apart that more answers of the others come in between two probes
+                // than the socket's queue holds.
+                for _ in 0..8 {
+                    let started = Instant::now();
+                    let outcome = TcpCheck::new(options("192.0.2.2:80", Duration::from_secs(3)))
+                        .check()
+                        .await;
+                    results.push((outcome, started.elapsed()));
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                results
+            })
+        })
+        .unwrap();
+    others.join().unwrap().unwrap();
+    let results = probes.join().unwrap().unwrap();
+    for (outcome, took) in &results {
+        assert_up(outcome, "192.0.2.2:80");
+        assert!(
+            *took < Duration::from_millis(500),
+            "answered at once, not after a retransmission: {took:?}"
+        );
+    }
+    let wire = segments(&lab.capture.take());
+    let raw: Vec<_> = wire
+        .iter()
+        .filter(|s| s.to == server && s.flags == SYN)
+        .collect();
+    assert_eq!(raw.len(), 8, "{wire:?}");
+    assert!(
+        raw.iter().all(|s| s.header_len == 24),
+        "raw probes: {raw:?}"
     );
 }
