@@ -707,3 +707,87 @@ fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
         "raw probes: {raw:?}"
     );
 }
+
+#[test]
+fn waiting_probes_on_a_multi_thread_runtime_are_all_answered() {
+    require_root();
+    let _serial = serial();
+    let lab = lab();
+    let targets = [
+        "192.0.2.2:80",
+        "192.0.2.2:81",
+        "192.0.2.2:82",
+        "192.0.2.2:83",
+    ];
+    let _listeners: Vec<_> = targets.iter().map(|t| lab.listen(t)).collect();
+    let server_mac = lab
+        .server_ns
+        .mac("eth0")
+        .unwrap()
+        .map(|b| format!("{b:02x}"))
+        .join(":");
+    let neighbour = |mac: &str| {
+        lab.director_ns
+            .ip(&[
+                "neigh",
+                "replace",
+                "192.0.2.2",
+                "lladdr",
+                mac,
+                "dev",
+                "eth0",
+                "nud",
+                "permanent",
+            ])
+            .unwrap();
+    };
+    // The SYNs are lost until the path is fixed, so every probe waits for its retransmission.
+    neighbour("00:00:5e:00:53:99");
+    let probes = lab
+        .director_ns
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let tasks: Vec<_> = (0..160)
+                    .map(|i| {
+                        let target = targets[i % targets.len()];
+                        tokio::spawn(async move {
+                            let started = Instant::now();
+                            let outcome = TcpCheck::new(options(target, Duration::from_secs(5)))
+                                .check()
+                                .await;
+                            (target, outcome, started.elapsed())
+                        })
+                    })
+                    .collect();
+                let mut results = Vec::new();
+                for task in tasks {
+                    results.push(task.await.unwrap());
+                }
+                results
+            })
+        })
+        .unwrap();
+    let fixed_after = Duration::from_millis(300);
+    std::thread::sleep(fixed_after);
+    neighbour(&server_mac);
+    let results = probes.join().unwrap().unwrap();
+    for (target, outcome, took) in &results {
+        assert_up(outcome, target);
+        assert!(
+            *took >= fixed_after,
+            "up before the path was fixed: {took:?}"
+        );
+    }
+    let wire = segments(&lab.capture.take());
+    let probes: std::collections::BTreeSet<(SocketAddr, SocketAddr)> = wire
+        .iter()
+        .filter(|s| s.flags == SYN && s.header_len == 24)
+        .map(|s| (s.from, s.to))
+        .collect();
+    assert_eq!(probes.len(), 160, "one raw probe each: {wire:?}");
+}
