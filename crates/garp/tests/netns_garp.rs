@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use garp::{Announcement, ArpForm, Error, MacAddr, Sender, SourceMac, VirtualMac};
 use testbed::{
-    Capture, Frame, Netns, PacketType, bridge_port, require_root, tshark_fields, veth_pair,
-    write_pcap,
+    CAP_NET_RAW, Capture, Frame, Netns, PacketType, bridge_port, drop_capability, require_root,
+    tshark_fields, veth_pair, write_pcap,
 };
 
 const WAIT: Duration = Duration::from_secs(3);
@@ -384,7 +384,7 @@ fn without_cap_net_raw_opening_is_a_permission_error() {
     let (director, _peer) = pair();
     let result = director
         .run(|| {
-            drop_cap_net_raw();
+            drop_capability(CAP_NET_RAW);
             Sender::open("eth0", SourceMac::Interface)
         })
         .unwrap();
@@ -393,40 +393,4 @@ fn without_cap_net_raw_opening_is_a_permission_error() {
         matches!(err, Error::Permission(ref n) if n == "eth0"),
         "{err}"
     );
-}
-
-/// Removes CAP_NET_RAW from the calling thread's effective set (capabilities are per thread, so
-/// the rest of the test process keeps it).
-fn drop_cap_net_raw() {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    const CAP_NET_RAW: u32 = 13;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a version-3 header and two data words, as capget(2) says.
-    unsafe {
-        assert_eq!(
-            libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()),
-            0
-        );
-        data[0].effective &= !(1 << CAP_NET_RAW);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()),
-            0
-        );
-    }
 }

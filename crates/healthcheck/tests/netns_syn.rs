@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use healthcheck::{Checker, ConnectOptions, Outcome, TcpCheck};
-use testbed::{Capture, Frame, Netns, require_root, veth_pair};
+use testbed::{CAP_NET_RAW, Capture, Frame, Netns, drop_capability, require_root, veth_pair};
 
 /// The tests share the process-wide raw-probe switch: one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -547,40 +547,6 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
     );
 }
 
-/// Drops CAP_NET_RAW from this thread's effective capabilities (capabilities are per thread).
-fn drop_net_raw() {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let mut header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a v3 header and two data structs, as the kernel expects.
-    unsafe {
-        assert_eq!(
-            libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()),
-            0
-        );
-        const CAP_NET_RAW: u32 = 13;
-        data[0].effective &= !(1 << CAP_NET_RAW);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()),
-            0
-        );
-    }
-}
-
 #[test]
 fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
     require_root();
@@ -591,7 +557,7 @@ fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
     let outcomes = lab
         .director_ns
         .spawn(|| {
-            drop_net_raw();
+            drop_capability(CAP_NET_RAW);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -147,3 +147,50 @@ pub fn require_root() {
         "this test needs root (network namespaces); run it with `sudo` or through `cargo xtask test netns`"
     );
 }
+
+/// `CAP_NET_ADMIN` (capabilities(7)), for [`drop_capability`].
+pub const CAP_NET_ADMIN: u32 = 12;
+/// `CAP_NET_RAW` (capabilities(7)), for [`drop_capability`].
+pub const CAP_NET_RAW: u32 = 13;
+
+/// Drops capability `cap` (below 32: [`CAP_NET_ADMIN`], [`CAP_NET_RAW`]) from the calling
+/// thread's effective set. Capabilities are per thread, so the rest of the test process keeps
+/// it: a test runs the unprivileged side on a thread of its own.
+///
+/// # Panics
+/// When `capget(2)` or `capset(2)` fails.
+pub fn drop_capability(cap: u32) {
+    assert!(cap < 32, "capability {cap} is not in the first word");
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a version-3 header and two data structs, as capget(2) says.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &raw mut header, data.as_mut_ptr()),
+            0,
+            "capget"
+        );
+        data[0].effective &= !(1 << cap);
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()),
+            0,
+            "capset"
+        );
+    }
+}

@@ -5,7 +5,7 @@ mod common;
 use std::net::IpAddr;
 
 use common::{addrs_on, ip, label_of, run_in, thousand_addresses};
-use testbed::{Netns, require_root, veth_pair};
+use testbed::{CAP_NET_ADMIN, Netns, drop_capability, require_root, veth_pair};
 use vip::{Change, Client, Error, Family, Route, RouteKind, Rule, RuleAction, Scope, Vip};
 
 fn ipa(s: &str) -> IpAddr {
@@ -362,51 +362,11 @@ fn routes_and_rules_are_idempotent() {
     });
 }
 
-/// Drops `CAP_NET_ADMIN` from the calling thread's effective set (capabilities are per thread,
-/// and a netlink socket is judged by the credentials it was opened with).
-fn drop_net_admin() {
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    const CAP_NET_ADMIN: u32 = 12;
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let mut header = Header {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a v3 header and two data structs, as capget(2) describes.
-    unsafe {
-        assert_eq!(
-            libc::syscall(
-                libc::SYS_capget,
-                &mut header as *mut Header,
-                data.as_mut_ptr()
-            ),
-            0
-        );
-        data[0].effective &= !(1 << CAP_NET_ADMIN);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()),
-            0
-        );
-    }
-}
-
 #[test]
 fn missing_privilege_is_a_permission_error_and_changes_nothing() {
     let ns = netns("vipperm");
     run_in(&ns, || async {
-        drop_net_admin();
+        drop_capability(CAP_NET_ADMIN);
         let client = Client::new().unwrap();
         // Reading is allowed without privilege.
         assert!(client.link("eth0").await.unwrap().up);
