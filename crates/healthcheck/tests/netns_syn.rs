@@ -6,10 +6,12 @@
 //! the header length tells which probe went out, and the server's SYN-ACK tells that our
 //! checksum, source address and mark were right.
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr, TcpListener};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::{ACK, Director, RST, SYN, Segment, segments};
 use healthcheck::{Checker, ConnectOptions, Outcome, TcpCheck};
 use testbed::{CAP_NET_RAW, Capture, Frame, Netns, drop_capability, require_root, veth_pair};
 
@@ -20,128 +22,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const ACK: u8 = 0x10;
-
-/// One TCP segment seen on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Segment {
-    from: SocketAddr,
-    to: SocketAddr,
-    flags: u8,
-    header_len: usize,
-}
-
-fn segments(frames: &[Frame]) -> Vec<Segment> {
-    frames
-        .iter()
-        .filter_map(|f| {
-            let (from, to, tcp): (IpAddr, IpAddr, &[u8]) = match f.ethertype() {
-                0x0800 => {
-                    let ip = f.data.get(14..)?;
-                    if ip.get(9) != Some(&6) {
-                        return None;
-                    }
-                    let v4 = |at: usize| IpAddr::from([ip[at], ip[at + 1], ip[at + 2], ip[at + 3]]);
-                    (v4(12), v4(16), ip.get(usize::from(ip[0] & 0x0f) * 4..)?)
-                }
-                0x86dd => {
-                    let ip = f.data.get(14..)?;
-                    if ip.get(6) != Some(&6) {
-                        return None;
-                    }
-                    let v6 =
-                        |at: usize| IpAddr::from(<[u8; 16]>::try_from(&ip[at..at + 16]).unwrap());
-                    (v6(8), v6(24), ip.get(40..)?)
-                }
-                _ => return None,
-            };
-            let port = |at: usize| u16::from_be_bytes([tcp[at], tcp[at + 1]]);
-            Some(Segment {
-                from: SocketAddr::new(from, port(0)),
-                to: SocketAddr::new(to, port(2)),
-                flags: *tcp.get(13)?,
-                header_len: usize::from(tcp.get(12)? >> 4) * 4,
-            })
-        })
-        .collect()
-}
-
-/// The director: one thread in its namespace, one runtime, every probe of the test.
-struct Director {
-    jobs: mpsc::Sender<Vec<ConnectOptions>>,
-    outcomes: mpsc::Receiver<Vec<(Outcome, Duration)>>,
-}
-
-impl Director {
-    fn start(netns: &Netns) -> Self {
-        let (jobs, job_rx) = mpsc::channel::<Vec<ConnectOptions>>();
-        let (outcome_tx, outcomes) = mpsc::channel();
-        netns
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                for batch in job_rx {
-                    let outcomes = runtime.block_on(async {
-                        let probes = batch.into_iter().map(|options| async move {
-                            let started = Instant::now();
-                            let outcome = TcpCheck::new(options).check().await;
-                            (outcome, started.elapsed())
-                        });
-                        futures_join_all(probes).await
-                    });
-                    outcome_tx.send(outcomes).unwrap();
-                }
-            })
-            .unwrap();
-        Self { jobs, outcomes }
-    }
-
-    /// Runs the probes at once, concurrently, and returns their outcomes in order.
-    fn check_all(&self, batch: Vec<ConnectOptions>) -> Vec<(Outcome, Duration)> {
-        self.jobs.send(batch).unwrap();
-        self.outcomes.recv_timeout(Duration::from_secs(20)).unwrap()
-    }
-
-    fn check(&self, options: ConnectOptions) -> Outcome {
-        self.check_all(vec![options]).remove(0).0
-    }
-}
-
-/// Polls every future on the current task until all are done (no futures crate needed).
-async fn futures_join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futures
-        .into_iter()
-        .map(|f| Box::pin(f) as std::pin::Pin<Box<F>>)
-        .collect();
-    let mut slots: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
-    let mut handles: Vec<Option<std::pin::Pin<Box<F>>>> = handles.into_iter().map(Some).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (handle, slot) in handles.iter_mut().zip(slots.iter_mut()) {
-            if let Some(future) = handle {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(output) => {
-                        *slot = Some(output);
-                        *handle = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    slots.into_iter().map(Option::unwrap).collect()
 }
 
 fn options(target: &str, timeout: Duration) -> ConnectOptions {
@@ -259,7 +139,10 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     // Up, half-open, three times: our SYN each time from another of our ports.
     let mut ports = Vec::new();
     for _ in 0..3 {
-        assert_up(&lab.director.check(options(v4, Duration::from_secs(3))), v4);
+        assert_up(
+            &lab.director.check(options(v4, Duration::from_secs(3))).0,
+            v4,
+        );
         let wire = lab.wire(v4.parse().unwrap(), 1);
         ports.push(assert_raw_half_open(
             &wire,
@@ -275,14 +158,17 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     );
 
     // IPv6: the kernel writes the checksum and picks the source.
-    assert_up(&lab.director.check(options(v6, Duration::from_secs(3))), v6);
+    assert_up(
+        &lab.director.check(options(v6, Duration::from_secs(3))).0,
+        v6,
+    );
     let wire = lab.wire(v6.parse().unwrap(), 1);
     assert_raw_half_open(&wire, "2001:db8::1".parse().unwrap(), v6.parse().unwrap());
 
     // bindto: our checksum over the other source address.
     let mut bound = options(v4, Duration::from_secs(3));
     bound.bindto = Some("192.0.2.3".parse().unwrap());
-    assert_up(&lab.director.check(bound), v4);
+    assert_up(&lab.director.check(bound).0, v4);
     let wire = lab.wire(v4.parse().unwrap(), 1);
     assert_raw_half_open(&wire, "192.0.2.3".parse().unwrap(), v4.parse().unwrap());
 
@@ -296,7 +182,7 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
         .unwrap();
     let mut marked = options(v4, Duration::from_secs(3));
     marked.fwmark = Some(7);
-    assert_up(&lab.director.check(marked.clone()), v4);
+    assert_up(&lab.director.check(marked.clone()).0, v4);
     let wire = lab.wire(v4.parse().unwrap(), 1);
     assert_raw_half_open(&wire, "192.0.2.3".parse().unwrap(), v4.parse().unwrap());
     // And a mark whose table has no way there fails as connect would.
@@ -307,14 +193,14 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
         )
         .unwrap();
     marked.fwmark = Some(8);
-    let outcome = lab.director.check(marked.clone());
+    let outcome = lab.director.check(marked.clone()).0;
     assert!(!outcome.healthy, "{outcome}");
     assert!(
         outcome.reason.starts_with("connect to 192.0.2.2:80: "),
         "{outcome}"
     );
     marked.bindto = Some("192.0.2.1".parse().unwrap());
-    let outcome = lab.director.check(marked);
+    let outcome = lab.director.check(marked).0;
     assert!(
         !outcome.healthy,
         "the mark applies to the SYN itself: {outcome}"
@@ -380,7 +266,10 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
     drop(listener4);
     drop(listener6);
     for target in [v4, v6] {
-        let outcome = lab.director.check(options(target, Duration::from_secs(3)));
+        let outcome = lab
+            .director
+            .check(options(target, Duration::from_secs(3)))
+            .0;
         assert!(!outcome.healthy, "{outcome}");
         assert_eq!(
             outcome.reason,
@@ -463,7 +352,8 @@ fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
     healthcheck::tcp::set_raw_probes(false);
     let outcome = lab
         .director
-        .check(options("192.0.2.2:80", Duration::from_secs(3)));
+        .check(options("192.0.2.2:80", Duration::from_secs(3)))
+        .0;
     healthcheck::tcp::set_raw_probes(true);
     assert_up(&outcome, "192.0.2.2:80");
     let wire = lab.wire(server, 1);
@@ -485,7 +375,8 @@ fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
     // And back on: the raw probe again.
     assert_up(
         &lab.director
-            .check(options("192.0.2.2:80", Duration::from_secs(3))),
+            .check(options("192.0.2.2:80", Duration::from_secs(3)))
+            .0,
         "192.0.2.2:80",
     );
     let wire = lab.wire(server, 1);

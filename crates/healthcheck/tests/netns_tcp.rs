@@ -7,55 +7,16 @@
 //! at a wrong MAC, so the SYN is dropped by the server's interface (a frame for another host);
 //! fixing the entry while the probe waits lets the SYN retransmission (1 s) through.
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
-use healthcheck::{Checker, ConnectOptions, Outcome, TcpCheck};
-use testbed::{Capture, Frame, Netns, require_root, veth_pair};
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use common::{ACK, Director, RST, SYN, segments};
+use healthcheck::ConnectOptions;
+use testbed::{Capture, Netns, require_root, veth_pair};
 
 const SERVER: &str = "192.0.2.2:80";
-
-/// One director thread in its namespace, running every probe of the test on one runtime, so
-/// that they share that thread's socket pool.
-struct Director {
-    jobs: mpsc::Sender<ConnectOptions>,
-    outcomes: mpsc::Receiver<(Outcome, Duration)>,
-}
-
-impl Director {
-    fn start(netns: &Netns) -> Self {
-        let (jobs, job_rx) = mpsc::channel::<ConnectOptions>();
-        let (outcome_tx, outcomes) = mpsc::channel();
-        netns
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                for options in job_rx {
-                    let started = Instant::now();
-                    let outcome = runtime.block_on(TcpCheck::new(options).check());
-                    outcome_tx.send((outcome, started.elapsed())).unwrap();
-                }
-            })
-            .unwrap();
-        Self { jobs, outcomes }
-    }
-
-    fn send(&self, options: ConnectOptions) {
-        self.jobs.send(options).unwrap();
-    }
-
-    fn outcome(&self) -> (Outcome, Duration) {
-        self.outcomes.recv_timeout(Duration::from_secs(10)).unwrap()
-    }
-
-    fn check(&self, options: ConnectOptions) -> (Outcome, Duration) {
-        self.send(options);
-        self.outcome()
-    }
-}
 
 fn options(timeout: Duration) -> ConnectOptions {
     ConnectOptions::new(SERVER.parse().unwrap()).connect_timeout(timeout)
@@ -64,33 +25,6 @@ fn options(timeout: Duration) -> ConnectOptions {
 fn mac_text(mac: [u8; 6]) -> String {
     mac.map(|b| format!("{b:02x}")).join(":")
 }
-
-/// The TCP segments of IPv4 frames: (source, destination, flags).
-fn segments(frames: &[Frame]) -> Vec<(SocketAddr, SocketAddr, u8)> {
-    frames
-        .iter()
-        .filter(|f| f.ethertype() == 0x0800)
-        .filter_map(|f| {
-            let ip = f.data.get(14..)?;
-            if ip.get(9) != Some(&6) {
-                return None;
-            }
-            let tcp = ip.get(usize::from(ip[0] & 0x0f) * 4..)?;
-            let addr = |a: &[u8], p: &[u8]| {
-                SocketAddr::from(([a[0], a[1], a[2], a[3]], u16::from_be_bytes([p[0], p[1]])))
-            };
-            Some((
-                addr(&ip[12..16], tcp.get(0..2)?),
-                addr(&ip[16..20], tcp.get(2..4)?),
-                *tcp.get(13)?,
-            ))
-        })
-        .collect()
-}
-
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const ACK: u8 = 0x10;
 
 #[test]
 fn a_waiting_probe_on_a_reused_socket_never_says_up_early() {
@@ -125,26 +59,26 @@ fn a_waiting_probe_on_a_reused_socket_never_says_up_early() {
         "{outcome}"
     );
     let frames = capture.wait_until(Duration::from_secs(2), |f| {
-        segments(f).iter().any(|&(_, _, flags)| flags & RST != 0)
+        segments(f).iter().any(|s| s.flags & RST != 0)
     });
     let tcp = segments(&frames);
     let server: SocketAddr = SERVER.parse().unwrap();
     let director_ip: std::net::IpAddr = "192.0.2.1".parse().unwrap();
     assert!(
         tcp.iter()
-            .any(|&(s, d, fl)| (s.ip(), d, fl) == (director_ip, server, SYN)),
+            .any(|s| (s.from.ip(), s.to, s.flags) == (director_ip, server, SYN)),
         "{tcp:?}"
     );
     assert!(
-        tcp.iter().any(|&(s, _, fl)| s == server && fl == SYN | ACK),
+        tcp.iter().any(|s| s.from == server && s.flags == SYN | ACK),
         "{tcp:?}"
     );
     assert!(
-        tcp.iter().any(|&(_, d, fl)| d == server && fl & RST != 0),
+        tcp.iter().any(|s| s.to == server && s.flags & RST != 0),
         "{tcp:?}"
     );
     assert!(
-        !tcp.iter().any(|&(_, d, fl)| d == server && fl == ACK),
+        !tcp.iter().any(|s| s.to == server && s.flags == ACK),
         "no bare ACK: {tcp:?}"
     );
     assert_eq!(
@@ -188,11 +122,11 @@ fn a_waiting_probe_on_a_reused_socket_never_says_up_early() {
     // (on that socket) waits: the retransmitted SYN gets its SYN-ACK, and the probe says up,
     // not before the path was fixed.
     director_ns.ip(&[&wrong[..], &rest[..]].concat()).unwrap();
-    director.send(options(Duration::from_secs(5)));
+    director.send(vec![options(Duration::from_secs(5))]);
     let fixed_after = Duration::from_millis(300);
     std::thread::sleep(fixed_after);
     director_ns.ip(&[&right[..], &rest[..]].concat()).unwrap();
-    let (outcome, took) = director.outcome();
+    let (outcome, took) = director.outcomes().remove(0);
     assert!(outcome.healthy, "{outcome}");
     assert!(
         outcome.reason.starts_with("connected to 192.0.2.2:80 in "),
@@ -226,22 +160,22 @@ fn a_waiting_probe_on_a_reused_socket_never_says_up_early() {
     let (outcome, _) = director.check(bound);
     assert!(outcome.healthy, "{outcome}");
     let frames = capture.wait_until(Duration::from_secs(2), |f| {
-        segments(f).iter().any(|&(_, _, flags)| flags & RST != 0)
+        segments(f).iter().any(|s| s.flags & RST != 0)
     });
     let tcp = segments(&frames);
     let source: SocketAddr = "192.0.2.3:40123".parse().unwrap();
     assert!(
         tcp.iter()
-            .any(|&(s, d, fl)| (s, d, fl) == (source, server, SYN)),
+            .any(|s| (s.from, s.to, s.flags) == (source, server, SYN)),
         "{tcp:?}"
     );
     assert!(
         tcp.iter()
-            .any(|&(s, d, fl)| s == source && d == server && fl & RST != 0),
+            .any(|s| s.from == source && s.to == server && s.flags & RST != 0),
         "{tcp:?}"
     );
     assert!(
-        !tcp.iter().any(|&(_, d, fl)| d == server && fl == ACK),
+        !tcp.iter().any(|s| s.to == server && s.flags == ACK),
         "no bare ACK: {tcp:?}"
     );
 }
