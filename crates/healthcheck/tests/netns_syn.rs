@@ -61,6 +61,20 @@ fn lab() -> Lab {
 }
 
 impl Lab {
+    /// A busy service on the server, 192.0.2.2:8080, that accepts and closes (on a thread of
+    /// its own, for the rest of the test process).
+    fn busy_service(&self) {
+        self.server_ns
+            .spawn(|| {
+                let busy = TcpListener::bind("192.0.2.2:8080").unwrap();
+                for stream in busy.incoming() {
+                    drop(stream);
+                }
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     fn listen(&self, addr: &str) -> TcpListener {
         let addr: SocketAddr = addr.parse().unwrap();
         self.server_ns
@@ -88,6 +102,15 @@ impl Lab {
             .filter(|s| s.to == server || s.from == server)
             .collect()
     }
+}
+
+/// One connection of another socket of the director to the busy service, reset at once: its
+/// SYN-ACK reaches the host like a probe's answer.
+fn connect_to_the_busy_service() {
+    let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
 }
 
 fn assert_up(outcome: &Outcome, target: &str) {
@@ -389,17 +412,7 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
     let _serial = serial();
     let lab = lab();
     let _listener = lab.listen("192.0.2.2:80");
-    // A busy service on the server: accepts and closes.
-    let _acceptor = lab
-        .server_ns
-        .spawn(|| {
-            let busy = TcpListener::bind("192.0.2.2:8080").unwrap();
-            for stream in busy.incoming() {
-                drop(stream);
-            }
-        })
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    lab.busy_service();
     let outcomes = lab
         .director_ns
         .spawn(|| {
@@ -418,10 +431,7 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
             // 5,000 connections of other sockets on this thread: their SYN-ACKs reach the host,
             // more than the raw socket's queue would hold, and no probe reads it meanwhile.
             for _ in 0..5_000 {
-                let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
-                socket2::SockRef::from(&stream)
-                    .set_linger(Some(Duration::ZERO))
-                    .unwrap();
+                connect_to_the_busy_service();
             }
             (first, probe())
         })
@@ -487,15 +497,7 @@ fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
-    let _acceptor = lab
-        .server_ns
-        .spawn(|| {
-            let busy = TcpListener::bind("192.0.2.2:8080").unwrap();
-            for stream in busy.incoming() {
-                drop(stream);
-            }
-        })
-        .unwrap();
+    lab.busy_service();
     // 101 ephemeral ports, one of them taken in the middle: no 64 consecutive ones are free,
     // so the prober holds 64 the kernel picks, and its filter cannot name them.
     lab.director_ns
@@ -505,7 +507,6 @@ fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
         .director_ns
         .run(|| TcpListener::bind("0.0.0.0:40050").unwrap())
         .unwrap();
-    std::thread::sleep(Duration::from_millis(100));
     // Other sockets of the host connect again and again (thousands a second) while a runtime
     // runs probes.
     let others = lab
@@ -514,10 +515,7 @@ fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
             std::thread::sleep(Duration::from_millis(50));
             let started = Instant::now();
             while started.elapsed() < Duration::from_millis(2_200) {
-                let stream = std::net::TcpStream::connect("192.0.2.2:8080").unwrap();
-                socket2::SockRef::from(&stream)
-                    .set_linger(Some(Duration::ZERO))
-                    .unwrap();
+                connect_to_the_busy_service();
             }
         })
         .unwrap();
