@@ -476,12 +476,17 @@ impl Prober {
             )
         };
         let len = usize::try_from(len).ok()?.min(SNAP);
-        let packet = &buffer[..len];
-        Some(if self.v6 {
-            parse_segment(IpAddr::V6(Ipv6Addr::from(name.sin6_addr.s6_addr)), packet)
+        Some(self.parse(&buffer[..len], &name))
+    }
+
+    /// The answer in a datagram of this prober's socket, if it is one: IPv4 raw sockets hand
+    /// over the IP header, IPv6 ones only the segment and the sender's address.
+    fn parse(&self, packet: &[u8], from: &libc::sockaddr_in6) -> Option<Answer> {
+        if self.v6 {
+            parse_segment(IpAddr::V6(Ipv6Addr::from(from.sin6_addr.s6_addr)), packet)
         } else {
             parse_ipv4(packet)
-        })
+        }
     }
 
     /// One `recvmmsg`: how many datagrams it read, and the answers among them.
@@ -515,14 +520,7 @@ impl Prober {
         };
         for i in 0..count {
             let len = (headers[i].msg_len as usize).min(SNAP);
-            let packet = &state.buffers[i][..len];
-            answers[i] = if self.v6 {
-                let name = &names[i];
-                let from = Ipv6Addr::from(name.sin6_addr.s6_addr);
-                parse_segment(IpAddr::V6(from), packet)
-            } else {
-                parse_ipv4(packet)
-            };
+            answers[i] = self.parse(&state.buffers[i][..len], &names[i]);
         }
         (count, answers)
     }
