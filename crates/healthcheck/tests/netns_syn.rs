@@ -24,6 +24,13 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// One TCP_CHECK of `target`, 3 s at most.
+async fn check(target: &str) -> Outcome {
+    TcpCheck::new(options(target, Duration::from_secs(3)))
+        .check()
+        .await
+}
+
 fn options(target: &str, timeout: Duration) -> ConnectOptions {
     ConnectOptions::new(target.parse().unwrap()).connect_timeout(timeout)
 }
@@ -35,9 +42,16 @@ struct Lab {
     director: Director,
     /// Every frame [`Lab::wire`] took, for tshark.
     seen: std::cell::RefCell<Vec<Frame>>,
+    /// The test holds the raw-probe switch as long as its lab lives.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
+/// Two namespaces joined by a veth (the director 192.0.2.1, .3 and 2001:db8::1; the server
+/// 192.0.2.2 and 2001:db8::2), a capture on the server's side, and the director thread: as
+/// root, one test at a time.
 fn lab() -> Lab {
+    require_root();
+    let serial = serial();
     let director_ns = Netns::new("syndir").unwrap();
     let server_ns = Netns::new("synrs").unwrap();
     veth_pair(&director_ns, "eth0", &server_ns, "eth0").unwrap();
@@ -57,10 +71,31 @@ fn lab() -> Lab {
         capture,
         director,
         seen: std::cell::RefCell::new(Vec::new()),
+        _serial: serial,
     }
 }
 
 impl Lab {
+    /// Runs `f` on a new thread in the director's namespace, with a current-thread runtime of
+    /// its own (so a prober of its own), and returns what `f` returns.
+    fn on_a_director_thread<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&tokio::runtime::Runtime) -> R + Send + 'static,
+    ) -> R {
+        self.director_ns
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                f(&runtime)
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap()
+    }
+
     /// A busy service on the server, 192.0.2.2:8080, that accepts and closes (on a thread of
     /// its own, for the rest of the test process).
     fn busy_service(&self) {
@@ -155,8 +190,6 @@ fn assert_raw_half_open(wire: &[Segment], source: IpAddr, server: SocketAddr) ->
 
 #[test]
 fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let v4 = "192.0.2.2:80";
     let v6 = "[2001:db8::2]:80";
@@ -308,8 +341,6 @@ fn the_raw_probe_on_the_wire_ipv4_and_ipv6() {
 
 #[test]
 fn no_answer_times_out_and_a_target_busy_on_every_port_falls_back_to_a_socket() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
@@ -372,8 +403,6 @@ fn no_answer_times_out_and_a_target_busy_on_every_port_falls_back_to_a_socket() 
 
 #[test]
 fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
@@ -413,37 +442,23 @@ fn with_raw_probes_off_the_probe_is_a_kernel_socket() {
 
 #[test]
 fn other_connections_of_the_host_never_fill_the_probe_socket() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let _listener = lab.listen("192.0.2.2:80");
     lab.busy_service();
-    let outcomes = lab
-        .director_ns
-        .spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let probe = || {
-                let started = Instant::now();
-                let outcome = runtime.block_on(
-                    TcpCheck::new(options("192.0.2.2:80", Duration::from_secs(3))).check(),
-                );
-                (outcome, started.elapsed())
-            };
-            let first = probe();
-            // 5,000 connections of other sockets on this thread: their SYN-ACKs reach the host,
-            // more than the raw socket's queue would hold, and no probe reads it meanwhile.
-            for _ in 0..5_000 {
-                connect_to_the_busy_service();
-            }
-            (first, probe())
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-        .unwrap();
+    let outcomes = lab.on_a_director_thread(|runtime| {
+        let probe = || {
+            let started = Instant::now();
+            let outcome = runtime.block_on(check("192.0.2.2:80"));
+            (outcome, started.elapsed())
+        };
+        let first = probe();
+        // 5,000 connections of other sockets on this thread: their SYN-ACKs reach the host,
+        // more than the raw socket's queue would hold, and no probe reads it meanwhile.
+        for _ in 0..5_000 {
+            connect_to_the_busy_service();
+        }
+        (first, probe())
+    });
     let ((first, _), (second, took)) = outcomes;
     assert_up(&first, "192.0.2.2:80");
     assert_up(&second, "192.0.2.2:80");
@@ -455,31 +470,15 @@ fn other_connections_of_the_host_never_fill_the_probe_socket() {
 
 #[test]
 fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
-    let outcomes = lab
-        .director_ns
-        .spawn(|| {
-            drop_capability(CAP_NET_RAW);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            (0..2)
-                .map(|_| {
-                    runtime.block_on(
-                        TcpCheck::new(options("192.0.2.2:80", Duration::from_secs(3))).check(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-        .unwrap();
+    let outcomes = lab.on_a_director_thread(|runtime| {
+        drop_capability(CAP_NET_RAW);
+        (0..2)
+            .map(|_| runtime.block_on(check("192.0.2.2:80")))
+            .collect::<Vec<_>>()
+    });
     for outcome in &outcomes {
         assert_up(outcome, "192.0.2.2:80");
     }
@@ -497,8 +496,6 @@ fn without_cap_net_raw_the_probe_is_a_kernel_socket() {
 
 #[test]
 fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let server: SocketAddr = "192.0.2.2:80".parse().unwrap();
     let _listener = lab.listen("192.0.2.2:80");
@@ -571,8 +568,6 @@ fn without_a_block_of_ports_a_reader_keeps_the_queue_clear() {
 
 #[test]
 fn waiting_probes_on_a_multi_thread_runtime_are_all_answered() {
-    require_root();
-    let _serial = serial();
     let lab = lab();
     let targets = [
         "192.0.2.2:80",
