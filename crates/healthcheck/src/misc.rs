@@ -45,9 +45,18 @@ impl MiscCheck {
         self
     }
 
+    /// Checks `misc_timeout` against [`crate::options::MAX_DURATION`] and that there is a
+    /// program to run.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.argv.first().is_none_or(String::is_empty) {
+            return Err(Error::MiscPath("no program given".into()));
+        }
+        crate::options::check_duration("misc_timeout", self.misc_timeout)
+    }
+
     fn judge(&self, status: ExitStatus, took: Duration) -> Outcome {
         let took = Human(round_micros(took));
-        let program = &self.argv[0];
+        let program = self.argv.first().map_or("the program", String::as_str);
         let Some(code) = status.code() else {
             use std::os::unix::process::ExitStatusExt as _;
             let signal = status.signal().unwrap_or(0);
@@ -67,7 +76,9 @@ impl MiscCheck {
     }
 
     async fn run(&self) -> Outcome {
-        let program = &self.argv[0];
+        let Some(program) = self.argv.first() else {
+            return Outcome::down("MISC_CHECK: no program given");
+        };
         let started = Instant::now();
         let mut command = Command::new(program);
         command
