@@ -57,6 +57,17 @@ impl Default for Config {
     }
 }
 
+/// How far ahead a time that would leave the clock's range is put instead: about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + delay`, saturated: a `Config` with a huge delay (`Duration::MAX`) from a library caller
+/// gives a timer in the far future, never a panic.
+fn later(now: Instant, delay: Duration) -> Instant {
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(FAR_FUTURE.min(delay)))
+        .unwrap_or(now)
+}
+
 /// An address to announce, and the interface (the driver's index) it lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Vip {
@@ -212,7 +223,7 @@ impl Scheduler {
                 self.enqueue(&self.vips.clone(), self.config.master_repeat);
                 if !self.config.master_delay.is_zero() {
                     self.timers
-                        .set(Timer::SecondSet, now + self.config.master_delay);
+                        .set(Timer::SecondSet, later(now, self.config.master_delay));
                 }
                 self.arm_refresh(now);
             }
@@ -241,7 +252,7 @@ impl Scheduler {
                 if self.master
                     && let Some(delay) = self.config.lower_prio_delay
                 {
-                    self.timers.set(Timer::LowerPrio, now + delay);
+                    self.timers.set(Timer::LowerPrio, later(now, delay));
                 }
             }
             Input::LeftMaster { now } => {
@@ -278,7 +289,7 @@ impl Scheduler {
             } else {
                 gna_interval
             };
-            queue.next_allowed = (!interval.is_zero()).then(|| now + interval);
+            queue.next_allowed = (!interval.is_zero()).then(|| later(now, interval));
             return Output::Announce(Vip {
                 ifindex: queue.ifindex,
                 addr,
@@ -321,7 +332,7 @@ impl Scheduler {
     fn arm_refresh(&mut self, now: Instant) {
         if !self.config.master_refresh.is_zero() {
             self.timers
-                .set(Timer::Refresh, now + self.config.master_refresh);
+                .set(Timer::Refresh, later(now, self.config.master_refresh));
         }
     }
 
@@ -596,5 +607,33 @@ mod tests {
         s.handle_input(Input::Timeout(Instant::now()));
         assert_eq!(s.poll_output(), Output::Idle);
         assert!(!s.is_master());
+    }
+
+    #[test]
+    fn huge_delays_are_far_deadlines_not_panics() {
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config {
+            master_delay: Duration::MAX,
+            master_repeat: 2,
+            master_refresh: Duration::MAX,
+            lower_prio_delay: Some(Duration::MAX),
+            garp_interval: Duration::MAX,
+            gna_interval: Duration::MAX,
+            ..Config::default()
+        });
+        let a = vip(1, "192.0.2.1");
+        s.handle_input(Input::BecameMaster {
+            now: t0,
+            vips: vec![a],
+        });
+        s.handle_input(Input::LowerPriorityAdvert { now: t0 });
+        assert_eq!(s.poll_output(), Output::Announce(a));
+        // The second of the pair waits for the pacing, a deadline years away.
+        match s.poll_output() {
+            Output::Timeout(at) => assert!(at > t0 + Duration::from_secs(86_400 * 365)),
+            other => panic!("expected a far deadline, found {other:?}"),
+        }
+        s.handle_input(Input::Timeout(t0 + Duration::from_secs(1)));
+        assert!(matches!(s.poll_output(), Output::Timeout(_)));
     }
 }
