@@ -44,6 +44,9 @@ pub enum DiagnosticKind {
     Conflict,
     /// An old keyword keepalived still reads but warns about (`nb_get_retry`).
     Deprecated,
+    /// A setting of another tool's configuration (ldirectord, heartbeat, piranha) that keepalived
+    /// has no exact equivalent for: `lvskit-import` wrote the nearest working form instead.
+    NoEquivalent,
 }
 
 /// One error or warning, already resolved to file:line:col so it outlives the sources.
