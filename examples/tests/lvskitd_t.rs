@@ -1,10 +1,10 @@
-//! `lvskitd -t` accepts every shared configuration and rejects broken ones, like `keepalived -t`.
+//! `lvskitd -t` accepts every configuration in `testdata/` and rejects broken ones, like `keepalived -t`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
 
 fn lvskitd(args: &[&str]) -> Output {
     Command::new(LVSKITD)
@@ -16,7 +16,7 @@ fn lvskitd(args: &[&str]) -> Output {
 fn shared_configs() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in ["configs/seeds", "vectors/keepalived-2.2.7"] {
-        for entry in std::fs::read_dir(Path::new(SHARED).join(dir)).unwrap() {
+        for entry in std::fs::read_dir(Path::new(TESTDATA).join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "conf") {
                 files.push(path);
@@ -145,7 +145,7 @@ fn config_id_selects_conditional_lines() {
 
 #[test]
 fn dump_config_prints_the_model_as_json() {
-    let file = format!("{SHARED}/vectors/keepalived-2.2.7/v3_unicast.conf");
+    let file = format!("{TESTDATA}/vectors/keepalived-2.2.7/v3_unicast.conf");
     let out = lvskitd(&["-t", "--dump-config", "-f", &file]);
     assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
