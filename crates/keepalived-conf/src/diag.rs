@@ -56,6 +56,9 @@ pub enum DiagnosticKind {
     /// Scripts are run without `enable_script_security`: keepalived's "security violation",
     /// the one class that makes `keepalived -t` exit 6 (found by [`crate::system`]).
     ScriptSecurity,
+    /// A setting of another tool's configuration (ldirectord, heartbeat, piranha) that keepalived
+    /// has no exact equivalent for: `lvskit-import` wrote the nearest working form instead.
+    NoEquivalent,
 }
 
 /// One error or warning, already resolved to file:line:col so it outlives the sources.
