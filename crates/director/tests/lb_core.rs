@@ -163,7 +163,7 @@ fn checks_get_keepalived_timing_from_the_virtual_and_real_server() {
         .filter_map(|o| match o {
             Output::InsertCheck {
                 schedule, check, ..
-            } => Some((schedule.clone(), check.clone())),
+            } => Some((*schedule, check.clone())),
             _ => None,
         })
         .collect();
