@@ -17,8 +17,11 @@ const SCHEDULERS: [&str; 4] = ["rr", "wrr", "wlc", "sh"];
 /// by the last byte of theirs, with (weight, delay_loop).
 #[derive(Debug, Clone, PartialEq)]
 struct Desc {
-    vs: BTreeMap<u8, (usize, BTreeMap<u8, (u8, u8)>)>,
+    vs: BTreeMap<u8, (usize, Reals)>,
 }
+
+/// Real servers by last address byte: (weight, delay_loop).
+type Reals = BTreeMap<u8, (u8, u8)>;
 
 impl Desc {
     fn text(&self) -> String {
