@@ -1,4 +1,5 @@
-//! `lvskitd -t`: parse and check the configuration, print the diagnostics, exit 0 or not.
+//! `lvskitd -t`: parse and check the configuration, map it onto this host as the daemon would,
+//! print the diagnostics, exit 0 or not.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -32,11 +33,29 @@ pub(crate) fn run(path: &Path, options: &Options, dump: bool) -> ExitCode {
             }
         }
     }
-    if errors > 0 {
+    // The daemon's own mapping: the test says yes exactly when the daemon could run the file.
+    let mapped = errors == 0 && {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(map_on_host(&parsed.config)).is_ok(),
+            Err(e) => {
+                let _ = writeln!(stderr, "lvskitd: cannot start the runtime: {e}");
+                false
+            }
+        }
+    };
+    if errors > 0 || !mapped {
         let _ = writeln!(
             stderr,
-            "lvskitd: {}: configuration is NOT valid: {errors} error(s), {warnings} warning(s)",
-            path.display()
+            "lvskitd: {}: configuration is NOT valid: {errors} error(s), {warnings} warning(s){}",
+            path.display(),
+            if errors == 0 {
+                ", cannot run on this host"
+            } else {
+                ""
+            }
         );
         ExitCode::from(1)
     } else {
@@ -47,4 +66,28 @@ pub(crate) fn run(path: &Path, options: &Options, dump: bool) -> ExitCode {
         );
         ExitCode::SUCCESS
     }
+}
+
+/// Maps the configuration onto this host's interfaces (the director's [`director::setup::map`]),
+/// printing every reason it cannot run; `Err` holds the exit status.
+pub(crate) async fn map_on_host(
+    config: &keepalived_conf::Config,
+) -> Result<director::setup::Setup, ExitCode> {
+    let interfaces = match vip::Client::new() {
+        Ok(client) => director::driver::host_interfaces(&client).await,
+        Err(e) => Err(e),
+    };
+    let interfaces = match interfaces {
+        Ok(interfaces) => interfaces,
+        Err(e) => {
+            eprintln!("lvskitd: cannot read this host's interfaces: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    director::setup::map(config, &interfaces).map_err(|errors| {
+        for e in errors {
+            eprintln!("lvskitd: {e}");
+        }
+        ExitCode::from(1)
+    })
 }

@@ -1,18 +1,24 @@
-//! `lvskitd`: the lvskit daemon, read from the keepalived.conf an operator already has.
-//!
-//! For now it has its configuration-test mode, as `keepalived -t -f FILE`:
+//! `lvskitd`: the lvskit daemon, run from the keepalived.conf an operator already has.
 //!
 //! ```text
-//! lvskitd -t -f /etc/keepalived/keepalived.conf        # exit 0 when valid; warnings on stderr
+//! lvskitd -f /etc/keepalived/keepalived.conf           # run the VRRP director (foreground)
+//! lvskitd -t -f /etc/keepalived/keepalived.conf        # exit 0 when the director could run it
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
 //! ```
 //!
-//! Exit status: 0 when the configuration is valid, 1 when it has errors, 2 when the file cannot be
-//! read or the command line is wrong. Running the daemon itself (without `-t`) comes later.
+//! keepalived's flags where they apply: `-n`/`--dont-fork` (the only mode: lvskitd never forks,
+//! so the flag is accepted and changes nothing), `-l`/`--log-console` (logs always go to
+//! standard error), `-D`/`--log-detail` (debug logs of the director), `-P`/`--vrrp` (VRRP is
+//! the only subsystem so far), `-p`/`--pid FILE`.
+//!
+//! Exit status: 0 when the configuration is valid (or the daemon stopped on SIGTERM/SIGINT), 1
+//! when it has errors or cannot run on this host (nothing is changed on the host then), 2 when
+//! the file cannot be read or the command line is wrong.
 
 mod config_test;
+mod daemon;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,11 +50,26 @@ struct Cli {
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
+    /// Stay in the foreground (keepalived's -n; lvskitd never forks).
+    #[arg(short = 'n', long = "dont-fork")]
+    dont_fork: bool,
+    /// Log to the console (keepalived's -l; lvskitd always logs to standard error).
+    #[arg(short = 'l', long = "log-console")]
+    log_console: bool,
+    /// Detailed logs (keepalived's -D): debug level for the director.
+    #[arg(short = 'D', long = "log-detail")]
+    log_detail: bool,
+    /// Run the VRRP subsystem only (keepalived's -P; the only one so far).
+    #[arg(short = 'P', long = "vrrp")]
+    vrrp: bool,
+    /// Write the process id to this file while running (keepalived's -p).
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pid_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    lvskit_examples::init_logging();
     let cli = Cli::parse();
+    init_logging(cli.log_detail);
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
@@ -57,10 +78,24 @@ fn main() -> ExitCode {
     if cli.config_test || cli.dump_config {
         return config_test::run(&cli.file, &options, cli.dump_config);
     }
-    eprintln!(
-        "lvskitd: only the configuration test (-t) is available in this version; the daemon comes later"
-    );
-    ExitCode::from(2)
+    let _ = (cli.dont_fork, cli.log_console, cli.vrrp);
+    daemon::run(&cli.file, &options, cli.pid_file.as_deref())
+}
+
+/// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
+/// director's debug messages (every dropped packet).
+fn init_logging(detail: bool) {
+    let default = if detail {
+        "info,director=debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// keepalived's default config id: the host name up to the first dot.
