@@ -50,6 +50,17 @@ impl Plan {
     };
 }
 
+/// How far ahead a time that would leave the clock's range is put instead: about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + delay`, saturated: a plan or pacing with a huge delay (`Duration::MAX`) from a library
+/// caller gives a timer in the far future, never a panic.
+fn later(now: Instant, delay: Duration) -> Instant {
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(FAR_FUTURE.min(delay)))
+        .unwrap_or(now)
+}
+
 /// An address to announce, and the interface (the driver's index) it lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Vip {
@@ -183,8 +194,8 @@ impl Scheduler {
                     owner,
                     vips,
                     plan,
-                    second_set: plan.delay.filter(|d| !d.is_zero()).map(|d| now + d),
-                    refresh: plan.refresh.filter(|d| !d.is_zero()).map(|d| now + d),
+                    second_set: plan.delay.filter(|d| !d.is_zero()).map(|d| later(now, d)),
+                    refresh: plan.refresh.filter(|d| !d.is_zero()).map(|d| later(now, d)),
                 });
             }
             Input::VipsChanged { now, owner, vips } => {
@@ -239,7 +250,7 @@ impl Scheduler {
             } else {
                 gna_interval
             };
-            queue.next_allowed = (!interval.is_zero()).then(|| now + interval);
+            queue.next_allowed = (!interval.is_zero()).then(|| later(now, interval));
             return Output::Announce(Vip {
                 ifindex: queue.ifindex,
                 addr,
@@ -281,7 +292,7 @@ impl Scheduler {
             if let Some(at) = run.refresh
                 && at <= now
             {
-                run.refresh = run.plan.refresh.map(|period| now + period);
+                run.refresh = run.plan.refresh.map(|period| later(now, period));
                 due.push((run.owner, run.plan.refresh_repeat));
             }
         }
@@ -593,5 +604,30 @@ mod tests {
         });
         assert_eq!(s.poll_output(), Output::Idle, "no plan for owner 4");
         assert!(!s.is_running(4));
+    }
+
+    #[test]
+    fn huge_delays_are_far_deadlines_not_panics() {
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config {
+            garp_interval: Duration::MAX,
+            gna_interval: Duration::MAX,
+        });
+        let a = vip(1, "192.0.2.1");
+        let plan = Plan {
+            repeat: 2,
+            delay: Some(Duration::MAX),
+            refresh: Some(Duration::MAX),
+            refresh_repeat: 1,
+        };
+        start(&mut s, t0, 1, vec![a], plan);
+        assert_eq!(s.poll_output(), Output::Announce(a));
+        // The second of the pair waits for the pacing, a deadline years away.
+        match s.poll_output() {
+            Output::Timeout(at) => assert!(at > t0 + Duration::from_secs(86_400 * 365)),
+            other => panic!("expected a far deadline, found {other:?}"),
+        }
+        s.handle_input(Input::Timeout(t0 + Duration::from_secs(1)));
+        assert!(matches!(s.poll_output(), Output::Timeout(_)));
     }
 }

@@ -2,20 +2,19 @@
 //!
 //! ```text
 //! lvskitd -f /etc/keepalived/keepalived.conf           # run the VRRP director (foreground)
-//! lvskitd -t -f /etc/keepalived/keepalived.conf        # exit 0 when the director could run it
+//! lvskitd -t -f /etc/keepalived/keepalived.conf        # keepalived's exit status (below)
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
+//! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
+//! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
 //! ```
 //!
-//! keepalived's flags where they apply: `-n`/`--dont-fork` (the only mode: lvskitd never forks,
-//! so the flag is accepted and changes nothing), `-l`/`--log-console` (logs always go to
-//! standard error), `-D`/`--log-detail` (debug logs of the director), `-P`/`--vrrp` (VRRP is
-//! the only subsystem so far), `-p`/`--pid FILE`.
-//!
-//! Exit status: 0 when the configuration is valid (or the daemon stopped on SIGTERM/SIGINT), 1
-//! when it has errors or cannot run on this host (nothing is changed on the host then), 2 when
-//! the file cannot be read or the command line is wrong.
+//! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
+//! configuration message (warnings too), 6 on script-security messages, 4 when the file cannot be
+//! read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1 when
+//! it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
 mod daemon;
@@ -50,6 +49,13 @@ struct Cli {
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
+    /// Exit status of -t: keepalived's (0 clean, 5 any message, 6 script security) or lvskit's
+    /// (0 valid, 1 errors).
+    #[arg(long, value_enum, default_value = "keepalived")]
+    exit_status: config_test::ExitPolicy,
+    /// Do not check the interfaces and scripts the configuration names against this system.
+    #[arg(long)]
+    no_system_checks: bool,
     /// Stay in the foreground (keepalived's -n; lvskitd never forks).
     #[arg(short = 'n', long = "dont-fork")]
     dont_fork: bool,
@@ -69,14 +75,23 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_detail);
+    if cli.config_test || cli.dump_config {
+        lvskit_examples::init_logging();
+    } else {
+        init_logging(cli.log_detail);
+    }
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
-        return config_test::run(&cli.file, &options, cli.dump_config);
+        let test = config_test::TestOptions {
+            dump: cli.dump_config,
+            system: !cli.no_system_checks,
+            policy: cli.exit_status,
+        };
+        return config_test::run(&cli.file, &options, test);
     }
     let _ = (cli.dont_fork, cli.log_console, cli.vrrp);
     daemon::run(&cli.file, &options, cli.pid_file.as_deref())
