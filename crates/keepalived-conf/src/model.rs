@@ -514,6 +514,23 @@ pub struct Notify {
     pub priority_changes: Option<bool>,
 }
 
+impl Notify {
+    /// The scripts that are set, in keepalived's order of checking them.
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        [
+            &self.backup,
+            &self.master,
+            &self.fault,
+            &self.stop,
+            &self.deleted,
+            &self.any,
+            &self.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 /// `vrrp_sync_group NAME { ... }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncGroup {

@@ -57,6 +57,7 @@ fn run(argv: &[String]) -> u8 {
     let mut ipvs = match Ipvs::with_options(Options {
         load_module: true,
         window: 1024,
+        ..Options::default()
     }) {
         Ok(ipvs) => ipvs,
         Err(e) => {
