@@ -14,7 +14,7 @@ use vrrp_packet::{AddressList, ChecksumMode, MULTICAST_V4, Repr, VersionFields, 
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/keepalived-2.2.7"
+    "/../testdata/vectors/keepalived-2.2.7"
 );
 
 fn dump(args: &[&str]) -> Output {
@@ -40,7 +40,7 @@ fn json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// What each capture holds (see `shared/vectors/README.md` and the `.conf` files).
+/// What each capture holds (see `testdata/README.md` and the `.conf` files).
 struct Expected {
     name: &'static str,
     count: usize,

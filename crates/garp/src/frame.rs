@@ -414,11 +414,11 @@ mod tests {
 
     #[test]
     fn frames_match_every_keepalived_capture() {
-        // Every ARP and NA keepalived sent in the shared captures parses, and re-emits to the
+        // Every ARP and NA keepalived sent in the captures in testdata/ parses, and re-emits to the
         // same bytes.
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/keepalived-2.2.7"
+            "/../../testdata/vectors/keepalived-2.2.7"
         );
         let mut seen = (0, 0);
         for name in [

@@ -34,12 +34,13 @@ mod lex;
 pub mod model;
 mod print;
 mod source;
+pub mod system;
 mod tree;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use diag::{Diagnostic, DiagnosticKind, Severity};
+pub use diag::{ConfigTestStatus, Diagnostic, DiagnosticKind, Severity};
 pub use fs::{FileError, FileSystem, MemoryFs, RealFs};
 pub use model::Config;
 pub use print::{print, quote};
@@ -126,7 +127,21 @@ impl Parsed {
 
     /// The warnings only.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| !d.is_error())
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// The notes only: lvskit's advice where keepalived says nothing.
+    pub fn notes(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Note)
+    }
+
+    /// The exit status `keepalived -t` would give for this configuration's messages.
+    pub fn config_test_status(&self) -> ConfigTestStatus {
+        ConfigTestStatus::of(&self.diagnostics)
     }
 }
 

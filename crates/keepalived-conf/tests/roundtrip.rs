@@ -834,10 +834,10 @@ proptest! {
 #[test]
 fn shared_configs_round_trip() {
     let dirs = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/configs/seeds"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/configs/seeds"),
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/keepalived-2.2.7"
+            "/../../testdata/vectors/keepalived-2.2.7"
         ),
     ];
     for dir in dirs {

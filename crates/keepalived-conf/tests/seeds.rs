@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use keepalived_conf::model::*;
 use keepalived_conf::{Config, Options, Spanned, parse_file};
 
-const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/configs/seeds");
+const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/configs/seeds");
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/vectors/keepalived-2.2.7"
+    "/../../testdata/vectors/keepalived-2.2.7"
 );
 
 /// Parses a shared file; the only diagnostic any of them has is the deprecation warning for

@@ -1,4 +1,4 @@
-//! Every advertisement keepalived 2.2.7 sent in `../shared/vectors/keepalived-2.2.7/` parses to
+//! Every advertisement keepalived 2.2.7 sent in `testdata/vectors/keepalived-2.2.7/` parses to
 //! what its `.conf` says and re-emits to the captured bytes, checksum mode included.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Reading the keepalived 2.2.7 captures in `../shared/vectors/` for the integration tests.
+//! Reading the keepalived 2.2.7 captures in `testdata/vectors/` for the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
 use std::fs::File;
@@ -21,7 +21,7 @@ pub const VECTORS: [&str; 5] = [
 pub fn vectors_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/keepalived-2.2.7"
+        "/../../testdata/vectors/keepalived-2.2.7"
     ))
 }
 
