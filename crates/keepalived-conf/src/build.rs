@@ -170,6 +170,25 @@ impl<'a, 's> Builder<'a, 's> {
         self.timer_word(word)
     }
 
+    /// A time in seconds that must lie in `[min, max]` microseconds.
+    fn timer_in(&mut self, node: &Node<'s>, min: u64, max: u64) -> Option<Timer> {
+        let timer = self.timer(node)?;
+        if (min..=max).contains(&timer.as_micros()) {
+            return Some(timer);
+        }
+        self.err(
+            K::OutOfRange,
+            span(&self.args(node)[0]),
+            format!(
+                "`{}` {timer} is outside the range [{}, {}]",
+                node.keyword.text,
+                Timer(min),
+                Timer(max)
+            ),
+        );
+        None
+    }
+
     fn string(&mut self, node: &Node<'s>) -> Option<String> {
         self.no_block(node);
         self.too_many(node, 1);
@@ -558,8 +577,12 @@ impl<'a, 's> Builder<'a, 's> {
                 "vrrp_garp_master_refresh_repeat" => {
                     g.vrrp_garp_master_refresh_repeat = self.u32(node);
                 }
-                "vrrp_garp_interval" => g.vrrp_garp_interval = self.timer(node),
-                "vrrp_gna_interval" => g.vrrp_gna_interval = self.timer(node),
+                "vrrp_garp_interval" => {
+                    g.vrrp_garp_interval = self.timer_in(node, 1, u32::MAX.into());
+                }
+                "vrrp_gna_interval" => {
+                    g.vrrp_gna_interval = self.timer_in(node, 1, u32::MAX.into());
+                }
                 "vrrp_min_garp" => g.vrrp_min_garp = self.flag(node),
                 "vrrp_garp_extra_if" => g.vrrp_garp_extra_if = self.garp_extra_if(node),
                 "vrrp_down_timer_adverts" => {

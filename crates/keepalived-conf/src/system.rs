@@ -232,14 +232,8 @@ impl System<'_> {
                         v.name
                     ),
                 ),
-                Some(_) => {}
-                None => self.missing_interface(
-                    v.origin,
-                    format!(
-                        "vrrp_instance `{}` has no interface and there is no default_interface",
-                        v.name
-                    ),
-                ),
+                // No interface at all is a configuration error, found by the parser's checks.
+                Some(_) | None => {}
             }
             for t in &v.track_interface {
                 if !self.interface_exists(&t.name) {

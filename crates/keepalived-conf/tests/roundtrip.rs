@@ -217,7 +217,8 @@ fn global_defs() -> impl Strategy<Value = GlobalDefs> {
         (
             of(any::<u32>()),
             of(any::<u32>()),
-            of(timer()),
+            // keepalived's range for vrrp_garp_interval: 1 µs to u32::MAX µs.
+            of((1u64..=u32::MAX.into()).prop_map(Timer)),
             of(2u8..=3),
             of(1u32..=100),
             any::<[bool; 4]>(),
