@@ -317,7 +317,9 @@ impl Checker<'_> {
             } else if auth_type == AuthType::Ah && master && !owner {
                 // An AH master needs the sequence number of a received advert first.
                 master = false;
-                Some("initial state MASTER does not work with AH authentication; keepalived starts as BACKUP")
+                Some(
+                    "initial state MASTER does not work with AH authentication; keepalived starts as BACKUP",
+                )
             } else {
                 None
             };
@@ -380,7 +382,10 @@ impl Checker<'_> {
                     v.down_timer_adverts.is_some_and(|n| n != 3),
                     "down_timer_adverts other than 3",
                 ),
-                (v.accept == Some(true) && !owner && version == 2, "accept with VRRPv2"),
+                (
+                    v.accept == Some(true) && !owner && version == 2,
+                    "accept with VRRPv2",
+                ),
                 (
                     v.garp_lower_prio_repeat.is_some_and(|n| n != 0),
                     "garp_lower_prio_repeat",
@@ -389,8 +394,14 @@ impl Checker<'_> {
                     v.garp_lower_prio_delay.is_some_and(|n| n != 0),
                     "garp_lower_prio_delay",
                 ),
-                (v.lower_prio_no_advert == Some(false), "lower_prio_no_advert off"),
-                (v.higher_prio_send_advert == Some(true), "higher_prio_send_advert"),
+                (
+                    v.lower_prio_no_advert == Some(false),
+                    "lower_prio_no_advert off",
+                ),
+                (
+                    v.higher_prio_send_advert == Some(true),
+                    "higher_prio_send_advert",
+                ),
                 (v.vmac_xmit_base, "vmac_xmit_base"),
             ];
             for (_, what) in checks.iter().filter(|(bad, _)| *bad) {
@@ -435,7 +446,10 @@ impl Checker<'_> {
                 self.note(
                     K::UndefinedReference,
                     s.origin,
-                    format!("vrrp_script `{}` is not used by any instance or sync group", s.name),
+                    format!(
+                        "vrrp_script `{}` is not used by any instance or sync group",
+                        s.name
+                    ),
                 );
             }
         }
@@ -761,7 +775,10 @@ impl Checker<'_> {
                 self.err(
                     K::Duplicate,
                     rs.origin,
-                    format!("real server {} is listed twice; the second is ignored", rs.addr),
+                    format!(
+                        "real server {} is listed twice; the second is ignored",
+                        rs.addr
+                    ),
                 );
                 continue;
             }

@@ -676,6 +676,8 @@ pub struct VrrpInstance {
     pub garp_master_refresh_repeat: Option<u32>,
     /// `garp_extra_if`.
     pub garp_extra_if: Option<GarpExtraIf>,
+    /// `lvs_sync_daemon_interface` (deprecated here: `lvs_sync_daemon` in `global_defs`).
+    pub lvs_sync_daemon_interface: Option<String>,
     /// `down_timer_adverts`.
     pub down_timer_adverts: Option<u32>,
     /// `lower_prio_no_advert`.
@@ -974,6 +976,8 @@ pub struct VirtualServer {
     pub snmp_name: Option<String>,
     /// `omega`.
     pub omega: bool,
+    /// `weight`: the weight of real servers that do not set their own (1 when not given).
+    pub weight: Option<u32>,
     /// `quorum`.
     pub quorum: Option<Spanned<u32>>,
     /// `hysteresis`.
@@ -1052,6 +1056,17 @@ pub struct Connect {
     pub connect_timeout: Option<Timer>,
 }
 
+/// One `host { ... }` of SMTP_CHECK: where to connect and the checker settings for that host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SmtpHost {
+    /// `connect_ip`, `connect_port`, `bindto`, ..., `connect_timeout`.
+    pub connect: Connect,
+    /// `retry`, `delay_before_retry`, `warmup`, `delay_loop`, `alpha`.
+    pub defaults: CheckDefaults,
+    /// `log_all_failures`.
+    pub log_all_failures: Option<bool>,
+}
+
 /// An HTTP status-code item: one code or a range `LO-HI`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StatusRange {
@@ -1116,7 +1131,7 @@ pub enum CheckerKind {
         /// `helo_name`.
         helo_name: Option<String>,
         /// `host { ... }` blocks (older syntax: several servers to try).
-        hosts: Vec<Connect>,
+        hosts: Vec<SmtpHost>,
     },
     /// `DNS_CHECK`.
     Dns {
@@ -1151,8 +1166,6 @@ pub enum CheckerKind {
     File {
         /// `track_file`.
         track_file: Option<String>,
-        /// `dynamic`.
-        dynamic: bool,
         /// `weight`.
         weight: Option<Weight>,
     },
@@ -1267,6 +1280,7 @@ impl VirtualServer {
             ha_suspend: false,
             snmp_name: None,
             omega: false,
+            weight: None,
             quorum: None,
             hysteresis: None,
             quorum_up: None,

@@ -405,7 +405,8 @@ fn multiline_definition_left_open() {
 
 #[test]
 fn deprecated_name_warns_and_is_not_an_error_even_when_strict() {
-    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n        TCP_CHECK {\n            nb_get_retry 3\n        }\n    }\n}\n";
+    // keepalived reads the old name in HTTP_GET and SSL_GET only.
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n        HTTP_GET {\n            nb_get_retry 3\n            url {\n                path /\n            }\n        }\n    }\n}\n";
     for strict in [false, true] {
         let list = diags_with(
             text,

@@ -143,7 +143,11 @@ fn include_with_globs_relative_to_the_including_file() {
     dir.write("conf.d/c.conf", "vrrp_script c { script /bin/c }\n");
     dir.write("more/b.inc", "vrrp_script b { script /bin/b }\n");
     let parsed = parse_file(&main, &Options::default()).unwrap();
-    assert!(parsed.warnings().next().is_none() && !parsed.has_errors(), "{:?}", parsed.diagnostics);
+    assert!(
+        parsed.warnings().next().is_none() && !parsed.has_errors(),
+        "{:?}",
+        parsed.diagnostics
+    );
     let names: Vec<&str> = parsed
         .config
         .vrrp_scripts
@@ -285,10 +289,11 @@ fn seq_lines_repeat_with_the_variable_set() {
 
 #[test]
 fn old_names_parse_to_the_same_model_as_new_ones() {
-    let old = "vrrp_track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo wlc\n lb_kind TUN\n sh-port\n\
-               real_server 192.0.2.2 80 {\n  TCP_CHECK {\n   nb_get_retry 4\n  }\n }\n}\n";
-    let new = "track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lvs_sched wlc\n lvs_method TUN\n flag-2\n\
-               real_server 192.0.2.2 80 {\n  TCP_CHECK {\n   retry 4\n  }\n }\n}\n";
+    // sh-port needs the sh scheduler before it; nb_get_retry is read in HTTP_GET and SSL_GET.
+    let old = "vrrp_track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lb_algo sh\n lb_kind TUN\n sh-port\n\
+               real_server 192.0.2.2 80 {\n  HTTP_GET {\n   nb_get_retry 4\n   url {\n    path /\n   }\n  }\n }\n}\n";
+    let new = "track_file f { file /tmp/f }\nvirtual_server 192.0.2.1 80 {\n protocol TCP\n lvs_sched sh\n lvs_method TUN\n flag-2\n\
+               real_server 192.0.2.2 80 {\n  HTTP_GET {\n   retry 4\n   url {\n    path /\n   }\n  }\n }\n}\n";
     let parsed_old = parse_with(old, &Options::default());
     let kinds: Vec<_> = parsed_old.diagnostics.iter().map(|d| d.kind).collect();
     assert_eq!(
@@ -299,7 +304,7 @@ fn old_names_parse_to_the_same_model_as_new_ones() {
     let (old, new) = (parsed_old.config, clean(new));
     assert_eq!(old, new);
     let vs = &new.virtual_servers[0];
-    assert_eq!(vs.lvs_sched, Some(Scheduler::Wlc));
+    assert_eq!(vs.lvs_sched, Some(Scheduler::Sh));
     assert!(vs.flag_2);
     assert_eq!(vs.real_servers[0].checkers[0].defaults.retry, Some(4));
     assert_eq!(new.track_files[0].file.as_deref(), Some("/tmp/f"));
@@ -502,7 +507,7 @@ fn full_virtual_server_and_checkers() {
     let CheckerKind::Smtp { hosts, .. } = &rs.checkers[1].kind else {
         panic!()
     };
-    assert_eq!(hosts[0].connect_port, Some(25));
+    assert_eq!(hosts[0].connect.connect_port, Some(25));
     let CheckerKind::Misc {
         path,
         timeout,
