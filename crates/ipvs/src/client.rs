@@ -15,6 +15,7 @@ use crate::proto::{
     BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
     read_services, start_exchange,
 };
+use crate::reconcile::ServiceEntry;
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
 
@@ -175,15 +176,8 @@ impl Ipvs {
 
     /// One service, looked up by key.
     pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
-        let msg = IpvsMessage {
-            cmd: IpvsCmd::GetService,
-            attrs: vec![IpvsAttr::Service(key.attrs())],
-        };
-        let msgs = self.request(&msg)?;
-        reply::services(&msgs)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Protocol("GET_SERVICE answered without a service".into()))
+        let msgs = self.request(&crate::proto::get_service_request(key))?;
+        crate::proto::first_service(&msgs)
     }
 
     /// The destinations of a service, with their counters.
@@ -196,6 +190,22 @@ impl Ipvs {
             attrs: vec![IpvsAttr::Service(key.attrs())],
         };
         self.dump(&msg, Via::Small, read_destinations(key.family()))
+    }
+
+    /// Every service with its destinations, in the kernel's order: one dump of services, then
+    /// one dump of destinations per service. [`Table::read`](crate::Table::read) keys the same
+    /// by service and address.
+    pub fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services()?;
+        let mut entries = Vec::with_capacity(services.len());
+        for service in services {
+            let destinations = self.destinations(&service.key)?;
+            entries.push(ServiceEntry {
+                service,
+                destinations,
+            });
+        }
+        Ok(entries)
     }
 
     /// Adds a service.

@@ -18,6 +18,7 @@ use crate::proto::{
     BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
     read_services, start_exchange,
 };
+use crate::reconcile::ServiceEntry;
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
 
@@ -83,9 +84,20 @@ impl AsyncIpvs {
         self.codec.family_id()
     }
 
+    /// Most requests a [`OnError::Continue`] batch puts in one `sendmsg`, as
+    /// [`Ipvs::window`](crate::Ipvs::window).
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
     /// Requests, sends and receives so far.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Sets the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        self.counters = Counters::default();
     }
 
     /// All services, with their statistics.
@@ -101,6 +113,29 @@ impl AsyncIpvs {
             attrs: vec![IpvsAttr::Service(key.attrs())],
         };
         self.dump(&msg, read_destinations(key.family())).await
+    }
+
+    /// One service, looked up by key.
+    pub async fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        let msgs = self
+            .request(&crate::proto::get_service_request(key))
+            .await?;
+        crate::proto::first_service(&msgs)
+    }
+
+    /// Every service with its destinations, in the kernel's order, as
+    /// [`Ipvs::entries`](crate::Ipvs::entries).
+    pub async fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services().await?;
+        let mut entries = Vec::with_capacity(services.len());
+        for service in services {
+            let destinations = self.destinations(&service.key).await?;
+            entries.push(ServiceEntry {
+                service,
+                destinations,
+            });
+        }
+        Ok(entries)
     }
 
     /// Adds a service.

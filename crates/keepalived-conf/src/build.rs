@@ -1,5 +1,6 @@
 //! The statement tree to the typed model, with value and keyword diagnostics.
 
+use netlink_packet_ipvs::SchedFlagName;
 use std::net::IpAddr;
 
 use crate::diag::{DiagnosticKind as K, Diagnostics};
@@ -1715,9 +1716,10 @@ impl<'a, 's> Builder<'a, 's> {
                         }
                     }
                 }
-                "flag-1" | "sh-fallback" | "mh-fallback" => vs.flag_1 = self.bare(item),
-                "flag-2" | "sh-port" | "mh-port" => vs.flag_2 = self.bare(item),
-                "flag-3" => vs.flag_3 = self.bare(item),
+                kw if SchedFlagName::find(kw).is_some() => {
+                    self.bare(item);
+                    vs.set_sched_flag(kw);
+                }
                 "ops" => vs.ops = self.bare(item),
                 "lvs_method" | "lb_kind" => vs.lvs_method = self.lvs_method(item),
                 "persistence_engine" => vs.persistence_engine = self.string(item),

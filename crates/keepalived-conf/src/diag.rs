@@ -9,6 +9,9 @@ use crate::source::{Location, Origin, SourceMap};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// lvskit's own advice on something keepalived reads without a message: shown, but it
+    /// changes neither the verdict nor keepalived's exit status.
+    Note,
     /// keepalived would go on; the configuration is still valid.
     Warning,
     /// The configuration is not valid.
@@ -44,6 +47,18 @@ pub enum DiagnosticKind {
     Conflict,
     /// An old keyword keepalived still reads but warns about (`nb_get_retry`).
     Deprecated,
+    /// An interface the configuration names does not exist on this system (found by
+    /// [`crate::system`], not by the parser).
+    Interface,
+    /// A script keepalived will not run: not found, changeable by a non-root user while it
+    /// runs as root, or no user to run it as (found by [`crate::system`]).
+    Script,
+    /// Scripts are run without `enable_script_security`: keepalived's "security violation",
+    /// the one class that makes `keepalived -t` exit 6 (found by [`crate::system`]).
+    ScriptSecurity,
+    /// A setting of another tool's configuration (ldirectord, heartbeat, piranha) that keepalived
+    /// has no exact equivalent for: `lvskit-import` wrote the nearest working form instead.
+    NoEquivalent,
 }
 
 /// One error or warning, already resolved to file:line:col so it outlives the sources.
@@ -118,6 +133,7 @@ impl Diagnostic {
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
+            Severity::Note => Level::NOTE,
         };
         let title = level.primary_title(self.message.as_str());
         let group = match &self.location {
@@ -142,10 +158,57 @@ impl std::fmt::Display for Diagnostic {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         match &self.location {
             Some(location) => write!(f, "{location}: {severity}: {}", self.message),
             None => write!(f, "{severity}: {}", self.message),
+        }
+    }
+}
+
+/// The exit status of `keepalived -t`, for tools that test it: keepalived keeps the class of
+/// every configuration message it prints and exits with the most telling one.
+///
+/// keepalived 2.2.7 orders its message classes from "cannot run this" to "script security", and
+/// its exit status follows the class it printed last among the highest: so one warning turns a
+/// fatal-only run into 5, and a script-security message beats everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigTestStatus {
+    /// No message: exit 0.
+    Clean,
+    /// Only messages that keepalived cannot run the configuration (an unreadable file): exit 4.
+    Fatal,
+    /// Any configuration message, warnings included: exit 5.
+    Messages,
+    /// A script-security message (scripts without `enable_script_security`): exit 6.
+    Security,
+}
+
+impl ConfigTestStatus {
+    /// The status keepalived would give for these diagnostics. Notes do not count, nor do
+    /// warnings about included files that are missing (keepalived prints "Config files missing"
+    /// and still exits 0 unless run with `-e`).
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        diagnostics
+            .iter()
+            .map(|d| match (d.severity, d.kind) {
+                (Severity::Note, _) | (Severity::Warning, DiagnosticKind::Include) => Self::Clean,
+                (_, DiagnosticKind::ScriptSecurity) => Self::Security,
+                _ => Self::Messages,
+            })
+            .max()
+            .unwrap_or(Self::Clean)
+    }
+
+    /// The process exit code keepalived uses for this status.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Clean => 0,
+            Self::Fatal => 4,
+            Self::Messages => 5,
+            Self::Security => 6,
         }
     }
 }
@@ -213,6 +276,27 @@ impl Diagnostics {
         self.push(Diagnostic::new(
             sources,
             Severity::Error,
+            kind,
+            origin,
+            message.into(),
+        ));
+    }
+
+    /// lvskit's advice on something keepalived reads silently: never an error, even `strict`.
+    pub(crate) fn note(
+        &mut self,
+        sources: &SourceMap,
+        kind: DiagnosticKind,
+        origin: Origin,
+        message: impl Into<String>,
+    ) {
+        if self.list.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            return;
+        }
+        self.push(Diagnostic::new(
+            sources,
+            Severity::Note,
             kind,
             origin,
             message.into(),

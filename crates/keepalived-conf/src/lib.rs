@@ -33,11 +33,12 @@ mod lex;
 pub mod model;
 mod print;
 mod source;
+pub mod system;
 mod tree;
 
 use std::path::{Path, PathBuf};
 
-pub use diag::{Diagnostic, DiagnosticKind, Severity};
+pub use diag::{ConfigTestStatus, Diagnostic, DiagnosticKind, Severity};
 pub use model::Config;
 pub use print::{print, quote};
 pub use source::{Location, Origin, SourceFile, SourceMap, Spanned};
@@ -107,7 +108,21 @@ impl Parsed {
 
     /// The warnings only.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| !d.is_error())
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// The notes only: lvskit's advice where keepalived says nothing.
+    pub fn notes(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Note)
+    }
+
+    /// The exit status `keepalived -t` would give for this configuration's messages.
+    pub fn config_test_status(&self) -> ConfigTestStatus {
+        ConfigTestStatus::of(&self.diagnostics)
     }
 }
 

@@ -7,6 +7,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use netlink_packet_ipvs::{
+    IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, SchedFlagName,
+};
 use serde::Serialize;
 
 use crate::source::{Origin, Spanned};
@@ -509,6 +512,23 @@ pub struct Notify {
     pub master_rx_lower_pri: Option<Script>,
     /// `notify_priority_changes`.
     pub priority_changes: Option<bool>,
+}
+
+impl Notify {
+    /// The scripts that are set, in keepalived's order of checking them.
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        [
+            &self.backup,
+            &self.master,
+            &self.fault,
+            &self.stop,
+            &self.deleted,
+            &self.any,
+            &self.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 /// `vrrp_sync_group NAME { ... }`.
@@ -1263,6 +1283,31 @@ impl VirtualServer {
             extra: Vec::new(),
             origin: Origin::NONE,
         }
+    }
+
+    /// The `IP_VS_SVC_F_SCHED*` bits of `flag-1`..`flag-3` (whatever name set them), as the
+    /// kernel's service flags hold them.
+    pub fn sched_flags(&self) -> u32 {
+        [
+            (self.flag_1, IP_VS_SVC_F_SCHED1),
+            (self.flag_2, IP_VS_SVC_F_SCHED2),
+            (self.flag_3, IP_VS_SVC_F_SCHED3),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, bit)| flags | bit)
+    }
+
+    /// Sets the flag a scheduler-flag keyword names (`sh-port` sets `flag_2`, as
+    /// [`SchedFlagName`] says); `false` if the keyword names no flag.
+    pub fn set_sched_flag(&mut self, keyword: &str) -> bool {
+        match SchedFlagName::find(keyword).map(|f| f.bit) {
+            Some(IP_VS_SVC_F_SCHED1) => self.flag_1 = true,
+            Some(IP_VS_SVC_F_SCHED2) => self.flag_2 = true,
+            Some(IP_VS_SVC_F_SCHED3) => self.flag_3 = true,
+            _ => return false,
+        }
+        true
     }
 }
 

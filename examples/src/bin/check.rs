@@ -10,6 +10,7 @@
 //! check misc "/usr/local/bin/check_db --port 5432" --misc-timeout 5 --misc-dynamic
 //! check udp 192.0.2.10:53 --payload "00 01" --require-reply
 //! check ping 192.0.2.10
+//! check ping 192.0.2.1 192.0.2.2              # healthy when either answers
 //! check --genhash http://192.0.2.10/index.html
 //! ```
 //! Exit status: 0 when healthy, 1 when not, 2 on a usage error.
@@ -158,18 +159,21 @@ enum Kind {
         #[command(flatten)]
         conn: Conn,
     },
-    /// PING_CHECK: ICMP echo.
+    /// PING_CHECK: ICMP echo. With several addresses (a heartbeat `ping_group`, as
+    /// `lvskit-import` writes it), healthy when any one answers; they are tried in order.
     Ping {
-        /// connect_ip.
-        target: IpAddr,
+        /// connect_ip, or several.
+        #[arg(required = true)]
+        targets: Vec<IpAddr>,
         #[command(flatten)]
         conn: Conn,
     },
 }
 
-fn build(kind: Kind) -> Result<Check, String> {
+/// The checks to run: one, or one per address of `ping`; healthy when any one is.
+fn build(kind: Kind) -> Result<Vec<Check>, String> {
     let err = |e: healthcheck::Error| e.to_string();
-    Ok(match kind {
+    Ok(vec![match kind {
         Kind::Tcp { target, conn } => {
             Check::Tcp(TcpCheck::new(conn.apply(ConnectOptions::new(target))))
         }
@@ -252,10 +256,17 @@ fn build(kind: Kind) -> Result<Check, String> {
             }
             Check::Udp(check)
         }
-        Kind::Ping { target, conn } => Check::Ping(PingCheck::new(
-            conn.apply(ConnectOptions::new(SocketAddr::new(target, 0))),
-        )),
-    })
+        Kind::Ping { targets, conn } => {
+            return Ok(targets
+                .into_iter()
+                .map(|target| {
+                    Check::Ping(PingCheck::new(
+                        conn.apply(ConnectOptions::new(SocketAddr::new(target, 0))),
+                    ))
+                })
+                .collect());
+        }
+    }])
 }
 
 fn main() -> ExitCode {
@@ -300,24 +311,27 @@ fn main() -> ExitCode {
         eprintln!("check: name a checker (tcp, http, smtp, dns, misc, udp, ping) or --genhash URL");
         return ExitCode::from(2);
     };
-    let check = match build(kind).and_then(|check| match check.validate() {
-        Ok(()) => Ok(check),
-        Err(e) => Err(e.to_string()),
+    let checks = match build(kind).and_then(|checks| {
+        for check in &checks {
+            check.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(checks)
     }) {
-        Ok(check) => check,
+        Ok(checks) => checks,
         Err(e) => {
             eprintln!("check: {e}");
             return ExitCode::from(2);
         }
     };
-    let started = Instant::now();
-    let outcome = runtime.block_on(check.check());
-    let took = started.elapsed();
-    println!("{outcome}");
-    println!("took {:.3} ms", took.as_secs_f64() * 1e3);
-    if outcome.healthy {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    for check in checks {
+        let started = Instant::now();
+        let outcome = runtime.block_on(check.check());
+        let took = started.elapsed();
+        println!("{outcome}");
+        println!("took {:.3} ms", took.as_secs_f64() * 1e3);
+        if outcome.healthy {
+            return ExitCode::SUCCESS;
+        }
     }
+    ExitCode::FAILURE
 }

@@ -3,14 +3,19 @@
 //! For now it has its configuration-test mode, as `keepalived -t -f FILE`:
 //!
 //! ```text
-//! lvskitd -t -f /etc/keepalived/keepalived.conf        # exit 0 when valid; warnings on stderr
+//! lvskitd -t -f /etc/keepalived/keepalived.conf        # keepalived's exit status (below)
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
+//! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
+//! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
 //! ```
 //!
-//! Exit status: 0 when the configuration is valid, 1 when it has errors, 2 when the file cannot be
-//! read or the command line is wrong. Running the daemon itself (without `-t`) comes later.
+//! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
+//! configuration message (warnings too), 6 on script-security messages, 4 when the file cannot be
+//! read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1 when
+//! it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
 
@@ -44,6 +49,13 @@ struct Cli {
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
+    /// Exit status of -t: keepalived's (0 clean, 5 any message, 6 script security) or lvskit's
+    /// (0 valid, 1 errors).
+    #[arg(long, value_enum, default_value = "keepalived")]
+    exit_status: config_test::ExitPolicy,
+    /// Do not check the interfaces and scripts the configuration names against this system.
+    #[arg(long)]
+    no_system_checks: bool,
 }
 
 fn main() -> ExitCode {
@@ -55,7 +67,12 @@ fn main() -> ExitCode {
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
-        return config_test::run(&cli.file, &options, cli.dump_config);
+        let test = config_test::TestOptions {
+            dump: cli.dump_config,
+            system: !cli.no_system_checks,
+            policy: cli.exit_status,
+        };
+        return config_test::run(&cli.file, &options, test);
     }
     eprintln!(
         "lvskitd: only the configuration test (-t) is available in this version; the daemon comes later"

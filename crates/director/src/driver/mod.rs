@@ -1,0 +1,1 @@
+//! tokio drivers (see the submodules).
