@@ -152,10 +152,8 @@ struct File {
 /// Reads an ldirectord.cf and writes its virtual servers (and the `global_defs` its alerts
 /// need) to `out`.
 pub(crate) fn import(input: &Input, report: &mut Report, out: &mut Output) -> Result<(), ()> {
+    // Syntax errors do not stop the translation: it finds the errors of the lines that parsed.
     let file = parse(input, report);
-    if report.has_errors() {
-        return Err(());
-    }
     translate(input, &file, report, out);
     if report.has_errors() { Err(()) } else { Ok(()) }
 }
@@ -1030,7 +1028,7 @@ impl Plan {
         };
         let mut c = Checker::new(kind);
         c.connect.connect_port = port;
-        c.connect.connect_timeout = self.connect_timeout;
+        c.defaults.connect_timeout = self.connect_timeout;
         c
     }
 
@@ -1082,7 +1080,7 @@ impl Plan {
         };
         let mut c = Checker::new(kind);
         c.connect.connect_port = port;
-        c.connect.connect_timeout = self.negotiate_timeout;
+        c.defaults.connect_timeout = self.negotiate_timeout;
         c
     }
 }
@@ -1329,7 +1327,7 @@ fn real_servers(
             }
             CheckType::Ping => {
                 let mut c = Checker::new(CheckerKind::Ping);
-                c.connect.connect_timeout = plan.connect_timeout;
+                c.defaults.connect_timeout = plan.connect_timeout;
                 if let Some(n) = failures {
                     c.defaults.retry = Some((n * plan.failurecount).saturating_sub(1));
                 }

@@ -752,7 +752,7 @@ fn virtual_server(
             }),
             _ => Checker::new(CheckerKind::Tcp),
         };
-        c.connect.connect_timeout = timeout;
+        c.defaults.connect_timeout = timeout;
         c
     };
     let send_span = v
