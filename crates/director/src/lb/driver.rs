@@ -118,7 +118,13 @@ impl LbDriver {
             .balancer
             .handle_input(Input::Kernel { now, table: kernel });
         driver.balancer.handle_input(Input::Start { now });
+        let before = driver.requests();
         driver.pump().await;
+        tracing::info!(
+            "started: {} services in the table, {} IPVS requests to converge",
+            driver.balancer.table().services.len(),
+            driver.requests() - before
+        );
         Ok(driver)
     }
 
@@ -284,7 +290,7 @@ impl LbDriver {
                         .unwrap_or_else(|| "IPVS".into());
                     tracing::error!("{place}: {op:?} refused by the kernel: {e}");
                 }
-                tracing::debug!(
+                tracing::info!(
                     "IPVS: {} changes applied, {} refused",
                     summary.applied(),
                     summary.failures.len()
