@@ -126,6 +126,21 @@ pub struct CheckSetup {
     pub alpha: bool,
 }
 
+impl VirtualServerSetup {
+    /// Whether two virtual servers are defined the same (where they are in the file aside).
+    pub fn same_definition(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.services == other.services
+            && self.real_servers == other.real_servers
+            && self.quorum == other.quorum
+            && self.hysteresis == other.hysteresis
+            && self.quorum_up == other.quorum_up
+            && self.quorum_down == other.quorum_down
+            && self.sorry_server == other.sorry_server
+            && self.omega == other.omega
+    }
+}
+
 impl RealServerSetup {
     /// The destination of this real server in `service`.
     pub fn destination(&self, service: &ServiceKey) -> Destination {
