@@ -206,7 +206,7 @@ fn the_table_follows_the_configuration_and_the_checks() {
         thresholds
             .lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>()
-                == ["->", "198.51.100.11:53", "Tunnel", "1", "100", "10", "0"]),
+                == ["->", "198.51.100.11:53", "100", "10", "0", "0"]),
         "{thresholds}"
     );
 
