@@ -2,7 +2,8 @@
 //! as the oracle: the table `ipvsadm -Ln` shows is the one the configuration says; a real server
 //! whose listener stops is taken out by its TCP_CHECK and put back when it listens again; a
 //! SIGHUP that changes one weight sends one request; a restart adopts the table; a service the
-//! configuration does not name is never touched; `--lvs-remove-on-stop` removes ours on SIGTERM.
+//! configuration does not name is never touched; `--lvs-remove-on-stop` removes ours on SIGTERM;
+//! `lvs_timeouts` and `lvs_sync_daemon` reach the kernel.
 //!
 //! Real servers are listeners of this test on 192.0.2.1 (the VM's `lvs0`); the checks reach
 //! them as they would reach a remote server. Waits are bounded so a failure ends the test; no
@@ -16,6 +17,10 @@ use std::time::{Duration, Instant};
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 
 const CONFIG: &str = "
+global_defs {
+    lvs_timeouts tcp 900 tcpfin 30 udp 60
+    lvs_sync_daemon lvs0 id 7
+}
 virtual_server 192.0.2.50 80 {
     protocol TCP
     lvs_sched wrr
@@ -201,6 +206,16 @@ fn the_table_follows_the_configuration_and_the_checks() {
         || listing() == EXPECTED,
         &log,
     );
+    // lvs_timeouts, and the sync daemon (backup: no VRRP instance makes it master).
+    assert_eq!(
+        ipvsadm(&["-L", "--timeout"]).trim(),
+        "Timeout (tcp tcpfin udp): 900 30 60"
+    );
+    let daemons = ipvsadm(&["-L", "--daemon"]);
+    assert!(
+        daemons.starts_with("backup sync daemon (mcast=lvs0, syncid=7,"),
+        "{daemons}"
+    );
     let thresholds = ipvsadm(&["-Ln", "--thresholds", "-u", "192.0.2.51:53"]);
     assert!(
         thresholds
@@ -283,6 +298,11 @@ fn the_table_follows_the_configuration_and_the_checks() {
     // keepalived's behaviour on request: ours go, the foreign service stays.
     daemon.stop();
     assert_eq!(listing(), foreign);
+    assert_eq!(
+        ipvsadm(&["-L", "--daemon"]),
+        "",
+        "the sync daemon stops with lvskitd"
+    );
     drop((first, second));
     ipvsadm(&["-C"]);
 }

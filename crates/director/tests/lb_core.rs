@@ -765,3 +765,21 @@ fn a_kernel_reread_gives_the_operations_back_to_the_desired_table() {
     assert_eq!(ops(&out).len(), 3, "the service and two destinations again");
     assert!(b.table().services.contains_key(&foreign.key));
 }
+
+#[test]
+fn the_sync_daemon_stays_on_shutdown_unless_removal_is_asked() {
+    let text = "
+global_defs {
+    lvs_sync_daemon eth0
+}
+";
+    for remove in [false, true] {
+        let (mut b, _) = started(text);
+        b.handle_input(Input::Shutdown { now: now(), remove });
+        let out = drain(&mut b);
+        let stopped = out
+            .iter()
+            .any(|o| matches!(o, Output::IpvsConfig(Op::StopDaemon(DaemonState::Backup))));
+        assert_eq!(stopped, remove);
+    }
+}

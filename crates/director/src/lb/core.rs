@@ -57,8 +57,9 @@ pub enum Input {
         /// The new configuration, already mapped.
         setup: LbSetup,
     },
-    /// Stop: `omega` scripts run; with `remove` the services we own are deleted (keepalived's
-    /// behaviour), otherwise they stay so that a restart drops no connection.
+    /// Stop: `omega` scripts run; with `remove` the services we own are deleted and the sync
+    /// daemon stopped (keepalived's behaviour), otherwise they stay so that a restart drops no
+    /// connection.
     Shutdown {
         /// Now.
         now: Instant,
@@ -717,7 +718,11 @@ impl Balancer {
                 self.out.push_back(Output::Ipvs(ops));
             }
         }
-        self.stop_daemon();
+        // Like the table, the sync daemon keeps running unless keepalived's removal is asked
+        // for: connections go on being synchronised while lvskitd restarts.
+        if remove {
+            self.stop_daemon();
+        }
         self.out.push_back(Output::Stopped);
         self.stopped = true;
     }

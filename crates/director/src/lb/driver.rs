@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use healthcheck::{Checker, MiscCheck, Scheduler};
-use ipvs::{AsyncIpvs, Op, Reconciler, Table};
+use ipvs::{AsyncIpvs, Daemon, Op, Reconciler, Table, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -86,6 +86,10 @@ pub struct LbDriver {
     scheduler: Scheduler,
     events: mpsc::UnboundedReceiver<healthcheck::Event>,
     options: LbOptions,
+    /// The kernel's timeouts and sync daemons as last read or set: settings that are already
+    /// what the configuration says are not sent again (a restart adopts them too).
+    timeouts: Option<Timeouts>,
+    daemons: Vec<Daemon>,
 }
 
 impl std::fmt::Debug for LbDriver {
@@ -102,6 +106,8 @@ impl LbDriver {
     pub async fn start(setup: LbSetup, options: LbOptions) -> Result<Self, LbError> {
         let mut ipvs = AsyncIpvs::with_options(options.ipvs).await?;
         let kernel = Table::read_async(&mut ipvs).await?;
+        let timeouts = ipvs.timeouts().await.ok();
+        let daemons = ipvs.daemons().await.unwrap_or_default();
         let mut reconciler = Reconciler::new();
         reconciler.set_current(kernel.clone());
         let (scheduler, events) = Scheduler::new();
@@ -112,6 +118,8 @@ impl LbDriver {
             scheduler,
             events,
             options,
+            timeouts,
+            daemons,
         };
         let now = Instant::now();
         driver
@@ -183,7 +191,7 @@ impl LbDriver {
         true
     }
 
-    /// Stops: omega scripts, the checks, and the IPVS services only with
+    /// Stops: omega scripts, the checks, and the IPVS services and sync daemon only with
     /// [`LbOptions::remove_on_shutdown`].
     pub async fn shutdown(mut self) {
         self.balancer.handle_input(Input::Shutdown {
@@ -222,11 +230,7 @@ impl LbDriver {
                     self.scheduler.remove(id);
                 }
                 Output::Ipvs(ops) => table_ops.extend(ops),
-                Output::IpvsConfig(op) => {
-                    if let Err(e) = self.ipvs.apply(&op).await {
-                        tracing::warn!("IPVS {op:?}: {e}");
-                    }
-                }
+                Output::IpvsConfig(op) => self.config(op).await,
                 Output::Notify { command, why } => {
                     tracing::info!("running {why}");
                     let timeout = self.options.notify_timeout;
@@ -237,6 +241,43 @@ impl LbDriver {
         }
         if !table_ops.is_empty() {
             self.apply(table_ops).await;
+        }
+    }
+
+    /// Sets timeouts or starts and stops sync daemons, unless the kernel already has it so.
+    async fn config(&mut self, op: Op) {
+        let already = match &op {
+            Op::SetTimeouts(t) => self.timeouts.is_some_and(|k| {
+                (t.tcp == 0 || t.tcp == k.tcp)
+                    && (t.tcp_fin == 0 || t.tcp_fin == k.tcp_fin)
+                    && (t.udp == 0 || t.udp == k.udp)
+            }),
+            Op::StartDaemon(d) => self.daemons.iter().any(|k| same_daemon(k, d)),
+            Op::StopDaemon(state) => !self.daemons.iter().any(|k| k.state == *state),
+            _ => false,
+        };
+        if already {
+            return;
+        }
+        match self.ipvs.apply(&op).await {
+            Ok(()) => match op {
+                Op::SetTimeouts(t) => {
+                    let k = self.timeouts.get_or_insert(t);
+                    for (have, want) in [
+                        (&mut k.tcp, t.tcp),
+                        (&mut k.tcp_fin, t.tcp_fin),
+                        (&mut k.udp, t.udp),
+                    ] {
+                        if want != 0 {
+                            *have = want;
+                        }
+                    }
+                }
+                Op::StartDaemon(d) => self.daemons.push(d),
+                Op::StopDaemon(state) => self.daemons.retain(|k| k.state != state),
+                _ => {}
+            },
+            Err(e) => tracing::warn!("IPVS {op:?}: {e}"),
         }
     }
 
@@ -307,6 +348,18 @@ impl LbDriver {
             }
         }
     }
+}
+
+/// Whether the kernel's daemon `k` is the one `want` describes (the kernel fills in what the
+/// configuration left out).
+fn same_daemon(k: &Daemon, want: &Daemon) -> bool {
+    k.state == want.state
+        && k.interface == want.interface
+        && k.sync_id == want.sync_id
+        && want.max_len.is_none_or(|v| k.max_len == Some(v))
+        && want.group.is_none_or(|v| k.group == Some(v))
+        && want.port.is_none_or(|v| k.port == Some(v))
+        && want.ttl.is_none_or(|v| k.ttl == Some(v))
 }
 
 /// Runs a notify script without a shell, killing its process group after `timeout`.
