@@ -20,7 +20,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A LAN: a bridge in its own namespace, two routers (`a` .1, `b` .2) and a client (`c` .9).
 struct Lab {
-    _lan: Netns,
+    lan: Netns,
     a: Netns,
     b: Netns,
     c: Netns,
@@ -55,7 +55,7 @@ impl Lab {
         // Let link-local addresses settle (DAD) before IPv6 adverts need them.
         std::thread::sleep(Duration::from_millis(200));
         Self {
-            _lan: lan,
+            lan,
             a,
             b,
             c,
@@ -165,6 +165,7 @@ impl Drop for Daemon {
 struct Advert {
     at: SystemTime,
     src: IpAddr,
+    vrid: u8,
     priority: u8,
 }
 
@@ -190,6 +191,7 @@ fn adverts(frames: &[Frame]) -> Vec<Advert> {
             Some(Advert {
                 at: f.timestamp,
                 src: received.src,
+                vrid: received.vrrp.vrid,
                 priority: received.vrrp.priority,
             })
         })
@@ -604,4 +606,186 @@ fn a_configuration_that_cannot_run_here_changes_nothing() {
     );
     assert!(lab.adverts().is_empty());
     let _ = Ipv4Addr::UNSPECIFIED;
+}
+
+#[test]
+fn a_sync_group_moves_together() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sg");
+    lab.a
+        .ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
+        .unwrap();
+    lab.a.set_up("up0").unwrap();
+    lab.a.set_up("up1").unwrap();
+    let conf = |priority: u8, track: &str| {
+        format!(
+            "vrrp_sync_group G1 {{
+    group {{
+        VI_1
+        VI_2
+    }}
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+vrrp_instance VI_2 {{
+    interface eth0
+    virtual_router_id 52
+    priority {priority}
+    {track}
+    virtual_ipaddress {{
+        192.0.2.101/24
+    }}
+}}
+"
+        )
+    };
+    let da = lab.lvskitd(&lab.a, "a", &conf(150, "track_interface {\n up0\n }"));
+    let db = lab.lvskitd(&lab.b, "b", &conf(100, ""));
+    let both_on = |ads: &[Advert], src: &str| {
+        let last = |vrid| {
+            ads.iter()
+                .rev()
+                .find(|a| a.vrid == vrid)
+                .map(|a| (a.src, a.priority))
+        };
+        last(51).is_some_and(|(s, p)| s == v4(src) && p > 0)
+            && last(52).is_some_and(|(s, p)| s == v4(src) && p > 0)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| both_on(ads, A));
+    assert!(both_on(&seen, A), "{seen:?}\n{}", da.log());
+    // VI_2's tracked interface fails: the whole group leaves a.
+    lab.capture.take();
+    lab.a.set_down("up1").unwrap();
+    let seen = lab.wait_adverts(Duration::from_secs(5), |ads| both_on(ads, B));
+    assert!(
+        both_on(&seen, B),
+        "{seen:?}\n--- a:\n{}\n--- b:\n{}",
+        da.log(),
+        db.log()
+    );
+    for vrid in [51, 52] {
+        assert!(
+            seen.iter()
+                .any(|a| a.src == v4(A) && a.vrid == vrid && a.priority == 0),
+            "no priority 0 for VRID {vrid}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!has_vip(&lab.a, "192.0.2.100") && !has_vip(&lab.a, "192.0.2.101"));
+    assert!(has_vip(&lab.b, "192.0.2.100") && has_vip(&lab.b, "192.0.2.101"));
+}
+
+#[test]
+fn unicast_peers() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("uc");
+    // Unicast frames do not reach the client: watch b's own interface.
+    let on_b = Capture::start(&lab.b, "eth0").unwrap();
+    let unicast =
+        |src: &str, peer: &str| format!("unicast_src_ip {src}\n unicast_peer {{\n {peer}\n }}");
+    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &unicast(A, B)));
+    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, &unicast(B, A)));
+    let wait = |src: &str| {
+        let frames = on_b.wait_until(Duration::from_secs(10), |f| settled_on(&adverts(f), src, 2));
+        adverts(&frames)
+    };
+    let seen = wait(A);
+    assert!(settled_on(&seen, A, 2), "{seen:?}\n{}", da.log());
+    let frames = on_b.frames();
+    let to_b = frames
+        .iter()
+        .filter(|f| f.data.get(30..34) == Some(&[192, 0, 2, 2]))
+        .count();
+    assert!(to_b >= 2, "a's adverts are not addressed to b");
+    assert!(
+        lab.adverts().is_empty(),
+        "unicast adverts flooded to the client"
+    );
+    drop(da);
+    on_b.take();
+    let seen = wait(B);
+    assert!(settled_on(&seen, B, 2), "{seen:?}\n{}", db.log());
+}
+
+#[test]
+fn ipv6_v3_election_and_takeover() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("v6");
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    interface eth0
+    virtual_router_id 61
+    version 3
+    priority {priority}
+    advert_int 0.5
+    virtual_ipaddress {{
+        2001:db8::100/64
+    }}
+}}
+"
+        )
+    };
+    let by = |ads: &[Advert], priority: u8, n: usize| {
+        ads.len() >= n
+            && ads[ads.len() - n..]
+                .iter()
+                .all(|a| a.priority == priority && a.src.is_ipv6())
+    };
+    let mut da = lab.lvskitd(&lab.a, "a", &conf(150));
+    let db = lab.lvskitd(&lab.b, "b", &conf(100));
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| by(ads, 150, 3));
+    assert!(by(&seen, 150, 3), "{seen:?}\n{}", da.log());
+    let src = seen.last().unwrap().src;
+    assert!(
+        matches!(src, IpAddr::V6(v6) if v6.is_unicast_link_local()),
+        "{src}"
+    );
+    assert!(has_vip(&lab.a, "2001:db8::100"));
+    da.kill();
+    let seen = lab.wait_adverts(Duration::from_secs(5), |ads| by(ads, 100, 2));
+    assert!(by(&seen, 100, 2), "{seen:?}\n{}", db.log());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(has_vip(&lab.b, "2001:db8::100"));
+}
+
+#[test]
+fn split_brain_heals_to_one_master() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sb");
+    let (_da, db) = elect(&lab, "", "");
+    // Partition: b's port leaves the bridge (its link stays up), so b stops hearing a.
+    lab.lan.ip(&["link", "set", "pb", "nomaster"]).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        db.log().contains("entering MASTER state"),
+        "b did not take over while cut off"
+    );
+    assert!(has_vip(&lab.a, "192.0.2.100") && has_vip(&lab.b, "192.0.2.100"));
+    lab.capture.take();
+    let healed = SystemTime::now();
+    bridge_port(&lab.lan, "pb", "br0").unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let seen = lab.adverts();
+    assert!(settled_on(&seen, A, 3), "{seen:?}\n{}", db.log());
+    let from_b: Vec<&Advert> = seen
+        .iter()
+        .filter(|a| a.src == v4(B) && a.at > healed)
+        .collect();
+    eprintln!(
+        "split brain: {} advert(s) from b after healing",
+        from_b.len()
+    );
+    assert!(from_b.len() <= 2, "b kept advertising: {from_b:?}");
+    assert!(!has_vip(&lab.b, "192.0.2.100"));
 }

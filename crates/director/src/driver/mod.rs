@@ -118,12 +118,16 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
         {
             continue;
         }
-        let groups: Vec<IpAddr> = setup
+        // Each group once: joining twice is EADDRINUSE.
+        let mut groups: Vec<IpAddr> = setup
             .instances
             .iter()
             .filter(|i| i.fsm.interface.0 == ifindex && i.fsm.primary_address.is_ipv6() == ipv6)
             .flat_map(|i| i.destinations.iter().copied())
+            .filter(IpAddr::is_multicast)
             .collect();
+        groups.sort();
+        groups.dedup();
         let socket = VrrpSocket::open(&inst.ifname, ifindex, ipv6, &groups).map_err(|source| {
             Error::Socket {
                 ifname: inst.ifname.clone(),
