@@ -789,3 +789,330 @@ fn split_brain_heals_to_one_master() {
     assert!(from_b.len() <= 2, "b kept advertising: {from_b:?}");
     assert!(!has_vip(&lab.b, "192.0.2.100"));
 }
+
+// ----- interop with keepalived 2.2.7 -------------------------------------------------------
+
+/// A running keepalived (`-n -P`), its VRRP child killed with it.
+struct Keepalived {
+    parent: Option<Child>,
+    vrrp_pid: PathBuf,
+    log: PathBuf,
+}
+
+impl Keepalived {
+    fn start(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Self {
+        let path = lab.dir.join(format!("{name}.conf"));
+        std::fs::write(&path, conf).unwrap();
+        let log = lab.dir.join(format!("{name}.log"));
+        let pid = lab.dir.join(format!("{name}.pid"));
+        let vrrp_pid = lab.dir.join(format!("{name}.vrrp.pid"));
+        let parent = ns
+            .command("keepalived")
+            .args(["-n", "-l", "-D", "-P", "-f"])
+            .arg(&path)
+            .arg("-p")
+            .arg(&pid)
+            .arg("-r")
+            .arg(&vrrp_pid)
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run keepalived (apt-get install keepalived): {e}"));
+        Self {
+            parent: Some(parent),
+            vrrp_pid,
+            log,
+        }
+    }
+
+    /// SIGKILL to the VRRP process (what crashes), then to the parent.
+    fn kill(&mut self) {
+        if let Ok(text) = std::fs::read_to_string(&self.vrrp_pid)
+            && let Ok(pid) = text.trim().parse::<i32>()
+        {
+            // SAFETY: kill(2) on keepalived's VRRP child, whose pid it wrote for us.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        if let Some(mut parent) = self.parent.take() {
+            let _ = parent.kill();
+            let _ = parent.wait();
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Flavour {
+    V2,
+    V2Pass,
+    V3,
+    V3Ipv6,
+}
+
+fn interop_conf(flavour: Flavour, priority: u8) -> String {
+    let (version, auth, vip, interval) = match flavour {
+        Flavour::V2 => (2, "", "192.0.2.100/24", "1"),
+        Flavour::V2Pass => (
+            2,
+            "authentication {\n        auth_type PASS\n        auth_pass lvskit\n    }",
+            "192.0.2.100/24",
+            "1",
+        ),
+        Flavour::V3 => (3, "", "192.0.2.100/24", "0.5"),
+        Flavour::V3Ipv6 => (3, "", "2001:db8::100/64", "0.5"),
+    };
+    format!(
+        "global_defs {{
+    router_id interop
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    version {version}
+    priority {priority}
+    advert_int {interval}
+    {auth}
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+"
+    )
+}
+
+/// Who runs on the router with the higher priority.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Higher {
+    Lvskitd,
+    Keepalived,
+}
+
+/// Both settled: the higher priority is the only one advertising; then a SIGKILL of it, and
+/// the other takes over no earlier than its Master_Down_Interval.
+fn interop(flavour: Flavour, higher: Higher) {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tag = format!(
+        "io{}{}",
+        flavour as u8,
+        if higher == Higher::Lvskitd { "l" } else { "k" }
+    );
+    let lab = Lab::new(&tag);
+    let (conf_a, conf_b) = (interop_conf(flavour, 150), interop_conf(flavour, 100));
+    let (mut ours, mut theirs);
+    match higher {
+        Higher::Lvskitd => {
+            ours = lab.lvskitd(&lab.a, "a", &conf_a);
+            theirs = Keepalived::start(&lab, &lab.b, "b", &conf_b);
+        }
+        Higher::Keepalived => {
+            theirs = Keepalived::start(&lab, &lab.a, "a", &conf_a);
+            ours = lab.lvskitd(&lab.b, "b", &conf_b);
+        }
+    }
+    let logs = |ours: &Daemon, theirs: &Keepalived| {
+        format!(
+            "--- lvskitd:\n{}\n--- keepalived:\n{}",
+            ours.log(),
+            theirs.log()
+        )
+    };
+    let by = |ads: &[Advert], priority: u8, n: usize| {
+        ads.len() >= n && ads[ads.len() - n..].iter().all(|a| a.priority == priority)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(15), |ads| by(ads, 150, 3));
+    assert!(
+        by(&seen, 150, 3),
+        "{flavour:?}: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    // Never both: once settled, nothing at priority 100 on the wire.
+    lab.capture.take();
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = lab.adverts();
+    assert!(
+        seen.iter().all(|a| a.priority == 150) && !seen.is_empty(),
+        "{flavour:?}: both advertise: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    let vip = if matches!(flavour, Flavour::V3Ipv6) {
+        "2001:db8::100"
+    } else {
+        "192.0.2.100"
+    };
+    assert!(
+        has_vip(&lab.a, vip),
+        "{flavour:?}: the master lacks the VIP"
+    );
+
+    // SIGKILL the master; the other takes over at its down interval.
+    match higher {
+        Higher::Lvskitd => ours.kill(),
+        Higher::Keepalived => theirs.kill(),
+    }
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| by(ads, 100, 2));
+    assert!(
+        by(&seen, 100, 2),
+        "{flavour:?}: no takeover: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    let last = seen
+        .iter()
+        .filter(|a| a.priority == 150)
+        .map(|a| a.at)
+        .max()
+        .unwrap();
+    let first = seen
+        .iter()
+        .find(|a| a.priority == 100)
+        .map(|a| a.at)
+        .unwrap();
+    let gap = first.duration_since(last).unwrap();
+    // v2: 3 s + 156/256 s; v3 at 0.5 s: 1.5 s + (156 × 50 / 256) cs.
+    let bound = match flavour {
+        Flavour::V2 | Flavour::V2Pass => Duration::from_nanos(3_609_375_000),
+        Flavour::V3 | Flavour::V3Ipv6 => Duration::from_millis(1_800),
+    };
+    eprintln!(
+        "interop {flavour:?}, {higher:?} higher, killed: takeover {:.1} ms (bound {:.1} ms)",
+        ms(gap),
+        ms(bound)
+    );
+    assert!(
+        gap + Duration::from_millis(15) >= bound,
+        "{flavour:?}: took over early: {gap:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        has_vip(&lab.b, vip),
+        "{flavour:?}: the new master lacks the VIP"
+    );
+}
+
+#[test]
+fn interop_v2_lvskitd_higher() {
+    interop(Flavour::V2, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v2_keepalived_higher() {
+    interop(Flavour::V2, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v2_pass_lvskitd_higher() {
+    interop(Flavour::V2Pass, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v2_pass_keepalived_higher() {
+    interop(Flavour::V2Pass, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v3_lvskitd_higher() {
+    interop(Flavour::V3, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v3_keepalived_higher() {
+    interop(Flavour::V3, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v3_ipv6_lvskitd_higher() {
+    interop(Flavour::V3Ipv6, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v3_ipv6_keepalived_higher() {
+    interop(Flavour::V3Ipv6, Higher::Keepalived);
+}
+
+/// tshark decodes what lvskitd put on the wire (v2 with PASS, v3 over IPv4 and IPv6) with good
+/// VRRP and IPv4 header checksums.
+#[test]
+fn tshark_decodes_lvskitd_adverts_with_good_checksums() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("tk");
+    let conf = format!(
+        "{}{}",
+        interop_conf(Flavour::V2Pass, 150),
+        interop_conf(Flavour::V3Ipv6, 150)
+            .replace("VI_1", "VI_6")
+            .replace("virtual_router_id 51", "virtual_router_id 61")
+            .replace("global_defs {\n    router_id interop\n}\n", "")
+    ) + &interop_conf(Flavour::V3, 150)
+        .replace("VI_1", "VI_3")
+        .replace("virtual_router_id 51", "virtual_router_id 53")
+        .replace("192.0.2.100/24", "192.0.2.103/24")
+        .replace("global_defs {\n    router_id interop\n}\n", "");
+    let da = lab.lvskitd(&lab.a, "a", &conf);
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| {
+        [51, 53, 61]
+            .iter()
+            .all(|v| ads.iter().filter(|a| a.vrid == *v).count() >= 2)
+    });
+    assert!(seen.len() >= 6, "{seen:?}\n{}", da.log());
+    let pcap = lab.file("adverts.pcap");
+    testbed::write_pcap(&pcap, &lab.capture.frames()).unwrap();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-o", "ip.check_checksum:TRUE", "-Y", "vrrp", "-T", "fields"])
+        .args(["-E", "separator=\t"])
+        .args([
+            "-e",
+            "vrrp.version",
+            "-e",
+            "vrrp.virt_rtr_id",
+            "-e",
+            "vrrp.prio",
+        ])
+        .args([
+            "-e",
+            "vrrp.checksum.status",
+            "-e",
+            "ip.ttl",
+            "-e",
+            "ipv6.hlim",
+        ])
+        .args(["-e", "vrrp.auth_type"])
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark (apt-get install tshark): {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.len() >= 6, "{text}");
+    for vrid in ["51", "53", "61"] {
+        assert!(
+            rows.iter().any(|r| r[1] == vrid),
+            "VRID {vrid} not decoded: {text}"
+        );
+    }
+    for row in &rows {
+        assert_eq!(row[3], "1", "VRRP checksum not good: {row:?}");
+        assert!(row[4] == "255" || row[5] == "255", "TTL/hop limit: {row:?}");
+        match row[1] {
+            "51" => assert_eq!((row[0], row[6]), ("2", "1"), "v2 with PASS: {row:?}"),
+            _ => assert_eq!(row[0], "3", "{row:?}"),
+        }
+    }
+}
