@@ -5,6 +5,7 @@
 
 mod process;
 mod socket;
+mod timer;
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -51,6 +52,9 @@ pub enum Error {
     /// Signals could not be set up.
     #[error("cannot install signal handlers: {0}")]
     Signal(std::io::Error),
+    /// The deadline timer could not be set up.
+    #[error("cannot create the timer: {0}")]
+    Timer(std::io::Error),
 }
 
 /// Options of [`run`].
@@ -154,6 +158,7 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     }
     let client = vip::Client::new()?;
     let mut watcher = vip::Watcher::new().await?;
+    let timer = timer::Deadline::new().map_err(Error::Timer)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
@@ -183,27 +188,32 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let mut buf = vec![0u8; MAX_PACKET_LEN.max(65_536)];
     let mut out = vec![0u8; MAX_PACKET_LEN];
     loop {
-        // Act on everything the core has to say.
+        // Act on everything the core has to say: adverts first (they are what a peer times),
+        // then the rest in order (addresses before their GARPs).
+        let mut batch = Vec::new();
         let deadline = loop {
             match director.poll_output() {
                 Output::Timeout(deadline) => break Some(deadline),
                 Output::Stopped => break None,
-                output => {
-                    act(
-                        output, &director, &sockets, &senders, &client, &events_tx, &notify_tx,
-                        &mut out,
-                    )
-                    .await
-                }
+                Output::Send(t) => send(&t, &sockets, &mut out),
+                output => batch.push(output),
             }
         };
+        for output in batch {
+            act(output, &director, &senders, &client, &events_tx, &notify_tx).await;
+        }
         let Some(deadline) = deadline else { break };
         if let Some(ready) = ready.take() {
             ready();
         }
         let sleep = async {
             match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
+                Some(d) => {
+                    if let Err(e) = timer.wait_until(d).await {
+                        tracing::warn!("timer: {e}; falling back to tokio's");
+                        tokio::time::sleep_until(d.into()).await;
+                    }
+                }
                 None => std::future::pending().await,
             }
         };
@@ -287,37 +297,36 @@ fn drain_socket(socket: &VrrpSocket, director: &mut Director, buf: &mut [u8]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Writes and sends one advert to each destination.
+fn send(t: &crate::Transmit, sockets: &[VrrpSocket], out: &mut [u8]) {
+    let ipv6 = t.advert.src.is_ipv6();
+    let Some(socket) = sockets
+        .iter()
+        .find(|s| s.ifindex == t.ifindex && s.ipv6 == ipv6)
+    else {
+        return;
+    };
+    for &dst in t.destinations.iter() {
+        match codec::emit(&t.advert, dst, &t.wire, out) {
+            Ok(len) => {
+                if let Err(e) = socket.send(&out[..len], t.advert.src, dst) {
+                    tracing::warn!(vrid = t.advert.vrid, %dst, "cannot send advert: {e}");
+                }
+            }
+            Err(e) => tracing::error!(vrid = t.advert.vrid, "cannot write advert: {e}"),
+        }
+    }
+}
+
 async fn act(
     output: Output,
     director: &Director,
-    sockets: &[VrrpSocket],
     senders: &HashMap<u32, garp::Sender>,
     client: &vip::Client,
     events: &mpsc::UnboundedSender<Event>,
     notify: &mpsc::UnboundedSender<NotifyJob>,
-    out: &mut [u8],
 ) {
     match output {
-        Output::Send(t) => {
-            let ipv6 = t.advert.src.is_ipv6();
-            let Some(socket) = sockets
-                .iter()
-                .find(|s| s.ifindex == t.ifindex && s.ipv6 == ipv6)
-            else {
-                return;
-            };
-            for &dst in t.destinations.iter() {
-                match codec::emit(&t.advert, dst, &t.wire, out) {
-                    Ok(len) => {
-                        if let Err(e) = socket.send(&out[..len], t.advert.src, dst) {
-                            tracing::warn!(vrid = t.advert.vrid, %dst, "cannot send advert: {e}");
-                        }
-                    }
-                    Err(e) => tracing::error!(vrid = t.advert.vrid, "cannot write advert: {e}"),
-                }
-            }
-        }
         Output::AddVips(change) => add(director, client, &change).await,
         Output::RemoveVips(change) => remove(director, client, &change).await,
         Output::Announce { ifindex, addr } => {
@@ -341,7 +350,7 @@ async fn act(
         Output::Notify { argv, user } => {
             let _ = notify.send((argv, user));
         }
-        Output::StateChange(_) | Output::Timeout(_) | Output::Stopped => {}
+        Output::Send(_) | Output::StateChange(_) | Output::Timeout(_) | Output::Stopped => {}
     }
 }
 
