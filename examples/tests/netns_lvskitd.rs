@@ -4,13 +4,12 @@
 //! printed, and only protocol bounds (no takeover before the down interval) are asserted.
 //! Needs root.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use testbed::{Capture, Frame, Netns, bridge_port, require_root, veth_pair};
+use lvskit_examples::vrrp_lab::{Advert, Daemon, Implementation, Lab, adverts};
+use testbed::{Capture, Netns, bridge_port, require_root};
 
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 
@@ -18,184 +17,21 @@ const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 /// honest.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A LAN: a bridge in its own namespace, two routers (`a` .1, `b` .2) and a client (`c` .9).
-struct Lab {
-    lan: Netns,
-    a: Netns,
-    b: Netns,
-    c: Netns,
-    capture: Capture,
-    dir: PathBuf,
+/// Starts lvskitd in `ns`.
+fn lvskitd(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Daemon {
+    Daemon::start(
+        lab,
+        ns,
+        name,
+        conf,
+        &Implementation::Lvskitd(LVSKITD.into()),
+    )
+    .unwrap()
 }
 
-impl Lab {
-    fn new(tag: &str) -> Self {
-        let lan = Netns::new(&format!("{tag}lan")).unwrap();
-        lan.add_bridge("br0").unwrap();
-        lan.set_up("br0").unwrap();
-        let a = Netns::new(&format!("{tag}a")).unwrap();
-        let b = Netns::new(&format!("{tag}b")).unwrap();
-        let c = Netns::new(&format!("{tag}c")).unwrap();
-        for (ns, port, v4, v6) in [
-            (&a, "pa", "192.0.2.1/24", "2001:db8::1/64"),
-            (&b, "pb", "192.0.2.2/24", "2001:db8::2/64"),
-            (&c, "pc", "192.0.2.9/24", "2001:db8::9/64"),
-        ] {
-            veth_pair(ns, "eth0", &lan, port).unwrap();
-            bridge_port(&lan, port, "br0").unwrap();
-            lan.set_up(port).unwrap();
-            ns.add_addr("eth0", v4).unwrap();
-            ns.ip(&["addr", "add", v6, "dev", "eth0", "nodad"]).unwrap();
-            ns.set_up("eth0").unwrap();
-            ns.set_up("lo").unwrap();
-        }
-        let capture = Capture::start(&c, "eth0").unwrap();
-        let dir = std::env::temp_dir().join(format!("lvskitd-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // Let link-local addresses settle (DAD) before IPv6 adverts need them.
-        std::thread::sleep(Duration::from_millis(200));
-        Self {
-            lan,
-            a,
-            b,
-            c,
-            capture,
-            dir,
-        }
-    }
-
-    /// Starts `lvskitd -f` in `ns` with `conf`; its log goes to `DIR/NAME.log`.
-    fn lvskitd(&self, ns: &Netns, name: &str, conf: &str) -> Daemon {
-        let path = self.dir.join(format!("{name}.conf"));
-        std::fs::write(&path, conf.replace("$DIR", self.dir.to_str().unwrap())).unwrap();
-        let log = self.dir.join(format!("{name}.log"));
-        let child = ns
-            .command(LVSKITD)
-            .args(["-n", "-l", "-D", "-f"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Daemon {
-            child: Some(child),
-            log,
-        }
-    }
-
-    /// The adverts seen by the client so far.
-    fn adverts(&self) -> Vec<Advert> {
-        adverts(&self.capture.frames())
-    }
-
-    /// Waits until `done` holds for the adverts seen, or `timeout`; returns them either way.
-    fn wait_adverts(&self, timeout: Duration, done: impl Fn(&[Advert]) -> bool) -> Vec<Advert> {
-        adverts(
-            &self
-                .capture
-                .wait_until(timeout, |frames| done(&adverts(frames))),
-        )
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A running lvskitd, killed when dropped.
-struct Daemon {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn signal(&mut self, signal: i32) {
-        if let Some(child) = &self.child {
-            // SAFETY: kill(2) on our own child's pid (`ip netns exec` execs the program).
-            unsafe {
-                libc::kill(child.id() as i32, signal);
-            }
-        }
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(&mut self) -> Option<i32> {
-        self.signal(libc::SIGTERM);
-        let mut child = self.child.take()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("lvskitd did not stop on SIGTERM:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// One VRRP advert on the wire.
-#[derive(Debug, Clone)]
-struct Advert {
-    at: SystemTime,
-    src: IpAddr,
-    vrid: u8,
-    priority: u8,
-}
-
-fn adverts(frames: &[Frame]) -> Vec<Advert> {
-    frames
-        .iter()
-        .filter_map(|f| {
-            let payload = f.data.get(14..)?;
-            let received = match f.ethertype() {
-                0x0800 => vrrp_packet::recv::parse_ipv4(payload, vrrp_packet::ChecksumModes::ALL),
-                0x86dd => {
-                    let ip = payload.get(..40)?;
-                    if ip[6] != 112 {
-                        return None;
-                    }
-                    let src = <[u8; 16]>::try_from(&ip[8..24]).ok()?;
-                    let dst = <[u8; 16]>::try_from(&ip[24..40]).ok()?;
-                    vrrp_packet::recv::parse_ipv6(&payload[40..], src.into(), dst.into(), ip[7])
-                }
-                _ => return None,
-            }
-            .ok()?;
-            Some(Advert {
-                at: f.timestamp,
-                src: received.src,
-                vrid: received.vrrp.vrid,
-                priority: received.vrrp.priority,
-            })
-        })
-        .collect()
+/// Starts keepalived in `ns`.
+fn keepalived(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Daemon {
+    Daemon::start(lab, ns, name, conf, &Implementation::Keepalived).unwrap()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -252,8 +88,8 @@ fn instance(name: &str, vrid: u8, priority: u8, extra: &str) -> String {
 
 /// Brings up `a` at 150 and `b` at 100 and waits until `a` is the settled master.
 fn elect(lab: &Lab, extra_a: &str, extra_b: &str) -> (Daemon, Daemon) {
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, extra_a));
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, extra_b));
+    let da = lvskitd(lab, &lab.a, "a", &instance("VI_1", 51, 150, extra_a));
+    let db = lvskitd(lab, &lab.b, "b", &instance("VI_1", 51, 100, extra_b));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(
         settled_on(&seen, A, 2),
@@ -268,7 +104,7 @@ fn elect(lab: &Lab, extra_a: &str, extra_b: &str) -> (Daemon, Daemon) {
 fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("el");
+    let lab = Lab::new("el").unwrap();
     let (mut da, db) = elect(&lab, "", "");
     assert!(has_vip(&lab.a, "192.0.2.100"));
     assert!(!has_vip(&lab.b, "192.0.2.100"));
@@ -330,7 +166,7 @@ fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
 
     // a comes back with the higher priority and preempts.
     lab.capture.take();
-    let _da = lab.lvskitd(&lab.a, "a2", &instance("VI_1", 51, 150, ""));
+    let _da = lvskitd(&lab, &lab.a, "a2", &instance("VI_1", 51, 150, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(settled_on(&seen, A, 2), "{seen:?}");
     std::thread::sleep(Duration::from_millis(300));
@@ -348,10 +184,10 @@ fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
 fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_its_skew() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("st");
+    let lab = Lab::new("st").unwrap();
     let (mut da, db) = elect(&lab, "", "");
     lab.capture.take();
-    assert_eq!(da.stop(), Some(0), "{}", da.log());
+    assert_eq!(da.stop().unwrap(), Some(0), "{}", da.log());
     assert!(!has_vip(&lab.a, "192.0.2.100"), "a left its VIP behind");
     let seen = lab.wait_adverts(Duration::from_secs(5), |ads| {
         ads.iter().any(|a| a.src == v4(B))
@@ -379,12 +215,12 @@ fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_its_skew() {
 fn nopreempt_keeps_the_current_master() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("np");
+    let lab = Lab::new("np").unwrap();
     // b alone becomes master; a (higher, nopreempt) joins and stays backup.
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, "nopreempt"));
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, "nopreempt"));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
     assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, "nopreempt"));
+    let da = lvskitd(&lab, &lab.a, "a", &instance("VI_1", 51, 150, "nopreempt"));
     std::thread::sleep(Duration::from_secs(6));
     let seen = lab.adverts();
     assert!(
@@ -399,13 +235,18 @@ fn nopreempt_keeps_the_current_master() {
 fn preempt_delay_holds_the_preemption() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("pd");
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, ""));
+    let lab = Lab::new("pd").unwrap();
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
     assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
     lab.capture.take();
     let started = SystemTime::now();
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, "preempt_delay 4"));
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, "preempt_delay 4"),
+    );
     let seen = lab.wait_adverts(Duration::from_secs(12), |ads| settled_on(ads, A, 1));
     let Some(first_a) = seen.iter().find(|a| a.src == v4(A)) else {
         panic!("a never preempted: {seen:?}\n{}", da.log());
@@ -425,7 +266,7 @@ fn preempt_delay_holds_the_preemption() {
 fn a_failing_track_script_weight_moves_mastership() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("ts");
+    let lab = Lab::new("ts").unwrap();
     let flag = lab.file("healthy");
     std::fs::write(&flag, "").unwrap();
     let script = format!(
@@ -441,8 +282,8 @@ fn a_failing_track_script_weight_moves_mastership() {
         "{script}{}",
         instance("VI_1", 51, 150, "track_script {\n chk\n }")
     );
-    let da = lab.lvskitd(&lab.a, "a", &conf_a);
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, ""));
+    let da = lvskitd(&lab, &lab.a, "a", &conf_a);
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(settled_on(&seen, A, 2), "{seen:?}\n{}", da.log());
     std::fs::remove_file(&flag).unwrap();
@@ -466,7 +307,7 @@ fn a_failing_track_script_weight_moves_mastership() {
 fn track_interface_down_is_fault_and_the_peer_takes_over() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("ti");
+    let lab = Lab::new("ti").unwrap();
     // up0 is up and running while its veth peer up1 is up.
     lab.a
         .ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
@@ -496,10 +337,20 @@ fn track_interface_down_is_fault_and_the_peer_takes_over() {
 fn v2_pass_mismatch_is_ignored_and_counted() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("pw");
+    let lab = Lab::new("pw").unwrap();
     let auth = |p: &str| format!("authentication {{\n auth_type PASS\n auth_pass {p}\n }}");
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &auth("right")));
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, &auth("wrong")));
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, &auth("right")),
+    );
+    let db = lvskitd(
+        &lab,
+        &lab.b,
+        "b",
+        &instance("VI_1", 51, 100, &auth("wrong")),
+    );
     // Each ignores the other: both become MASTER.
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| {
         ads.iter().any(|a| a.src == v4(B)) && ads.iter().any(|a| a.src == v4(A))
@@ -518,7 +369,7 @@ fn v2_pass_mismatch_is_ignored_and_counted() {
 fn notify_scripts_get_keepalived_arguments_in_order() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("nt");
+    let lab = Lab::new("nt").unwrap();
     let out = lab.file("notify.out");
     let script = lab.file("notify.sh");
     std::fs::write(
@@ -535,10 +386,10 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
     let extra = format!(
         "notify_master \"{s} to-master\"\n notify_backup \"{s} to-backup\"\n notify_stop \"{s} stopping\"\n notify {s}"
     );
-    let mut da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &extra));
+    let mut da = lvskitd(&lab, &lab.a, "a", &instance("VI_1", 51, 150, &extra));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 1));
     assert!(settled_on(&seen, A, 1));
-    assert_eq!(da.stop(), Some(0));
+    assert_eq!(da.stop().unwrap(), Some(0));
     let lines = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(
         lines.lines().collect::<Vec<_>>(),
@@ -559,7 +410,7 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
 fn a_configuration_that_cannot_run_here_changes_nothing() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("bad");
+    let lab = Lab::new("bad").unwrap();
     let conf = instance("VI_1", 51, 150, "").replace("interface eth0", "interface eth7");
     let path = lab.file("bad.conf");
     std::fs::write(&path, &conf).unwrap();
@@ -605,14 +456,13 @@ fn a_configuration_that_cannot_run_here_changes_nothing() {
         String::from_utf8_lossy(&test.stderr)
     );
     assert!(lab.adverts().is_empty());
-    let _ = Ipv4Addr::UNSPECIFIED;
 }
 
 #[test]
 fn a_sync_group_moves_together() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("sg");
+    let lab = Lab::new("sg").unwrap();
     lab.a
         .ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
         .unwrap();
@@ -646,8 +496,8 @@ vrrp_instance VI_2 {{
 "
         )
     };
-    let da = lab.lvskitd(&lab.a, "a", &conf(150, "track_interface {\n up0\n }"));
-    let db = lab.lvskitd(&lab.b, "b", &conf(100, ""));
+    let da = lvskitd(&lab, &lab.a, "a", &conf(150, "track_interface {\n up0\n }"));
+    let db = lvskitd(&lab, &lab.b, "b", &conf(100, ""));
     let both_on = |ads: &[Advert], src: &str| {
         let last = |vrid| {
             ads.iter()
@@ -686,13 +536,23 @@ vrrp_instance VI_2 {{
 fn unicast_peers() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("uc");
+    let lab = Lab::new("uc").unwrap();
     // Unicast frames do not reach the client: watch b's own interface.
     let on_b = Capture::start(&lab.b, "eth0").unwrap();
     let unicast =
         |src: &str, peer: &str| format!("unicast_src_ip {src}\n unicast_peer {{\n {peer}\n }}");
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &unicast(A, B)));
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, &unicast(B, A)));
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, &unicast(A, B)),
+    );
+    let db = lvskitd(
+        &lab,
+        &lab.b,
+        "b",
+        &instance("VI_1", 51, 100, &unicast(B, A)),
+    );
     let wait = |src: &str| {
         let frames = on_b.wait_until(Duration::from_secs(10), |f| settled_on(&adverts(f), src, 2));
         adverts(&frames)
@@ -719,7 +579,7 @@ fn unicast_peers() {
 fn ipv6_v3_election_and_takeover() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("v6");
+    let lab = Lab::new("v6").unwrap();
     let conf = |priority: u8| {
         format!(
             "vrrp_instance VI_6 {{
@@ -741,8 +601,8 @@ fn ipv6_v3_election_and_takeover() {
                 .iter()
                 .all(|a| a.priority == priority && a.src.is_ipv6())
     };
-    let mut da = lab.lvskitd(&lab.a, "a", &conf(150));
-    let db = lab.lvskitd(&lab.b, "b", &conf(100));
+    let mut da = lvskitd(&lab, &lab.a, "a", &conf(150));
+    let db = lvskitd(&lab, &lab.b, "b", &conf(100));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| by(ads, 150, 3));
     assert!(by(&seen, 150, 3), "{seen:?}\n{}", da.log());
     let src = seen.last().unwrap().src;
@@ -762,7 +622,7 @@ fn ipv6_v3_election_and_takeover() {
 fn split_brain_heals_to_one_master() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("sb");
+    let lab = Lab::new("sb").unwrap();
     let (_da, db) = elect(&lab, "", "");
     // Partition: b's port leaves the bridge (its link stays up), so b stops hearing a.
     lab.lan.ip(&["link", "set", "pb", "nomaster"]).unwrap();
@@ -791,66 +651,6 @@ fn split_brain_heals_to_one_master() {
 }
 
 // ----- interop with keepalived 2.2.7 -------------------------------------------------------
-
-/// A running keepalived (`-n -P`), its VRRP child killed with it.
-struct Keepalived {
-    parent: Option<Child>,
-    vrrp_pid: PathBuf,
-    log: PathBuf,
-}
-
-impl Keepalived {
-    fn start(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Self {
-        let path = lab.dir.join(format!("{name}.conf"));
-        std::fs::write(&path, conf).unwrap();
-        let log = lab.dir.join(format!("{name}.log"));
-        let pid = lab.dir.join(format!("{name}.pid"));
-        let vrrp_pid = lab.dir.join(format!("{name}.vrrp.pid"));
-        let parent = ns
-            .command("keepalived")
-            .args(["-n", "-l", "-D", "-P", "-f"])
-            .arg(&path)
-            .arg("-p")
-            .arg(&pid)
-            .arg("-r")
-            .arg(&vrrp_pid)
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run keepalived (apt-get install keepalived): {e}"));
-        Self {
-            parent: Some(parent),
-            vrrp_pid,
-            log,
-        }
-    }
-
-    /// SIGKILL to the VRRP process (what crashes), then to the parent.
-    fn kill(&mut self) {
-        if let Ok(text) = std::fs::read_to_string(&self.vrrp_pid)
-            && let Ok(pid) = text.trim().parse::<i32>()
-        {
-            // SAFETY: kill(2) on keepalived's VRRP child, whose pid it wrote for us.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-        if let Some(mut parent) = self.parent.take() {
-            let _ = parent.kill();
-            let _ = parent.wait();
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Keepalived {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Flavour {
@@ -908,20 +708,20 @@ fn interop(flavour: Flavour, higher: Higher) {
         flavour as u8,
         if higher == Higher::Lvskitd { "l" } else { "k" }
     );
-    let lab = Lab::new(&tag);
+    let lab = Lab::new(&tag).unwrap();
     let (conf_a, conf_b) = (interop_conf(flavour, 150), interop_conf(flavour, 100));
     let (mut ours, mut theirs);
     match higher {
         Higher::Lvskitd => {
-            ours = lab.lvskitd(&lab.a, "a", &conf_a);
-            theirs = Keepalived::start(&lab, &lab.b, "b", &conf_b);
+            ours = lvskitd(&lab, &lab.a, "a", &conf_a);
+            theirs = keepalived(&lab, &lab.b, "b", &conf_b);
         }
         Higher::Keepalived => {
-            theirs = Keepalived::start(&lab, &lab.a, "a", &conf_a);
-            ours = lab.lvskitd(&lab.b, "b", &conf_b);
+            theirs = keepalived(&lab, &lab.a, "a", &conf_a);
+            ours = lvskitd(&lab, &lab.b, "b", &conf_b);
         }
     }
-    let logs = |ours: &Daemon, theirs: &Keepalived| {
+    let logs = |ours: &Daemon, theirs: &Daemon| {
         format!(
             "--- lvskitd:\n{}\n--- keepalived:\n{}",
             ours.log(),
@@ -1046,7 +846,7 @@ fn interop_v3_ipv6_keepalived_higher() {
 fn tshark_decodes_lvskitd_adverts_with_good_checksums() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("tk");
+    let lab = Lab::new("tk").unwrap();
     let conf = format!(
         "{}{}",
         interop_conf(Flavour::V2Pass, 150),
@@ -1059,7 +859,7 @@ fn tshark_decodes_lvskitd_adverts_with_good_checksums() {
         .replace("virtual_router_id 51", "virtual_router_id 53")
         .replace("192.0.2.100/24", "192.0.2.103/24")
         .replace("global_defs {\n    router_id interop\n}\n", "");
-    let da = lab.lvskitd(&lab.a, "a", &conf);
+    let da = lvskitd(&lab, &lab.a, "a", &conf);
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| {
         [51, 53, 61]
             .iter()
