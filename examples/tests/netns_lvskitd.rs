@@ -916,3 +916,25 @@ fn tshark_decodes_lvskitd_adverts_with_good_checksums() {
         }
     }
 }
+
+#[test]
+fn a_vip_deleted_by_hand_while_master_is_put_back() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("rm").unwrap();
+    let (da, _db) = elect(&lab, "", "");
+    assert!(has_vip(&lab.a, "192.0.2.100"));
+    lab.a
+        .ip(&["addr", "del", "192.0.2.100/24", "dev", "eth0"])
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !has_vip(&lab.a, "192.0.2.100") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        has_vip(&lab.a, "192.0.2.100"),
+        "not put back:\n{}",
+        da.log()
+    );
+    assert!(da.log().contains("putting it back"), "{}", da.log());
+}

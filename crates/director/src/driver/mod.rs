@@ -189,18 +189,27 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let mut out = vec![0u8; MAX_PACKET_LEN];
     loop {
         // Act on everything the core has to say: adverts first (they are what a peer times),
-        // then the rest in order (addresses before their GARPs).
-        let mut batch = Vec::new();
+        // then the host changes in order (the additions of many instances taking over together
+        // in one netlink batch), then the GARPs (after their addresses exist), then the rest.
+        let mut changes = Vec::new();
+        let mut announcements = Vec::new();
+        let mut rest = Vec::new();
         let deadline = loop {
             match director.poll_output() {
                 Output::Timeout(deadline) => break Some(deadline),
                 Output::Stopped => break None,
                 Output::Send(t) => send(&t, &sockets, &mut out),
-                output => batch.push(output),
+                output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
+                Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
+                output => rest.push(output),
             }
         };
-        for output in batch {
-            act(output, &director, &senders, &client, &events_tx, &notify_tx).await;
+        apply(&director, &client, changes).await;
+        for (ifindex, addr) in announcements {
+            announce(&senders, ifindex, addr);
+        }
+        for output in rest {
+            act(output, &events_tx, &notify_tx);
         }
         let Some(deadline) = deadline else { break };
         if let Some(ready) = ready.take() {
@@ -318,24 +327,22 @@ fn send(t: &crate::Transmit, sockets: &[VrrpSocket], out: &mut [u8]) {
     }
 }
 
-async fn act(
+/// Sends one gratuitous ARP or unsolicited NA.
+fn announce(senders: &HashMap<u32, garp::Sender>, ifindex: u32, addr: IpAddr) {
+    if let Some(sender) = senders.get(&ifindex)
+        && let Err(e) = sender.announce(addr)
+    {
+        tracing::warn!(%addr, "cannot announce: {e}");
+    }
+}
+
+/// Starts scripts and queues notify commands; neither holds the loop up.
+fn act(
     output: Output,
-    director: &Director,
-    senders: &HashMap<u32, garp::Sender>,
-    client: &vip::Client,
     events: &mpsc::UnboundedSender<Event>,
     notify: &mpsc::UnboundedSender<NotifyJob>,
 ) {
     match output {
-        Output::AddVips(change) => add(director, client, &change).await,
-        Output::RemoveVips(change) => remove(director, client, &change).await,
-        Output::Announce { ifindex, addr } => {
-            if let Some(sender) = senders.get(&ifindex)
-                && let Err(e) = sender.announce(addr)
-            {
-                tracing::warn!(%addr, "cannot announce: {e}");
-            }
-        }
         Output::RunScript {
             script,
             command,
@@ -350,23 +357,59 @@ async fn act(
         Output::Notify { argv, user } => {
             let _ = notify.send((argv, user));
         }
-        Output::Send(_) | Output::StateChange(_) | Output::Timeout(_) | Output::Stopped => {}
+        _ => {}
     }
 }
 
-async fn add(director: &Director, client: &vip::Client, change: &HostChange) {
-    let name = &director.setup().instances[change.instance].name;
-    if let Err(e) = client.add_vips(&change.vips).await {
-        tracing::error!(instance = %name, "cannot add virtual addresses: {e}");
-    }
-    for route in change.routes.iter() {
-        if let Err(e) = client.add_route(route).await {
-            tracing::error!(instance = %name, "cannot add route: {e}");
+/// Applies host changes in order; consecutive additions go to the kernel as one batch of
+/// addresses (then their routes and rules).
+async fn apply(director: &Director, client: &vip::Client, changes: Vec<Output>) {
+    let mut adds: Vec<HostChange> = Vec::new();
+    for change in changes {
+        match change {
+            Output::AddVips(c) => adds.push(c),
+            Output::RemoveVips(c) => {
+                add(director, client, std::mem::take(&mut adds)).await;
+                remove(director, client, &c).await;
+            }
+            _ => {}
         }
     }
-    for rule in change.rules.iter() {
-        if let Err(e) = client.add_rule(rule).await {
-            tracing::error!(instance = %name, "cannot add rule: {e}");
+    add(director, client, adds).await;
+}
+
+async fn add(director: &Director, client: &vip::Client, changes: Vec<HostChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    let vips: Vec<vip::Vip> = changes
+        .iter()
+        .flat_map(|c| c.vips.iter().cloned())
+        .collect();
+    if let Err(e) = client.add_vips(&vips).await {
+        // One bad interface must not keep the other instances' addresses off: one at a time.
+        tracing::debug!(
+            "batch of {} addresses refused ({e}); adding one instance at a time",
+            vips.len()
+        );
+        for c in &changes {
+            if let Err(e) = client.add_vips(&c.vips).await {
+                let name = &director.setup().instances[c.instance].name;
+                tracing::error!(instance = %name, "cannot add virtual addresses: {e}");
+            }
+        }
+    }
+    for c in &changes {
+        let name = &director.setup().instances[c.instance].name;
+        for route in c.routes.iter() {
+            if let Err(e) = client.add_route(route).await {
+                tracing::error!(instance = %name, "cannot add route: {e}");
+            }
+        }
+        for rule in c.rules.iter() {
+            if let Err(e) = client.add_rule(rule).await {
+                tracing::error!(instance = %name, "cannot add rule: {e}");
+            }
         }
     }
 }
