@@ -315,8 +315,8 @@ fn scale_takeover(common: &Common, instances: usize, interval: f64, runs: usize)
         )?;
         settled(&lab, 150, instances, Duration::from_secs(30))
             .with_context(|| format!("round {run}:\n{}", master.log()))?;
-        std::thread::sleep(Duration::from_millis(500));
         lab.capture.take();
+        std::thread::sleep(Duration::from_millis(500));
         master.kill();
         let killed = SystemTime::now();
         std::thread::sleep(bound(3, 100, interval) + Duration::from_secs(2));
