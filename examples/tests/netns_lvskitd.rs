@@ -938,3 +938,111 @@ fn a_vip_deleted_by_hand_while_master_is_put_back() {
     );
     assert!(da.log().contains("putting it back"), "{}", da.log());
 }
+
+/// Sends one v2 advert from the client, as a router at `priority` would.
+fn inject_advert(lab: &Lab, priority: u8) {
+    let advert = vrrp_fsm::AdvertToSend {
+        version: vrrp_fsm::Version::V2,
+        vrid: 51,
+        priority,
+        max_advert_interval_cs: 100,
+        addresses: std::sync::Arc::from(["192.0.2.100".parse::<IpAddr>().unwrap()]),
+        src: "192.0.2.9".parse().unwrap(),
+        interface: vrrp_fsm::InterfaceId(0),
+    };
+    let mut buf = [0u8; director::codec::MAX_PACKET_LEN];
+    let len = director::codec::emit(
+        &advert,
+        "224.0.0.18".parse().unwrap(),
+        &director::codec::WireOptions::default(),
+        &mut buf,
+    )
+    .unwrap();
+    let packet = buf[..len].to_vec();
+    lab.c
+        .run(move || -> std::io::Result<()> {
+            use socket2::{Domain, Protocol, Socket, Type};
+            let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))?;
+            s.set_header_included_v4(true)?;
+            s.bind_device(Some(b"eth0"))?;
+            s.set_multicast_if_v4(&"192.0.2.9".parse().unwrap())?;
+            let to: std::net::SocketAddr = "224.0.0.18:0".parse().unwrap();
+            s.send_to(&packet, &to.into())?;
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+}
+
+/// A MASTER hearing a lower priority: an advert at once, `garp_lower_prio_repeat` GARPs now and
+/// as many again after `garp_lower_prio_delay`. Run against lvskitd and keepalived, which must
+/// agree on the wire.
+fn lower_priority_behaviour(implementation: &str) -> (usize, usize, usize) {
+    let lab = Lab::new(&format!("lp{}", &implementation[..1])).unwrap();
+    let conf = instance(
+        "VI_1",
+        51,
+        150,
+        "garp_master_delay 0\n garp_lower_prio_repeat 3\n garp_lower_prio_delay 2",
+    );
+    let daemon = if implementation == "lvskitd" {
+        lvskitd(&lab, &lab.a, "a", &conf)
+    } else {
+        keepalived(&lab, &lab.a, "a", &conf)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
+    assert!(
+        settled_on(&seen, A, 2),
+        "{implementation}: {seen:?}\n{}",
+        daemon.log()
+    );
+    // Between two periodic adverts: wait for one, then 300 ms.
+    lab.capture.take();
+    lab.wait_adverts(Duration::from_secs(2), |ads| !ads.is_empty());
+    std::thread::sleep(Duration::from_millis(300));
+    lab.capture.take();
+    let injected = SystemTime::now();
+    inject_advert(&lab, 50);
+    std::thread::sleep(Duration::from_millis(2_600));
+    let frames = lab.capture.take();
+    let vip: IpAddr = "192.0.2.100".parse().unwrap();
+    let after = |f: &testbed::Frame| f.timestamp.duration_since(injected).unwrap_or_default();
+    let garps: Vec<Duration> = frames
+        .iter()
+        .filter(|f| garp::Announcement::parse(&f.data).is_ok_and(|a| a.addr() == vip))
+        .map(after)
+        .collect();
+    let now = garps
+        .iter()
+        .filter(|d| **d < Duration::from_millis(500))
+        .count();
+    let later = garps
+        .iter()
+        .filter(|d| **d >= Duration::from_millis(1_900) && **d < Duration::from_millis(2_500))
+        .count();
+    // The answering advert: a priority-150 advert well before the next periodic one.
+    let answered = adverts(&frames)
+        .iter()
+        .filter(|a| a.src == v4(A) && after_advert(a, injected) < Duration::from_millis(300))
+        .count();
+    eprintln!("{implementation}: GARPs {garps:?}");
+    (answered, now, later)
+}
+
+fn after_advert(a: &Advert, since: SystemTime) -> Duration {
+    a.at.duration_since(since).unwrap_or(Duration::MAX)
+}
+
+#[test]
+fn a_lower_priority_advert_gets_what_keepalived_sends() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ours = lower_priority_behaviour("lvskitd");
+    let theirs = lower_priority_behaviour("keepalived");
+    assert_eq!(
+        ours,
+        (1, 3, 3),
+        "lvskitd: (answering adverts, GARPs now, GARPs after the delay)"
+    );
+    assert_eq!(ours, theirs, "lvskitd and keepalived differ");
+}
