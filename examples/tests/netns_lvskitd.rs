@@ -1046,3 +1046,63 @@ fn a_lower_priority_advert_gets_what_keepalived_sends() {
     );
     assert_eq!(ours, theirs, "lvskitd and keepalived differ");
 }
+
+fn vmac_has_vip(ns: &Netns, vip: &str) -> bool {
+    ns.ip(&["-o", "addr", "show", "dev", "vrrp.51"])
+        .is_ok_and(|out| out.contains(&format!(" {vip}/")))
+}
+
+#[test]
+fn use_vmac_moves_the_virtual_mac_with_the_vip() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("vm").unwrap();
+    let vmac = [0, 0, 0x5e, 0, 1, 51];
+    let (mut da, mut db) = elect(&lab, "use_vmac", "use_vmac");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(vmac_has_vip(&lab.a, "192.0.2.100"), "{}", da.log());
+    assert!(!vmac_has_vip(&lab.b, "192.0.2.100"));
+    // Adverts and GARPs leave from the virtual MAC.
+    let frames = lab.capture.frames();
+    let from_a: Vec<&testbed::Frame> = frames
+        .iter()
+        .filter(|f| {
+            adverts(std::slice::from_ref(*f))
+                .iter()
+                .any(|a| a.src == v4(A))
+        })
+        .collect();
+    assert!(!from_a.is_empty());
+    assert!(
+        from_a.iter().all(|f| f.data[6..12] == vmac),
+        "advert not from the VMAC"
+    );
+    let vip = v4("192.0.2.100");
+    let to = std::net::SocketAddr::new(vip, 9);
+    let on_b = lab.b.udp_bind("0.0.0.0:9".parse().unwrap()).unwrap();
+    on_b.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    lab.c.udp_send(None, to, b"before").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(lab.c.neighbour_mac(vip).unwrap(), Some(vmac));
+    // a's host dies (the daemon killed, its link down: a crashed daemon's kernel would go on
+    // answering for the VIP from the VMAC): b's VMAC takes the address, the client's neighbour
+    // entry does not change, and its traffic now reaches b (the bridge learnt the VMAC on b's
+    // port from b's GARPs).
+    da.kill();
+    lab.a.set_down("eth0").unwrap();
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
+    assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(vmac_has_vip(&lab.b, "192.0.2.100"), "{}", db.log());
+    assert_eq!(lab.c.neighbour_mac(vip).unwrap(), Some(vmac));
+    lab.c.udp_send(None, to, b"after").unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = on_b.recv_from(&mut buf).expect("b receives for the VIP");
+    assert_eq!(&buf[..n], b"after");
+    // A clean stop removes the VMAC.
+    assert_eq!(db.stop().unwrap(), Some(0), "{}", db.log());
+    assert!(
+        lab.b.ip(&["link", "show", "vrrp.51"]).is_err(),
+        "vrrp.51 left behind"
+    );
+}

@@ -21,7 +21,7 @@ use crate::codec::{self, MAX_PACKET_LEN};
 use crate::setup::{HostInterface, Setup};
 use crate::{Director, HostChange, Input, Output};
 
-use self::socket::{Received, VrrpSocket};
+use self::socket::{Received, VridFilter, VrrpSocket};
 
 /// Why the driver could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -138,12 +138,23 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
                 source,
             }
         })?;
+        let mut socket = socket;
+        let vmac_vrids: Vec<u8> = setup
+            .instances
+            .iter()
+            .filter(|i| i.fsm.interface.0 == ifindex && !ipv6 && i.vmac.is_some())
+            .map(|i| i.fsm.vrid)
+            .collect();
+        if !vmac_vrids.is_empty() {
+            socket.vrids = VridFilter::Except(vmac_vrids);
+        }
         sockets.push(socket);
     }
     let mut senders: HashMap<u32, garp::Sender> = HashMap::new();
     for inst in &setup.instances {
         for (v, &ifindex) in inst.vips.iter().zip(inst.vip_ifindex.iter()) {
-            if senders.contains_key(&ifindex) {
+            // 0: on a VMAC that does not exist yet (opened once it does).
+            if ifindex == 0 || senders.contains_key(&ifindex) {
                 continue;
             }
             let sender =
@@ -177,8 +188,23 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
         ));
     }
 
+    // The first change to the host: the VMACs (removed again if anything after fails).
+    let mut setup = setup;
+    let vmacs = match create_vmacs(&client, &mut setup, &mut senders, &mut sockets).await {
+        Ok(vmacs) => vmacs,
+        Err((e, created)) => {
+            remove_vmacs(&client, &created).await;
+            return Err(e);
+        }
+    };
     let links: Vec<(u32, bool)> = setup.interfaces.iter().map(|i| (i.index, i.up)).collect();
-    let mut director = Director::new(setup)?;
+    let mut director = match Director::new(setup) {
+        Ok(director) => director,
+        Err(e) => {
+            remove_vmacs(&client, &vmacs).await;
+            return Err(e.into());
+        }
+    };
     let now = Instant::now();
     for (ifindex, up) in links {
         director.handle_input(Input::Link { now, ifindex, up });
@@ -198,7 +224,15 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
             match director.poll_output() {
                 Output::Timeout(deadline) => break Some(deadline),
                 Output::Stopped => break None,
-                Output::Send(t) => send(&t, &sockets, &mut out),
+                Output::Send(t) => {
+                    let vmac = vmacs
+                        .iter()
+                        .find(|v| v.instance == t.instance && !v.xmit_base);
+                    match vmac.and_then(|v| sockets.get(v.socket)) {
+                        Some(socket) => send_on(&t, socket, &mut out),
+                        None => send(&t, &sockets, &mut out),
+                    }
+                }
                 output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
                 Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
                 output => rest.push(output),
@@ -279,21 +313,120 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     // Let the notify commands of the shutdown run (each has its timeout).
     drop(notify_tx);
     let _ = notifier.await;
+    remove_vmacs(&client, &vmacs).await;
     Ok(())
+}
+
+/// A VMAC the driver created: its name, its instance, and its socket (an index in the
+/// sockets: adverts leave from it unless `vmac_xmit_base`, and its VRID arrives on it).
+struct VmacPort {
+    name: String,
+    instance: usize,
+    socket: usize,
+    xmit_base: bool,
+}
+
+/// Creates the VMAC of every instance with `use_vmac`, fills in the index of the addresses that
+/// live on it and opens its GARP sender (and its advert socket unless `vmac_xmit_base`). On
+/// failure, returns the VMACs created so far with the error.
+async fn create_vmacs(
+    client: &vip::Client,
+    setup: &mut Setup,
+    senders: &mut HashMap<u32, garp::Sender>,
+    sockets: &mut Vec<VrrpSocket>,
+) -> Result<Vec<VmacPort>, (Error, Vec<VmacPort>)> {
+    let mut created = Vec::new();
+    for i in 0..setup.instances.len() {
+        let Some(vmac) = setup.instances[i].vmac.clone() else {
+            continue;
+        };
+        let link = match client.add_vmac(&vmac).await {
+            Ok((_, link)) => link,
+            Err(e) => return Err((e.into(), created)),
+        };
+        tracing::info!(instance = %setup.instances[i].name, "VMAC {} (index {})", vmac.name, link.index);
+        let inst = &mut setup.instances[i];
+        let mut indexes = inst.vip_ifindex.to_vec();
+        for (x, v) in indexes.iter_mut().zip(inst.vips.iter()) {
+            if *x == 0 && v.dev == vmac.name {
+                *x = link.index;
+            }
+        }
+        inst.vip_ifindex = indexes.into();
+        let socket = VrrpSocket::open_vmac(
+            &vmac.name,
+            link.index,
+            inst.fsm.interface.0,
+            inst.fsm.vrid,
+            &inst.destinations,
+        );
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(source) => {
+                let e = Error::Socket {
+                    ifname: vmac.name.clone(),
+                    source,
+                };
+                created.push(VmacPort {
+                    name: vmac.name,
+                    instance: i,
+                    socket: usize::MAX,
+                    xmit_base: true,
+                });
+                return Err((e, created));
+            }
+        };
+        sockets.push(socket);
+        created.push(VmacPort {
+            name: vmac.name.clone(),
+            instance: i,
+            socket: sockets.len() - 1,
+            xmit_base: inst.vmac_xmit_base,
+        });
+        if let std::collections::hash_map::Entry::Vacant(slot) = senders.entry(link.index) {
+            match garp::Sender::open(&vmac.name, garp::SourceMac::Interface) {
+                Ok(sender) => {
+                    slot.insert(sender);
+                }
+                Err(source) => {
+                    return Err((
+                        Error::Garp {
+                            ifname: vmac.name,
+                            source,
+                        },
+                        created,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(created)
+}
+
+async fn remove_vmacs(client: &vip::Client, vmacs: &[VmacPort]) {
+    for vmac in vmacs {
+        if let Err(e) = client.remove_vmac(&vmac.name).await {
+            tracing::warn!("cannot remove VMAC {}: {e}", vmac.name);
+        }
+    }
 }
 
 /// Reads every packet queued on `socket` and hands it to the core.
 fn drain_socket(socket: &VrrpSocket, director: &mut Director, buf: &mut [u8]) {
     for _ in 0..256 {
         match socket.try_recv(buf) {
-            Ok(Some(Received::V4(len))) => director.handle_input(Input::Ipv4 {
-                now: Instant::now(),
-                ifindex: socket.ifindex,
-                datagram: &buf[..len],
-            }),
+            Ok(Some(Received::V4(len))) => {
+                if socket.vrids.passes_ipv4(&buf[..len]) {
+                    director.handle_input(Input::Ipv4 {
+                        now: Instant::now(),
+                        ifindex: socket.feed_as,
+                        datagram: &buf[..len],
+                    });
+                }
+            }
             Ok(Some(Received::V6(len, meta))) => director.handle_input(Input::Ipv6 {
                 now: Instant::now(),
-                ifindex: socket.ifindex,
+                ifindex: socket.feed_as,
                 meta,
                 payload: &buf[..len],
             }),
@@ -306,15 +439,19 @@ fn drain_socket(socket: &VrrpSocket, director: &mut Director, buf: &mut [u8]) {
     }
 }
 
-/// Writes and sends one advert to each destination.
+/// Writes and sends one advert to each destination, on its interface's socket.
 fn send(t: &crate::Transmit, sockets: &[VrrpSocket], out: &mut [u8]) {
     let ipv6 = t.advert.src.is_ipv6();
-    let Some(socket) = sockets
+    if let Some(socket) = sockets
         .iter()
         .find(|s| s.ifindex == t.ifindex && s.ipv6 == ipv6)
-    else {
-        return;
-    };
+    {
+        send_on(t, socket, out);
+    }
+}
+
+/// Writes and sends one advert to each destination on `socket`.
+fn send_on(t: &crate::Transmit, socket: &VrrpSocket, out: &mut [u8]) {
     for &dst in t.destinations.iter() {
         match codec::emit(&t.advert, dst, &t.wire, out) {
             Ok(len) => {
