@@ -1,15 +1,16 @@
 //! The I/O layer: an `AF_PACKET` socket bound to one interface that sends announcements.
 
 use std::io;
-use std::mem::size_of;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use pnet_base::MacAddr;
-use socket2::{Domain, Socket, Type};
+use socket2::{Socket, Type};
+use vrrp_packet::{AddressFamily, virtual_mac};
 
 use crate::frame::{Announcement, ArpForm, NA_FRAME_LEN};
+use crate::packet_socket;
 
 /// Which source MAC the announcements carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,10 +37,11 @@ pub enum VirtualMac {
 impl VirtualMac {
     /// The virtual router's MAC.
     pub fn mac(self) -> MacAddr {
-        match self {
-            Self::V4(vrid) => MacAddr(0, 0, 0x5e, 0, 1, vrid),
-            Self::V6(vrid) => MacAddr(0, 0, 0x5e, 0, 2, vrid),
-        }
+        let [a, b, c, d, e, f] = match self {
+            Self::V4(vrid) => virtual_mac(AddressFamily::Ipv4, vrid),
+            Self::V6(vrid) => virtual_mac(AddressFamily::Ipv6, vrid),
+        };
+        MacAddr(a, b, c, d, e, f)
     }
 
     fn is_ipv4(self) -> bool {
@@ -112,7 +114,7 @@ impl Sender {
         if ifname.is_empty() || ifname.len() >= libc::IFNAMSIZ || ifname.contains('\0') {
             return Err(Error::NoSuchInterface(ifname.to_string()));
         }
-        let socket = Socket::new(Domain::PACKET, Type::RAW, None).map_err(|e| {
+        let socket = packet_socket::open(Type::RAW, 0).map_err(|e| {
             if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
                 Error::Permission(ifname.to_string())
             } else {
@@ -234,26 +236,15 @@ impl Sender {
         let len = announcement
             .emit(&mut buf)
             .expect("the buffer fits the longest announcement");
-        // SAFETY: all-zero is a valid sockaddr_ll; the fields used are set below.
-        let mut to: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        to.sll_family = libc::AF_PACKET as u16;
-        to.sll_protocol = announcement.ethertype().to_be();
-        to.sll_ifindex = self.ifindex;
-        to.sll_halen = 6;
-        to.sll_addr[..6].copy_from_slice(&buf[..6]);
-        // SAFETY: `buf[..len]` and `to` are valid for the lengths given.
-        let sent = unsafe {
-            libc::sendto(
-                self.socket.as_raw_fd(),
-                buf.as_ptr().cast(),
-                len,
-                0,
-                (&raw const to).cast(),
-                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        };
-        if sent < 0 {
-            let e = io::Error::last_os_error();
+        let mut destination = [0u8; 6];
+        destination.copy_from_slice(&buf[..6]);
+        let to = packet_socket::link_addr(
+            self.ifindex as u32,
+            announcement.ethertype(),
+            Some(destination),
+        );
+        let sent = self.socket.send_to(&buf[..len], &to);
+        if let Err(e) = sent {
             return Err(match e.raw_os_error() {
                 Some(libc::ENETDOWN) => Error::InterfaceDown(self.ifname.clone()),
                 Some(libc::ENODEV | libc::ENXIO) => Error::NoSuchInterface(self.ifname.clone()),
