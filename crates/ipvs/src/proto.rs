@@ -125,7 +125,7 @@ fn for_each_frame<'a>(
                     let message = netlink_ext_ack::message(flags, &payload[4..]);
                     f(Frame::Error {
                         seq,
-                        errno: -code,
+                        errno: code.saturating_neg(),
                         message,
                     })?;
                 }
@@ -136,7 +136,10 @@ fn for_each_frame<'a>(
                 } else {
                     0
                 };
-                f(Frame::Done { seq, errno: -code })?;
+                f(Frame::Done {
+                    seq,
+                    errno: code.saturating_neg(),
+                })?;
             }
             kind if kind == family_id => {
                 if payload.len() < GENL_HDRLEN {

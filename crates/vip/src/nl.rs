@@ -57,7 +57,7 @@ impl Failure {
 fn nack_of(flags: u16, err: &netlink_packet_core::ErrorMessage) -> Option<Nack> {
     let code = err.code?;
     Some(Nack {
-        errno: code.get().abs(),
+        errno: code.get().saturating_abs(),
         ext: netlink_ext_ack::message(flags, &err.header),
     })
 }
@@ -147,6 +147,14 @@ async fn query_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_errno_of_i32_min_is_no_panic() {
+        let mut err = netlink_packet_core::ErrorMessage::default();
+        err.code = std::num::NonZeroI32::new(i32::MIN);
+        let nack = nack_of(0, &err).expect("a refusal");
+        assert_eq!(nack.errno, i32::MAX);
+    }
 
     #[test]
     fn permission_errors_are_typed() {
