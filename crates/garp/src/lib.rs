@@ -62,4 +62,4 @@ mod sender;
 pub use frame::{Announcement, ArpForm, FrameError};
 pub use pnet_base::MacAddr;
 pub use schedule::Scheduler;
-pub use sender::{Error, Sender, SourceMac, VirtualMac};
+pub use sender::{Burst, BurstStep, Error, Sender, SourceMac, VirtualMac};

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pnet_base::MacAddr;
 use socket2::{Socket, Type};
@@ -216,18 +216,51 @@ impl Sender {
 
     /// Sends one announcement for each address, `gap` apart (zero: back to back). Every address
     /// is checked before the first frame goes out, so bad input sends nothing.
+    ///
+    /// This blocks the calling thread for the gaps; inside an async runtime, drive a
+    /// [`Sender::burst`] with the runtime's timer instead.
     pub fn announce_all(&self, addrs: &[IpAddr], gap: Duration) -> Result<(), Error> {
+        let mut burst = self.burst(addrs, gap)?;
+        loop {
+            let now = Instant::now();
+            match burst.poll(now) {
+                BurstStep::Send(announcement) => self.send(announcement)?,
+                BurstStep::Wait(until) => std::thread::sleep(until.saturating_duration_since(now)),
+                BurstStep::Done => return Ok(()),
+            }
+        }
+    }
+
+    /// The announcements for `addrs`, paced `gap` apart by the caller's clock: the sans-IO form
+    /// of [`Sender::announce_all`], for async code or an event loop. Every address is checked
+    /// here, so bad input sends nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(sender: &garp::Sender, addrs: &[std::net::IpAddr]) -> Result<(), garp::Error> {
+    /// use std::time::{Duration, Instant};
+    /// use garp::BurstStep;
+    ///
+    /// let mut burst = sender.burst(addrs, Duration::from_millis(10))?;
+    /// loop {
+    ///     match burst.poll(Instant::now()) {
+    ///         BurstStep::Send(announcement) => sender.send(announcement)?,
+    ///         BurstStep::Wait(until) => { /* tokio::time::sleep_until(until.into()).await */ }
+    ///         BurstStep::Done => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn burst(&self, addrs: &[IpAddr], gap: Duration) -> Result<Burst, Error> {
         let announcements = addrs
             .iter()
             .map(|&addr| self.announcement(addr))
             .collect::<Result<Vec<_>, _>>()?;
-        for (i, announcement) in announcements.iter().enumerate() {
-            if i > 0 && !gap.is_zero() {
-                std::thread::sleep(gap);
-            }
-            self.send(announcement)?;
-        }
-        Ok(())
+        Ok(Burst {
+            announcements,
+            next: 0,
+            gap,
+            due: None,
+        })
     }
 
     /// Sends a prepared announcement.
@@ -290,6 +323,47 @@ impl Sender {
     }
 }
 
+/// Announcements to send `gap` apart, driven by the caller's clock ([`Sender::burst`]).
+#[derive(Debug, Clone)]
+pub struct Burst {
+    announcements: Vec<Announcement>,
+    next: usize,
+    gap: Duration,
+    due: Option<Instant>,
+}
+
+/// What a [`Burst`] wants at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BurstStep<'a> {
+    /// Send this announcement now ([`Sender::send`]).
+    Send(&'a Announcement),
+    /// Nothing before this instant; poll again then.
+    Wait(Instant),
+    /// Every announcement has been handed out.
+    Done,
+}
+
+impl Burst {
+    /// The next step at `now`. The first announcement is due at once and each next one `gap`
+    /// after the one before was handed out.
+    pub fn poll(&mut self, now: Instant) -> BurstStep<'_> {
+        let Some(announcement) = self.announcements.get(self.next) else {
+            return BurstStep::Done;
+        };
+        if let Some(due) = self.due.filter(|&due| now < due) {
+            return BurstStep::Wait(due);
+        }
+        self.next += 1;
+        self.due = (!self.gap.is_zero()).then(|| now + self.gap);
+        BurstStep::Send(announcement)
+    }
+
+    /// How many announcements are still to be handed out.
+    pub fn remaining(&self) -> usize {
+        self.announcements.len() - self.next
+    }
+}
+
 fn io_error(context: String, source: io::Error) -> Error {
     Error::Io { context, source }
 }
@@ -297,6 +371,44 @@ fn io_error(context: String, source: io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_burst_hands_out_announcements_gap_apart_on_the_callers_clock() {
+        let announcement = |last| {
+            Announcement::for_addr(
+                IpAddr::from([192, 0, 2, last]),
+                MacAddr(2, 0, 0, 0, 0, 1),
+                ArpForm::default(),
+                false,
+            )
+        };
+        let gap = Duration::from_millis(10);
+        let mut burst = Burst {
+            announcements: vec![announcement(1), announcement(2), announcement(3)],
+            next: 0,
+            gap,
+            due: None,
+        };
+        let t0 = Instant::now();
+        assert_eq!(burst.poll(t0), BurstStep::Send(&announcement(1)));
+        assert_eq!(burst.poll(t0), BurstStep::Wait(t0 + gap));
+        assert_eq!(burst.poll(t0 + gap / 2), BurstStep::Wait(t0 + gap));
+        // Late is fine: the next gap counts from when the frame was handed out.
+        let late = t0 + gap * 3;
+        assert_eq!(burst.poll(late), BurstStep::Send(&announcement(2)));
+        assert_eq!(burst.remaining(), 1);
+        assert_eq!(burst.poll(late + gap), BurstStep::Send(&announcement(3)));
+        assert_eq!(burst.poll(late + gap), BurstStep::Done);
+
+        // No gap: back to back.
+        burst.next = 0;
+        burst.due = None;
+        burst.gap = Duration::ZERO;
+        for last in 1..=3 {
+            assert_eq!(burst.poll(t0), BurstStep::Send(&announcement(last)));
+        }
+        assert_eq!(burst.poll(t0), BurstStep::Done);
+    }
 
     #[test]
     fn virtual_macs() {
