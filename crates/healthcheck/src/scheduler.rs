@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -312,10 +313,12 @@ struct Core {
     /// The tick the driver's timer is set for: 0 while it is awake (it looks at the wheel before
     /// it sleeps again), `u64::MAX` when it waits with nothing planned.
     armed: u64,
+    /// Draws the first attempt of each new run within its warm-up.
+    rng: StdRng,
 }
 
 impl Core {
-    fn new() -> Self {
+    fn new(seed: Option<u64>) -> Self {
         Self {
             groups: HashMap::new(),
             ids: HashMap::new(),
@@ -323,6 +326,7 @@ impl Core {
             free: Vec::new(),
             wheel: Wheel::new(Instant::now()),
             armed: u64::MAX,
+            rng: seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64),
         }
     }
 
@@ -529,6 +533,10 @@ pub struct SchedulerOptions {
     /// [`SchedulerOptions::DEFAULT_SLACK`]; zero wakes for every millisecond tick that has a
     /// start.
     pub slack: Duration,
+    /// Seeds the random spread of first attempts over a schedule's warm-up, so that a test (or
+    /// a replay) gets the same spread every time; `None` (the default) seeds from the operating
+    /// system.
+    pub seed: Option<u64>,
 }
 
 impl SchedulerOptions {
@@ -543,12 +551,20 @@ impl SchedulerOptions {
         self.slack = slack;
         self
     }
+
+    /// These options with a fixed [`seed`](Self::seed).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
 }
 
 impl Default for SchedulerOptions {
     fn default() -> Self {
         Self {
             slack: Self::DEFAULT_SLACK,
+            seed: None,
         }
     }
 }
@@ -595,7 +611,7 @@ impl Scheduler {
     /// short as long as someone reads it; attempts never wait for the reader.
     ///
     /// # Panics
-    /// Outside a tokio runtime.
+    /// Outside a tokio runtime; [`Scheduler::try_with_options`] and [`Scheduler::on`] do not.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {
         Self::with_options(SchedulerOptions::default())
     }
@@ -603,23 +619,49 @@ impl Scheduler {
     /// [`Scheduler::new`] with other [`SchedulerOptions`].
     ///
     /// # Panics
-    /// Outside a tokio runtime.
+    /// Outside a tokio runtime; [`Scheduler::try_with_options`] and [`Scheduler::on`] do not.
     pub fn with_options(options: SchedulerOptions) -> (Self, mpsc::UnboundedReceiver<Event>) {
+        Self::on(&tokio::runtime::Handle::current(), options)
+    }
+
+    /// [`Scheduler::with_options`] on the current tokio runtime, or the reason there is none:
+    /// for callers that may run outside one and must not panic.
+    pub fn try_with_options(
+        options: SchedulerOptions,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Event>), tokio::runtime::TryCurrentError> {
+        Ok(Self::on(&tokio::runtime::Handle::try_current()?, options))
+    }
+
+    /// A scheduler whose driver (and attempts) run on `runtime`; callable from any thread,
+    /// inside a runtime or not.
+    pub fn on(
+        runtime: &tokio::runtime::Handle,
+        options: SchedulerOptions,
+    ) -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            core: Mutex::new(Core::new()),
+            core: Mutex::new(Core::new(options.seed)),
             earlier: Notify::new(),
             events,
             stats: SlipStats::new(),
         });
-        let driver = tokio::spawn(drive(Arc::clone(&shared), options)).abort_handle();
+        let driver = runtime
+            .spawn(drive(Arc::clone(&shared), options))
+            .abort_handle();
         (Self { shared, driver }, rx)
     }
 
-    /// Adds the check `id`, or changes it if `id` is already known. An id whose check and schedule
-    /// equal another id's shares its runs; it gets the current state at once as its initial event
-    /// when that state is known.
+    /// Adds the check `id`, or changes it if `id` is already known: [`Scheduler::insert_at`] now.
     pub fn insert(&self, id: CheckId, check: Check, schedule: Schedule) {
+        self.insert_at(id, check, schedule, Instant::now());
+    }
+
+    /// Adds the check `id` at `now`, or changes it if `id` is already known. A new run's first
+    /// attempt is planned at `now` plus a random share of the schedule's warm-up (drawn from the
+    /// scheduler's generator, see [`SchedulerOptions::seed`]). An id whose check and schedule
+    /// equal another id's shares its runs; it gets the current state at once as its initial event
+    /// when that state is known. Needs no runtime context: it only plans.
+    pub fn insert_at(&self, id: CheckId, check: Check, schedule: Schedule, now: Instant) {
         let mut core = lock(&self.shared.core);
         let probe = Keyed(Arc::new(Group { check, schedule }));
         if let Some(current) = core.ids.get(&id) {
@@ -636,9 +678,9 @@ impl Scheduler {
                 let first_delay = if warmup.is_zero() {
                     Duration::ZERO
                 } else {
-                    rand::rng().random_range(Duration::ZERO..=warmup)
+                    core.rng.random_range(Duration::ZERO..=warmup)
                 };
-                let planned = later(Instant::now(), first_delay);
+                let planned = later(now, first_delay);
                 let token = core.add(Run {
                     group: Arc::clone(&probe.0),
                     tracker: Tracker::new(schedule),
