@@ -179,7 +179,10 @@ impl From<AuthType> for u8 {
 }
 
 /// Which IP family carries the message; it decides the address size and the pseudo-header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// The workspace's one address family for VRRP: `vrrp-fsm` re-exports it as `Family`, and `vip`
+/// converts its own `Family` to and from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AddressFamily {
     /// 4-byte addresses.
     Ipv4,
@@ -188,6 +191,15 @@ pub enum AddressFamily {
 }
 
 impl AddressFamily {
+    /// The family of `address`.
+    #[inline]
+    pub const fn of(address: &IpAddr) -> Self {
+        match address {
+            IpAddr::V4(_) => Self::Ipv4,
+            IpAddr::V6(_) => Self::Ipv6,
+        }
+    }
+
     /// Bytes per address in the list.
     #[inline]
     pub const fn address_len(self) -> usize {
