@@ -86,6 +86,26 @@ impl Family {
     }
 }
 
+/// The seam with the VRRP codec's family (`vrrp_packet::AddressFamily`, the workspace's lowest
+/// one): `V4` is `Ipv4`, `V6` is `Ipv6`, both ways.
+impl From<Family> for vrrp_packet::AddressFamily {
+    fn from(family: Family) -> Self {
+        match family {
+            Family::V4 => Self::Ipv4,
+            Family::V6 => Self::Ipv6,
+        }
+    }
+}
+
+impl From<vrrp_packet::AddressFamily> for Family {
+    fn from(family: vrrp_packet::AddressFamily) -> Self {
+        match family {
+            vrrp_packet::AddressFamily::Ipv4 => Self::V4,
+            vrrp_packet::AddressFamily::Ipv6 => Self::V6,
+        }
+    }
+}
+
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -204,6 +224,18 @@ pub(crate) fn check_family(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_family_seam_with_the_codec_holds_both_ways() {
+        use vrrp_packet::AddressFamily;
+        for (ours, codec) in [
+            (Family::V4, AddressFamily::Ipv4),
+            (Family::V6, AddressFamily::Ipv6),
+        ] {
+            assert_eq!(AddressFamily::from(ours), codec);
+            assert_eq!(Family::from(codec), ours);
+        }
+    }
 
     #[test]
     fn interface_names_are_checked_like_the_kernel() {

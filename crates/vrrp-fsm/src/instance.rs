@@ -52,7 +52,7 @@ pub enum Reason {
 /// An advertisement as the codec delivered it: already validated (checksum, TTL/hop limit,
 /// length), reduced to what the election needs.
 ///
-/// The director maps a `vrrp-packet` `Repr` onto this; the machine does not depend on the codec.
+/// The director maps a `vrrp-packet` `Repr` onto this; the machine does not parse.
 /// `max_advert_interval_cs` is in centiseconds for both versions (multiply a v2 field by 100).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReceivedAdvert<'a> {

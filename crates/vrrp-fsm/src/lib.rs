@@ -8,7 +8,8 @@
 //! next deadline.
 //!
 //! The machine has its own plain input and output types ([`ReceivedAdvert`], [`AdvertToSend`]):
-//! it does not depend on the `vrrp-packet` codec. The director maps a parsed codec `Repr` to a
+//! it parses nothing, and takes from the `vrrp-packet` codec only the address family ([`Family`]
+//! is its `AddressFamily`) and a [`Version`] conversion. The director maps a parsed codec `Repr` to a
 //! [`ReceivedAdvert`] and an [`AdvertToSend`] to a `Repr` to emit. Intervals are centiseconds
 //! for both versions (a v2 wire field is whole seconds: multiply or divide by 100). Unicast peers
 //! change nothing here: the director decides where an [`AdvertToSend`] goes.
