@@ -126,6 +126,15 @@ impl FileSystem for RealFs {
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, String> {
+        if !pattern.contains(['*', '?', '[']) {
+            // A plain name: one look at the disk, not a directory walk.
+            let path = PathBuf::from(pattern);
+            return Ok(if std::fs::symlink_metadata(&path).is_ok() {
+                vec![path]
+            } else {
+                Vec::new()
+            });
+        }
         let paths = glob::glob_with(pattern, match_options()).map_err(|e| e.to_string())?;
         Ok(paths.filter_map(Result::ok).collect())
     }
@@ -170,7 +179,7 @@ impl FileSystem for MemoryFs {
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, String> {
-        let absolute = Path::new("/").join(pattern);
+        let absolute = normalize(&Path::new("/").join(pattern));
         let pattern = glob::Pattern::new(&absolute.to_string_lossy()).map_err(|e| e.to_string())?;
         let options = match_options();
         Ok(self
