@@ -3,9 +3,12 @@
 //! Operators move to lvskit with the keepalived.conf they already have; this crate reads it the
 //! way keepalived 2.x does (keepalived.conf(5) is the reference for names and meanings):
 //!
-//! - `!` and `#` comments, whole-line and trailing; quoted strings with shell-like escapes;
+//! - `!` and `#` comments, whole-line and trailing; double-quoted strings, and shell-like
+//!   splitting (single quotes, escapes) after script keywords, as keepalived 2.2.7 reads them;
 //! - blocks with `{` on the keyword's line, on the next line, or several blocks on one line;
-//! - `include` (and `includer`/`includem`/...) with globs relative to the including file;
+//! - `include` (and `includer`/`includem`/...) with braces and globs relative to the including
+//!   file, applied after a line's conditionals and substitution (keepalived's order), through
+//!   [`Options::fs`] (regular files only, [`Options::input_limit`] bytes in all);
 //! - several `global_defs` blocks, merged;
 //! - `$NAME=value` definitions, `$NAME` / `${NAME}` use, multiline definitions ending in `\`
 //!   (the only place keepalived continues lines), `${_PWD}`, `${_INSTANCE}`, `${_HASH}`,
