@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use keepalived_conf::{Options, Parsed, parse_file, parse_str};
 
+mod common;
+use common::TempDir;
+
 const CASE: &str = "HOSTILE_CASE";
 const DIR: &str = "HOSTILE_DIR";
 const MEMORY_CEILING: u64 = 512 << 20;
@@ -258,7 +261,7 @@ fn devices_fifos_and_directories_are_refused_without_reading() {
         ),
         "{out}"
     );
-    let dir = TempDir::new("fifo");
+    let dir = TempDir::new("hostile-fifo");
     let fifo = dir.0.join("fifo.conf");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
@@ -286,7 +289,7 @@ fn devices_fifos_and_directories_are_refused_without_reading() {
 
 #[test]
 fn files_over_the_input_limit_are_refused() {
-    let dir = TempDir::new("big");
+    let dir = TempDir::new("hostile-big");
     // Sparse: 65 MiB on paper, nothing on disk.
     let big = std::fs::File::create(dir.0.join("big.conf")).unwrap();
     big.set_len(65 << 20).unwrap();
@@ -309,17 +312,11 @@ fn files_over_the_input_limit_are_refused() {
         input_limit: 100,
         ..Options::default()
     };
-    std::fs::write(
-        dir.0.join("part.conf"),
-        "! forty bytes of comment, more or less\n",
-    )
-    .unwrap();
-    let main = dir.0.join("main.conf");
-    std::fs::write(
-        &main,
+    dir.write("part.conf", "! forty bytes of comment, more or less\n");
+    let main = dir.write(
+        "main.conf",
         "include part.conf\ninclude part.conf\ninclude part.conf\n",
-    )
-    .unwrap();
+    );
     let parsed = parse_file(&main, &small).unwrap();
     let errors: Vec<&str> = parsed.errors().map(|d| d.message.as_str()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -332,12 +329,10 @@ fn files_over_the_input_limit_are_refused() {
 #[test]
 fn executable_files_are_skipped_like_keepalived() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new("exec");
-    let exe = dir.0.join("exe.conf");
-    std::fs::write(&exe, "global_defs { router_id x }\n").unwrap();
+    let dir = TempDir::new("hostile-exec");
+    let exe = dir.write("exe.conf", "global_defs { router_id x }\n");
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let main = dir.0.join("main.conf");
-    std::fs::write(&main, "include exe.conf\n").unwrap();
+    let main = dir.write("main.conf", "include exe.conf\n");
     let parsed = parse_file(&main, &Options::default()).unwrap();
     assert_eq!(parsed.config.global_defs.router_id, None);
     let warnings: Vec<&str> = parsed.warnings().map(|d| d.message.as_str()).collect();
@@ -349,28 +344,10 @@ fn executable_files_are_skipped_like_keepalived() {
 
 #[test]
 fn repeated_includes_are_bounded() {
-    let dir = TempDir::new("doubling");
+    let dir = TempDir::new("hostile-doubling");
     let out = in_child("include_doubling", Some(&dir.0));
     assert!(
         out.contains("error: more than 100000 files included in all"),
         "{out}"
     );
-}
-
-/// A scratch directory removed when dropped (also on panic).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("kc-hostile-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
