@@ -307,3 +307,54 @@ fn seq_arguments_are_substituted_and_bodies_per_repetition() {
         ]
     );
 }
+
+#[test]
+fn the_man_pages_nested_seq_of_multiline_definitions() {
+    // keepalived.conf(5), "Sequence blocks", with smaller ranges than its 65,024 instances
+    // (that full size parses too, see BENCHMARKS.md; the old 32 MiB substitution budget
+    // refused it).
+    let text = "$VI4= \\\n\
+        track_file offset_instance_4.${IF}.${NUM}.${ID} { \\\n\
+        \x20   file \"${_PWD}/679/track_files/4.${IF}.${NUM}.${ID}\" \\\n\
+        \x20   weight -100 \\\n\
+        } \\\n\
+        vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \\\n\
+        \x20   interface bond${IF}.${NUM} \\\n\
+        \x20   use_vmac vrrp4.${IF}.${NUM}.${ID} \\\n\
+        \x20   virtual_router_id ${ID} \\\n\
+        \x20   priority 130 \\\n\
+        \x20   virtual_ipaddress { \\\n\
+        \x20       10.${IF}.${NUM}.${ID}/24 \\\n\
+        \x20   } \\\n\
+        \x20   track_file { \\\n\
+        \x20       offset_instance_4.${IF}.${NUM}.${ID} \\\n\
+        \x20   } \\\n\
+        }\n\n\
+        ~SEQ(IF,0,1) ~SEQ(NUM,0,1) ~SEQ(ID,1,254) $VI4\n";
+    let parsed = read(text, &[]);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{:?}",
+        &parsed.diagnostics[..1]
+    );
+    let names: Vec<&str> = parsed
+        .config
+        .vrrp_instances
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2 * 2 * 254);
+    assert_eq!(
+        (names[0], names[253], names[254], names[1015]),
+        (
+            "vrrp4.0.0.1",
+            "vrrp4.0.0.254",
+            "vrrp4.0.1.1",
+            "vrrp4.1.1.254"
+        )
+    );
+    assert_eq!(
+        parsed.config.track_files[1015].file.as_deref(),
+        Some("/etc/keepalived/679/track_files/4.1.1.254")
+    );
+}
