@@ -54,6 +54,7 @@
 struct ReadmeDoctests;
 
 pub mod frame;
+pub mod fuzz;
 pub mod schedule;
 mod sender;
 

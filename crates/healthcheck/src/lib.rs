@@ -35,6 +35,7 @@
 
 mod check;
 pub mod dns;
+pub mod fuzz;
 pub mod http;
 pub mod misc;
 mod net;

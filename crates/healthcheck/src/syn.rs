@@ -780,14 +780,14 @@ impl Drop for Waiting {
 
 /// A segment read from the socket, as far as matching needs it.
 #[derive(Clone, Copy)]
-struct Answer {
+pub(crate) struct Answer {
     from: SocketAddr,
-    port: u16,
+    pub(crate) port: u16,
     ack: u32,
     flags: u8,
 }
 
-fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
+pub(crate) fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
     let header = usize::from(packet.first()? & 0x0f) * 4;
     let from = Ipv4Addr::new(
         *packet.get(12)?,
@@ -798,7 +798,7 @@ fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
     parse_segment(IpAddr::V4(from), packet.get(header..)?)
 }
 
-fn parse_segment(from: IpAddr, segment: &[u8]) -> Option<Answer> {
+pub(crate) fn parse_segment(from: IpAddr, segment: &[u8]) -> Option<Answer> {
     let be16 = |at: usize| {
         Some(u16::from_be_bytes([
             *segment.get(at)?,

@@ -30,6 +30,7 @@ mod client;
 mod conn;
 mod ctrl;
 mod error;
+pub mod fuzz;
 mod mrecv;
 mod proto;
 mod reconcile;

@@ -126,7 +126,7 @@ fn for_each_frame<'a>(
                     let message = ext_ack_message(flags, &payload[4..]);
                     f(Frame::Error {
                         seq,
-                        errno: -code,
+                        errno: code.saturating_neg(),
                         message,
                     })?;
                 }
@@ -137,7 +137,10 @@ fn for_each_frame<'a>(
                 } else {
                     0
                 };
-                f(Frame::Done { seq, errno: -code })?;
+                f(Frame::Done {
+                    seq,
+                    errno: code.saturating_neg(),
+                })?;
             }
             kind if kind == family_id => {
                 if payload.len() < GENL_HDRLEN {
