@@ -123,7 +123,7 @@ fn brace_globs_are_read_in_the_order_written() {
 #[test]
 fn the_same_file_included_twice_is_read_twice() {
     let snippet = "weight 2\nTCP_CHECK {\n connect_timeout 3\n}\n";
-    let main = "virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 192.0.2.1 80 {\n  include rs.conf\n }\n real_server 192.0.2.2 80 {\n  include rs.conf\n }\n}\n";
+    let main = "virtual_server 192.0.2.10 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 192.0.2.1 80 {\n  include rs.conf\n }\n real_server 192.0.2.2 80 {\n  include rs.conf\n }\n}\n";
     let parsed = read(main, &[("/etc/keepalived/rs.conf", snippet)]);
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     let rs = &parsed.config.virtual_servers[0].real_servers;
@@ -356,5 +356,18 @@ fn the_man_pages_nested_seq_of_multiline_definitions() {
     assert_eq!(
         parsed.config.track_files[1015].file.as_deref(),
         Some("/etc/keepalived/679/track_files/4.1.1.254")
+    );
+}
+
+#[test]
+fn conditionals_made_by_substitution_and_inside_multiline_definitions() {
+    // keepalived.conf(5), "Parameter substitution": `$IF_MAIN=@main` then `$IF_MAIN priority
+    // 240`; and `@high priority 130 \` lines inside a multiline definition.
+    let text = "$IF_NODE=@node\n$IF_OTHER=@other\n$IF_NODE unknown_kept\n$IF_OTHER unknown_dropped\n\
+                $M= \\\n@node unknown_m_node \\\n@^node unknown_m_not_node \\\nunknown_m_all\n$M\n";
+    let parsed = read(text, &[]);
+    assert_eq!(
+        unknown(&parsed),
+        ["unknown_kept", "unknown_m_node", "unknown_m_all"]
     );
 }
