@@ -146,9 +146,18 @@ impl FileSystem for RealFs {
 
 /// Files held in memory, by absolute path: for tests, the fuzz target, and tools that build a
 /// configuration without writing it to disk. Directories exist implicitly (a file's parents).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MemoryFs {
     files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl fmt::Debug for MemoryFs {
+    /// The paths and sizes, not the contents (which may be megabytes).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.files.iter().map(|(path, bytes)| (path, bytes.len())))
+            .finish()
+    }
 }
 
 impl MemoryFs {
