@@ -1,105 +1,55 @@
 //! Hostile configurations (issue 19): each must end in a clear error, within a memory ceiling
 //! and a time limit, instead of a stack overflow, gigabytes of memory, or a hang.
 //!
-//! Every input is generated here. Each case runs in a child process (this test binary run
-//! again with `HOSTILE_CASE` set) under `setrlimit(RLIMIT_AS)` of 512 MiB, and the parent kills
-//! it if it has not finished after 20 s: generous bounds, so that a loaded machine never makes
+//! Every input is generated here. Each case runs in a child process (`testbed::bounded`: this
+//! test binary run again) under `setrlimit(RLIMIT_AS)` of 512 MiB and 20 CPU seconds, and the
+//! parent kills it if it has not finished after 20 s: generous bounds, so that a loaded machine never makes
 //! a case fail, while the old code (a stack overflow, 2 to 64 GB) fails every one of them. The
 //! figures are in BENCHMARKS.md.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use keepalived_conf::{Options, Parsed, parse_file, parse_str};
 
 mod common;
 use common::TempDir;
 
-const CASE: &str = "HOSTILE_CASE";
-const DIR: &str = "HOSTILE_DIR";
-const MEMORY_CEILING: u64 = 512 << 20;
-const TIME_LIMIT: Duration = Duration::from_secs(20);
+/// 512 MiB of address space, 20 CPU seconds, killed after 20 s.
+const LIMITS: testbed::Limits = testbed::Limits {
+    memory: 512 << 20,
+    cpu_seconds: 20,
+    wall: Duration::from_secs(20),
+};
 
-/// Runs `case` in a child process under the ceilings and returns what it printed.
-fn in_child(case: &str, dir: Option<&Path>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CASE, case)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(dir) = dir {
-        command.env(DIR, dir);
-    }
-    let mut child = command.spawn().unwrap();
-    // Read both pipes while the child runs, so that it never blocks on a full one.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+/// In the parent: runs the test named `test` again in a child process under [`LIMITS`], insists
+/// that it ended well, and returns what it printed. In that child: parses with `case`, prints
+/// each message once, how many diagnostics were kept and the first three rendered, and returns
+/// `None` (the test then returns).
+fn bounded_case(test: &str, case: impl FnOnce() -> Parsed) -> Option<String> {
+    let Some(output) = testbed::bounded(test, LIMITS) else {
+        let parsed = case();
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &parsed.diagnostics {
+            let kind = if d.is_error() { "error" } else { "warning" };
+            if seen.insert(format!("{kind}: {}", d.message)) {
+                println!("{kind}: {}", d.message);
+            }
         }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{case}: still running after {TIME_LIMIT:?}");
+        println!("diagnostics: {}", parsed.diagnostics.len());
+        for d in parsed.diagnostics.iter().take(3) {
+            println!("{}", d.render());
         }
-        std::thread::sleep(Duration::from_millis(20));
+        return None;
     };
-    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
-        status.success(),
-        "{case}: the child failed ({status}) under a {MEMORY_CEILING}-byte ceiling:\n{out}\n{err}"
+        output.status.success(),
+        "{test}: the child failed ({}) under {LIMITS:?}:\n{out}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
     );
-    out
-}
-
-/// The child's side, run by [`in_child`] only.
-#[test]
-#[ignore = "the child process of the other tests, which run it"]
-fn child() {
-    let Ok(case) = std::env::var(CASE) else {
-        return;
-    };
-    let limit = libc::rlimit {
-        rlim_cur: MEMORY_CEILING,
-        rlim_max: MEMORY_CEILING,
-    };
-    // SAFETY: setrlimit reads the struct it is given; this process only lowers its own limit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
-    let dir = std::env::var(DIR).map(PathBuf::from).ok();
-    let parsed = run(&case, dir.as_deref());
-    // What the parent checks: each message once, then how many diagnostics were kept.
-    let mut seen = std::collections::BTreeSet::new();
-    for d in &parsed.diagnostics {
-        let kind = if d.is_error() { "error" } else { "warning" };
-        if seen.insert(format!("{kind}: {}", d.message)) {
-            println!("{kind}: {}", d.message);
-        }
-    }
-    println!("diagnostics: {}", parsed.diagnostics.len());
-    for d in parsed.diagnostics.iter().take(3) {
-        println!("{}", d.render());
-    }
+    Some(out)
 }
 
 fn parse(text: &str) -> Parsed {
@@ -175,7 +125,11 @@ fn run(case: &str, dir: Option<&Path>) -> Parsed {
 
 #[test]
 fn seq_nesting_is_an_error_not_a_stack_overflow() {
-    let out = in_child("seq_nesting", None);
+    let Some(out) = bounded_case("seq_nesting_is_an_error_not_a_stack_overflow", || {
+        run("seq_nesting", None)
+    }) else {
+        return;
+    };
     assert!(
         out.contains(
             "error: ~SEQ, ~LST and parameter substitution nest deeper than 32 (a definition that uses itself?)"
@@ -186,7 +140,10 @@ fn seq_nesting_is_an_error_not_a_stack_overflow() {
 
 #[test]
 fn words_are_counted_as_they_are_made() {
-    let out = in_child("words", None);
+    let Some(out) = bounded_case("words_are_counted_as_they_are_made", || run("words", None))
+    else {
+        return;
+    };
     assert!(
         out.contains(
             "error: the configuration has more than 4000000 words and braces (Options::word_limit); the rest is not read"
@@ -197,14 +154,26 @@ fn words_are_counted_as_they_are_made() {
 
 #[test]
 fn the_substitution_limit_holds_inside_one_pass() {
-    let out = in_child("substitution_pass", None);
+    let Some(out) = bounded_case("the_substitution_limit_holds_inside_one_pass", || {
+        run("substitution_pass", None)
+    }) else {
+        return;
+    };
     assert!(
         out.contains(
             "error: parameter substitution grows too large (a definition that uses itself?)"
         ),
         "{out}"
     );
-    let out = in_child("substitution_doubling", None);
+}
+
+#[test]
+fn the_substitution_budget_is_counted_as_it_is_spent() {
+    let Some(out) = bounded_case("the_substitution_budget_is_counted_as_it_is_spent", || {
+        run("substitution_doubling", None)
+    }) else {
+        return;
+    };
     assert!(
         out.contains(
             "error: parameter substitution, ~SEQ and ~LST produce more than 16777216 bytes (Options::substitution_limit)"
@@ -215,7 +184,11 @@ fn the_substitution_limit_holds_inside_one_pass() {
 
 #[test]
 fn definitions_nest_to_a_bound() {
-    let out = in_child("definition_nesting", None);
+    let Some(out) = bounded_case("definitions_nest_to_a_bound", || {
+        run("definition_nesting", None)
+    }) else {
+        return;
+    };
     assert!(
         out.contains("error: ~SEQ, ~LST and parameter substitution nest deeper than 32"),
         "{out}"
@@ -224,8 +197,25 @@ fn definitions_nest_to_a_bound() {
 
 #[test]
 fn a_long_line_of_errors_keeps_windows_not_copies() {
-    for case in ["unmatched_braces", "unmatched_braces_utf8"] {
-        let out = in_child(case, None);
+    a_long_line_of_errors(
+        "a_long_line_of_errors_keeps_windows_not_copies",
+        "unmatched_braces",
+    );
+}
+
+#[test]
+fn a_long_line_of_errors_that_is_not_ascii() {
+    a_long_line_of_errors(
+        "a_long_line_of_errors_that_is_not_ascii",
+        "unmatched_braces_utf8",
+    );
+}
+
+fn a_long_line_of_errors(test: &str, case: &str) {
+    {
+        let Some(out) = bounded_case(test, || run(case, None)) else {
+            return;
+        };
         assert!(out.contains("error: `}` without a matching `{`"), "{out}");
         // 10,000 kept and one that counts the rest.
         assert!(out.contains("diagnostics: 10001"), "{out}");
@@ -253,38 +243,54 @@ fn long_lines_render_a_window_with_the_real_column() {
 }
 
 #[test]
-fn devices_fifos_and_directories_are_refused_without_reading() {
-    let out = in_child("include_dev_zero", None);
+fn include_dev_zero_is_refused_without_reading() {
+    let Some(out) = bounded_case("include_dev_zero_is_refused_without_reading", || {
+        run("include_dev_zero", None)
+    }) else {
+        return;
+    };
     assert!(
         out.contains(
             "warning: cannot read included file `/dev/zero`: it is not a regular file (it is a character device)"
         ),
         "{out}"
     );
+}
+
+#[test]
+fn fifos_devices_and_directories_are_refused_without_blocking() {
+    // Parent and child each make their own directory and FIFO; the child reads them.
     let dir = TempDir::new("hostile-fifo");
     let fifo = dir.0.join("fifo.conf");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let out = in_child("include_fifo", Some(&dir.0));
+    let Some(out) = bounded_case(
+        "fifos_devices_and_directories_are_refused_without_blocking",
+        || {
+            // The main file too: a clear error instead of a hang.
+            for (path, why) in [
+                (fifo.as_path(), "it is not a regular file (it is a FIFO)"),
+                (dir.0.as_path(), "it is a directory"),
+                (
+                    Path::new("/dev/zero"),
+                    "it is not a regular file (it is a character device)",
+                ),
+            ] {
+                let err = parse_file(path, &Options::default())
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(err, format!("cannot read {}: {why}", path.display()));
+            }
+            run("include_fifo", Some(&dir.0))
+        },
+    ) else {
+        return;
+    };
     assert!(
         out.contains("it is not a regular file (it is a FIFO)"),
         "{out}"
     );
-    // The main file too, with a clear error instead of a hang.
-    for (path, why) in [
-        (fifo.as_path(), "it is not a regular file (it is a FIFO)"),
-        (dir.0.as_path(), "it is a directory"),
-        (
-            Path::new("/dev/zero"),
-            "it is not a regular file (it is a character device)",
-        ),
-    ] {
-        let err = parse_file(path, &Options::default())
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, format!("cannot read {}: {why}", path.display()));
-    }
 }
 
 #[test]
@@ -293,7 +299,11 @@ fn files_over_the_input_limit_are_refused() {
     // Sparse: 65 MiB on paper, nothing on disk.
     let big = std::fs::File::create(dir.0.join("big.conf")).unwrap();
     big.set_len(65 << 20).unwrap();
-    let out = in_child("include_big", Some(&dir.0));
+    let Some(out) = bounded_case("files_over_the_input_limit_are_refused", || {
+        run("include_big", Some(&dir.0))
+    }) else {
+        return;
+    };
     assert!(
         out.contains(
             "it is 68157440 bytes or more, over the limit of 67108864 bytes (Options::input_limit)"
@@ -345,7 +355,11 @@ fn executable_files_are_skipped_like_keepalived() {
 #[test]
 fn repeated_includes_are_bounded() {
     let dir = TempDir::new("hostile-doubling");
-    let out = in_child("include_doubling", Some(&dir.0));
+    let Some(out) = bounded_case("repeated_includes_are_bounded", || {
+        run("include_doubling", Some(&dir.0))
+    }) else {
+        return;
+    };
     assert!(
         out.contains("error: more than 100000 files included in all"),
         "{out}"
