@@ -4,6 +4,13 @@ use std::process::Command;
 
 use crate::util::{self, root};
 
+/// Longer inputs than libFuzzer's default (4 KiB or the largest seed) where a target's findings
+/// need them: the configuration target reads up to 1 MiB (issue 19's findings were 2 KB to
+/// 320 KB files).
+fn max_len(target: &str) -> Option<String> {
+    (target == "keepalived_conf").then(|| "-max_len=1048576".to_string())
+}
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut seconds = 60u64;
     let mut targets = Vec::new();
@@ -57,7 +64,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 .arg(&scratch)
                 .arg(&seeds)
                 .arg("--")
-                .arg(format!("-max_total_time={seconds}")),
+                .arg(format!("-max_total_time={seconds}"))
+                .args(max_len(target)),
         )?;
     }
     Ok(())

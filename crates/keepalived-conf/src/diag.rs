@@ -79,9 +79,6 @@ pub struct Diagnostic {
     /// Byte range of the underlined part inside `line_text`.
     #[serde(skip)]
     pub underline: std::ops::Range<usize>,
-    /// True when `line_text` is a window of a long line (the renderer's column is then fixed).
-    #[serde(skip)]
-    windowed: bool,
 }
 
 /// Lines longer than this are shown as a window around the location.
@@ -104,7 +101,6 @@ impl Diagnostic {
             location: None,
             line_text: String::new(),
             underline: 0..0,
-            windowed: false,
         };
         if let (Some(file), Some(location)) = (sources.file(origin), sources.location(origin)) {
             let line_start = file.line_start(location.line);
@@ -125,7 +121,6 @@ impl Diagnostic {
                 let suffix = if to < text.len() { "..." } else { "" };
                 diag.line_text = format!("{prefix}{}{suffix}", &text[from..to]);
                 diag.underline = prefix.len() + start - from..prefix.len() + end - from;
-                diag.windowed = true;
             }
             diag.location = Some(location);
         }
@@ -150,7 +145,6 @@ impl Diagnostic {
             location,
             line_text,
             underline,
-            windowed: false,
         }
     }
 
@@ -191,11 +185,16 @@ impl Diagnostic {
             >()),
         };
         let out = renderer.render(&[group]);
+        let shown = self
+            .line_text
+            .get(..self.underline.start)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         match &self.location {
-            Some(location) if self.windowed => {
-                // The renderer counts columns in the window; say the real one.
+            Some(location) if shown != location.column => {
+                // A window of a long line: the renderer counts columns in the window; say the
+                // real one.
                 let path = location.path.display();
-                let shown = self.line_text[..self.underline.start].chars().count() + 1;
                 out.replacen(
                     &format!("{path}:{}:{shown}", location.line),
                     &format!("{path}:{}:{}", location.line, location.column),
@@ -310,7 +309,6 @@ impl Diagnostics {
                 location: None,
                 line_text: String::new(),
                 underline: 0..0,
-                windowed: false,
             });
         }
         self.list

@@ -3,9 +3,12 @@
 //! Operators move to lvskit with the keepalived.conf they already have; this crate reads it the
 //! way keepalived 2.x does (keepalived.conf(5) is the reference for names and meanings):
 //!
-//! - `!` and `#` comments, whole-line and trailing; quoted strings with shell-like escapes;
+//! - `!` and `#` comments, whole-line and trailing; double-quoted strings, and shell-like
+//!   splitting (single quotes, escapes) after script keywords, as keepalived 2.2.7 reads them;
 //! - blocks with `{` on the keyword's line, on the next line, or several blocks on one line;
-//! - `include` (and `includer`/`includem`/...) with globs relative to the including file;
+//! - `include` (and `includer`/`includem`/...) with braces and globs relative to the including
+//!   file, applied after a line's conditionals and substitution (keepalived's order), through
+//!   [`Options::fs`] (regular files only, [`Options::input_limit`] bytes in all);
 //! - several `global_defs` blocks, merged;
 //! - `$NAME=value` definitions, `$NAME` / `${NAME}` use, multiline definitions ending in `\`
 //!   (the only place keepalived continues lines), `${_PWD}`, `${_INSTANCE}`, `${_HASH}`,
@@ -71,7 +74,7 @@ pub struct Options {
     /// configuration (default 256 MiB; a definition that uses itself twice doubles at every
     /// pass, and this stops it).
     pub substitution_limit: usize,
-    /// Most words and braces in the whole configuration, after expansion (default 8 million).
+    /// Most words and braces in the whole configuration, after expansion (default 4 million; the man page's 65,024-instance `~SEQ` example has about 2.6 million).
     pub word_limit: usize,
 }
 
@@ -84,7 +87,7 @@ impl Default for Options {
             fs: Arc::new(RealFs),
             input_limit: 64 << 20,
             substitution_limit: 256 << 20,
-            word_limit: 8_000_000,
+            word_limit: 4_000_000,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The grammar points of keepalived.conf(5), each on a small configuration.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use keepalived_conf::model::*;
 use keepalived_conf::{Options, Parsed, parse_file, parse_str};
+
+mod common;
+use common::TempDir;
 
 fn parse_with(text: &str, options: &Options) -> Parsed {
     parse_str("/nonexistent/test.conf", text, options)
@@ -39,31 +41,6 @@ fn instance(extra: &str) -> String {
     format!(
         "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n priority 100\n{extra}\n virtual_ipaddress {{ 192.0.2.1 }}\n}}\n"
     )
-}
-
-/// A scratch directory removed when dropped (also on panic).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("kc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.0.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
