@@ -46,6 +46,7 @@ pub mod codec;
 mod codec_seam;
 mod core;
 pub mod driver;
+pub mod lb;
 pub mod setup;
 
 pub use crate::core::{

@@ -659,6 +659,7 @@ impl Printer {
         self.opt("garp_master_refresh", &v.garp_master_refresh);
         self.opt("garp_master_refresh_repeat", &v.garp_master_refresh_repeat);
         self.garp_extra_if("garp_extra_if", &v.garp_extra_if);
+        self.opt("lvs_sync_daemon_interface", &v.lvs_sync_daemon_interface);
         self.opt("down_timer_adverts", &v.down_timer_adverts);
         self.opt_bool("lower_prio_no_advert", v.lower_prio_no_advert);
         self.opt_bool("higher_prio_send_advert", v.higher_prio_send_advert);
@@ -853,6 +854,7 @@ impl Printer {
         self.flag("ha_suspend", vs.ha_suspend);
         self.opt("snmp_name", &vs.snmp_name);
         self.flag("omega", vs.omega);
+        self.opt("weight", &vs.weight);
         if let Some(q) = vs.quorum {
             self.kv("quorum", q.value);
         }
@@ -932,7 +934,9 @@ impl Printer {
                 self.opt("helo_name", helo_name);
                 for h in hosts {
                     self.open(&["host"]);
-                    self.connect(h);
+                    self.connect(&h.connect);
+                    self.defaults(&h.defaults);
+                    self.opt_bool("log_all_failures", h.log_all_failures);
                     self.close();
                 }
             }
@@ -972,13 +976,8 @@ impl Printer {
                 self.opt("min_reply_length", min_reply_length);
                 self.opt("max_reply_length", max_reply_length);
             }
-            CheckerKind::File {
-                track_file,
-                dynamic,
-                weight,
-            } => {
+            CheckerKind::File { track_file, weight } => {
                 self.opt("track_file", track_file);
-                self.flag("dynamic", *dynamic);
                 self.weight("weight", weight);
             }
             CheckerKind::Bfd { name } => self.opt("name", name),

@@ -27,6 +27,9 @@ use crate::diag::{Diagnostic, DiagnosticKind as K, Diagnostics};
 use crate::model::{CheckerKind, Config, Script};
 use crate::source::{Origin, SourceMap};
 
+/// The VRRP side's scripts, as keepalived names them in its security message.
+const VRRP_SCRIPTS: &str = "scripts";
+
 /// keepalived's default user for scripts when `script_user` is not given.
 const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 
@@ -68,8 +71,8 @@ pub fn check_system(config: &Config, sources: &SourceMap, paths: &SystemPaths) -
         users: read_ids(&paths.passwd),
         groups: read_ids(&paths.group),
     };
-    sys.interfaces(config);
-    sys.scripts(config);
+    let missing = sys.interfaces(config);
+    sys.scripts(config, missing);
     diags.finish()
 }
 
@@ -198,7 +201,7 @@ fn uses(config: &Config) -> [(&'static str, Vec<Use>); 2] {
             checker.push(Use::new(s, "global_defs".into(), Origin::NONE));
         }
     }
-    [("scripts", vrrp), ("check scripts", checker)]
+    [(VRRP_SCRIPTS, vrrp), ("check scripts", checker)]
 }
 
 impl System<'_> {
@@ -214,7 +217,9 @@ impl System<'_> {
         self.diags.warn(self.sources, K::Interface, origin, message);
     }
 
-    fn interfaces(&mut self, config: &Config) {
+    /// Returns whether an interface is missing.
+    fn interfaces(&mut self, config: &Config) -> bool {
+        let before = self.diags.list.len();
         for v in &config.vrrp_instances {
             let interface = v
                 .interface
@@ -232,14 +237,8 @@ impl System<'_> {
                         v.name
                     ),
                 ),
-                Some(_) => {}
-                None => self.missing_interface(
-                    v.origin,
-                    format!(
-                        "vrrp_instance `{}` has no interface and there is no default_interface",
-                        v.name
-                    ),
-                ),
+                // No interface at all is a configuration error, found by the parser's checks.
+                Some(_) | None => {}
             }
             for t in &v.track_interface {
                 if !self.interface_exists(&t.name) {
@@ -267,10 +266,16 @@ impl System<'_> {
                 }
             }
         }
+        self.diags.list.len() > before
     }
 
-    fn scripts(&mut self, config: &Config) {
+    /// `missing_interface`: keepalived's VRRP side stops at a missing interface, before it
+    /// looks at its scripts.
+    fn scripts(&mut self, config: &Config, missing_interface: bool) {
         for (process, uses) in uses(config) {
+            if missing_interface && process == VRRP_SCRIPTS {
+                continue;
+            }
             let mut found = false;
             let mut insecure = false;
             for u in &uses {

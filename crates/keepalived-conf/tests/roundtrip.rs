@@ -219,7 +219,8 @@ fn global_defs() -> impl Strategy<Value = GlobalDefs> {
         (
             of(any::<u32>()),
             of(any::<u32>()),
-            of(timer()),
+            // keepalived's range for vrrp_garp_interval: 1 µs to u32::MAX µs.
+            of((1u64..=u32::MAX.into()).prop_map(Timer)),
             of(2u8..=3),
             of(1u32..=100),
             any::<[bool; 4]>(),
@@ -494,7 +495,10 @@ fn checker() -> impl Strategy<Value = Checker> {
                     .into_iter()
                     .map(|(mut c, t)| {
                         c.connect_timeout = t;
-                        c
+                        SmtpHost {
+                            connect: c,
+                            ..SmtpHost::default()
+                        }
                     })
                     .collect(),
             }
@@ -521,12 +525,9 @@ fn checker() -> impl Strategy<Value = Checker> {
                     max_reply_length: None,
                 }
             }),
-        (name(), any::<bool>(), of(weight(1000))).prop_map(|(t, dynamic, weight)| {
-            CheckerKind::File {
-                track_file: Some(t),
-                dynamic,
-                weight,
-            }
+        (name(), of(weight(1000))).prop_map(|(t, weight)| CheckerKind::File {
+            track_file: Some(t),
+            weight,
         }),
         of(name()).prop_map(|name| CheckerKind::Bfd { name }),
     ];
@@ -538,12 +539,30 @@ fn checker() -> impl Strategy<Value = Checker> {
         of((name(), of(name()))),
     )
         .prop_map(|(kind, connect, mut defaults, laf, user)| {
+            // What keepalived takes in each checker: no connection keywords in MISC_CHECK,
+            // FILE_CHECK and BFD_CHECK take none of the common ones, `virtualhost` is HTTP's.
             defaults.inhibit_on_failure = None;
             let is_misc = matches!(kind, CheckerKind::Misc { .. });
+            let bare = matches!(kind, CheckerKind::File { .. } | CheckerKind::Bfd { .. });
+            if !matches!(kind, CheckerKind::Http(_) | CheckerKind::Ssl(_)) {
+                defaults.virtualhost = None;
+            }
             let mut c = Checker::new(kind);
-            c.connect = connect;
+            if !is_misc && !bare {
+                c.connect = connect;
+            } else {
+                defaults.connect_timeout = None;
+            }
+            if bare {
+                defaults = CheckDefaults {
+                    alpha: defaults
+                        .alpha
+                        .filter(|_| matches!(c.kind, CheckerKind::Bfd { .. })),
+                    ..CheckDefaults::default()
+                };
+            }
             c.defaults = defaults;
-            c.log_all_failures = laf;
+            c.log_all_failures = if bare { None } else { laf };
             c.user = if is_misc { user } else { None };
             c
         })

@@ -532,6 +532,7 @@ pub(crate) fn import(
             preempt,
             nodes,
             scripts: scripts_vrrp,
+            define_scripts: index == 0,
             track_interface: Vec::new(),
             dont_track_primary: false,
             notify_master,
@@ -702,7 +703,15 @@ fn authentication(input: &Input, report: &mut Report) -> Option<Authentication> 
                 ),
             }
         } else if let Some(method) = ws.get(1) {
-            keys.push((first.clone(), method.clone(), ws.get(2).cloned()));
+            // The key is the rest of the line, spaces and all.
+            let rest = &line[method.span.end..];
+            let key_text = rest.trim();
+            let start = method.span.end + (rest.len() - rest.trim_start().len());
+            let key = (!key_text.is_empty()).then(|| Word {
+                text: key_text.to_string(),
+                span: Span::new(no, start, start + key_text.len()),
+            });
+            keys.push((first.clone(), method.clone(), key));
         } else {
             report.error(
                 input,

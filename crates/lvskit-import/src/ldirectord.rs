@@ -152,10 +152,8 @@ struct File {
 /// Reads an ldirectord.cf and writes its virtual servers (and the `global_defs` its alerts
 /// need) to `out`.
 pub(crate) fn import(input: &Input, report: &mut Report, out: &mut Output) -> Result<(), ()> {
+    // Syntax errors do not stop the translation: it finds the errors of the lines that parsed.
     let file = parse(input, report);
-    if report.has_errors() {
-        return Err(());
-    }
     translate(input, &file, report, out);
     if report.has_errors() { Err(()) } else { Ok(()) }
 }
@@ -566,7 +564,8 @@ fn virtual_server(
         )
     };
     let mut vs = VirtualServer::new(addr);
-    vs.protocol = Some(protocol);
+    // keepalived ignores (and warns about) the protocol of a firewall-mark service.
+    vs.protocol = (!is_fwmark).then_some(protocol);
 
     if let Some(d) = s.get("scheduler") {
         let v = unquote(&d.value);
@@ -669,7 +668,16 @@ fn virtual_server(
         let ws = words(d.value_span.line, unquote(&d.value), &[]);
         let target = ws.first().map_or("", |w| w.text.as_str());
         let (host, port) = split_host_port(target);
+        let family_differs = |ip: &IpAddr| match &vs.addr {
+            VirtualServerAddr::Ip { addr, .. } => addr.is_ipv4() != ip.is_ipv4(),
+            _ => false,
+        };
         match parse_ip(host) {
+            Some(ip) if family_differs(&ip) => report.approx(
+                input,
+                d.key_span,
+                format!("fallback={}: not the family of virtual={head_value}; this virtual server has no sorry_server", d.value),
+            ),
             Some(ip) => {
                 let port = port.and_then(port_number).or(vport);
                 vs.sorry_server = Some(SorryServer { addr: ip, port });
@@ -813,6 +821,7 @@ fn virtual_server(
         connect_timeout,
         negotiate_timeout,
         checkport,
+        failurecount,
         vaddr: match &vs.addr {
             VirtualServerAddr::Ip { addr, .. } => addr.to_string(),
             VirtualServerAddr::Fwmark(m) => m.to_string(),
@@ -872,6 +881,7 @@ struct Plan {
     connect_timeout: Option<Timer>,
     negotiate_timeout: Option<Timer>,
     checkport: Option<u16>,
+    failurecount: u32,
     vaddr: String,
     vport: Option<u16>,
 }
@@ -971,7 +981,7 @@ impl Plan {
             report.approx(
                 input,
                 d.key_span,
-                "checkcount (deprecated in ldirectord for failurecount) is folded into retry",
+                format!("checkcount={}: ldirectord uses it for ping checks only (deprecated for failurecount); a PING_CHECK's retry is failurecount x checkcount - 1", d.value),
             );
         }
         if let Some(d) = s.get("checkcommand")
@@ -1018,7 +1028,7 @@ impl Plan {
         };
         let mut c = Checker::new(kind);
         c.connect.connect_port = port;
-        c.connect.connect_timeout = self.connect_timeout;
+        c.defaults.connect_timeout = self.connect_timeout;
         c
     }
 
@@ -1070,7 +1080,7 @@ impl Plan {
         };
         let mut c = Checker::new(kind);
         c.connect.connect_port = port;
-        c.connect.connect_timeout = self.negotiate_timeout;
+        c.defaults.connect_timeout = self.negotiate_timeout;
         c
     }
 }
@@ -1233,7 +1243,13 @@ fn real_servers(
         );
     }
     let virtualhost = s.value("virtualhost");
-    let check_port = plan.checkport.filter(|p| Some(*p) != port);
+    // A firewall-mark service has no port of its own: the real server's port is where it is
+    // checked, and keepalived ignores (and warns about) a port on the real server.
+    let check_port = if plan.vport.is_none() {
+        plan.checkport.or(port)
+    } else {
+        plan.checkport.filter(|p| Some(*p) != port)
+    };
     if port.is_none()
         && check_port.is_none()
         && !matches!(
@@ -1255,7 +1271,7 @@ fn real_servers(
         .filter(|c| *c > 1);
     let mut out = Vec::new();
     for addr in addrs {
-        let mut rs = RealServer::new(addr, port);
+        let mut rs = RealServer::new(addr, port.filter(|_| plan.vport.is_some()));
         rs.lvs_method = Some(method);
         rs.weight = weight.or(Some(1));
         let checkers = match &plan.checktype {
@@ -1311,9 +1327,9 @@ fn real_servers(
             }
             CheckType::Ping => {
                 let mut c = Checker::new(CheckerKind::Ping);
-                c.connect.connect_timeout = plan.connect_timeout;
+                c.defaults.connect_timeout = plan.connect_timeout;
                 if let Some(n) = failures {
-                    c.defaults.retry = Some(n - 1);
+                    c.defaults.retry = Some((n * plan.failurecount).saturating_sub(1));
                 }
                 vec![c]
             }

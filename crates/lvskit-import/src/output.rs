@@ -75,6 +75,9 @@ impl Output {
             );
         }
         for (comments, body) in &self.sections {
+            if comments.is_empty() && body.is_empty() {
+                continue;
+            }
             text.push('\n');
             for c in comments {
                 push_comment(&mut text, c);
@@ -107,9 +110,10 @@ impl Output {
                 ..ConfOptions::default()
             };
             let parsed = parse_str("keepalived.conf", &text, &options);
-            if parsed.has_errors() {
+            // Warnings count too: what lvskit-import writes must be clean.
+            if !parsed.diagnostics.is_empty() {
                 return Err(Error::Generated {
-                    diagnostics: parsed.errors().cloned().collect(),
+                    diagnostics: parsed.diagnostics,
                     config: text,
                 });
             }

@@ -526,6 +526,7 @@ pub(crate) fn import(
         preempt: true,
         nodes,
         scripts: Vec::new(),
+        define_scripts: false,
         track_interface,
         dont_track_primary,
         notify_master: None,
@@ -590,7 +591,7 @@ fn virtual_server(
     };
     let mut vs = VirtualServer::new(addr);
     vs.lvs_method = Some(method);
-    vs.protocol = Some(match v.value("protocol") {
+    let protocol = Some(match v.value("protocol") {
         None | Some("tcp") => Protocol::Tcp,
         Some("udp") => Protocol::Udp,
         Some(other) => {
@@ -603,6 +604,10 @@ fn virtual_server(
             Protocol::Tcp
         }
     });
+    // keepalived ignores (and warns about) the protocol of a firewall-mark service.
+    if !matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
+        vs.protocol = protocol;
+    }
     vs.lvs_sched = Some(match v.get("scheduler") {
         None => Scheduler::Wlc,
         Some(s) => match Scheduler::ALL.iter().find(|(_, n)| *n == unquote(&s.value)) {
@@ -701,7 +706,7 @@ fn virtual_server(
             let mut w = line.split_whitespace();
             (w.next() == Some("GET")).then(|| w.next().unwrap_or("/").to_string())
         });
-        let mut c = match (&http_path, vs.protocol) {
+        let mut c = match (&http_path, protocol) {
             (Some(path), _) => {
                 let mut url = Url {
                     path: Some(path.clone()),
@@ -747,7 +752,7 @@ fn virtual_server(
             }),
             _ => Checker::new(CheckerKind::Tcp),
         };
-        c.connect.connect_timeout = timeout;
+        c.defaults.connect_timeout = timeout;
         c
     };
     let send_span = v
@@ -773,10 +778,10 @@ fn virtual_server(
                     }
                 ),
             );
-        } else if vs.protocol != Some(Protocol::Udp) {
+        } else if protocol != Some(Protocol::Udp) {
             report.approx(input, send_span, format!("send {s:?}: keepalived's TCP_CHECK only connects; the send/expect exchange is not checked"));
         }
-    } else if expect.is_some() && vs.protocol != Some(Protocol::Udp) {
+    } else if expect.is_some() && protocol != Some(Protocol::Udp) {
         report.approx(
             input,
             send_span,
@@ -822,7 +827,8 @@ fn virtual_server(
             Some(p) => number::<u16>(input, p, report),
             None => port,
         };
-        let mut rs = RealServer::new(ip, rport);
+        let fwmark = matches!(vs.addr, VirtualServerAddr::Fwmark(_));
+        let mut rs = RealServer::new(ip, rport.filter(|_| !fwmark));
         rs.weight = Some(match s.get("weight") {
             Some(w) => number::<i32>(input, w, report).unwrap_or(1),
             None => 1,
@@ -842,6 +848,9 @@ fn virtual_server(
         }
         if matches!(c.kind, CheckerKind::Misc { .. }) {
             c.connect = Default::default();
+        }
+        if fwmark && !matches!(c.kind, CheckerKind::Misc { .. }) {
+            c.connect.connect_port = rport;
         }
         rs.checkers.push(c);
         vs.real_servers.push(rs);

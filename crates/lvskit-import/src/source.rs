@@ -216,7 +216,7 @@ mod tests {
         let w = words(3, r#"  real=1.2.3.4:80 gate 2 "/x y", "OK" # c"#, &[',']);
         let texts: Vec<&str> = w.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["real=1.2.3.4:80", "gate", "2", "/x y", "OK"]);
-        assert_eq!(w[1].span, Span::new(3, 17, 21));
+        assert_eq!(w[1].span, Span::new(3, 18, 22));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) struct Cluster {
     /// The preferred director first.
     pub(crate) nodes: Vec<Node>,
     pub(crate) scripts: Vec<VrrpScript>,
+    /// Write the `vrrp_script` blocks (the first of several instances that share them).
+    pub(crate) define_scripts: bool,
     pub(crate) track_interface: Vec<String>,
     pub(crate) dont_track_primary: bool,
     pub(crate) notify_master: Option<String>,
@@ -114,7 +116,7 @@ impl Cluster {
 
     /// Writes the scripts and the instance, one variant per node.
     pub(crate) fn write(&self, notes: Vec<String>, out: &mut Output) {
-        if !self.scripts.is_empty() {
+        if self.define_scripts && !self.scripts.is_empty() {
             let config = Config {
                 vrrp_scripts: self.scripts.clone(),
                 ..Config::default()

@@ -94,6 +94,9 @@ pub async fn host_interfaces(client: &vip::Client) -> Result<Vec<HostInterface>,
         .collect())
 }
 
+/// A notify command to run: argv and the user to run it as.
+type NotifyJob = (Vec<String>, Option<(String, Option<String>)>);
+
 /// Events from helper tasks to the loop.
 enum Event {
     Script { script: usize, ok: bool },
@@ -150,8 +153,7 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
-    let (notify_tx, notify_rx) =
-        mpsc::unbounded_channel::<(Vec<String>, Option<(String, Option<String>)>)>();
+    let (notify_tx, notify_rx) = mpsc::unbounded_channel::<NotifyJob>();
     let notifier = tokio::spawn(notify_worker(notify_rx, options.notify_timeout));
     let files: Vec<(PathBuf, Option<(i64, bool)>)> = setup
         .track_files
@@ -289,7 +291,7 @@ async fn act(
     senders: &HashMap<u32, garp::Sender>,
     client: &vip::Client,
     events: &mpsc::UnboundedSender<Event>,
-    notify: &mpsc::UnboundedSender<(Vec<String>, Option<(String, Option<String>)>)>,
+    notify: &mpsc::UnboundedSender<NotifyJob>,
     out: &mut [u8],
 ) {
     match output {
@@ -374,10 +376,7 @@ async fn remove(director: &Director, client: &vip::Client, change: &HostChange) 
 }
 
 /// Runs notify commands one after the other, in the order the core gave them.
-async fn notify_worker(
-    mut queue: mpsc::UnboundedReceiver<(Vec<String>, Option<(String, Option<String>)>)>,
-    timeout: Duration,
-) {
+async fn notify_worker(mut queue: mpsc::UnboundedReceiver<NotifyJob>, timeout: Duration) {
     while let Some((argv, user)) = queue.recv().await {
         match process::run(&argv, user.as_ref(), timeout).await {
             Ok(true) => tracing::debug!(program = %argv[0], "notify done"),
