@@ -67,7 +67,9 @@ pub fn for_each_frame<R: Read>(
     mut on_frame: impl FnMut(Frame<'_>) -> bool,
 ) -> Result<Summary, FileError> {
     let mut magic = [0u8; 4];
-    reader.read_exact(&mut magic).map_err(|_| FileError::TooShort)?;
+    reader
+        .read_exact(&mut magic)
+        .map_err(|_| FileError::TooShort)?;
     let reader = std::io::Cursor::new(magic).chain(reader);
     let mut summary = Summary::default();
     if magic == PCAPNG_MAGIC {

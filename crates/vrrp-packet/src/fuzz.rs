@@ -178,9 +178,15 @@ pub fn capture_frame_of(linktype: u32, frame: &[u8]) -> bool {
         return false;
     };
     let inside = |slice: &[u8]| {
-        let (start, end) = (frame.as_ptr() as usize, frame.as_ptr() as usize + frame.len());
+        let (start, end) = (
+            frame.as_ptr() as usize,
+            frame.as_ptr() as usize + frame.len(),
+        );
         let at = slice.as_ptr() as usize;
-        assert!(at >= start && at + slice.len() <= end, "a packet outside its frame");
+        assert!(
+            at >= start && at + slice.len() <= end,
+            "a packet outside its frame"
+        );
     };
     match ip {
         IpPacket::V4(bytes) => {
@@ -206,5 +212,25 @@ pub fn capture_frame_of(linktype: u32, frame: &[u8]) -> bool {
             inside(message);
             Repr::parse_unverified(&Packet::new_unchecked(message), AddressFamily::Ipv6).is_ok()
         }
+    }
+}
+
+/// Target `capture_file` (feature `pcap`): the bytes are a pcap or pcapng file, read the way
+/// `vrrp-dump -r` reads one ([`capture_file::for_each_frame`](crate::capture_file::for_each_frame)),
+/// every frame going through [`capture_frame_of`]. Returns whether the whole file was read.
+#[cfg(feature = "pcap")]
+pub fn capture_file(data: &[u8]) -> bool {
+    let mut frames = 0u64;
+    let read = crate::capture_file::for_each_frame(data, |frame| {
+        frames += 1;
+        capture_frame_of(frame.linktype, frame.data);
+        true
+    });
+    match read {
+        Ok(summary) => {
+            assert_eq!(summary.frames, frames);
+            true
+        }
+        Err(_) => false,
     }
 }
