@@ -2053,11 +2053,13 @@ impl<'a, 's> Builder<'a, 's> {
                                 host.connect.connect_timeout = self.timer(h);
                             } else if hkw == "log_all_failures" {
                                 host.log_all_failures = self.flag(h);
-                            } else if !(keywords::CHECKER_COMMON.contains(&hkw)
-                                && self.check_default(h, &mut host.defaults, true))
-                                && !self.connect_option(h, &mut host.connect)
-                            {
-                                self.unknown(h, "SMTP_CHECK host");
+                            } else {
+                                let handled = (keywords::CHECKER_COMMON.contains(&hkw)
+                                    && self.check_default(h, &mut host.defaults, true))
+                                    || self.connect_option(h, &mut host.connect);
+                                if !handled {
+                                    self.unknown(h, "SMTP_CHECK host");
+                                }
                             }
                         }
                         hosts.push(host);
