@@ -539,10 +539,14 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|e| format!("sending the request: {e}"))?;
     let mut buf = vec![0u8; 4096];
     let mut head: Vec<u8> = Vec::new();
+    // Where the search for the blank line resumes: only the bytes a read added (and the three
+    // before them) are looked at, so a header trickled in byte by byte costs linear time.
+    let mut searched = 0;
     let header_end = loop {
-        if let Some(end) = find(&head, b"\r\n\r\n") {
-            break end + 4;
+        if let Some(end) = find(&head[searched..], b"\r\n\r\n") {
+            break searched + end + 4;
         }
+        searched = head.len().saturating_sub(3);
         if head.len() > max_header {
             return Err(format!("response headers larger than {max_header} bytes"));
         }
