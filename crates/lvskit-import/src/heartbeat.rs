@@ -271,6 +271,7 @@ pub(crate) fn import(
             "ping" => {
                 for w in &line.args {
                     match parse_ip(&w.text) {
+                        Some(ip) if pings.iter().any(|(_, a, _)| a == &[ip]) => {}
                         Some(ip) => pings.push((
                             format!("ping_{}", script_name(&ip.to_string())),
                             vec![ip],
@@ -390,6 +391,7 @@ pub(crate) fn import(
         );
     }
     let mut ldirectord_done: Vec<String> = Vec::new();
+    let mut used_vrids: Vec<(String, u8)> = Vec::new();
     for (index, (no, ws)) in groups.iter().enumerate() {
         let owner = &ws[0];
         let Some(owner_index) = node_names.iter().position(|n| n.text == owner.text) else {
@@ -516,7 +518,12 @@ pub(crate) fn import(
                 )
             }
         };
-        let vrid = vrid_for(&vips);
+        // Two resource groups on one interface need two VRIDs.
+        let mut vrid = vrid_for(&vips);
+        while used_vrids.contains(&(interface.clone(), vrid)) {
+            vrid = vrid % 255 + 1;
+        }
+        used_vrids.push((interface.clone(), vrid));
         let cluster = Cluster {
             name: format!("VI_{}", index + 1),
             interface,

@@ -411,20 +411,33 @@ fn translate(input: &Input, file: &File, report: &mut Report, out: &mut Output) 
     }
     out.config(report.take_notes(), &config);
 
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for section in &file.sections {
+        let key = unquote(&section.head.value);
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, line)) => report.error(
+                input,
+                section.head.value_span,
+                DiagnosticKind::Duplicate,
+                format!("virtual={key} is defined twice (first at line {line})"),
+            ),
+            None => seen.push((key, section.head.key_span.line)),
+        }
+    }
     for (i, section) in file.sections.iter().enumerate() {
         let alerts = alert_sections.contains(&i);
-        if let Some(vs) = virtual_server(input, file, section, alerts, report) {
-            let mut config = Config::default();
-            config.virtual_servers.push(vs);
-            let mut notes = vec![format!(
-                "{}:{}: virtual={}",
-                input.path.display(),
-                section.head.key_span.line,
-                section.head.value
-            )];
-            notes.extend(report.take_notes());
-            out.config(notes, &config);
-        }
+        let vs = virtual_server(input, file, section, alerts, report);
+        let mut config = Config::default();
+        config.virtual_servers.extend(vs);
+        let mut notes = vec![format!(
+            "{}:{}: virtual={}",
+            input.path.display(),
+            section.head.key_span.line,
+            section.head.value
+        )];
+        notes.extend(report.take_notes());
+        // A section that is not imported still leaves its comments.
+        out.config(notes, &config);
     }
 }
 
@@ -822,6 +835,10 @@ fn virtual_server(
         negotiate_timeout,
         checkport,
         failurecount,
+        vip: match &vs.addr {
+            VirtualServerAddr::Ip { addr, .. } => Some(*addr),
+            _ => None,
+        },
         vaddr: match &vs.addr {
             VirtualServerAddr::Ip { addr, .. } => addr.to_string(),
             VirtualServerAddr::Fwmark(m) => m.to_string(),
@@ -837,12 +854,13 @@ fn virtual_server(
             vs.real_servers.push(rs);
         }
     }
-    if section.reals.is_empty() {
+    if vs.real_servers.is_empty() {
         report.approx(
             input,
             head.key_span,
-            "virtual section without real= lines: the virtual server has no real servers",
+            "virtual section without real servers: keepalived has no virtual server without real_server; not imported",
         );
+        return None;
     }
     // One forwarding method for the service when every real server agrees.
     let methods: Vec<Option<LvsMethod>> = vs.real_servers.iter().map(|r| r.lvs_method).collect();
@@ -882,6 +900,8 @@ struct Plan {
     negotiate_timeout: Option<Timer>,
     checkport: Option<u16>,
     failurecount: u32,
+    /// The virtual address (`None` for a firewall mark).
+    vip: Option<IpAddr>,
     vaddr: String,
     vport: Option<u16>,
 }
@@ -1124,6 +1144,19 @@ fn real_servers(
         );
         return Vec::new();
     };
+    if let Some(vip) = plan.vip
+        && vip.is_ipv4() != first_ip.is_ipv4()
+    {
+        report.error(
+            input,
+            target.span,
+            DiagnosticKind::AddressFamily,
+            format!(
+                "real server {first_ip} and virtual server {vip} are of different address families"
+            ),
+        );
+        return Vec::new();
+    }
     let mut addrs = vec![first_ip];
     if let Some(last) = last {
         match (first_ip, parse_ip(last)) {
@@ -1230,6 +1263,21 @@ fn real_servers(
         );
         return Vec::new();
     }
+    // DR cannot change the port: the real server gets the virtual port, checked where it said.
+    let mut moved_port = None;
+    let mut port = port;
+    if method == LvsMethod::Dr
+        && let (Some(vport), Some(p)) = (plan.vport, port)
+        && vport != p
+    {
+        report.approx(
+            input,
+            target.span,
+            format!("real={}: direct routing cannot forward to another port; the real server gets the virtual port {vport} and is still checked on {p}", target.text),
+        );
+        moved_port = Some(p);
+        port = Some(vport);
+    }
     let request = strings.first().map(String::as_str).or(s.value("request"));
     let receive = strings.get(1).map(String::as_str).or(s.value("receive"));
     if !strings.is_empty() && !plan.uses_strings() {
@@ -1248,7 +1296,7 @@ fn real_servers(
     let check_port = if plan.vport.is_none() {
         plan.checkport.or(port)
     } else {
-        plan.checkport.filter(|p| Some(*p) != port)
+        plan.checkport.or(moved_port).filter(|p| Some(*p) != port)
     };
     if port.is_none()
         && check_port.is_none()
