@@ -564,7 +564,7 @@ pub(crate) fn import(
             ),
             why.clone(),
             format!(
-                "virtual_router_id {vrid} is the first VIP's last byte: keep it unique among the VRRP routers of {}",
+                "virtual_router_id {vrid} comes from the first VIP's last byte: keep it unique among the VRRP routers of {}",
                 cluster.interface
             ),
         ];

@@ -556,7 +556,7 @@ pub(crate) fn import(
             primary.map_or_else(|| "the primary".to_string(), |a| a.to_string()),
             backup.map_or_else(|| "the backup".to_string(), |a| a.to_string())),
         why,
-        format!("virtual_router_id {vrid} is the first VIP's last byte: keep it unique among the VRRP routers of {}", cluster.interface),
+        format!("virtual_router_id {vrid} comes from the first VIP's last byte: keep it unique among the VRRP routers of {}", cluster.interface),
         "preempt: the primary takes the VIPs back when it returns; write nopreempt (and state BACKUP on both) to leave them on the backup".into(),
     ];
     notes.extend(report.take_notes());
