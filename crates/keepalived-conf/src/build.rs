@@ -170,6 +170,25 @@ impl<'a, 's> Builder<'a, 's> {
         self.timer_word(word)
     }
 
+    /// A time in seconds that must lie in `[min, max]` microseconds.
+    fn timer_in(&mut self, node: &Node<'s>, min: u64, max: u64) -> Option<Timer> {
+        let timer = self.timer(node)?;
+        if (min..=max).contains(&timer.as_micros()) {
+            return Some(timer);
+        }
+        self.err(
+            K::OutOfRange,
+            span(&self.args(node)[0]),
+            format!(
+                "`{}` {timer} is outside the range [{}, {}]",
+                node.keyword.text,
+                Timer(min),
+                Timer(max)
+            ),
+        );
+        None
+    }
+
     fn string(&mut self, node: &Node<'s>) -> Option<String> {
         self.no_block(node);
         self.too_many(node, 1);
@@ -498,12 +517,7 @@ impl<'a, 's> Builder<'a, 's> {
                     }
                 }
                 "default_interface" => g.default_interface = self.string(node),
-                "lvs_sync_daemon" | "lvs_sync_daemon_interface" => {
-                    if kw == "lvs_sync_daemon_interface" {
-                        self.deprecated(node, "lvs_sync_daemon");
-                    }
-                    g.lvs_sync_daemon = self.lvs_sync_daemon(node);
-                }
+                "lvs_sync_daemon" => g.lvs_sync_daemon = self.lvs_sync_daemon(node),
                 "lvs_timeouts" => {
                     self.no_block(node);
                     let mut t = LvsTimeouts::default();
@@ -534,7 +548,10 @@ impl<'a, 's> Builder<'a, 's> {
                     g.lvs_timeouts = Some(t);
                 }
                 "lvs_flush" => g.lvs_flush = self.bare(node),
-                "lvs_flush_on_stop" => {
+                "lvs_flush_on_stop" | "lvs_flush_onstop" => {
+                    if kw == "lvs_flush_onstop" {
+                        self.deprecated(node, "lvs_flush_on_stop");
+                    }
                     self.no_block(node);
                     self.too_many(node, 1);
                     g.lvs_flush_on_stop = match self.args(node).first() {
@@ -558,10 +575,19 @@ impl<'a, 's> Builder<'a, 's> {
                 "vrrp_garp_master_refresh_repeat" => {
                     g.vrrp_garp_master_refresh_repeat = self.u32(node);
                 }
-                "vrrp_garp_interval" => g.vrrp_garp_interval = self.timer(node),
-                "vrrp_gna_interval" => g.vrrp_gna_interval = self.timer(node),
+                "vrrp_garp_interval" => {
+                    g.vrrp_garp_interval = self.timer_in(node, 1, u32::MAX.into());
+                }
+                "vrrp_gna_interval" => {
+                    g.vrrp_gna_interval = self.timer_in(node, 1, u32::MAX.into());
+                }
                 "vrrp_min_garp" => g.vrrp_min_garp = self.flag(node),
-                "vrrp_garp_extra_if" => g.vrrp_garp_extra_if = self.garp_extra_if(node),
+                "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
+                    if kw == "vrrp_vmac_garp_intvl" {
+                        self.deprecated(node, "vrrp_garp_extra_if");
+                    }
+                    g.vrrp_garp_extra_if = self.garp_extra_if(node);
+                }
                 "vrrp_down_timer_adverts" => {
                     g.vrrp_down_timer_adverts = self.int(node, 1, 100).map(|v| v as u32);
                 }
@@ -1131,8 +1157,9 @@ impl<'a, 's> Builder<'a, 's> {
     }
 
     /// Handles the notify keywords shared by sync groups and instances.
-    fn notify(&mut self, node: &Node<'s>, n: &mut Notify) -> bool {
+    fn notify(&mut self, node: &Node<'s>, n: &mut Notify, instance: bool) -> bool {
         let slot = match node.keyword.s() {
+            "notify_deleted" | "notify_master_rx_lower_pri" if !instance => return false,
             "notify_master" => &mut n.master,
             "notify_backup" => &mut n.backup,
             "notify_fault" => &mut n.fault,
@@ -1168,7 +1195,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "global_tracking" => g.global_tracking = self.bare(item),
                 "sync_group_tracking_weight" => g.sync_group_tracking_weight = self.bare(item),
                 _ => {
-                    if !self.notify(item, &mut g.notify) {
+                    if !self.notify(item, &mut g.notify, false) {
                         self.unknown(item, "vrrp_sync_group");
                     }
                 }
@@ -1291,7 +1318,20 @@ impl<'a, 's> Builder<'a, 's> {
                 "garp_lower_prio_repeat" => v.garp_lower_prio_repeat = self.u32(item),
                 "garp_master_refresh" => v.garp_master_refresh = self.u32(item),
                 "garp_master_refresh_repeat" => v.garp_master_refresh_repeat = self.u32(item),
-                "garp_extra_if" => v.garp_extra_if = self.garp_extra_if(item),
+                "garp_extra_if" | "vmac_garp_intvl" => {
+                    if item.keyword.s() == "vmac_garp_intvl" {
+                        self.deprecated(item, "garp_extra_if");
+                    }
+                    v.garp_extra_if = self.garp_extra_if(item);
+                }
+                "lvs_sync_daemon_interface" => {
+                    self.warn(
+                        K::Deprecated,
+                        node_origin(item),
+                        "`lvs_sync_daemon_interface` in a vrrp_instance is deprecated; use `lvs_sync_daemon` in global_defs",
+                    );
+                    v.lvs_sync_daemon_interface = self.string(item);
+                }
                 "down_timer_adverts" => {
                     v.down_timer_adverts = self.int(item, 1, 100).map(|n| n as u32);
                 }
@@ -1373,7 +1413,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "smtp_alert" => v.smtp_alert = self.flag(item),
                 "linkbeat_use_polling" => v.linkbeat_use_polling = self.bare(item),
                 _ => {
-                    if !self.notify(item, &mut v.notify) {
+                    if !self.notify(item, &mut v.notify, true) {
                         self.other(item, keywords::VRRP_INSTANCE, "vrrp_instance", &mut v.extra);
                     }
                 }
@@ -1636,8 +1676,10 @@ impl<'a, 's> Builder<'a, 's> {
     }
 
     /// The options shared by virtual servers, real servers and checkers; false if not one.
-    fn check_default(&mut self, node: &Node<'s>, d: &mut CheckDefaults) -> bool {
+    /// `in_checker`: the node is inside a checker, the only place `nb_get_retry` is read.
+    fn check_default(&mut self, node: &Node<'s>, d: &mut CheckDefaults, in_checker: bool) -> bool {
         match node.keyword.s() {
+            "nb_get_retry" if !in_checker => return false,
             "connect_timeout" => d.connect_timeout = self.timer(node),
             "retry" => d.retry = self.u32(node),
             "nb_get_retry" => {
@@ -1695,7 +1737,7 @@ impl<'a, 's> Builder<'a, 's> {
         );
         for item in block {
             let kw = item.keyword.s();
-            if self.check_default(item, &mut vs.defaults) {
+            if self.check_default(item, &mut vs.defaults, false) {
                 continue;
             }
             match kw {
@@ -1715,8 +1757,31 @@ impl<'a, 's> Builder<'a, 's> {
                         }
                     }
                 }
-                "flag-1" | "sh-fallback" | "mh-fallback" => vs.flag_1 = self.bare(item),
-                "flag-2" | "sh-port" | "mh-port" => vs.flag_2 = self.bare(item),
+                "flag-1" => vs.flag_1 = self.bare(item),
+                "flag-2" => vs.flag_2 = self.bare(item),
+                // keepalived reads these against the scheduler set so far: they need sh (or
+                // mh) before them, and `hashed` is never more than this message.
+                kw @ ("sh-fallback" | "mh-fallback" | "sh-port" | "mh-port" | "hashed") => {
+                    let flag = self.bare(item);
+                    let wanted = match kw {
+                        "sh-fallback" | "sh-port" => Some(Scheduler::Sh),
+                        "mh-fallback" | "mh-port" => Some(Scheduler::Mh),
+                        _ => None,
+                    };
+                    if !matches!(vs.lvs_sched, Some(Scheduler::Sh | Scheduler::Mh)) {
+                        self.err(
+                            K::Conflict,
+                            node_origin(item),
+                            format!("`{kw}` only applies to the sh and mh schedulers (set before it); it is ignored"),
+                        );
+                    } else if wanted == vs.lvs_sched {
+                        if kw.ends_with("fallback") {
+                            vs.flag_1 = flag;
+                        } else {
+                            vs.flag_2 = flag;
+                        }
+                    }
+                }
                 "flag-3" => vs.flag_3 = self.bare(item),
                 "ops" => vs.ops = self.bare(item),
                 "lvs_method" | "lb_kind" => vs.lvs_method = self.lvs_method(item),
@@ -1775,6 +1840,7 @@ impl<'a, 's> Builder<'a, 's> {
                 "ha_suspend" => vs.ha_suspend = self.bare(item),
                 "snmp_name" => vs.snmp_name = self.string(item),
                 "omega" => vs.omega = self.bare(item),
+                "weight" => vs.weight = self.int(item, 1, i32::MAX.into()).map(|w| w as u32),
                 "quorum" => {
                     vs.quorum = self.int(item, 1, u32::MAX.into()).map(|q| Spanned {
                         value: q as u32,
@@ -1854,14 +1920,14 @@ impl<'a, 's> Builder<'a, 's> {
         rs.checkers =
             Vec::with_capacity(block.iter().filter(|n| is_checker(n.keyword.s())).count());
         for item in block {
-            if self.check_default(item, &mut rs.defaults) {
+            if self.check_default(item, &mut rs.defaults, false) {
                 continue;
             }
             match item.keyword.s() {
                 "weight" => {
                     rs.weight = self.int(item, 0, 65535).map(|w| w as i32);
                 }
-                "lvs_method" | "lb_kind" => rs.lvs_method = self.lvs_method(item),
+                "lvs_method" => rs.lvs_method = self.lvs_method(item),
                 "notify_up" => rs.notify_up = self.script(item),
                 "notify_down" => rs.notify_down = self.script(item),
                 "uthreshold" => rs.uthreshold = self.u32(item),
@@ -1928,7 +1994,6 @@ impl<'a, 's> Builder<'a, 's> {
             },
             "FILE_CHECK" => CheckerKind::File {
                 track_file: None,
-                dynamic: false,
                 weight: None,
             },
             "BFD_CHECK" => CheckerKind::Bfd { name: None },
@@ -1941,8 +2006,12 @@ impl<'a, 's> Builder<'a, 's> {
         let block = self.kids(node);
         for item in block {
             let ikw = item.keyword.s();
+            if !keywords::checker_takes(kw, ikw) {
+                self.unknown(item, kw);
+                continue;
+            }
             if self.connect_option(item, &mut c.connect)
-                || self.check_default(item, &mut c.defaults)
+                || self.check_default(item, &mut c.defaults, true)
             {
                 continue;
             }
@@ -1977,12 +2046,18 @@ impl<'a, 's> Builder<'a, 's> {
                         true
                     }
                     "host" => {
-                        let mut host = Connect::default();
+                        let mut host = SmtpHost::default();
                         for h in self.block(item) {
-                            if !self.connect_option(h, &mut host) {
-                                if h.keyword.text == "connect_timeout" {
-                                    host.connect_timeout = self.timer(h);
-                                } else {
+                            let hkw = h.keyword.s();
+                            if hkw == "connect_timeout" {
+                                host.connect.connect_timeout = self.timer(h);
+                            } else if hkw == "log_all_failures" {
+                                host.log_all_failures = self.flag(h);
+                            } else {
+                                let handled = (keywords::CHECKER_COMMON.contains(&hkw)
+                                    && self.check_default(h, &mut host.defaults, true))
+                                    || self.connect_option(h, &mut host.connect);
+                                if !handled {
                                     self.unknown(h, "SMTP_CHECK host");
                                 }
                             }
@@ -2061,20 +2136,9 @@ impl<'a, 's> Builder<'a, 's> {
                     }
                     _ => false,
                 },
-                (
-                    CheckerKind::File {
-                        track_file,
-                        dynamic,
-                        weight,
-                    },
-                    _,
-                ) => match ikw {
+                (CheckerKind::File { track_file, weight }, _) => match ikw {
                     "track_file" => {
                         *track_file = self.string(item);
-                        true
-                    }
-                    "dynamic" => {
-                        *dynamic = self.bare(item);
                         true
                     }
                     "weight" => {
@@ -2222,7 +2286,6 @@ fn is_checker(keyword: &str) -> bool {
             | "MISC_CHECK"
             | "UDP_CHECK"
             | "PING_CHECK"
-            | "ICMP_CHECK"
             | "FILE_CHECK"
             | "BFD_CHECK"
     )

@@ -23,6 +23,14 @@ struct Checker<'a> {
     diags: &'a mut Diagnostics,
 }
 
+/// The group a `virtual_server group NAME` uses ("" for the other kinds).
+fn vs_group_name(vs: &VirtualServer) -> &str {
+    match &vs.addr {
+        VirtualServerAddr::Group(name) => name,
+        _ => "",
+    }
+}
+
 fn family(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() { "IPv4" } else { "IPv6" }
 }
@@ -34,6 +42,10 @@ impl Checker<'_> {
 
     fn warn(&mut self, kind: K, origin: Origin, msg: impl Into<String>) {
         self.diags.warn(self.sources, kind, origin, msg);
+    }
+
+    fn note(&mut self, kind: K, origin: Origin, msg: impl Into<String>) {
+        self.diags.note(self.sources, kind, origin, msg);
     }
 
     fn instances(&mut self, config: &Config) {
@@ -76,7 +88,6 @@ impl Checker<'_> {
                     format!("vrrp_instance `{}` is defined twice", v.name),
                 );
             }
-            let version = v.version.map_or(global_version, |s| s.value);
             // The instance's family: its source address, else its first address, else IPv4.
             let is_v4 = match (v.src_ip, v.virtual_ipaddress.first()) {
                 (Some(src), _) => src.value.is_ipv4(),
@@ -84,6 +95,13 @@ impl Checker<'_> {
                 (None, None) => !v.native_ipv6,
             };
             let fam = if is_v4 { "IPv4" } else { "IPv6" };
+            let strict = v.strict_mode.unwrap_or(config.global_defs.vrrp_strict);
+            // keepalived takes an IPv6 instance without its own `version` as version 3.
+            let version = match v.version {
+                Some(s) => s.value,
+                None if !is_v4 => 3,
+                None => global_version,
+            };
 
             match v.virtual_router_id {
                 None => self.err(
@@ -97,7 +115,7 @@ impl Checker<'_> {
                         .as_ref()
                         .map(|i| i.value.clone())
                         .or_else(|| config.global_defs.default_interface.clone())
-                        .unwrap_or_else(|| "eth0".to_string());
+                        .unwrap_or_default();
                     if let Some(other) =
                         vrids.insert((interface.clone(), is_v4, vrid.value), &v.name)
                     {
@@ -113,14 +131,25 @@ impl Checker<'_> {
                 }
             }
             if v.interface.is_none() && config.global_defs.default_interface.is_none() {
-                self.warn(
-                    K::Missing,
-                    v.origin,
-                    format!(
-                        "vrrp_instance `{}` has no interface; keepalived falls back to eth0",
-                        v.name
-                    ),
-                );
+                if v.unicast_peer.is_empty() {
+                    self.err(
+                        K::Missing,
+                        v.origin,
+                        format!(
+                            "vrrp_instance `{}` has no interface (and there is no default_interface)",
+                            v.name
+                        ),
+                    );
+                } else if v.src_ip.is_none() {
+                    self.err(
+                        K::Missing,
+                        v.origin,
+                        format!(
+                            "vrrp_instance `{}` is unicast without an interface, so it needs unicast_src_ip",
+                            v.name
+                        ),
+                    );
+                }
             }
             if let Some(adv) = v.advert_int {
                 let micros = adv.value.as_micros();
@@ -146,16 +175,17 @@ impl Checker<'_> {
                     );
                 }
             }
-            if version == 2 && !is_v4 {
+            if !is_v4 && strict && v.version.is_some_and(|s| s.value == 2) {
                 self.err(
                     K::AddressFamily,
                     v.origin,
                     format!(
-                        "vrrp_instance `{}` is IPv6, which needs VRRP version 3",
+                        "vrrp_instance `{}` is IPv6, which needs VRRP version 3 (keepalived uses 3)",
                         v.name
                     ),
                 );
             }
+            self.owner_and_state(v, strict, version, is_v4);
             for a in &v.virtual_ipaddress {
                 if a.prefix.addr.is_ipv4() != is_v4 {
                     self.err(
@@ -168,23 +198,6 @@ impl Checker<'_> {
                         ),
                     );
                 }
-            }
-            if v.virtual_ipaddress.len() > MAX_ADVERT_VIPS {
-                self.warn(
-                    K::OutOfRange,
-                    v.virtual_ipaddress[MAX_ADVERT_VIPS].origin,
-                    format!(
-                        "{} addresses in virtual_ipaddress; keepalived advises at most {MAX_ADVERT_VIPS} and the rest in virtual_ipaddress_excluded",
-                        v.virtual_ipaddress.len()
-                    ),
-                );
-            }
-            if v.virtual_ipaddress.is_empty() && v.virtual_ipaddress_excluded.is_empty() {
-                self.warn(
-                    K::Missing,
-                    v.origin,
-                    format!("vrrp_instance `{}` has no virtual_ipaddress", v.name),
-                );
             }
             for p in &v.unicast_peer {
                 if p.addr.is_ipv4() != is_v4 {
@@ -235,69 +248,208 @@ impl Checker<'_> {
                     );
                 }
             }
-            if let Some(p) = v.priority {
-                if p.value == 255 && v.state == Some(InitialState::Backup) {
-                    self.warn(
-                        K::Conflict,
-                        p.origin,
-                        "priority 255 makes this the address owner, which always starts as MASTER, but state is BACKUP",
-                    );
-                }
-                if p.value == 255
-                    && (!v.track_script.is_empty() || !v.track_file.is_empty())
-                    && v.track_script
-                        .iter()
-                        .chain(&v.track_file)
-                        .any(|t| t.weight.is_some_and(|w| w.value != 0))
-                {
-                    self.warn(
-                        K::Conflict,
-                        p.origin,
-                        "an address owner (priority 255) ignores tracking weights",
-                    );
-                }
-            }
-            if v.nopreempt == Some(true) && v.state == Some(InitialState::Master) {
+            if v.priority.is_some_and(|p| p.value == 255)
+                && v.track_script
+                    .iter()
+                    .chain(&v.track_file)
+                    .any(|t| t.weight.is_some_and(|w| w.value != 0))
+            {
                 self.warn(
                     K::Conflict,
-                    v.origin,
-                    "nopreempt only works with state BACKUP; keepalived treats this instance as BACKUP",
+                    v.priority.map_or(v.origin, |p| p.origin),
+                    "an address owner (priority 255) ignores tracking weights",
                 );
             }
-            if v.preempt_delay.is_some() && v.nopreempt == Some(true) {
+        }
+        self.unused_scripts(config);
+    }
+
+    /// keepalived 2.2.7's own rules for one instance, in its order (its "complete instance"
+    /// step): the address owner and the initial state, authentication, strict mode, preemption.
+    /// Where keepalived corrects a setting and says so, this is an error; where it only advises,
+    /// a warning.
+    fn owner_and_state(&mut self, v: &VrrpInstance, strict: bool, version: u8, is_v4: bool) {
+        let name = &v.name;
+        if v.virtual_ipaddress.is_empty() {
+            if version == 3 || strict {
+                self.err(
+                    K::Missing,
+                    v.origin,
+                    format!("vrrp_instance `{name}` has no virtual_ipaddress, which VRRPv3 and strict mode need"),
+                );
+            } else {
                 self.warn(
-                    K::Conflict,
+                    K::Missing,
                     v.origin,
-                    "preempt_delay has no effect with nopreempt",
+                    format!("vrrp_instance `{name}` has no virtual_ipaddress"),
                 );
             }
-            if let Some(auth) = &v.authentication {
-                if version == 3 {
-                    self.warn(
-                        K::Conflict,
-                        auth.origin,
-                        "authentication is ignored by VRRP version 3",
-                    );
-                }
-                if auth.auth_type == Some(AuthType::Pass) && auth.auth_pass.is_none() {
-                    self.err(K::Missing, auth.origin, "auth_type PASS needs an auth_pass");
-                }
-                if auth.auth_type.is_none() && auth.auth_pass.is_some() {
-                    self.err(K::Missing, auth.origin, "auth_pass without auth_type");
-                }
-                if config.global_defs.vrrp_strict {
-                    self.err(
-                        K::Conflict,
-                        auth.origin,
-                        "vrrp_strict does not allow authentication",
-                    );
-                }
+        }
+        // Without a priority the initial state decides it (MASTER is the owner, 255), and
+        // without a state the priority decides it.
+        let priority = v.priority.map(|p| p.value).unwrap_or(match v.state {
+            Some(InitialState::Master) => 255,
+            _ => 100,
+        });
+        let owner = priority == 255;
+        let mut master = v.state.map_or(owner, |s| s == InitialState::Master);
+        if strict && v.state.is_some() && master != owner {
+            self.err(
+                K::Conflict,
+                v.priority.map_or(v.origin, |p| p.origin),
+                format!(
+                    "strict mode: vrrp_instance `{name}` must start as MASTER exactly when it is the address owner (priority 255)"
+                ),
+            );
+            master = owner;
+        }
+        if let Some(auth) = &v.authentication
+            && let Some(auth_type) = auth.auth_type
+        {
+            let problem = if strict {
+                Some("strict mode does not allow authentication; it is ignored")
+            } else if version == 3 {
+                Some("VRRP version 3 has no authentication; it is ignored")
+            } else if auth.auth_pass.as_deref().is_none_or(str::is_empty) {
+                Some("authentication without an auth_pass is ignored")
+            } else if !is_v4 && auth_type == AuthType::Ah {
+                Some("AH authentication does not work with IPv6; it is ignored")
+            } else if auth_type == AuthType::Ah && master && !owner {
+                // An AH master needs the sequence number of a received advert first.
+                master = false;
+                Some(
+                    "initial state MASTER does not work with AH authentication; keepalived starts as BACKUP",
+                )
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                self.err(K::Conflict, auth.origin, problem);
             }
-            if config.global_defs.vrrp_strict && !v.unicast_peer.is_empty() {
+        }
+        if strict && !v.unicast_peer.is_empty() {
+            self.err(
+                K::Conflict,
+                v.unicast_peer[0].origin,
+                "strict mode does not allow unicast_peer",
+            );
+        }
+        let mut nopreempt = v.nopreempt == Some(true);
+        if owner && nopreempt {
+            self.err(
+                K::Conflict,
+                v.origin,
+                "nopreempt does not work for the address owner (priority 255); it is ignored",
+            );
+            nopreempt = false;
+        }
+        let mut preempt_delay = v.preempt_delay.is_some_and(|d| d.value.as_micros() > 0);
+        if master {
+            if nopreempt {
                 self.err(
                     K::Conflict,
-                    v.unicast_peer[0].origin,
-                    "vrrp_strict does not allow unicast_peer",
+                    v.origin,
+                    "nopreempt does not work with initial state MASTER; it is ignored",
+                );
+                nopreempt = false;
+            }
+            if preempt_delay {
+                self.err(
+                    K::Conflict,
+                    v.origin,
+                    "preempt_delay does not work with initial state MASTER; it is ignored",
+                );
+                preempt_delay = false;
+            }
+        }
+        if preempt_delay && strict {
+            self.err(
+                K::Conflict,
+                v.origin,
+                "preempt_delay does not work in strict mode; it is ignored",
+            );
+        }
+        if preempt_delay && nopreempt {
+            self.err(
+                K::Conflict,
+                v.origin,
+                "preempt_delay does not work with nopreempt; it is ignored",
+            );
+        }
+        if strict {
+            let checks = [
+                (
+                    v.down_timer_adverts.is_some_and(|n| n != 3),
+                    "down_timer_adverts other than 3",
+                ),
+                (
+                    v.accept == Some(true) && !owner && version == 2,
+                    "accept with VRRPv2",
+                ),
+                (
+                    v.garp_lower_prio_repeat.is_some_and(|n| n != 0),
+                    "garp_lower_prio_repeat",
+                ),
+                (
+                    v.garp_lower_prio_delay.is_some_and(|n| n != 0),
+                    "garp_lower_prio_delay",
+                ),
+                (
+                    v.lower_prio_no_advert == Some(false),
+                    "lower_prio_no_advert off",
+                ),
+                (
+                    v.higher_prio_send_advert == Some(true),
+                    "higher_prio_send_advert",
+                ),
+                (v.vmac_xmit_base, "vmac_xmit_base"),
+            ];
+            for (_, what) in checks.iter().filter(|(bad, _)| *bad) {
+                self.err(
+                    K::Conflict,
+                    v.origin,
+                    format!("strict mode does not allow {what}; it is reset"),
+                );
+            }
+        }
+        if !v.unicast_peer.is_empty() && v.mcast_dst_ip.is_some() {
+            self.err(
+                K::Conflict,
+                v.origin,
+                "mcast_dst_ip does nothing for a unicast instance; it is ignored",
+            );
+        }
+        if v.virtual_ipaddress.len() > MAX_ADVERT_VIPS {
+            self.note(
+                K::OutOfRange,
+                v.virtual_ipaddress[MAX_ADVERT_VIPS].origin,
+                format!(
+                    "{} addresses in virtual_ipaddress; keepalived advises at most {MAX_ADVERT_VIPS} and the rest in virtual_ipaddress_excluded",
+                    v.virtual_ipaddress.len()
+                ),
+            );
+        }
+    }
+
+    /// A `vrrp_script` no instance or sync group tracks: keepalived drops it without a word
+    /// (its "not used" message never shows in 2.2.7's `-t`), so this is a note.
+    fn unused_scripts(&mut self, config: &Config) {
+        let used: HashSet<&str> = config
+            .vrrp_instances
+            .iter()
+            .flat_map(|v| &v.track_script)
+            .chain(config.sync_groups.iter().flat_map(|g| &g.track_script))
+            .map(|t| t.name.as_str())
+            .collect();
+        for s in &config.vrrp_scripts {
+            if !used.contains(s.name.as_str()) {
+                self.note(
+                    K::UndefinedReference,
+                    s.origin,
+                    format!(
+                        "vrrp_script `{}` is not used by any instance or sync group",
+                        s.name
+                    ),
                 );
             }
         }
@@ -446,47 +598,9 @@ impl Checker<'_> {
                     }
                 },
             };
-            if let VirtualServerAddr::Ip { port: None, .. } = vs.addr
-                && vs.persistence_timeout.is_none()
-            {
-                self.err(
-                    K::Missing,
-                    vs.origin,
-                    "a virtual server without a port must be persistent (persistence_timeout)",
-                );
-            }
-            if vs.protocol.is_some() && matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
-                self.warn(
-                    K::Conflict,
-                    vs.origin,
-                    "`protocol` is ignored for a fwmark virtual server",
-                );
-            }
-            if vs.protocol.is_none() && !matches!(vs.addr, VirtualServerAddr::Fwmark(_)) {
-                self.warn(
-                    K::Missing,
-                    vs.origin,
-                    "virtual_server has no `protocol`; keepalived 2.2.7 then uses UDP, write `protocol TCP` if TCP is meant",
-                );
-            }
-            if vs.protocol == Some(Protocol::Tcp) && vs.ops {
-                self.err(
-                    K::Conflict,
-                    vs.origin,
-                    "ops (one-packet scheduling) is for UDP virtual servers",
-                );
-            }
+            self.lvs_rules(vs, groups.get(vs_group_name(vs)).copied());
             let method = vs.lvs_method.unwrap_or(LvsMethod::Nat);
-            let mut total_weight: u64 = 0;
-            let is_fwmark = matches!(vs.addr, VirtualServerAddr::Fwmark(_));
             for rs in &vs.real_servers {
-                if is_fwmark && let Some(port) = rs.port {
-                    self.warn(
-                        K::Conflict,
-                        rs.origin,
-                        format!("real server port {port} is ignored by a fwmark virtual server"),
-                    );
-                }
                 let rs_method = rs.lvs_method.unwrap_or(method);
                 let tunnelled = matches!(rs_method, LvsMethod::Tun { .. });
                 if let Some(f) = vs_family
@@ -504,19 +618,6 @@ impl Checker<'_> {
                         ),
                     );
                 }
-                if rs_method == LvsMethod::Dr
-                    && let (Some(vport), Some(rport)) = (vs_port, rs.port)
-                    && vport != rport
-                {
-                    self.err(
-                        K::Conflict,
-                        rs.origin,
-                        format!(
-                            "real server port {rport} differs from the virtual port {vport}, which DR cannot forward to"
-                        ),
-                    );
-                }
-                total_weight += rs.weight.map_or(1, |w| w.max(0) as u64);
                 for c in &rs.checkers {
                     let needs_port = matches!(
                         c.kind,
@@ -530,7 +631,7 @@ impl Checker<'_> {
                         && rs.port.is_none()
                         && vs_port.is_none()
                     {
-                        self.warn(
+                        self.note(
                             K::Missing,
                             c.origin,
                             format!(
@@ -551,27 +652,6 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Some(q) = vs.quorum {
-                if !vs.real_servers.is_empty() && u64::from(q.value) > total_weight {
-                    self.err(
-                        K::Conflict,
-                        q.origin,
-                        format!(
-                            "quorum {} is above the total weight {total_weight} of the real servers, so it can never be met",
-                            q.value
-                        ),
-                    );
-                }
-                if let Some(h) = vs.hysteresis
-                    && h >= q.value
-                {
-                    self.err(
-                        K::Conflict,
-                        q.origin,
-                        format!("hysteresis {h} must be below quorum {}", q.value),
-                    );
-                }
-            }
             if let (Some(f), Some(sorry)) = (vs_family, &vs.sorry_server)
                 && sorry.addr.is_ipv4() != f
                 && !matches!(vs.sorry_server_lvs_method, Some(LvsMethod::Tun { .. }))
@@ -585,9 +665,6 @@ impl Checker<'_> {
                     ),
                 );
             }
-            if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
-                self.warn(K::Missing, vs.origin, "virtual_server has no real_server");
-            }
         }
         for g in &config.virtual_server_groups {
             if g.entries.is_empty() {
@@ -595,6 +672,190 @@ impl Checker<'_> {
                     K::Missing,
                     g.origin,
                     format!("virtual_server_group `{}` is empty", g.name),
+                );
+            }
+        }
+    }
+
+    /// keepalived 2.2.7's own rules for one virtual server, in its order (its checker
+    /// validation step). Where keepalived resets a setting and says so, this is an error; where
+    /// it only warns or fills in a default, a warning.
+    fn lvs_rules(&mut self, vs: &VirtualServer, group: Option<&VirtualServerGroup>) {
+        let o = vs.origin;
+        if vs.real_servers.is_empty() {
+            self.warn(
+                K::Missing,
+                o,
+                "virtual_server has no real_server, so keepalived ignores it",
+            );
+            return;
+        }
+        let group_addrs: Vec<(IpAddr, Option<u16>)> = group
+            .map(|g| {
+                g.entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        GroupEntry::Addr { addr, port, .. } => Some((*addr, *port)),
+                        GroupEntry::Fwmark { .. } => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let group_has_fwmark = group.is_some_and(|g| {
+            g.entries
+                .iter()
+                .any(|e| matches!(e, GroupEntry::Fwmark { .. }))
+        });
+        let fwmark = matches!(vs.addr, VirtualServerAddr::Fwmark(_));
+        let persistent = vs.persistence_timeout.is_some_and(|t| t != Some(0));
+        if vs.ha_suspend && (fwmark || group_has_fwmark) {
+            self.err(
+                K::Conflict,
+                o,
+                "ha_suspend does not work with fwmarks; it is ignored",
+            );
+        }
+        let address_based = match &vs.addr {
+            VirtualServerAddr::Group(_) => !group_addrs.is_empty(),
+            VirtualServerAddr::Ip { .. } => true,
+            VirtualServerAddr::Fwmark(_) => false,
+        };
+        if address_based {
+            let protocol = vs.protocol.unwrap_or(Protocol::Udp);
+            if vs.protocol.is_none() {
+                self.warn(
+                    K::Missing,
+                    o,
+                    "virtual_server has no `protocol`; keepalived 2.2.7 then uses UDP, write `protocol TCP` if TCP is meant",
+                );
+            }
+            if vs.ops && protocol != Protocol::Udp {
+                self.err(
+                    K::Conflict,
+                    o,
+                    "ops (one-packet scheduling) is for UDP virtual servers; it is ignored",
+                );
+            }
+            if let VirtualServerAddr::Ip { port, .. } = vs.addr
+                && port.unwrap_or(0) == 0
+                && !persistent
+            {
+                self.err(
+                    K::Missing,
+                    o,
+                    "a virtual server without a port must be persistent (persistence_timeout); keepalived makes it so",
+                );
+            }
+        }
+        if !persistent && group_addrs.iter().any(|(_, port)| port.unwrap_or(0) == 0) {
+            self.err(
+                K::Missing,
+                o,
+                "a virtual server group entry without a port needs a persistent virtual server (persistence_timeout); keepalived makes it so",
+            );
+        }
+        if vs.protocol.is_some() && (fwmark || (group.is_some() && !address_based)) {
+            self.warn(
+                K::Conflict,
+                o,
+                "`protocol` is ignored for a fwmark virtual server",
+            );
+        }
+        if vs.lvs_sched.is_none() {
+            self.warn(
+                K::Missing,
+                o,
+                "virtual_server has no lb_algo (lvs_sched); keepalived uses wlc",
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut weight_sum: u64 = 0;
+        for rs in &vs.real_servers {
+            if !seen.insert((rs.addr, rs.port)) {
+                self.err(
+                    K::Duplicate,
+                    rs.origin,
+                    format!(
+                        "real server {} is listed twice; the second is ignored",
+                        rs.addr
+                    ),
+                );
+                continue;
+            }
+            weight_sum += rs.weight.map_or(1, |w| w.max(0) as u64);
+        }
+        let method_missing = vs.lvs_method.is_none()
+            && (vs.real_servers.iter().any(|rs| rs.lvs_method.is_none())
+                || (vs.sorry_server.is_some() && vs.sorry_server_lvs_method.is_none()));
+        if method_missing {
+            self.warn(
+                K::Missing,
+                o,
+                "virtual_server has no lb_kind (lvs_method); keepalived uses NAT",
+            );
+        }
+        let quorum = vs.quorum.map_or(1, |q| u64::from(q.value));
+        if quorum > weight_sum {
+            self.err(
+                K::Conflict,
+                vs.quorum.map_or(o, |q| q.origin),
+                format!(
+                    "quorum {quorum} is above the total weight {weight_sum} of the real servers; keepalived lowers it to {weight_sum}"
+                ),
+            );
+        }
+        let quorum = quorum.min(weight_sum);
+        if u64::from(vs.hysteresis.unwrap_or(0)) >= quorum {
+            self.err(
+                K::Conflict,
+                vs.quorum.map_or(o, |q| q.origin),
+                format!(
+                    "hysteresis {} must be below quorum {quorum}; keepalived lowers it",
+                    vs.hysteresis.unwrap_or(0)
+                ),
+            );
+        }
+        let method = vs.lvs_method.unwrap_or(LvsMethod::Nat);
+        let vs_port = match vs.addr {
+            VirtualServerAddr::Ip { port, .. } => port,
+            _ => None,
+        };
+        let sorry = vs.sorry_server.as_ref().map(|s| {
+            let m = vs.sorry_server_lvs_method.unwrap_or(method);
+            (s.port, m, "sorry server".to_string(), o)
+        });
+        let servers = vs
+            .real_servers
+            .iter()
+            .map(|rs| {
+                let m = rs.lvs_method.unwrap_or(method);
+                (rs.port, m, format!("real server {}", rs.addr), rs.origin)
+            })
+            .chain(sorry);
+        for (port, m, what, origin) in servers {
+            // NAT can rewrite the port; the other methods forward to the virtual port.
+            let Some(port) = port.filter(|&p| p != 0 && m != LvsMethod::Nat) else {
+                continue;
+            };
+            if fwmark || group_has_fwmark {
+                self.warn(
+                    K::Conflict,
+                    origin,
+                    format!("{what} port {port} is ignored by a fwmark virtual server"),
+                );
+            }
+            let mismatch = match group {
+                Some(_) => group_addrs.iter().any(|(_, p)| p.unwrap_or(0) != port),
+                None => vs_port.is_some_and(|v| v != port) && !fwmark,
+            };
+            if mismatch {
+                self.err(
+                    K::Conflict,
+                    origin,
+                    format!(
+                        "{what} port {port} differs from the virtual port, which {} cannot forward to; keepalived uses the virtual port",
+                        if m == LvsMethod::Dr { "DR" } else { "TUN" }
+                    ),
                 );
             }
         }

@@ -3,12 +3,15 @@
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::source::{Location, Origin, SourceMap};
+use crate::source::{Location, Origin, SourceMap, ceil_char_boundary, floor_char_boundary};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// lvskit's own advice on something keepalived reads without a message: shown, but it
+    /// changes neither the verdict nor keepalived's exit status.
+    Note,
     /// keepalived would go on; the configuration is still valid.
     Warning,
     /// The configuration is not valid.
@@ -44,6 +47,15 @@ pub enum DiagnosticKind {
     Conflict,
     /// An old keyword keepalived still reads but warns about (`nb_get_retry`).
     Deprecated,
+    /// An interface the configuration names does not exist on this system (found by
+    /// [`crate::system`], not by the parser).
+    Interface,
+    /// A script keepalived will not run: not found, changeable by a non-root user while it
+    /// runs as root, or no user to run it as (found by [`crate::system`]).
+    Script,
+    /// Scripts are run without `enable_script_security`: keepalived's "security violation",
+    /// the one class that makes `keepalived -t` exit 6 (found by [`crate::system`]).
+    ScriptSecurity,
     /// A setting of another tool's configuration (ldirectord, heartbeat, piranha) that keepalived
     /// has no exact equivalent for: `lvskit-import` wrote the nearest working form instead.
     NoEquivalent,
@@ -60,13 +72,22 @@ pub struct Diagnostic {
     pub message: String,
     /// Where, or `None` for problems of the whole configuration.
     pub location: Option<Location>,
-    /// The source line the location points into (empty without a location).
+    /// The source line the location points into (empty without a location); for a long line,
+    /// a window of it around the location, with `...` where it was cut.
     #[serde(skip)]
     pub line_text: String,
     /// Byte range of the underlined part inside `line_text`.
     #[serde(skip)]
     pub underline: std::ops::Range<usize>,
+    /// True when `line_text` is a window of a long line (the renderer's column is then fixed).
+    #[serde(skip)]
+    windowed: bool,
 }
+
+/// Lines longer than this are shown as a window around the location.
+const WINDOW: usize = 160;
+/// Bytes of context kept before the location in a window, and most bytes underlined.
+const CONTEXT: usize = 60;
 
 impl Diagnostic {
     pub(crate) fn new(
@@ -83,22 +104,54 @@ impl Diagnostic {
             location: None,
             line_text: String::new(),
             underline: 0..0,
+            windowed: false,
         };
         if let (Some(file), Some(location)) = (sources.file(origin), sources.location(origin)) {
             let line_start = file.line_start(location.line);
             let text = file.line_text(location.line);
-            let start = (origin.start as usize)
-                .saturating_sub(line_start)
-                .min(text.len());
-            let mut end = (start + origin.len.max(1) as usize).min(text.len());
-            while end < text.len() && !text.is_char_boundary(end) {
-                end += 1;
+            let start =
+                floor_char_boundary(text, (origin.start as usize).saturating_sub(line_start));
+            let end = ceil_char_boundary(text, start + origin.len.max(1) as usize);
+            if text.len() <= WINDOW {
+                diag.line_text = text.to_string();
+                diag.underline = start..end;
+            } else {
+                // A copy of a window, never of the whole line: a long line with thousands of
+                // diagnostics must not be copied thousands of times.
+                let from = floor_char_boundary(text, start.saturating_sub(CONTEXT));
+                let end = ceil_char_boundary(text, end.min(start + CONTEXT));
+                let to = ceil_char_boundary(text, end + CONTEXT);
+                let prefix = if from > 0 { "..." } else { "" };
+                let suffix = if to < text.len() { "..." } else { "" };
+                diag.line_text = format!("{prefix}{}{suffix}", &text[from..to]);
+                diag.underline = prefix.len() + start - from..prefix.len() + end - from;
+                diag.windowed = true;
             }
-            diag.line_text = text.to_string();
-            diag.underline = start..end;
             diag.location = Some(location);
         }
         diag
+    }
+
+    /// A diagnostic about another tool's input (an importer's source file, say): `line_text` is
+    /// the source line `location` points into and `underline` the byte range to mark in it.
+    /// Long lines are shown whole.
+    pub fn from_parts(
+        severity: Severity,
+        kind: DiagnosticKind,
+        message: String,
+        location: Option<Location>,
+        line_text: String,
+        underline: std::ops::Range<usize>,
+    ) -> Self {
+        Self {
+            severity,
+            kind,
+            message,
+            location,
+            line_text,
+            underline,
+            windowed: false,
+        }
     }
 
     /// True for errors.
@@ -121,6 +174,7 @@ impl Diagnostic {
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
+            Severity::Note => Level::NOTE,
         };
         let title = level.primary_title(self.message.as_str());
         let group = match &self.location {
@@ -136,7 +190,20 @@ impl Diagnostic {
                 Snippet<'_, annotate_snippets::Annotation<'_>>,
             >()),
         };
-        renderer.render(&[group])
+        let out = renderer.render(&[group]);
+        match &self.location {
+            Some(location) if self.windowed => {
+                // The renderer counts columns in the window; say the real one.
+                let path = location.path.display();
+                let shown = self.line_text[..self.underline.start].chars().count() + 1;
+                out.replacen(
+                    &format!("{path}:{}:{shown}", location.line),
+                    &format!("{path}:{}:{}", location.line, location.column),
+                    1,
+                )
+            }
+            _ => out,
+        }
     }
 }
 
@@ -145,10 +212,57 @@ impl std::fmt::Display for Diagnostic {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         match &self.location {
             Some(location) => write!(f, "{location}: {severity}: {}", self.message),
             None => write!(f, "{severity}: {}", self.message),
+        }
+    }
+}
+
+/// The exit status of `keepalived -t`, for tools that test it: keepalived keeps the class of
+/// every configuration message it prints and exits with the most telling one.
+///
+/// keepalived 2.2.7 orders its message classes from "cannot run this" to "script security", and
+/// its exit status follows the class it printed last among the highest: so one warning turns a
+/// fatal-only run into 5, and a script-security message beats everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigTestStatus {
+    /// No message: exit 0.
+    Clean,
+    /// Only messages that keepalived cannot run the configuration (an unreadable file): exit 4.
+    Fatal,
+    /// Any configuration message, warnings included: exit 5.
+    Messages,
+    /// A script-security message (scripts without `enable_script_security`): exit 6.
+    Security,
+}
+
+impl ConfigTestStatus {
+    /// The status keepalived would give for these diagnostics. Notes do not count, nor do
+    /// warnings about included files that are missing (keepalived prints "Config files missing"
+    /// and still exits 0 unless run with `-e`).
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        diagnostics
+            .iter()
+            .map(|d| match (d.severity, d.kind) {
+                (Severity::Note, _) | (Severity::Warning, DiagnosticKind::Include) => Self::Clean,
+                (_, DiagnosticKind::ScriptSecurity) => Self::Security,
+                _ => Self::Messages,
+            })
+            .max()
+            .unwrap_or(Self::Clean)
+    }
+
+    /// The process exit code keepalived uses for this status.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Clean => 0,
+            Self::Fatal => 4,
+            Self::Messages => 5,
+            Self::Security => 6,
         }
     }
 }
@@ -196,6 +310,7 @@ impl Diagnostics {
                 location: None,
                 line_text: String::new(),
                 underline: 0..0,
+                windowed: false,
             });
         }
         self.list
@@ -216,6 +331,27 @@ impl Diagnostics {
         self.push(Diagnostic::new(
             sources,
             Severity::Error,
+            kind,
+            origin,
+            message.into(),
+        ));
+    }
+
+    /// lvskit's advice on something keepalived reads silently: never an error, even `strict`.
+    pub(crate) fn note(
+        &mut self,
+        sources: &SourceMap,
+        kind: DiagnosticKind,
+        origin: Origin,
+        message: impl Into<String>,
+    ) {
+        if self.list.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            return;
+        }
+        self.push(Diagnostic::new(
+            sources,
+            Severity::Note,
             kind,
             origin,
             message.into(),

@@ -13,7 +13,6 @@ pub(crate) const TOP_LEVEL: &[&str] = &[
     "net_namespace",
     "net_namespace_ipvs",
     "track_group",
-    "track_process",
     "use_pid_dir",
     "vrrp_track_process",
 ];
@@ -32,7 +31,6 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "checker_process_name",
     "checker_rlimit_rttime",
     "checker_rt_priority",
-    "child_wait_time",
     "config_save_dir",
     "data_use_instance",
     "dbus_service_name",
@@ -47,8 +45,6 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "enable_traps",
     "fifo_write_vrrp_states_on_reload",
     "include_check",
-    "instance",
-    "linkbeat_use_polling",
     "log_unknown_vrids",
     "lvs_flush_on_stop",
     "lvs_netlink_cmd_rcv_bufs",
@@ -57,9 +53,6 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "lvs_netlink_monitor_rcv_bufs_force",
     "max_auto_priority",
     "min_auto_priority_delay",
-    "namespace_with_ipsets",
-    "net_namespace",
-    "net_namespace_ipvs",
     "nftables",
     "nftables_counters",
     "nftables_ifindex",
@@ -85,14 +78,12 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "startup_script_timeout",
     "tmp_config_directory",
     "umask",
-    "use_pid_dir",
     "vmac_addr_prefix",
     "vmac_prefix",
     "vrrp_cpu_affinity",
     "vrrp_garp_interval",
     "vrrp_gna_interval",
     "vrrp_higher_prio_send_advert",
-    "vrrp_ipsets",
     "vrrp_lower_prio_no_advert",
     "vrrp_netlink_cmd_rcv_bufs",
     "vrrp_netlink_cmd_rcv_bufs_force",
@@ -108,14 +99,64 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
 ];
 
 /// `vrrp_instance` keywords without a typed field.
-pub(crate) const VRRP_INSTANCE: &[&str] =
-    &["kernel_rx_buf_size", "use_ipvlan", "vrrp_track_process"];
+pub(crate) const VRRP_INSTANCE: &[&str] = &["kernel_rx_buf_size", "use_ipvlan"];
 
 /// `virtual_server` keywords without a typed field.
-pub(crate) const VIRTUAL_SERVER: &[&str] = &["nat_mask", "snmp_name"];
+pub(crate) const VIRTUAL_SERVER: &[&str] = &["snmp_name"];
 
 /// `real_server` keywords without a typed field.
-pub(crate) const REAL_SERVER: &[&str] = &["virtualhost_name"];
+pub(crate) const REAL_SERVER: &[&str] = &[];
 
 /// Checker keywords without a typed field.
 pub(crate) const CHECKER: &[&str] = &[];
+
+/// The connection keywords of the checkers that open a connection (and of SMTP_CHECK's `host`).
+pub(crate) const CONNECTION: &[&str] = &[
+    "connect_ip",
+    "connect_port",
+    "bindto",
+    "bind_port",
+    "bind_if",
+    "connect_timeout",
+    "fwmark",
+];
+
+/// The keywords every checker but FILE_CHECK and BFD_CHECK takes (and SMTP_CHECK's `host`).
+pub(crate) const CHECKER_COMMON: &[&str] = &[
+    "retry",
+    "delay_before_retry",
+    "warmup",
+    "delay_loop",
+    "alpha",
+    "log_all_failures",
+];
+
+/// Whether keepalived 2.2.7 takes `keyword` inside the checker block `checker`: the common
+/// keywords (connection ones only for checkers that connect) and the checker's own.
+pub(crate) fn checker_takes(checker: &str, keyword: &str) -> bool {
+    let own: &[&str] = match checker {
+        "HTTP_GET" | "SSL_GET" => &[
+            "nb_get_retry",
+            "virtualhost",
+            "http_protocol",
+            "enable_sni",
+            "fast_recovery",
+            "url",
+        ],
+        "SMTP_CHECK" => &["helo_name", "host"],
+        "DNS_CHECK" => &["type", "name"],
+        "UDP_CHECK" => &[
+            "payload",
+            "require_reply",
+            "min_reply_length",
+            "max_reply_length",
+        ],
+        "MISC_CHECK" => &["misc_path", "misc_timeout", "misc_dynamic", "user"],
+        "FILE_CHECK" => return matches!(keyword, "track_file" | "weight"),
+        "BFD_CHECK" => return matches!(keyword, "name" | "alpha"),
+        _ => &[],
+    };
+    own.contains(&keyword)
+        || CHECKER_COMMON.contains(&keyword)
+        || (checker != "MISC_CHECK" && CONNECTION.contains(&keyword))
+}

@@ -123,13 +123,24 @@ fn unterminated_quote() {
 
 #[test]
 fn include_that_matches_nothing() {
-    let list = diags("\n  include /nonexistent/keepalived-conf-test/*.conf\n");
+    // keepalived: "Config files missing" for a file name, nothing for a wildcard (an empty
+    // conf.d is normal); `includew` makes the wildcard an error.
+    let list = diags("\n  include /nonexistent/keepalived-conf-test/x.conf\n");
     assert_one(
         &list,
         DiagnosticKind::Include,
         Severity::Warning,
         2,
         3,
+        "include `/nonexistent/keepalived-conf-test/x.conf` matched no file",
+    );
+    assert!(diags("include /nonexistent/keepalived-conf-test/*.conf\n").is_empty());
+    assert_one(
+        &diags("includew /nonexistent/keepalived-conf-test/*.conf\n"),
+        DiagnosticKind::Include,
+        Severity::Error,
+        1,
+        1,
         "include `/nonexistent/keepalived-conf-test/*.conf` matched no file",
     );
 }
@@ -286,15 +297,15 @@ fn vip_family_differs_from_the_instance() {
 
 #[test]
 fn dr_real_server_port_differs() {
-    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_kind DR\n    real_server 192.0.2.20 8080 {\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind DR\n    real_server 192.0.2.20 8080 {\n    }\n}\n";
     let list = diags(text);
     assert_one(
         &list,
         DiagnosticKind::Conflict,
         Severity::Error,
-        4,
         5,
-        "real server port 8080 differs from the virtual port 80, which DR cannot forward to",
+        5,
+        "real server 192.0.2.20 port 8080 differs from the virtual port, which DR cannot forward to; keepalived uses the virtual port",
     );
     // NAT may map ports.
     assert!(diags(&text.replace("DR", "NAT")).is_empty());
@@ -302,15 +313,15 @@ fn dr_real_server_port_differs() {
 
 #[test]
 fn quorum_above_total_weight() {
-    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    quorum 5\n    real_server 192.0.2.20 80 {\n        weight 2\n    }\n    real_server 192.0.2.21 80 {\n    }\n}\n";
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    quorum 5\n    real_server 192.0.2.20 80 {\n        weight 2\n    }\n    real_server 192.0.2.21 80 {\n    }\n}\n";
     let list = diags(text);
     assert_one(
         &list,
         DiagnosticKind::Conflict,
         Severity::Error,
-        3,
+        5,
         12,
-        "quorum 5 is above the total weight 3 of the real servers, so it can never be met",
+        "quorum 5 is above the total weight 3 of the real servers; keepalived lowers it to 3",
     );
 }
 
@@ -361,7 +372,7 @@ fn virtual_server_group_that_does_not_exist() {
 #[test]
 fn virtual_server_without_port_must_be_persistent() {
     let list = diags(
-        "virtual_server 192.0.2.10 {\n    protocol UDP\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+        "virtual_server 192.0.2.10 {\n    protocol UDP\n    lb_algo rr\n    lb_kind NAT\n    real_server 192.0.2.20 80 {\n    }\n}\n",
     );
     assert_one(
         &list,
@@ -369,10 +380,10 @@ fn virtual_server_without_port_must_be_persistent() {
         Severity::Error,
         1,
         1,
-        "a virtual server without a port must be persistent (persistence_timeout)",
+        "a virtual server without a port must be persistent (persistence_timeout); keepalived makes it so",
     );
     let persistent = diags(
-        "virtual_server 192.0.2.10 {\n    protocol UDP\n    persistence_timeout\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+        "virtual_server 192.0.2.10 {\n    protocol UDP\n    lb_algo rr\n    lb_kind NAT\n    persistence_timeout\n    real_server 192.0.2.20 80 {\n    }\n}\n",
     );
     assert!(persistent.is_empty(), "{persistent:#?}");
 }
@@ -405,7 +416,8 @@ fn multiline_definition_left_open() {
 
 #[test]
 fn deprecated_name_warns_and_is_not_an_error_even_when_strict() {
-    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n        TCP_CHECK {\n            nb_get_retry 3\n        }\n    }\n}\n";
+    // keepalived reads the old name in HTTP_GET and SSL_GET only.
+    let text = "virtual_server 192.0.2.10 80 {\n    protocol TCP\n    real_server 192.0.2.20 80 {\n        HTTP_GET {\n            nb_get_retry 3\n            url {\n                path /\n            }\n        }\n    }\n}\n";
     for strict in [false, true] {
         let list = diags_with(
             text,
@@ -427,7 +439,9 @@ fn deprecated_name_warns_and_is_not_an_error_even_when_strict() {
 
 #[test]
 fn virtual_server_without_protocol_warns() {
-    let list = diags("virtual_server 192.0.2.10 80 {\n    real_server 192.0.2.20 80 {\n    }\n}\n");
+    let list = diags(
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind NAT\n    real_server 192.0.2.20 80 {\n    }\n}\n",
+    );
     assert_one(
         &list,
         DiagnosticKind::Missing,

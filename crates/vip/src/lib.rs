@@ -44,6 +44,7 @@ struct ReadmeDoctests;
 mod addr;
 mod client;
 mod error;
+pub mod fuzz;
 mod link;
 mod nl;
 pub mod realserver;

@@ -43,8 +43,8 @@ struct Cli {
 #[derive(Args)]
 struct Conn {
     /// connect_timeout in seconds.
-    #[arg(long, default_value_t = 5.0)]
-    connect_timeout: f64,
+    #[arg(long, default_value = "5", value_parser = connect_timeout)]
+    connect_timeout: Duration,
     /// bindto: source address.
     #[arg(long)]
     bindto: Option<IpAddr>,
@@ -58,12 +58,21 @@ struct Conn {
 
 impl Conn {
     fn apply(&self, mut options: ConnectOptions) -> ConnectOptions {
-        options.connect_timeout = Duration::from_secs_f64(self.connect_timeout);
+        options.connect_timeout = self.connect_timeout;
         options.bindto = self.bindto;
         options.bind_port = self.bind_port;
         options.fwmark = self.fwmark;
         options
     }
+}
+
+/// Time options go through the library's limits, so the tool and a configuration agree.
+fn connect_timeout(text: &str) -> Result<Duration, String> {
+    healthcheck::options::parse_secs("connect_timeout", text).map_err(|e| e.to_string())
+}
+
+fn misc_timeout(text: &str) -> Result<Duration, String> {
+    healthcheck::options::parse_secs("misc_timeout", text).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -131,8 +140,8 @@ enum Kind {
         /// misc_path: the program and its arguments, split as keepalived does.
         misc_path: String,
         /// misc_timeout in seconds.
-        #[arg(long, default_value_t = 5.0)]
-        misc_timeout: f64,
+        #[arg(long, default_value = "5", value_parser = misc_timeout)]
+        misc_timeout: Duration,
         /// misc_dynamic: exit 2-255 sets weight (status - 2).
         #[arg(long)]
         misc_dynamic: bool,
@@ -228,7 +237,7 @@ fn build(kind: Kind) -> Result<Vec<Check>, String> {
             misc_timeout,
             misc_dynamic,
         } => Check::Misc(
-            MiscCheck::new(&misc_path, Duration::from_secs_f64(misc_timeout))
+            MiscCheck::new(&misc_path, misc_timeout)
                 .map_err(err)?
                 .dynamic(misc_dynamic),
         ),
@@ -302,7 +311,12 @@ fn main() -> ExitCode {
         eprintln!("check: name a checker (tcp, http, smtp, dns, misc, udp, ping) or --genhash URL");
         return ExitCode::from(2);
     };
-    let checks = match build(kind) {
+    let checks = match build(kind).and_then(|checks| {
+        for check in &checks {
+            check.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(checks)
+    }) {
         Ok(checks) => checks,
         Err(e) => {
             eprintln!("check: {e}");

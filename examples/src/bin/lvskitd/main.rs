@@ -1,18 +1,23 @@
-//! `lvskitd`: the lvskit daemon, read from the keepalived.conf an operator already has.
-//!
-//! For now it has its configuration-test mode, as `keepalived -t -f FILE`:
+//! `lvskitd`: the lvskit daemon, run from the keepalived.conf an operator already has.
 //!
 //! ```text
-//! lvskitd -t -f /etc/keepalived/keepalived.conf        # exit 0 when valid; warnings on stderr
+//! lvskitd -f /etc/keepalived/keepalived.conf           # run the VRRP director (foreground)
+//! lvskitd -t -f /etc/keepalived/keepalived.conf        # keepalived's exit status (below)
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
+//! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
+//! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
 //! ```
 //!
-//! Exit status: 0 when the configuration is valid, 1 when it has errors, 2 when the file cannot be
-//! read or the command line is wrong. Running the daemon itself (without `-t`) comes later.
+//! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
+//! configuration message (warnings too), 6 on script-security messages, 4 when the file cannot be
+//! read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1 when
+//! it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
+mod daemon;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,23 +49,69 @@ struct Cli {
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
+    /// Exit status of -t: keepalived's (0 clean, 5 any message, 6 script security) or lvskit's
+    /// (0 valid, 1 errors).
+    #[arg(long, value_enum, default_value = "keepalived")]
+    exit_status: config_test::ExitPolicy,
+    /// Do not check the interfaces and scripts the configuration names against this system.
+    #[arg(long)]
+    no_system_checks: bool,
+    /// Stay in the foreground (keepalived's -n; lvskitd never forks).
+    #[arg(short = 'n', long = "dont-fork")]
+    dont_fork: bool,
+    /// Log to the console (keepalived's -l; lvskitd always logs to standard error).
+    #[arg(short = 'l', long = "log-console")]
+    log_console: bool,
+    /// Detailed logs (keepalived's -D): debug level for the director.
+    #[arg(short = 'D', long = "log-detail")]
+    log_detail: bool,
+    /// Run the VRRP subsystem only (keepalived's -P; the only one so far).
+    #[arg(short = 'P', long = "vrrp")]
+    vrrp: bool,
+    /// Write the process id to this file while running (keepalived's -p).
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pid_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    lvskit_examples::init_logging();
     let cli = Cli::parse();
+    if cli.config_test || cli.dump_config {
+        lvskit_examples::init_logging();
+    } else {
+        init_logging(cli.log_detail);
+    }
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
-        return config_test::run(&cli.file, &options, cli.dump_config);
+        let test = config_test::TestOptions {
+            dump: cli.dump_config,
+            system: !cli.no_system_checks,
+            policy: cli.exit_status,
+        };
+        return config_test::run(&cli.file, &options, test);
     }
-    eprintln!(
-        "lvskitd: only the configuration test (-t) is available in this version; the daemon comes later"
-    );
-    ExitCode::from(2)
+    let _ = (cli.dont_fork, cli.log_console, cli.vrrp);
+    daemon::run(&cli.file, &options, cli.pid_file.as_deref())
+}
+
+/// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
+/// director's debug messages (every dropped packet).
+fn init_logging(detail: bool) {
+    let default = if detail {
+        "info,director=debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// keepalived's default config id: the host name up to the first dot.

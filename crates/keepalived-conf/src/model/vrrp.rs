@@ -1,0 +1,288 @@
+//! The VRRP side: `vrrp_script`, `track_file`, `vrrp_sync_group`, `vrrp_instance`, and the
+//! tracking blocks (`vrrp_track_process`, `bfd_instance`, `track_group`, `garp_group`).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::*;
+use crate::source::{Origin, Spanned};
+
+/// `vrrp_script NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VrrpScript {
+    /// The name instances refer to in `track_script`.
+    pub name: String,
+    /// `script`.
+    pub script: Option<Script>,
+    /// `interval` (seconds).
+    pub interval: Option<Timer>,
+    /// `timeout`.
+    pub timeout: Option<Timer>,
+    /// `weight N [reverse]`.
+    pub weight: Option<Weight>,
+    /// `rise`.
+    pub rise: Option<u32>,
+    /// `fall`.
+    pub fall: Option<u32>,
+    /// `user USER [GROUP]`.
+    pub user: Option<(String, Option<String>)>,
+    /// `init_fail`.
+    pub init_fail: bool,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `track_file NAME { ... }` (`vrrp_track_file` is the old name).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrackFile {
+    /// The name `track_file` lists refer to.
+    pub name: String,
+    /// `file`.
+    pub file: Option<String>,
+    /// `weight N [reverse]`.
+    pub weight: Option<Weight>,
+    /// `init_file [VALUE] [overwrite]`: `Some((value, overwrite))`.
+    pub init_file: Option<(Option<i64>, bool)>,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The notify scripts of a sync group or an instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Notify {
+    /// `notify_master`.
+    pub master: Option<Script>,
+    /// `notify_backup`.
+    pub backup: Option<Script>,
+    /// `notify_fault`.
+    pub fault: Option<Script>,
+    /// `notify_stop`.
+    pub stop: Option<Script>,
+    /// `notify_deleted` (sync groups).
+    pub deleted: Option<Script>,
+    /// `notify`: called on every change with the new state as arguments.
+    pub any: Option<Script>,
+    /// `notify_master_rx_lower_pri` (instances).
+    pub master_rx_lower_pri: Option<Script>,
+    /// `notify_priority_changes`.
+    pub priority_changes: Option<bool>,
+}
+
+impl Notify {
+    /// The scripts that are set, in keepalived's order of checking them.
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        [
+            &self.backup,
+            &self.master,
+            &self.fault,
+            &self.stop,
+            &self.deleted,
+            &self.any,
+            &self.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// `vrrp_sync_group NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncGroup {
+    /// The group's name.
+    pub name: String,
+    /// `group { INSTANCE ... }`.
+    pub group: Vec<Track>,
+    /// `track_interface`.
+    pub track_interface: Vec<Track>,
+    /// `track_script`.
+    pub track_script: Vec<Track>,
+    /// `track_file`.
+    pub track_file: Vec<Track>,
+    /// `track_process`.
+    pub track_process: Vec<Track>,
+    /// `track_bfd`.
+    pub track_bfd: Vec<Track>,
+    /// The notify scripts.
+    pub notify: Notify,
+    /// `smtp_alert`.
+    pub smtp_alert: Option<bool>,
+    /// `global_tracking`.
+    pub global_tracking: bool,
+    /// `sync_group_tracking_weight`.
+    pub sync_group_tracking_weight: bool,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `state MASTER|BACKUP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum InitialState {
+    /// `MASTER`.
+    Master,
+    /// `BACKUP`.
+    Backup,
+}
+
+/// `auth_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AuthType {
+    /// `PASS`: a clear-text password (VRRPv2 only).
+    Pass,
+    /// `AH`: IPsec AH (VRRPv2 only).
+    Ah,
+}
+
+/// `authentication { auth_type ...; auth_pass ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Authentication {
+    /// `auth_type`.
+    pub auth_type: Option<AuthType>,
+    /// `auth_pass` (keepalived uses the first 8 characters).
+    pub auth_pass: Option<String>,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `use_vmac [NAME] [MAC]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UseVmac {
+    /// The VMAC interface name (default `vrrp.VRID`).
+    pub name: Option<String>,
+    /// A MAC address to use instead of the VRRP one.
+    pub mac: Option<String>,
+}
+
+/// `unicast_peer { ADDR [min_ttl N] [max_ttl N] }` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnicastPeer {
+    /// The peer.
+    pub addr: IpAddr,
+    /// `min_ttl`.
+    pub min_ttl: Option<u8>,
+    /// `max_ttl`.
+    pub max_ttl: Option<u8>,
+    /// Where the peer was written.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `vrrp_instance NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VrrpInstance {
+    /// The instance's name.
+    pub name: String,
+    /// `state`.
+    pub state: Option<InitialState>,
+    /// `interface`.
+    pub interface: Option<Spanned<String>>,
+    /// `vrf`.
+    pub vrf: Option<String>,
+    /// `use_vmac`.
+    pub use_vmac: Option<UseVmac>,
+    /// `use_vmac_addr`.
+    pub use_vmac_addr: bool,
+    /// `vmac_xmit_base`.
+    pub vmac_xmit_base: bool,
+    /// `native_ipv6`.
+    pub native_ipv6: bool,
+    /// `dont_track_primary`.
+    pub dont_track_primary: bool,
+    /// `track_interface { IF [weight N [reverse]] }`.
+    pub track_interface: Vec<Track>,
+    /// `track_script`.
+    pub track_script: Vec<Track>,
+    /// `track_file`.
+    pub track_file: Vec<Track>,
+    /// `track_process`.
+    pub track_process: Vec<Track>,
+    /// `track_bfd`.
+    pub track_bfd: Vec<Track>,
+    /// `mcast_src_ip` / `unicast_src_ip`: one setting in keepalived, the source address.
+    pub src_ip: Option<Spanned<IpAddr>>,
+    /// `mcast_dst_ip`.
+    pub mcast_dst_ip: Option<IpAddr>,
+    /// `track_src_ip`.
+    pub track_src_ip: bool,
+    /// `version`.
+    pub version: Option<Spanned<u8>>,
+    /// `check_unicast_src`.
+    pub check_unicast_src: bool,
+    /// `unicast_peer { ... }`.
+    pub unicast_peer: Vec<UnicastPeer>,
+    /// `unicast_fault_no_peer`.
+    pub unicast_fault_no_peer: bool,
+    /// `unicast_ttl`.
+    pub unicast_ttl: Option<u8>,
+    /// `old_unicast_checksum [never]`: `Some(true)` for `never`.
+    pub old_unicast_checksum: Option<bool>,
+    /// `garp_master_delay`.
+    pub garp_master_delay: Option<u32>,
+    /// `garp_master_repeat`.
+    pub garp_master_repeat: Option<u32>,
+    /// `garp_lower_prio_delay`.
+    pub garp_lower_prio_delay: Option<u32>,
+    /// `garp_lower_prio_repeat`.
+    pub garp_lower_prio_repeat: Option<u32>,
+    /// `garp_master_refresh`.
+    pub garp_master_refresh: Option<u32>,
+    /// `garp_master_refresh_repeat`.
+    pub garp_master_refresh_repeat: Option<u32>,
+    /// `garp_extra_if`.
+    pub garp_extra_if: Option<GarpExtraIf>,
+    /// `lvs_sync_daemon_interface` (deprecated here: `lvs_sync_daemon` in `global_defs`).
+    pub lvs_sync_daemon_interface: Option<String>,
+    /// `down_timer_adverts`.
+    pub down_timer_adverts: Option<u32>,
+    /// `lower_prio_no_advert`.
+    pub lower_prio_no_advert: Option<bool>,
+    /// `higher_prio_send_advert`.
+    pub higher_prio_send_advert: Option<bool>,
+    /// `virtual_router_id` (1..=255).
+    pub virtual_router_id: Option<Spanned<u8>>,
+    /// `priority` (1..=255; 255 is the address owner).
+    pub priority: Option<Spanned<u8>>,
+    /// `advert_int`.
+    pub advert_int: Option<Spanned<Timer>>,
+    /// `authentication { ... }`.
+    pub authentication: Option<Authentication>,
+    /// `virtual_ipaddress { ... }`.
+    pub virtual_ipaddress: Vec<IpAddress>,
+    /// `virtual_ipaddress_excluded { ... }`.
+    pub virtual_ipaddress_excluded: Vec<IpAddress>,
+    /// `promote_secondaries`.
+    pub promote_secondaries: bool,
+    /// `virtual_routes { ... }`.
+    pub virtual_routes: Vec<Route>,
+    /// `virtual_rules { ... }`.
+    pub virtual_rules: Vec<Rule>,
+    /// `accept` (`Some(true)`) or `no_accept` (`Some(false)`).
+    pub accept: Option<bool>,
+    /// `nopreempt` (`Some(true)`) or `preempt` (`Some(false)`).
+    pub nopreempt: Option<bool>,
+    /// `preempt_delay`.
+    pub preempt_delay: Option<Spanned<Timer>>,
+    /// `skip_check_adv_addr`.
+    pub skip_check_adv_addr: Option<bool>,
+    /// `strict_mode`.
+    pub strict_mode: Option<bool>,
+    /// `debug`.
+    pub debug: Option<u32>,
+    /// The notify scripts and `notify_priority_changes`.
+    pub notify: Notify,
+    /// `smtp_alert`.
+    pub smtp_alert: Option<bool>,
+    /// `linkbeat_use_polling`.
+    pub linkbeat_use_polling: bool,
+    /// Other known keywords (`use_ipvlan`, `kernel_rx_buf_size`, ...), verbatim.
+    pub extra: Vec<Directive>,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}

@@ -1,0 +1,135 @@
+//! The differential suite: every configuration of the corpus goes through `keepalived -t` (Debian's
+//! 2.2.7) and `lvskitd -t`, inside a network namespace holding the interfaces the files name, and
+//! both must give the same exit status, which is keepalived's verdict. A file where they differ on
+//! purpose is listed, with the reason, in the table of intended differences in
+//! `crates/keepalived-conf/README.md`; a listed file that agrees fails too, so the table stays true.
+//!
+//! The corpus: keepalived's shipped samples (`testdata/configs/keepalived-samples/`), the examples
+//! of keepalived.conf(5) made into whole files (`testdata/configs/keepalived-man/`), and tricky
+//! or invalid files written for this suite (`testdata/configs/differential/`). Both tools only
+//! read the files: nothing is configured and nothing is sent, so the samples' own addresses
+//! (outside the documentation ranges) never reach a network.
+//!
+//! Needs root and keepalived (`cargo xtask test netns` has both).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use testbed::{Netns, require_root};
+
+const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const CORPUS: [&str; 3] = [
+    "testdata/configs/keepalived-samples",
+    "testdata/configs/keepalived-man",
+    "testdata/configs/differential",
+];
+/// The interfaces the corpus names; each is one end of a veth pair in the namespace.
+const INTERFACES: [&str; 5] = ["eth0", "eth1", "eth2", "eth3", "eth0.1"];
+
+fn corpus() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in CORPUS {
+        for entry in std::fs::read_dir(Path::new(ROOT).join(dir)).expect("corpus folder") {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            // Files a corpus file includes are read through it, not on their own.
+            if path.is_file() && !name.ends_with(".inc") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The files listed in the README's table of intended differences: the first column holds
+/// the file name in backquotes.
+fn known_differences() -> BTreeMap<String, String> {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("crates/keepalived-conf/README.md"))
+        .expect("crate README");
+    let table = readme
+        .split("## Intended differences")
+        .nth(1)
+        .expect("the README has a section `## Intended differences`");
+    table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let file = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            file.contains('/')
+                .then(|| (file.to_string(), cells.get(2).unwrap_or(&"").to_string()))
+        })
+        .collect()
+}
+
+/// The exit status of `program -t -f FILE` in the namespace, run from the file's folder, and
+/// what it printed.
+fn config_test(netns: &Netns, program: &str, file: &Path) -> (i32, String) {
+    let out = netns
+        .command(program)
+        .args(["-t", "-f"])
+        .arg(file)
+        .current_dir(file.parent().unwrap())
+        .output()
+        .expect("runs");
+    let code = out.status.code().expect("exited, not killed");
+    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
+    require_root();
+    let keepalived = Command::new("keepalived").arg("--version").output();
+    assert!(
+        keepalived.is_ok(),
+        "keepalived is not installed (apt-get install keepalived; `cargo xtask test netns` does it)"
+    );
+    let netns = Netns::new("kdiff").unwrap();
+    for (i, name) in INTERFACES.iter().enumerate() {
+        let peer = format!("peer{i}");
+        netns
+            .ip(&["link", "add", name, "type", "veth", "peer", "name", &peer])
+            .unwrap();
+    }
+    let known = known_differences();
+    let files = corpus();
+    assert!(files.len() >= 40, "corpus has only {} files", files.len());
+    let mut agree = 0;
+    let mut failures = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(Path::new(ROOT).join("testdata/configs"))
+            .unwrap()
+            .display()
+            .to_string();
+        let (k, k_out) = config_test(&netns, "keepalived", file);
+        let (l, l_out) = config_test(&netns, LVSKITD, file);
+        let listed = known.contains_key(&rel);
+        if k == l {
+            agree += 1;
+            if listed {
+                failures.push(format!(
+                    "{rel}: listed as a known difference but both exit {k}"
+                ));
+            }
+        } else if !listed {
+            failures.push(format!(
+                "{rel}: keepalived -t exits {k}, lvskitd -t exits {l}\n--- keepalived:\n{k_out}--- lvskitd:\n{l_out}"
+            ));
+        }
+    }
+    for rel in known.keys() {
+        assert!(
+            files.iter().any(|f| f.ends_with(rel)),
+            "the README lists {rel}, which is not in the corpus"
+        );
+    }
+    eprintln!(
+        "differential corpus: {agree} of {} files agree with keepalived -t ({} listed differences)",
+        files.len(),
+        known.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
