@@ -769,10 +769,10 @@ fn authentication(input: &Input, report: &mut Report) -> Option<Authentication> 
             report.approx(
                 input,
                 method.span,
-                format!("{} HMAC: written as VRRP AH authentication; keepalived uses at most the first 8 characters of the key", method.text),
+                format!("{} HMAC: VRRP has none; written as PASS authentication, a clear-text password of the key's first 8 characters that only keeps out misconfigured routers", method.text),
             );
             Some(Authentication {
-                auth_type: Some(AuthType::Ah),
+                auth_type: Some(AuthType::Pass),
                 auth_pass: Some(pass),
                 origin: Default::default(),
             })

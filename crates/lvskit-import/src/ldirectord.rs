@@ -692,7 +692,8 @@ fn virtual_server(
                 format!("fallback={}: not the family of virtual={head_value}; this virtual server has no sorry_server", d.value),
             ),
             Some(ip) => {
-                let port = port.and_then(port_number).or(vport);
+                // A firewall-mark service ignores (and warns about) a sorry server's port.
+                let port = port.and_then(port_number).or(vport).filter(|_| !is_fwmark);
                 vs.sorry_server = Some(SorryServer { addr: ip, port });
                 if let Some(w) = ws.get(1) {
                     match forwarding(&w.text) {
@@ -851,6 +852,22 @@ fn virtual_server(
     // real=
     for d in &section.reals {
         for rs in real_servers(input, &plan, &s, d, report) {
+            if vs
+                .real_servers
+                .iter()
+                .any(|o| o.addr == rs.addr && o.port == rs.port)
+            {
+                report.error(
+                    input,
+                    d.value_span,
+                    DiagnosticKind::Duplicate,
+                    format!(
+                        "real server {} is listed twice in virtual={head_value}",
+                        rs.addr
+                    ),
+                );
+                continue;
+            }
             vs.real_servers.push(rs);
         }
     }
@@ -862,15 +879,45 @@ fn virtual_server(
         );
         return None;
     }
-    // One forwarding method for the service when every real server agrees.
-    let methods: Vec<Option<LvsMethod>> = vs.real_servers.iter().map(|r| r.lvs_method).collect();
-    if let Some(first) = methods.first().copied().flatten()
-        && methods.iter().all(|m| *m == Some(first))
-    {
+    // The first real server's forwarding method is the service's; the others say theirs only
+    // where it differs.
+    if let Some(first) = vs.real_servers.first().and_then(|r| r.lvs_method) {
         vs.lvs_method = Some(first);
         for r in &mut vs.real_servers {
-            r.lvs_method = None;
+            if r.lvs_method == Some(first) {
+                r.lvs_method = None;
+            }
         }
+    }
+    // DR and TUN cannot change the port of the sorry server either.
+    if let Some(sorry) = &mut vs.sorry_server
+        && matches!(
+            vs.sorry_server_lvs_method.or(vs.lvs_method),
+            Some(LvsMethod::Dr | LvsMethod::Tun { .. })
+        )
+        && let (Some(p), Some(vport)) = (sorry.port, vport)
+        && p != vport
+    {
+        sorry.port = Some(vport);
+        report.approx(
+            input,
+            s.get("fallback").map_or(head.key_span, |d| d.key_span),
+            format!("fallback port {p}: direct routing and tunnels cannot forward to another port; the sorry server of virtual={head_value} gets port {vport}"),
+        );
+    }
+    // keepalived-conf refuses a service whose real servers weigh nothing in all.
+    let total: i64 = vs
+        .real_servers
+        .iter()
+        .map(|r| i64::from(r.weight.unwrap_or(1)))
+        .sum();
+    if total == 0 && !vs.real_servers.is_empty() {
+        report.error(
+            input,
+            head.value_span,
+            DiagnosticKind::Conflict,
+            format!("every real server of virtual={head_value} has weight 0; keepalived needs a total weight of at least its quorum, 1"),
+        );
     }
     if report.errors.len() > errors_before {
         return None;
@@ -1263,17 +1310,18 @@ fn real_servers(
         );
         return Vec::new();
     }
-    // DR cannot change the port: the real server gets the virtual port, checked where it said.
+    // DR and TUN cannot change the port: the real server gets the virtual port, checked where it
+    // said.
     let mut moved_port = None;
     let mut port = port;
-    if method == LvsMethod::Dr
+    if method != LvsMethod::Nat
         && let (Some(vport), Some(p)) = (plan.vport, port)
         && vport != p
     {
         report.approx(
             input,
             target.span,
-            format!("real={}: direct routing cannot forward to another port; the real server gets the virtual port {vport} and is still checked on {p}", target.text),
+            format!("real={}: direct routing and tunnels cannot forward to another port; the real server gets the virtual port {vport} and is still checked on {p}", target.text),
         );
         moved_port = Some(p);
         port = Some(vport);
@@ -1383,8 +1431,17 @@ fn real_servers(
             }
             CheckType::On => Vec::new(),
             CheckType::Off => {
-                rs.weight = Some(0);
-                Vec::new()
+                let mut c = Checker::new(CheckerKind::Misc {
+                    path: Some(Script {
+                        command: "/bin/false".into(),
+                        user: None,
+                        group: None,
+                    }),
+                    timeout: None,
+                    dynamic: false,
+                });
+                c.connect = Default::default();
+                vec![c]
             }
         };
         rs.checkers = checkers;
@@ -1399,7 +1456,7 @@ fn real_servers(
         CheckType::Off => report.approx(
             input,
             d.key_span,
-            "checktype=off: keepalived always checks or keeps up; the real server is written with weight 0 so it takes no new connections",
+            "checktype=off: keepalived has no switch to leave real servers out; a MISC_CHECK running /bin/false keeps them down",
         ),
         _ => {}
     }

@@ -848,12 +848,12 @@ fn virtual_server(
         // DR cannot change the port: the server gets the virtual port, checked where it said.
         let mut check_port = None;
         let mut rport = rport;
-        if method == LvsMethod::Dr
+        if method != LvsMethod::Nat
             && let (Some(vport), Some(p)) = (port, rport)
             && vport != p
             && !fwmark
         {
-            report.approx(input, s.get("port").map_or(s.span, |p| p.key_span), format!("server {}: direct routing cannot forward to port {p}; the server gets the virtual port {vport} and is still checked on {p}", s.name));
+            report.approx(input, s.get("port").map_or(s.span, |p| p.key_span), format!("server {}: direct routing and tunnels cannot forward to port {p}; the server gets the virtual port {vport} and is still checked on {p}", s.name));
             check_port = Some(p);
             rport = Some(vport);
         }
@@ -885,6 +885,22 @@ fn virtual_server(
             c.connect.connect_port = check_port;
         }
         rs.checkers.push(c);
+        if vs
+            .real_servers
+            .iter()
+            .any(|o| o.addr == rs.addr && o.port == rs.port)
+        {
+            report.error(
+                input,
+                a.value_span,
+                DiagnosticKind::Duplicate,
+                format!(
+                    "server {}: {ip} is listed twice in virtual {}",
+                    s.name, v.name
+                ),
+            );
+            continue;
+        }
         vs.real_servers.push(rs);
     }
     if report.errors.len() > errors {
