@@ -175,6 +175,7 @@ impl Printer {
     }
 
     fn config(&mut self, c: &Config) {
+        self.top_level(&c.top);
         self.global_defs(&c.global_defs);
         self.directives(&c.extra);
         if !c.static_ipaddress.is_empty() {
@@ -197,6 +198,55 @@ impl Printer {
                 self.rule(r);
             }
             self.close();
+        }
+        if !c.linkbeat_interfaces.is_empty() {
+            self.open(&["linkbeat_interfaces"]);
+            for l in &c.linkbeat_interfaces {
+                let mut words = vec![quote(&l.interface)];
+                words.extend(l.poll.iter().cloned());
+                let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+                self.line(&refs);
+            }
+            self.close();
+        }
+        if !c.interface_up_down_delays.is_empty() {
+            self.open(&["interface_up_down_delays"]);
+            for d in &c.interface_up_down_delays {
+                let mut words = vec![quote(&d.interface), d.down.to_string()];
+                words.extend(d.up.iter().map(ToString::to_string));
+                let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+                self.line(&refs);
+            }
+            self.close();
+        }
+        for g in &c.track_groups {
+            self.open(&["track_group", &quote(&g.name)]);
+            self.open(&["group"]);
+            for m in &g.group {
+                self.line(&[&quote(&m.name)]);
+            }
+            self.close();
+            self.close();
+        }
+        for g in &c.garp_groups {
+            self.open(&["garp_group"]);
+            self.opt("garp_interval", &g.garp_interval);
+            self.opt("gna_interval", &g.gna_interval);
+            self.opt("interface", &g.interface.as_deref().map(quote));
+            if !g.interfaces.is_empty() {
+                self.open(&["interfaces"]);
+                for i in &g.interfaces {
+                    self.line(&[&quote(i)]);
+                }
+                self.close();
+            }
+            self.close();
+        }
+        for b in &c.bfd_instances {
+            self.bfd_instance(b);
+        }
+        for t in &c.track_processes {
+            self.track_process(t);
         }
         for s in &c.vrrp_scripts {
             self.vrrp_script(s);
@@ -492,6 +542,64 @@ impl Printer {
         }
         let refs: Vec<&str> = w.iter().map(String::as_str).collect();
         self.line(&refs);
+    }
+
+    fn top_level(&mut self, t: &TopLevel) {
+        self.opt("net_namespace", &t.net_namespace.as_deref().map(quote));
+        match &t.net_namespace_ipvs {
+            None => {}
+            Some(None) => self.line(&["net_namespace_ipvs"]),
+            Some(Some(name)) => self.line(&["net_namespace_ipvs", &quote(name)]),
+        }
+        self.flag("namespace_with_ipsets", t.namespace_with_ipsets);
+        self.flag("use_pid_dir", t.use_pid_dir);
+        self.opt("instance", &t.instance.as_deref().map(quote));
+        self.opt("child_wait_time", &t.child_wait_time);
+        self.flag("linkbeat_use_polling", t.linkbeat_use_polling);
+    }
+
+    fn bfd_instance(&mut self, b: &BfdInstance) {
+        // Intervals are written in milliseconds with three decimals.
+        let ms = |v: &Option<u32>| v.map(|us| format!("{}.{:03}", us / 1000, us % 1000));
+        self.open(&["bfd_instance", &quote(&b.name)]);
+        self.opt("neighbor_ip", &b.neighbor_ip);
+        self.opt("source_ip", &b.source_ip);
+        self.opt("min_rx", &ms(&b.min_rx));
+        self.opt("min_tx", &ms(&b.min_tx));
+        self.opt("idle_tx", &ms(&b.idle_tx));
+        self.opt("multiplier", &b.multiplier);
+        self.flag("passive", b.passive);
+        self.opt("ttl", &b.ttl);
+        self.opt("hoplimit", &b.hoplimit);
+        self.opt("max_hops", &b.max_hops);
+        self.weight("weight", &b.weight);
+        self.flag("vrrp", b.vrrp);
+        self.flag("checker", b.checker);
+        self.close();
+    }
+
+    fn track_process(&mut self, t: &TrackProcess) {
+        self.open(&["vrrp_track_process", &quote(&t.name)]);
+        if !t.process.is_empty() {
+            let mut words = vec!["process".to_string()];
+            words.extend(t.process.iter().map(|w| quote(w)));
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            self.line(&refs);
+        }
+        match t.param_match {
+            None => {}
+            Some(ParamMatch::Exact) => self.line(&["param_match"]),
+            Some(ParamMatch::Initial) => self.line(&["param_match", "initial"]),
+            Some(ParamMatch::Partial) => self.line(&["param_match", "partial"]),
+        }
+        self.weight("weight", &t.weight);
+        self.opt("quorum", &t.quorum);
+        self.opt("quorum_max", &t.quorum_max);
+        self.opt("delay", &t.delay);
+        self.opt("terminate_delay", &t.terminate_delay);
+        self.opt("fork_delay", &t.fork_delay);
+        self.flag("full_command", t.full_command);
+        self.close();
     }
 
     fn vrrp_script(&mut self, s: &VrrpScript) {

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+mod tracking;
+
 use crate::diag::{DiagnosticKind as K, Diagnostics};
 use crate::keywords;
 use crate::model::*;
@@ -444,12 +446,30 @@ impl<'a, 's> Builder<'a, 's> {
                         }
                     }
                 }
-                _ => self.other(
-                    node,
-                    keywords::TOP_LEVEL,
-                    "the top level",
-                    &mut config.extra,
-                ),
+                "vrrp_track_process" => {
+                    let t = self.track_process(node);
+                    config.track_processes.push(t);
+                }
+                "bfd_instance" => {
+                    let b = self.bfd_instance(node);
+                    config.bfd_instances.push(b);
+                }
+                "track_group" => {
+                    let g = self.track_group(node);
+                    config.track_groups.push(g);
+                }
+                "garp_group" => {
+                    let g = self.garp_group(node);
+                    config.garp_groups.push(g);
+                }
+                "linkbeat_interfaces" => {
+                    self.linkbeat_interfaces(node, &mut config.linkbeat_interfaces);
+                }
+                "interface_up_down_delays" => {
+                    self.up_down_delays(node, &mut config.interface_up_down_delays);
+                }
+                _ if self.top_setting(node, &mut config.top) => {}
+                _ => self.unknown(node, "the top level"),
             }
         }
         config
@@ -2053,11 +2073,12 @@ impl<'a, 's> Builder<'a, 's> {
                                 host.connect.connect_timeout = self.timer(h);
                             } else if hkw == "log_all_failures" {
                                 host.log_all_failures = self.flag(h);
-                            } else if !(keywords::CHECKER_COMMON.contains(&hkw)
-                                && self.check_default(h, &mut host.defaults, true))
-                                && !self.connect_option(h, &mut host.connect)
-                            {
-                                self.unknown(h, "SMTP_CHECK host");
+                            } else {
+                                let common = keywords::CHECKER_COMMON.contains(&hkw)
+                                    && self.check_default(h, &mut host.defaults, true);
+                                if !common && !self.connect_option(h, &mut host.connect) {
+                                    self.unknown(h, "SMTP_CHECK host");
+                                }
                             }
                         }
                         hosts.push(host);
