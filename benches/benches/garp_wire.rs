@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant, SystemTime};
 
-use garp::schedule::{Config, Input, Output, Scheduler, Vip};
+use garp::schedule::{Config, Input, Output, Plan, Scheduler, Vip};
 use garp::{Announcement, Sender, SourceMac};
 use testbed::{Capture, Frame, Netns, PacketType, veth_pair};
 
@@ -105,17 +105,22 @@ fn main() {
         capture.take();
         transmit.take();
         let mut scheduler = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 1,
             garp_interval: Duration::from_millis(1),
             ..Config::default()
         });
         std::thread::sleep(Duration::from_millis(20));
         let called = SystemTime::now();
         let started = Instant::now();
-        scheduler.handle_input(Input::BecameMaster {
+        scheduler.handle_input(Input::Start {
             now: Instant::now(),
+            owner: 0,
             vips: vips.clone(),
+            plan: Plan {
+                repeat: 1,
+                delay: None,
+                refresh: None,
+                refresh_repeat: 1,
+            },
         });
         loop {
             match scheduler.poll_output() {

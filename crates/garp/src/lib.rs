@@ -10,14 +10,15 @@
 //!   address option).
 //! - [`Sender`]: an `AF_PACKET` socket on one interface that sends them from the interface MAC,
 //!   a VRRP virtual MAC ([`VirtualMac`]) or any MAC, with typed errors for the usual mistakes.
-//! - [`schedule`]: keepalived's schedule (repeat after becoming master, second set after a
-//!   delay, periodic refresh, per-interface pacing) as a sans-IO [`Scheduler`] that the
-//!   director drives with its own clock.
+//! - [`schedule`]: carries out the schedules the VRRP state machine decides on (repeat now,
+//!   second set after a delay, periodic refresh: a [`schedule::Plan`]), with keepalived's
+//!   per-interface pacing, as a sans-IO [`Scheduler`] that the director drives with its own
+//!   clock.
 //!
 //! ```no_run
 //! use std::net::IpAddr;
 //! use std::time::{Duration, Instant};
-//! use garp::{schedule::{Config, Input, Output, Scheduler, Vip}, Sender, SourceMac, VirtualMac};
+//! use garp::{schedule::{Config, Input, Output, Plan, Scheduler, Vip}, Sender, SourceMac, VirtualMac};
 //!
 //! # fn main() -> Result<(), garp::Error> {
 //! let sender = Sender::open("eth0", SourceMac::Vrrp(VirtualMac::V4(51)))?;
@@ -26,9 +27,11 @@
 //!
 //! // Or follow keepalived's schedule:
 //! let mut scheduler = Scheduler::new(Config::default());
-//! scheduler.handle_input(Input::BecameMaster {
+//! scheduler.handle_input(Input::Start {
 //!     now: Instant::now(),
+//!     owner: 51,
 //!     vips: vec![Vip { ifindex: sender.ifindex(), addr: vip }],
+//!     plan: Plan::KEEPALIVED_MASTER,
 //! });
 //! loop {
 //!     match scheduler.poll_output() {
@@ -51,6 +54,7 @@
 struct ReadmeDoctests;
 
 pub mod frame;
+pub mod fuzz;
 pub mod schedule;
 mod sender;
 

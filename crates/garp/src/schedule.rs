@@ -1,11 +1,13 @@
-//! When to announce: keepalived's GARP schedule as a sans-IO machine.
+//! When to announce: keepalived's GARP schedule carried out as a sans-IO machine.
 //!
-//! On becoming master a VRRP router announces every VIP `master_repeat` times, then again
-//! `master_repeat` times after `master_delay`, then `master_refresh_repeat` times every
-//! `master_refresh` while it stays master. A lower-priority advertisement received while
-//! master (a second master was about) triggers `lower_prio_repeat` more after
-//! `lower_prio_delay`. On each interface, successive GARPs are at least `garp_interval` apart and
-//! successive NAs `gna_interval` apart (the pacing of `vrrp_garp_interval` / `vrrp_gna_interval`).
+//! The VRRP state machine decides *when* to announce (`vrrp-fsm` emits a `GarpSchedule` from its
+//! `GarpConfig`: `garp_master_*` on becoming master, `garp_lower_prio_*` on hearing a
+//! lower-priority advert); this scheduler carries each such [`Plan`] out: `repeat` announcements
+//! per address now, `repeat` more after `delay`, then `refresh_repeat` every `refresh` until the
+//! plan is stopped. Plans belong to an owner (the director's key, e.g. one per instance and
+//! reason), so a lower-priority plan does not cancel the master's refresh. On each interface,
+//! successive GARPs are at least `garp_interval` apart and successive NAs `gna_interval` apart
+//! (keepalived's `vrrp_garp_interval` / `vrrp_gna_interval`, shared by every owner).
 //!
 //! The scheduler reads no clock and sends nothing: the driver feeds it inputs carrying `now` and
 //! drains [`Scheduler::poll_output`] until it returns [`Output::Timeout`] (sleep until then, then
@@ -15,46 +17,48 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// The schedule's settings, with keepalived's defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The pacing of announcements on each interface (keepalived's `vrrp_garp_interval` and
+/// `vrrp_gna_interval`); the timing of each plan comes with the [`Plan`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
-    /// Delay of the second set after becoming master (`garp_master_delay`, default 5 s;
-    /// zero: no second set).
-    pub master_delay: Duration,
-    /// Announcements per address in each set after becoming master (`garp_master_repeat`,
-    /// default 5).
-    pub master_repeat: u32,
-    /// Period of the refresh while master (`garp_master_refresh`, default zero: none).
-    pub master_refresh: Duration,
-    /// Announcements per address in each refresh (`garp_master_refresh_repeat`, default 1).
-    pub master_refresh_repeat: u32,
-    /// Delay of the set sent after a lower-priority advert (`garp_lower_prio_delay`). keepalived
-    /// defaults it to `garp_master_delay`; [`Config::default`] has 5 s, keepalived's default
-    /// for both, so a driver that changes `master_delay` from a configuration without a
-    /// `garp_lower_prio_delay` sets this to the same value. `None` disables that set.
-    pub lower_prio_delay: Option<Duration>,
-    /// Announcements per address in that set (`garp_lower_prio_repeat`). As with the delay,
-    /// keepalived defaults it to `garp_master_repeat` (5 in [`Config::default`]).
-    pub lower_prio_repeat: u32,
     /// Minimum gap between two gratuitous ARPs on one interface (`garp_interval`, default 0).
     pub garp_interval: Duration,
     /// Minimum gap between two unsolicited NAs on one interface (`gna_interval`, default 0).
     pub gna_interval: Duration,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 5,
-            master_refresh: Duration::ZERO,
-            master_refresh_repeat: 1,
-            lower_prio_delay: Some(Duration::from_secs(5)),
-            lower_prio_repeat: 5,
-            garp_interval: Duration::ZERO,
-            gna_interval: Duration::ZERO,
-        }
-    }
+/// One schedule to carry out: what `vrrp_fsm::GarpSchedule` says, without the addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Announcements per address now, and again after `delay`.
+    pub repeat: u32,
+    /// Delay of the second set; `None`: no second set.
+    pub delay: Option<Duration>,
+    /// Period of the refresh sets until the plan is stopped; `None`: no refresh.
+    pub refresh: Option<Duration>,
+    /// Announcements per address in each refresh set.
+    pub refresh_repeat: u32,
+}
+
+impl Plan {
+    /// keepalived's defaults after becoming master: 5 now, 5 after 5 s, no refresh.
+    pub const KEEPALIVED_MASTER: Self = Self {
+        repeat: 5,
+        delay: Some(Duration::from_secs(5)),
+        refresh: None,
+        refresh_repeat: 1,
+    };
+}
+
+/// How far ahead a time that would leave the clock's range is put instead: about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + delay`, saturated: a plan or pacing with a huge delay (`Duration::MAX`) from a library
+/// caller gives a timer in the far future, never a panic.
+fn later(now: Instant, delay: Duration) -> Instant {
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(FAR_FUTURE.min(delay)))
+        .unwrap_or(now)
 }
 
 /// An address to announce, and the interface (the driver's index) it lives on.
@@ -70,30 +74,34 @@ pub struct Vip {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Input {
-    /// The router became master for these addresses: announce them now.
-    BecameMaster {
+    /// Carry out `plan` for `vips` on behalf of `owner`, starting now; replaces what `owner` had
+    /// (its queued announcements are dropped).
+    Start {
         /// The time.
         now: Instant,
+        /// The driver's key for this plan.
+        owner: u64,
         /// The addresses to announce.
         vips: Vec<Vip>,
+        /// When.
+        plan: Plan,
     },
-    /// The set of addresses changed while master (added ones are announced at once, with one
-    /// set of `master_repeat`; removed ones are dropped from the queues).
+    /// The owner's set of addresses changed (added ones are announced at once, with one set of
+    /// the plan's `repeat`; removed ones are dropped from the queues).
     VipsChanged {
         /// The time.
         now: Instant,
+        /// The owner.
+        owner: u64,
         /// The whole new set.
         vips: Vec<Vip>,
     },
-    /// A lower-priority advertisement arrived while master.
-    LowerPriorityAdvert {
+    /// Stop the owner's plan and drop what it has queued (the router left MASTER).
+    Stop {
         /// The time.
         now: Instant,
-    },
-    /// The router stopped being master: cancel everything queued.
-    LeftMaster {
-        /// The time.
-        now: Instant,
+        /// The owner.
+        owner: u64,
     },
     /// Time passed (a deadline returned earlier was reached).
     Timeout(Instant),
@@ -111,49 +119,22 @@ pub enum Output {
     Idle,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    SecondSet,
-    LowerPrio,
-    Refresh,
+/// One owner's plan in progress; each deadline fires once (firing clears it).
+#[derive(Debug)]
+struct Run {
+    owner: u64,
+    vips: Vec<Vip>,
+    plan: Plan,
+    second_set: Option<Instant>,
+    refresh: Option<Instant>,
 }
 
-/// The scheduler's deadlines; firing one clears it, so handling an expiry twice does nothing.
-#[derive(Debug, Default)]
-struct TimerTable([Option<Instant>; 3]);
-
-impl TimerTable {
-    fn slot(timer: Timer) -> usize {
-        match timer {
-            Timer::SecondSet => 0,
-            Timer::LowerPrio => 1,
-            Timer::Refresh => 2,
-        }
-    }
-    fn set(&mut self, timer: Timer, at: Instant) {
-        self.0[Self::slot(timer)] = Some(at);
-    }
-    fn clear_all(&mut self) {
-        self.0 = [None; 3];
-    }
-    /// Takes one timer that is due at `now`, if any.
-    fn take_expired(&mut self, now: Instant) -> Option<Timer> {
-        [Timer::SecondSet, Timer::LowerPrio, Timer::Refresh]
-            .into_iter()
-            .find(|&t| self.0[Self::slot(t)].is_some_and(|at| at <= now))
-            .inspect(|&t| self.0[Self::slot(t)] = None)
-    }
-    fn earliest(&self) -> Option<Instant> {
-        self.0.iter().flatten().min().copied()
-    }
-}
-
-/// One pacing queue: the addresses of one family waiting on one interface.
+/// One pacing queue: the addresses of one family waiting on one interface, with their owner.
 #[derive(Debug)]
 struct Queue {
     ifindex: u32,
     ipv4: bool,
-    pending: VecDeque<IpAddr>,
+    pending: VecDeque<(u64, IpAddr)>,
     next_allowed: Option<Instant>,
 }
 
@@ -168,31 +149,28 @@ struct Queue {
 pub struct Scheduler {
     config: Config,
     now: Option<Instant>,
-    master: bool,
-    vips: Vec<Vip>,
-    timers: TimerTable,
+    runs: Vec<Run>,
     queues: Vec<Queue>,
     /// The queue to look at first on the next poll: queues take turns.
     turn: usize,
 }
 
 impl Scheduler {
-    /// A scheduler that is not master.
+    /// A scheduler with nothing to do.
     pub fn new(config: Config) -> Self {
         Self {
             config,
             now: None,
-            master: false,
-            vips: Vec::new(),
-            timers: TimerTable::default(),
+            runs: Vec::new(),
             queues: Vec::new(),
             turn: 0,
         }
     }
 
-    /// Whether the scheduler is in the master state.
-    pub fn is_master(&self) -> bool {
-        self.master
+    /// Whether `owner` has a plan (started and not stopped, even if it has nothing left to send:
+    /// addresses added by [`Input::VipsChanged`] are still announced).
+    pub fn is_running(&self, owner: u64) -> bool {
+        self.runs.iter().any(|r| r.owner == owner)
     }
 
     /// Announcements queued but not yet handed out.
@@ -203,58 +181,50 @@ impl Scheduler {
     /// Feeds one event.
     pub fn handle_input(&mut self, input: Input) {
         match input {
-            Input::BecameMaster { now, vips } => {
+            Input::Start {
+                now,
+                owner,
+                vips,
+                plan,
+            } => {
                 self.advance(now);
-                self.master = true;
-                self.vips = vips;
-                self.timers.clear_all();
-                self.clear_queues();
-                self.enqueue(&self.vips.clone(), self.config.master_repeat);
-                if !self.config.master_delay.is_zero() {
-                    self.timers
-                        .set(Timer::SecondSet, now + self.config.master_delay);
-                }
-                self.arm_refresh(now);
+                self.stop(owner);
+                self.enqueue(owner, &vips, plan.repeat);
+                self.runs.push(Run {
+                    owner,
+                    vips,
+                    plan,
+                    second_set: plan.delay.filter(|d| !d.is_zero()).map(|d| later(now, d)),
+                    refresh: plan.refresh.filter(|d| !d.is_zero()).map(|d| later(now, d)),
+                });
             }
-            Input::VipsChanged { now, vips } => {
+            Input::VipsChanged { now, owner, vips } => {
                 self.advance(now);
+                let Some(index) = self.runs.iter().position(|r| r.owner == owner) else {
+                    return;
+                };
                 let added: Vec<Vip> = vips
                     .iter()
-                    .filter(|v| !self.vips.contains(v))
+                    .filter(|v| !self.runs[index].vips.contains(v))
                     .copied()
                     .collect();
                 for queue in &mut self.queues {
-                    queue.pending.retain(|addr| {
-                        vips.contains(&Vip {
-                            ifindex: queue.ifindex,
-                            addr: *addr,
-                        })
-                    });
+                    let ifindex = queue.ifindex;
+                    queue
+                        .pending
+                        .retain(|&(o, addr)| o != owner || vips.contains(&Vip { ifindex, addr }));
                 }
-                self.vips = vips;
-                if self.master {
-                    self.enqueue(&added, self.config.master_repeat);
-                }
+                let repeat = self.runs[index].plan.repeat;
+                self.runs[index].vips = vips;
+                self.enqueue(owner, &added, repeat);
             }
-            Input::LowerPriorityAdvert { now } => {
+            Input::Stop { now, owner } => {
                 self.advance(now);
-                if self.master
-                    && let Some(delay) = self.config.lower_prio_delay
-                {
-                    self.timers.set(Timer::LowerPrio, now + delay);
-                }
-            }
-            Input::LeftMaster { now } => {
-                self.advance(now);
-                self.master = false;
-                self.timers.clear_all();
-                self.clear_queues();
+                self.stop(owner);
             }
             Input::Timeout(now) => {
                 self.advance(now);
-                while let Some(timer) = self.timers.take_expired(now) {
-                    self.fire(timer, now);
-                }
+                self.fire(now);
             }
         }
     }
@@ -268,17 +238,19 @@ impl Scheduler {
         let count = self.queues.len();
         for index in (0..count).map(|i| (self.turn + i) % count) {
             let queue = &mut self.queues[index];
-            if queue.pending.is_empty() || queue.next_allowed.is_some_and(|at| at > now) {
+            if queue.next_allowed.is_some_and(|at| at > now) {
                 continue;
             }
+            let Some((_, addr)) = queue.pending.pop_front() else {
+                continue;
+            };
             self.turn = index + 1;
-            let addr = queue.pending.pop_front().expect("checked non-empty");
             let interval = if queue.ipv4 {
                 garp_interval
             } else {
                 gna_interval
             };
-            queue.next_allowed = (!interval.is_zero()).then(|| now + interval);
+            queue.next_allowed = (!interval.is_zero()).then(|| later(now, interval));
             return Output::Announce(Vip {
                 ifindex: queue.ifindex,
                 addr,
@@ -292,7 +264,13 @@ impl Scheduler {
             .filter(|q| !q.pending.is_empty())
             .filter_map(|q| q.next_allowed)
             .min();
-        match [paced, self.timers.earliest()].into_iter().flatten().min() {
+        let timers = self
+            .runs
+            .iter()
+            .flat_map(|r| [r.second_set, r.refresh])
+            .flatten()
+            .min();
+        match [paced, timers].into_iter().flatten().min() {
             Some(at) => Output::Timeout(at),
             None => Output::Idle,
         }
@@ -303,35 +281,37 @@ impl Scheduler {
         self.now = Some(self.now.map_or(now, |before| before.max(now)));
     }
 
-    fn fire(&mut self, timer: Timer, now: Instant) {
-        if !self.master {
-            return;
+    /// Runs every deadline due at `now`, once each.
+    fn fire(&mut self, now: Instant) {
+        let mut due: Vec<(u64, u32)> = Vec::new();
+        for run in &mut self.runs {
+            if run.second_set.is_some_and(|at| at <= now) {
+                run.second_set = None;
+                due.push((run.owner, run.plan.repeat));
+            }
+            if let Some(at) = run.refresh
+                && at <= now
+            {
+                run.refresh = run.plan.refresh.map(|period| later(now, period));
+                due.push((run.owner, run.plan.refresh_repeat));
+            }
         }
-        let vips = self.vips.clone();
-        match timer {
-            Timer::SecondSet => self.enqueue(&vips, self.config.master_repeat),
-            Timer::LowerPrio => self.enqueue(&vips, self.config.lower_prio_repeat),
-            Timer::Refresh => {
-                self.enqueue(&vips, self.config.master_refresh_repeat);
-                self.arm_refresh(now);
+        for (owner, repeat) in due {
+            if let Some(run) = self.runs.iter().find(|r| r.owner == owner) {
+                let vips = run.vips.clone();
+                self.enqueue(owner, &vips, repeat);
             }
         }
     }
 
-    fn arm_refresh(&mut self, now: Instant) {
-        if !self.config.master_refresh.is_zero() {
-            self.timers
-                .set(Timer::Refresh, now + self.config.master_refresh);
-        }
-    }
-
-    fn clear_queues(&mut self) {
+    fn stop(&mut self, owner: u64) {
+        self.runs.retain(|r| r.owner != owner);
         for queue in &mut self.queues {
-            queue.pending.clear();
+            queue.pending.retain(|&(o, _)| o != owner);
         }
     }
 
-    fn enqueue(&mut self, vips: &[Vip], repeat: u32) {
+    fn enqueue(&mut self, owner: u64, vips: &[Vip], repeat: u32) {
         for _ in 0..repeat {
             for vip in vips {
                 let ipv4 = vip.addr.is_ipv4();
@@ -351,7 +331,7 @@ impl Scheduler {
                         self.queues.len() - 1
                     }
                 };
-                self.queues[index].pending.push_back(vip.addr);
+                self.queues[index].pending.push_back((owner, vip.addr));
             }
         }
     }
@@ -391,38 +371,47 @@ mod tests {
         out.iter().map(|(t, _)| t.as_millis() as u64).collect()
     }
 
+    fn plan(repeat: u32, delay_ms: u64) -> Plan {
+        Plan {
+            repeat,
+            delay: (delay_ms > 0).then(|| Duration::from_millis(delay_ms)),
+            refresh: None,
+            refresh_repeat: 1,
+        }
+    }
+
+    fn start(s: &mut Scheduler, now: Instant, owner: u64, vips: Vec<Vip>, plan: Plan) {
+        s.handle_input(Input::Start {
+            now,
+            owner,
+            vips,
+            plan,
+        });
+    }
+
     #[test]
     fn keepalived_defaults_five_now_five_after_five_seconds() {
         let t0 = Instant::now();
         let mut s = Scheduler::new(Config::default());
         let a = vip(2, "192.0.2.100");
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![a],
-        });
+        start(&mut s, t0, 1, vec![a], Plan::KEEPALIVED_MASTER);
         let out = run(&mut s, t0, t0 + Duration::from_secs(60));
         assert_eq!(times(&out), [0, 0, 0, 0, 0, 5000, 5000, 5000, 5000, 5000]);
         assert!(out.iter().all(|(_, v)| *v == a));
         assert_eq!(s.poll_output(), Output::Idle);
+        assert!(s.is_running(1), "a plan lasts until stopped");
     }
 
     #[test]
     fn order_is_address_after_address_repeated_like_the_capture() {
         // v2_noauth_multi.pcap: .100 .101 .102 .7 .100 ... (repeat 2, delay 1 s).
         let t0 = Instant::now();
-        let mut s = Scheduler::new(Config {
-            master_delay: Duration::from_secs(1),
-            master_repeat: 2,
-            ..Config::default()
-        });
+        let mut s = Scheduler::new(Config::default());
         let vips: Vec<Vip> = ["192.0.2.100", "192.0.2.101", "192.0.2.102", "198.51.100.7"]
             .iter()
             .map(|a| vip(3, a))
             .collect();
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vips.clone(),
-        });
+        start(&mut s, t0, 1, vips.clone(), plan(2, 1000));
         let out = run(&mut s, t0, t0 + Duration::from_secs(10));
         let sent: Vec<Vip> = out.iter().map(|(_, v)| *v).collect();
         let expected: Vec<Vip> = vips
@@ -440,15 +429,14 @@ mod tests {
     fn pacing_is_per_interface_and_per_family() {
         let t0 = Instant::now();
         let mut s = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 1,
             garp_interval: Duration::from_millis(10),
             gna_interval: Duration::from_millis(3),
-            ..Config::default()
         });
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![
+        start(
+            &mut s,
+            t0,
+            1,
+            vec![
                 vip(1, "192.0.2.1"),
                 vip(1, "192.0.2.2"),
                 vip(1, "192.0.2.3"),
@@ -457,7 +445,8 @@ mod tests {
                 vip(1, "2001:db8::1"),
                 vip(1, "2001:db8::2"),
             ],
-        });
+            plan(1, 0),
+        );
         let out = run(&mut s, t0, t0 + Duration::from_secs(1));
         let on = |ifindex: u32, v4: bool| -> Vec<u64> {
             out.iter()
@@ -472,63 +461,61 @@ mod tests {
     }
 
     #[test]
-    fn interfaces_take_turns() {
+    fn pacing_is_shared_by_owners_on_one_interface() {
         let t0 = Instant::now();
         let mut s = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 2,
+            garp_interval: Duration::from_millis(10),
             ..Config::default()
         });
+        start(&mut s, t0, 1, vec![vip(1, "192.0.2.1")], plan(1, 0));
+        start(&mut s, t0, 2, vec![vip(1, "192.0.2.2")], plan(1, 0));
+        let out = run(&mut s, t0, t0 + Duration::from_secs(1));
+        assert_eq!(times(&out), [0, 10]);
+    }
+
+    #[test]
+    fn interfaces_take_turns() {
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config::default());
         let (a, b) = (vip(1, "192.0.2.1"), vip(2, "198.51.100.1"));
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![a, b],
-        });
+        start(&mut s, t0, 1, vec![a, b], plan(2, 0));
         let sent: Vec<Vip> = run(&mut s, t0, t0).into_iter().map(|(_, v)| v).collect();
         assert_eq!(sent, [a, b, a, b]);
     }
 
     #[test]
-    fn refresh_repeats_while_master_and_stops_when_leaving() {
+    fn refresh_repeats_until_stopped() {
         let t0 = Instant::now();
-        let mut s = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 1,
-            master_refresh: Duration::from_secs(60),
-            master_refresh_repeat: 2,
-            ..Config::default()
-        });
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![vip(1, "2001:db8::5")],
-        });
+        let mut s = Scheduler::new(Config::default());
+        let refreshing = Plan {
+            repeat: 1,
+            delay: None,
+            refresh: Some(Duration::from_secs(60)),
+            refresh_repeat: 2,
+        };
+        start(&mut s, t0, 1, vec![vip(1, "2001:db8::5")], refreshing);
         let out = run(&mut s, t0, t0 + Duration::from_secs(150));
         assert_eq!(times(&out), [0, 60_000, 60_000, 120_000, 120_000]);
-        // The next deadline is the 180 s refresh; leaving master cancels it.
+        // The next deadline is the 180 s refresh; stopping cancels it.
         assert_eq!(
             s.poll_output(),
             Output::Timeout(t0 + Duration::from_secs(180))
         );
-        s.handle_input(Input::LeftMaster {
+        s.handle_input(Input::Stop {
             now: t0 + Duration::from_secs(150),
+            owner: 1,
         });
         assert_eq!(s.poll_output(), Output::Idle);
         s.handle_input(Input::Timeout(t0 + Duration::from_secs(200)));
         assert_eq!(s.poll_output(), Output::Idle);
+        assert!(!s.is_running(1));
     }
 
     #[test]
     fn an_expired_timer_handled_twice_fires_once() {
         let t0 = Instant::now();
-        let mut s = Scheduler::new(Config {
-            master_repeat: 1,
-            master_delay: Duration::from_secs(1),
-            ..Config::default()
-        });
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![vip(1, "192.0.2.9")],
-        });
+        let mut s = Scheduler::new(Config::default());
+        start(&mut s, t0, 1, vec![vip(1, "192.0.2.9")], plan(1, 1000));
         assert!(matches!(s.poll_output(), Output::Announce(_)));
         let at = t0 + Duration::from_secs(1);
         assert_eq!(s.poll_output(), Output::Timeout(at));
@@ -539,32 +526,49 @@ mod tests {
     }
 
     #[test]
-    fn lower_priority_advert_triggers_another_set_only_while_master() {
+    fn a_lower_priority_plan_sends_now_and_after_its_delay_and_keeps_the_refresh() {
+        // keepalived: garp_lower_prio_repeat now, the same again after garp_lower_prio_delay;
+        // the master's refresh goes on.
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config::default());
+        let a = vip(1, "203.0.113.1");
+        let master = Plan {
+            repeat: 1,
+            delay: None,
+            refresh: Some(Duration::from_secs(10)),
+            refresh_repeat: 1,
+        };
+        start(&mut s, t0, 1, vec![a], master);
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(times(&run(&mut s, t0, t1)), [0]);
+        start(&mut s, t1, 2, vec![a], plan(3, 2000));
+        // From t1: three now, three at t1 + 2 s, the master's refresh at t0 + 10 s.
+        let out = run(&mut s, t1, t0 + Duration::from_secs(11));
+        assert_eq!(times(&out), [0, 0, 0, 2000, 2000, 2000, 9000]);
+    }
+
+    #[test]
+    fn stopping_one_owner_leaves_the_others() {
         let t0 = Instant::now();
         let mut s = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 1,
-            lower_prio_delay: Some(Duration::from_secs(2)),
-            lower_prio_repeat: 3,
+            garp_interval: Duration::from_millis(100),
             ..Config::default()
         });
-        s.handle_input(Input::LowerPriorityAdvert { now: t0 });
-        assert_eq!(s.poll_output(), Output::Idle, "not master yet");
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![vip(1, "203.0.113.1")],
-        });
-        s.handle_input(Input::LowerPriorityAdvert { now: t0 });
-        let out = run(&mut s, t0, t0 + Duration::from_secs(10));
-        assert_eq!(times(&out), [0, 2000, 2000, 2000]);
+        let (a, b) = (vip(1, "192.0.2.1"), vip(1, "192.0.2.2"));
+        start(&mut s, t0, 1, vec![a], plan(3, 0));
+        start(&mut s, t0, 2, vec![b], plan(3, 0));
+        s.handle_input(Input::Stop { now: t0, owner: 1 });
+        let sent: Vec<Vip> = run(&mut s, t0, t0 + Duration::from_secs(1))
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(sent, [b, b, b]);
     }
 
     #[test]
     fn vip_changes_announce_new_addresses_and_drop_removed_ones() {
         let t0 = Instant::now();
         let mut s = Scheduler::new(Config {
-            master_delay: Duration::ZERO,
-            master_repeat: 2,
             garp_interval: Duration::from_millis(100),
             ..Config::default()
         });
@@ -573,14 +577,12 @@ mod tests {
             vip(1, "192.0.2.2"),
             vip(1, "192.0.2.3"),
         );
-        s.handle_input(Input::BecameMaster {
-            now: t0,
-            vips: vec![a, b],
-        });
+        start(&mut s, t0, 1, vec![a, b], plan(2, 0));
         assert_eq!(s.poll_output(), Output::Announce(a));
         // b is removed before its turn, c is added.
         s.handle_input(Input::VipsChanged {
             now: t0,
+            owner: 1,
             vips: vec![a, c],
         });
         let out = run(&mut s, t0, t0 + Duration::from_secs(10));
@@ -590,11 +592,42 @@ mod tests {
     }
 
     #[test]
-    fn not_master_means_idle() {
+    fn nothing_started_means_idle() {
         let mut s = Scheduler::new(Config::default());
         assert_eq!(s.poll_output(), Output::Idle);
         s.handle_input(Input::Timeout(Instant::now()));
         assert_eq!(s.poll_output(), Output::Idle);
-        assert!(!s.is_master());
+        s.handle_input(Input::VipsChanged {
+            now: Instant::now(),
+            owner: 4,
+            vips: vec![vip(1, "192.0.2.1")],
+        });
+        assert_eq!(s.poll_output(), Output::Idle, "no plan for owner 4");
+        assert!(!s.is_running(4));
+    }
+
+    #[test]
+    fn huge_delays_are_far_deadlines_not_panics() {
+        let t0 = Instant::now();
+        let mut s = Scheduler::new(Config {
+            garp_interval: Duration::MAX,
+            gna_interval: Duration::MAX,
+        });
+        let a = vip(1, "192.0.2.1");
+        let plan = Plan {
+            repeat: 2,
+            delay: Some(Duration::MAX),
+            refresh: Some(Duration::MAX),
+            refresh_repeat: 1,
+        };
+        start(&mut s, t0, 1, vec![a], plan);
+        assert_eq!(s.poll_output(), Output::Announce(a));
+        // The second of the pair waits for the pacing, a deadline years away.
+        match s.poll_output() {
+            Output::Timeout(at) => assert!(at > t0 + Duration::from_secs(86_400 * 365)),
+            other => panic!("expected a far deadline, found {other:?}"),
+        }
+        s.handle_input(Input::Timeout(t0 + Duration::from_secs(1)));
+        assert!(matches!(s.poll_output(), Output::Timeout(_)));
     }
 }

@@ -1,16 +1,16 @@
 //! Properties of the sans-IO scheduler over random event sequences, on a virtual clock (unit
 //! suite: no root, no network).
 //!
-//! Whatever the order of becoming master, leaving, address changes and lower-priority adverts:
-//! nothing is announced while not master, only current addresses are announced, pacing per
-//! (interface, family) is never broken, a deadline is never in the past, and every address of
-//! a fresh mastership is announced `master_repeat` times when nothing else happens.
+//! Whatever the order of plans started and stopped by several owners and address changes:
+//! only current addresses of running owners are announced, pacing per (interface, family) is
+//! never broken, a deadline is never in the past, and every address of a fresh plan is announced
+//! `repeat` times per set when nothing else happens.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use garp::schedule::{Config, Input, Output, Scheduler, Vip};
+use garp::schedule::{Config, Input, Output, Plan, Scheduler, Vip};
 use proptest::prelude::*;
 
 /// Eight addresses on two interfaces, both families.
@@ -46,25 +46,24 @@ fn subset(mask: u8) -> Vec<Vip> {
 
 #[derive(Debug, Clone)]
 enum Step {
-    BecameMaster(u8),
-    VipsChanged(u8),
-    LowerPriorityAdvert,
-    LeftMaster,
+    /// Owner, address mask, whether the plan has a refresh.
+    Start(u64, u8, bool),
+    VipsChanged(u64, u8),
+    Stop(u64),
     /// Let this many milliseconds pass, handling every deadline on the way.
     Wait(u64),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (1u8..=255).prop_map(Step::BecameMaster),
-        any::<u8>().prop_map(Step::VipsChanged),
-        Just(Step::LowerPriorityAdvert),
-        Just(Step::LeftMaster),
+        (0u64..3, 1u8..=255, any::<bool>()).prop_map(|(o, m, r)| Step::Start(o, m, r)),
+        (0u64..3, any::<u8>()).prop_map(|(o, m)| Step::VipsChanged(o, m)),
+        (0u64..3).prop_map(Step::Stop),
         (0u64..3_000).prop_map(Step::Wait),
     ]
 }
 
-fn config() -> impl Strategy<Value = Config> {
+fn config() -> impl Strategy<Value = (Config, Plan)> {
     (
         0u64..2_000,
         1u32..4,
@@ -73,18 +72,20 @@ fn config() -> impl Strategy<Value = Config> {
         0u64..50,
         0u64..50,
     )
-        .prop_map(
-            |(delay, repeat, refresh, refresh_repeat, garp, gna)| Config {
-                master_delay: Duration::from_millis(delay),
-                master_repeat: repeat,
-                master_refresh: Duration::from_millis(refresh),
-                master_refresh_repeat: refresh_repeat,
-                lower_prio_delay: Some(Duration::from_millis(delay)),
-                lower_prio_repeat: repeat,
-                garp_interval: Duration::from_millis(garp),
-                gna_interval: Duration::from_millis(gna),
-            },
-        )
+        .prop_map(|(delay, repeat, refresh, refresh_repeat, garp, gna)| {
+            (
+                Config {
+                    garp_interval: Duration::from_millis(garp),
+                    gna_interval: Duration::from_millis(gna),
+                },
+                Plan {
+                    repeat,
+                    delay: (delay > 0).then(|| Duration::from_millis(delay)),
+                    refresh: (refresh > 0).then(|| Duration::from_millis(refresh)),
+                    refresh_repeat,
+                },
+            )
+        })
 }
 
 /// Drives the scheduler and checks the invariants on every output.
@@ -92,19 +93,32 @@ struct Driver {
     scheduler: Scheduler,
     config: Config,
     now: Instant,
-    master: bool,
-    vips: Vec<Vip>,
+    /// The current addresses of each running owner.
+    running: HashMap<u64, Vec<Vip>>,
     last_sent: HashMap<(u32, bool), Instant>,
     sent: Vec<Vip>,
 }
 
 impl Driver {
+    fn new(config: Config) -> Self {
+        Self {
+            scheduler: Scheduler::new(config.clone()),
+            config,
+            now: Instant::now(),
+            running: HashMap::new(),
+            last_sent: HashMap::new(),
+            sent: Vec::new(),
+        }
+    }
+
     fn drain(&mut self) -> Option<Instant> {
         for _ in 0..10_000 {
             match self.scheduler.poll_output() {
                 Output::Announce(vip) => {
-                    assert!(self.master, "{vip:?} announced while not master");
-                    assert!(self.vips.contains(&vip), "{vip:?} is not a current address");
+                    assert!(
+                        self.running.values().any(|vips| vips.contains(&vip)),
+                        "{vip:?} is no running owner's current address"
+                    );
                     let key = (vip.ifindex, vip.addr.is_ipv4());
                     let interval = if key.1 {
                         self.config.garp_interval
@@ -159,75 +173,67 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn invariants_hold_over_random_events(config in config(), steps in prop::collection::vec(step(), 1..40)) {
-        let mut d = Driver {
-            scheduler: Scheduler::new(config.clone()),
-            config,
-            now: Instant::now(),
-            master: false,
-            vips: Vec::new(),
-            last_sent: HashMap::new(),
-            sent: Vec::new(),
-        };
+    fn invariants_hold_over_random_events(
+        (config, plan) in config(),
+        steps in prop::collection::vec(step(), 1..40),
+    ) {
+        let mut d = Driver::new(config);
         for step in steps {
             let now = d.now;
             match step {
-                Step::BecameMaster(mask) => {
-                    d.master = true;
-                    d.vips = subset(mask);
-                    let vips = d.vips.clone();
-                    d.input(Input::BecameMaster { now, vips });
+                Step::Start(owner, mask, refresh) => {
+                    let vips = subset(mask);
+                    d.running.insert(owner, vips.clone());
+                    let plan = Plan { refresh: plan.refresh.filter(|_| refresh), ..plan };
+                    d.input(Input::Start { now, owner, vips, plan });
                 }
-                Step::VipsChanged(mask) => {
-                    d.vips = subset(mask);
-                    let vips = d.vips.clone();
-                    d.input(Input::VipsChanged { now, vips });
+                Step::VipsChanged(owner, mask) => {
+                    let vips = subset(mask);
+                    if let Some(current) = d.running.get_mut(&owner) {
+                        current.clone_from(&vips);
+                    }
+                    d.input(Input::VipsChanged { now, owner, vips });
                 }
-                Step::LowerPriorityAdvert => d.input(Input::LowerPriorityAdvert { now }),
-                Step::LeftMaster => {
-                    d.master = false;
-                    d.input(Input::LeftMaster { now });
+                Step::Stop(owner) => {
+                    d.running.remove(&owner);
+                    d.input(Input::Stop { now, owner });
                 }
                 Step::Wait(ms) => d.wait(ms),
             }
-            prop_assert_eq!(d.scheduler.is_master(), d.master);
+            for owner in 0..3 {
+                prop_assert_eq!(d.scheduler.is_running(owner), d.running.contains_key(&owner));
+            }
         }
     }
 
     #[test]
-    fn a_quiet_mastership_announces_every_address_master_repeat_times(
-        config in config(),
+    fn a_quiet_plan_announces_every_address_repeat_times_per_set(
+        (config, plan) in config(),
         mask in 1u8..=255,
     ) {
-        let mut d = Driver {
-            scheduler: Scheduler::new(Config { master_refresh: Duration::ZERO, ..config.clone() }),
-            config: Config { master_refresh: Duration::ZERO, ..config },
-            now: Instant::now(),
-            master: true,
-            vips: subset(mask),
-            last_sent: HashMap::new(),
-            sent: Vec::new(),
-        };
-        let (now, vips) = (d.now, d.vips.clone());
-        d.input(Input::BecameMaster { now, vips });
+        let plan = Plan { refresh: None, ..plan };
+        let mut d = Driver::new(config);
+        let (now, vips) = (d.now, subset(mask));
+        d.running.insert(7, vips.clone());
+        d.input(Input::Start { now, owner: 7, vips: vips.clone(), plan });
         // Long enough for the first set at any pacing, but before the second set.
-        let first_set = d.config.master_delay.as_millis() as u64;
-        let pacing = 8 * d.config.master_repeat as u64 * 50;
+        let first_set = plan.delay.map_or(0, |d| d.as_millis() as u64);
+        let pacing = 8 * u64::from(plan.repeat) * 50;
         if first_set > pacing {
             d.wait(first_set - 1);
-            let repeat = d.config.master_repeat as usize;
-            for vip in &d.vips {
+            let repeat = plan.repeat as usize;
+            for vip in &vips {
                 let count = d.sent.iter().filter(|v| *v == vip).count();
                 prop_assert_eq!(count, repeat, "{:?}", vip);
             }
-            prop_assert_eq!(d.sent.len(), d.vips.len() * repeat);
+            prop_assert_eq!(d.sent.len(), vips.len() * repeat);
         }
         // And after the second set, twice that (if there is one).
         d.wait(first_set + 2 * pacing + 1);
-        let sets = if d.config.master_delay.is_zero() { 1 } else { 2 };
-        let expected = d.vips.len() * d.config.master_repeat as usize * sets;
+        let sets = if plan.delay.is_none() { 1 } else { 2 };
+        let expected = vips.len() * plan.repeat as usize * sets;
         prop_assert_eq!(d.sent.len(), expected);
         let addrs: Vec<IpAddr> = d.sent.iter().map(|v| v.addr).collect();
-        prop_assert!(addrs.iter().all(|a| d.vips.iter().any(|v| v.addr == *a)));
+        prop_assert!(addrs.iter().all(|a| vips.iter().any(|v| v.addr == *a)));
     }
 }

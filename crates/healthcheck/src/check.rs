@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{DnsCheck, HttpGet, MiscCheck, PingCheck, SmtpCheck, TcpCheck, UdpCheck};
+use crate::{DnsCheck, Error, HttpGet, MiscCheck, PingCheck, SmtpCheck, TcpCheck, UdpCheck};
 
 /// The result of one attempt of a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +110,24 @@ impl Check {
             Self::Udp(c) => c,
             Self::Ping(c) => c,
             Self::Custom(c) => c.as_ref(),
+        }
+    }
+}
+
+impl Check {
+    /// Checks every option against its limit (see [`crate::options`]): what a configuration
+    /// reader or a command line calls before handing the check to the [`crate::Scheduler`].
+    /// A `Custom` check has no options to check.
+    pub fn validate(&self) -> Result<(), Error> {
+        match self {
+            Self::Tcp(c) => c.connect.validate(),
+            Self::Http(c) => c.connect.validate(),
+            Self::Smtp(c) => c.connect.validate(),
+            Self::Dns(c) => c.connect.validate(),
+            Self::Misc(c) => c.validate(),
+            Self::Udp(c) => c.validate(),
+            Self::Ping(c) => c.connect.validate(),
+            Self::Custom(_) => Ok(()),
         }
     }
 }

@@ -91,20 +91,31 @@ impl DnsCheck {
                 .recv(&mut buf)
                 .await
                 .map_err(|e| format!("no response: {e}"))?;
-            let Ok(response) = Message::from_vec(&buf[..n]) else {
-                return Err(format!("undecodable response of {n} bytes"));
-            };
-            if response.metadata.id != id || response.metadata.message_type != MessageType::Response
-            {
-                continue; // a stray or late datagram: keep waiting for ours
+            match judge_reply(&buf[..n], id) {
+                Some(verdict) => return verdict,
+                None => continue, // a stray or late datagram: keep waiting for ours
             }
-            let code = response.metadata.response_code;
-            if code != ResponseCode::NoError {
-                return Err(format!("response code {code}, expected NOERROR"));
-            }
-            return Ok(response.answers.len());
         }
     }
+}
+
+/// Judges one datagram received after the query with id `id`: `None` when it is not the answer
+/// to it (another id, or a query), else the number of answers or why the reply is a failure.
+pub(crate) fn judge_reply(datagram: &[u8], id: u16) -> Option<Result<usize, String>> {
+    let Ok(response) = Message::from_vec(datagram) else {
+        return Some(Err(format!(
+            "undecodable response of {} bytes",
+            datagram.len()
+        )));
+    };
+    if response.metadata.id != id || response.metadata.message_type != MessageType::Response {
+        return None;
+    }
+    let code = response.metadata.response_code;
+    if code != ResponseCode::NoError {
+        return Some(Err(format!("response code {code}, expected NOERROR")));
+    }
+    Some(Ok(response.answers.len()))
 }
 
 impl Checker for DnsCheck {

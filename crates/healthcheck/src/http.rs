@@ -339,8 +339,8 @@ pub struct Response {
     pub body_len: u64,
 }
 
-const DEFAULT_MAX_HEADER: usize = 16 * 1024;
-const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_HEADER: usize = 16 * 1024;
+pub(crate) const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
 impl HttpGet {
     /// HTTP_GET of these URLs.
@@ -522,7 +522,7 @@ impl Checker for HttpGet {
 
 /// Sends the request and reads the answer: the status line, the headers, and (when asked) the
 /// body, hashed as it arrives.
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     request: &str,
     read_body: bool,

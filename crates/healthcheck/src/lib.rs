@@ -35,10 +35,11 @@
 
 mod check;
 pub mod dns;
+pub mod fuzz;
 pub mod http;
 pub mod misc;
 mod net;
-mod options;
+pub mod options;
 pub mod ping;
 mod pool;
 pub mod scheduler;
@@ -73,6 +74,16 @@ pub enum Error {
     /// A hexadecimal string (`payload`, `require_reply`) holds something other than hex digits.
     #[error("expected hexadecimal digits, found {0:?}")]
     Hex(String),
+    /// An option outside the range it can take (see [`options`] for the limits).
+    #[error("{option}: expected {expected}, found {found}")]
+    OutOfRange {
+        /// The option, under keepalived's name.
+        option: &'static str,
+        /// What it can be.
+        expected: String,
+        /// What it was.
+        found: String,
+    },
     /// `misc_path` is empty or has an unterminated quote.
     #[error("misc_path: {0}")]
     MiscPath(String),

@@ -1,8 +1,10 @@
 //! MISC_CHECK: run a program (no shell) and judge by its exit status.
 //!
-//! The program runs in a process group of its own. When `misc_timeout` passes, or the attempt is
-//! cancelled, the whole group gets SIGKILL, so children the script forked die with it; the
-//! program itself is always waited for, so no zombie is left behind.
+//! The program runs in a process group of its own. When it exits, when `misc_timeout` passes, or
+//! when the attempt is cancelled, the whole group gets SIGKILL, so children the script forked (or
+//! put in the background) die with it and never outlive their check. The program is always
+//! waited for, so no zombie is left behind; on exit the group is killed before the program is
+//! reaped (its exit is seen on a pidfd), so the group id cannot have been reused meanwhile.
 
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -45,9 +47,18 @@ impl MiscCheck {
         self
     }
 
+    /// Checks `misc_timeout` against [`crate::options::MAX_DURATION`] and that there is a
+    /// program to run.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.argv.first().is_none_or(String::is_empty) {
+            return Err(Error::MiscPath("no program given".into()));
+        }
+        crate::options::check_duration("misc_timeout", self.misc_timeout)
+    }
+
     fn judge(&self, status: ExitStatus, took: Duration) -> Outcome {
         let took = Human(round_micros(took));
-        let program = &self.argv[0];
+        let program = self.argv.first().map_or("the program", String::as_str);
         let Some(code) = status.code() else {
             use std::os::unix::process::ExitStatusExt as _;
             let signal = status.signal().unwrap_or(0);
@@ -67,7 +78,9 @@ impl MiscCheck {
     }
 
     async fn run(&self) -> Outcome {
-        let program = &self.argv[0];
+        let Some(program) = self.argv.first() else {
+            return Outcome::down("MISC_CHECK: no program given");
+        };
         let started = Instant::now();
         let mut command = Command::new(program);
         command
@@ -86,14 +99,22 @@ impl MiscCheck {
         };
         // The child leads its own group, so its pid is the group id.
         let group = GroupKiller(child.id().and_then(|pid| i32::try_from(pid).ok()));
-        match tokio::time::timeout(self.misc_timeout, child.wait()).await {
-            Ok(Ok(status)) => {
-                group.disarm();
-                self.judge(status, started.elapsed())
+        let exited = async {
+            // The exit, seen without reaping: the program's pid, which is the group's id, stays
+            // taken until `wait` below, so the kill cannot reach a stranger's group.
+            if let Some(pid) = child.id() {
+                exit_of(pid).await;
             }
+            let took = started.elapsed();
+            drop(group); // SIGKILL to what the program left behind
+            child.wait().await.map(|status| (status, took))
+        };
+        // On the timeout, dropping `exited` drops the group's killer: SIGKILL to the whole group.
+        let result = tokio::time::timeout(self.misc_timeout, exited).await;
+        match result {
+            Ok(Ok((status, took))) => self.judge(status, took),
             Ok(Err(e)) => Outcome::down(format!("waiting for {program}: {e}")),
             Err(_) => {
-                drop(group); // SIGKILL to the whole group
                 let _ = child.start_kill(); // and to the program, should it have left the group
                 let _ = child.wait().await;
                 Outcome::down(format!(
@@ -105,14 +126,37 @@ impl MiscCheck {
     }
 }
 
-/// Kills a process group when dropped, unless disarmed: a cancelled attempt leaves nothing running.
-struct GroupKiller(Option<i32>);
-
-impl GroupKiller {
-    fn disarm(mut self) {
-        self.0 = None;
+/// Waits until process `pid` (our child) has exited, without reaping it: its pidfd turns
+/// readable. Returns at once when no pidfd can be had (then the group is killed right after the
+/// program is reaped, as before).
+async fn exit_of(pid: u32) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let Ok(fd) = i32::try_from(fd) else {
+        return;
+    };
+    if fd < 0 {
+        return;
     }
+    // SAFETY: the descriptor was just returned to us and nothing else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the AsyncFd owns the descriptor until it is dropped, at the end of this function.
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    };
+    let Ok(fd) = registered else {
+        return;
+    };
+    let _ = fd.readable().await;
 }
+
+/// Kills a process group when dropped: neither a finished, a timed-out nor a cancelled attempt
+/// leaves anything running.
+struct GroupKiller(Option<i32>);
 
 impl Drop for GroupKiller {
     fn drop(&mut self) {

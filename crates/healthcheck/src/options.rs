@@ -1,7 +1,62 @@
-//! The options every checker shares, under keepalived's names and with keepalived's defaults.
+//! The options every checker shares, under keepalived's names and with keepalived's defaults,
+//! and the limits every option is checked against (one place, for libraries and command lines).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use crate::Error;
+
+/// The longest time any checker option may hold (`connect_timeout`, `misc_timeout`,
+/// `delay_loop`, `delay_before_retry`, `warmup`): a year. Longer is surely a mistake, and the
+/// bound keeps every deadline the scheduler computes far from the clock's range.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The largest UDP reply a UDP_CHECK can be given (`max_reply_length`, `min_reply_length`): a
+/// datagram holds at most 65,535 bytes, headers included.
+pub const MAX_REPLY_LENGTH: usize = 65_535;
+
+/// The largest UDP_CHECK `payload`: what fits one IPv4 datagram.
+pub const MAX_UDP_PAYLOAD: usize = 65_507;
+
+/// Reads a time option given in (decimal) seconds, as keepalived's configuration and the `check`
+/// tool write it: a finite number from 0 to [`MAX_DURATION`]. `option` names it in the error.
+pub fn duration_from_secs(option: &'static str, seconds: f64) -> Result<Duration, Error> {
+    if !seconds.is_finite() || seconds < 0.0 || seconds > MAX_DURATION.as_secs_f64() {
+        return Err(Error::OutOfRange {
+            option,
+            expected: format!("seconds from 0 to {}", MAX_DURATION.as_secs()),
+            found: seconds.to_string(),
+        });
+    }
+    // In range, so the conversion cannot fail; the error branch is only for the type.
+    Duration::try_from_secs_f64(seconds).map_err(|e| Error::OutOfRange {
+        option,
+        expected: format!("seconds from 0 to {}", MAX_DURATION.as_secs()),
+        found: e.to_string(),
+    })
+}
+
+/// Parses [`duration_from_secs`]'s input from text, for command lines.
+pub fn parse_secs(option: &'static str, text: &str) -> Result<Duration, Error> {
+    let seconds = text.trim().parse::<f64>().map_err(|_| Error::OutOfRange {
+        option,
+        expected: format!("seconds from 0 to {}", MAX_DURATION.as_secs()),
+        found: format!("{text:?}"),
+    })?;
+    duration_from_secs(option, seconds)
+}
+
+/// Checks a time option already held as a [`Duration`] against [`MAX_DURATION`].
+pub fn check_duration(option: &'static str, value: Duration) -> Result<(), Error> {
+    if value > MAX_DURATION {
+        return Err(Error::OutOfRange {
+            option,
+            expected: format!("at most {} seconds", MAX_DURATION.as_secs()),
+            found: format!("{} seconds", value.as_secs_f64()),
+        });
+    }
+    Ok(())
+}
 
 /// Where and how a checker connects: keepalived's generic connection options.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -42,6 +97,11 @@ impl ConnectOptions {
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Checks the options against their limits ([`MAX_DURATION`] for `connect_timeout`).
+    pub fn validate(&self) -> Result<(), Error> {
+        check_duration("connect_timeout", self.connect_timeout)
     }
 
     /// The address the probe goes to.
@@ -140,6 +200,17 @@ impl Schedule {
     pub fn warmup(mut self, warmup: Duration) -> Self {
         self.warmup = Some(warmup);
         self
+    }
+
+    /// Checks every time against [`MAX_DURATION`]. The [`Scheduler`](crate::Scheduler) also
+    /// takes a schedule that fails this (it saturates its deadlines instead of overflowing).
+    pub fn validate(&self) -> Result<(), Error> {
+        check_duration("delay_loop", self.delay_loop)?;
+        check_duration("delay_before_retry", self.delay_before_retry)?;
+        if let Some(warmup) = self.warmup {
+            check_duration("warmup", warmup)?;
+        }
+        Ok(())
     }
 
     /// The upper bound of the random delay before the first attempt.

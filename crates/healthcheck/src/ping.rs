@@ -108,19 +108,7 @@ impl PingCheck {
             };
             // SAFETY: recv initialised the first n bytes.
             let packet: &[u8] = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast(), n) };
-            let icmp = if raw && !v6 {
-                let header = usize::from(packet.first().copied().unwrap_or(0) & 0x0f) * 4;
-                packet.get(header..).unwrap_or_default()
-            } else {
-                packet
-            };
-            if icmp.len() < 8 {
-                continue;
-            }
-            let reply_type = if v6 { ECHO_REPLY_V6 } else { ECHO_REPLY_V4 };
-            let same_sequence = icmp[6..8] == sequence.to_be_bytes();
-            let same_ident = !raw || icmp[4..6] == ident.to_be_bytes();
-            if icmp[0] == reply_type && same_sequence && same_ident {
+            if is_our_reply(packet, v6, raw, ident, sequence) {
                 return Ok(());
             }
         }
@@ -138,6 +126,25 @@ impl PingCheck {
             Err(reason) => Outcome::down(format!("PING {ip}: {reason}")),
         }
     }
+}
+
+/// Whether `packet`, read from the ICMP socket, is the echo reply to our request: `raw` IPv4
+/// sockets hand over the IP header too; datagram sockets rewrite the identifier, so it is only
+/// compared on raw ones.
+pub(crate) fn is_our_reply(packet: &[u8], v6: bool, raw: bool, ident: u16, sequence: u16) -> bool {
+    let icmp = if raw && !v6 {
+        let header = usize::from(packet.first().copied().unwrap_or(0) & 0x0f) * 4;
+        packet.get(header..).unwrap_or_default()
+    } else {
+        packet
+    };
+    if icmp.len() < 8 {
+        return false;
+    }
+    let reply_type = if v6 { ECHO_REPLY_V6 } else { ECHO_REPLY_V4 };
+    let same_sequence = icmp[6..8] == sequence.to_be_bytes();
+    let same_ident = !raw || icmp[4..6] == ident.to_be_bytes();
+    icmp[0] == reply_type && same_sequence && same_ident
 }
 
 fn is_permission(e: &io::Error) -> bool {

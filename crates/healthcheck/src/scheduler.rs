@@ -444,7 +444,7 @@ impl Wheel {
 
     /// The instant of `tick`.
     fn instant_of(&self, tick: u64) -> Instant {
-        self.origin + Duration::from_millis(tick)
+        later(self.origin, Duration::from_millis(tick))
     }
 
     fn slot(&mut self, tick: u64) -> &mut Vec<Planned> {
@@ -563,6 +563,18 @@ pub struct Scheduler {
     driver: AbortHandle,
 }
 
+/// How far ahead a deadline that would leave the clock's range is put instead: about 30 years,
+/// as tokio does for its own far-future timers.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `at + delay`, saturated: a delay from a library caller (a `delay_loop` of `Duration::MAX`)
+/// makes a deadline in the far future instead of a panic.
+fn later(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay)
+        .or_else(|| at.checked_add(FAR_FUTURE.min(delay)))
+        .unwrap_or(at)
+}
+
 /// The margin the scheduler grants an attempt beyond the checker's own timeout before it cancels it.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 
@@ -626,7 +638,7 @@ impl Scheduler {
                 } else {
                     rand::rng().random_range(Duration::ZERO..=warmup)
                 };
-                let planned = Instant::now() + first_delay;
+                let planned = later(Instant::now(), first_delay);
                 let token = core.add(Run {
                     group: Arc::clone(&probe.0),
                     tracker: Tracker::new(schedule),
@@ -769,7 +781,7 @@ fn outcome_of(
 
 /// An attempt's deadline: the checker's own timeout and the margin.
 fn deadline_of(group: &Group) -> Duration {
-    group.check.timeout() + DEADLINE_MARGIN
+    group.check.timeout().saturating_add(DEADLINE_MARGIN)
 }
 
 impl Shared {
@@ -797,9 +809,9 @@ impl Shared {
             run.last = Some((verdict.state, verdict.weight, outcome.reason.clone()));
         }
         // Fixed rate while attempts fit in their slot; after an overrun, a full delay from now.
-        run.planned += delay;
+        run.planned = later(run.planned, delay);
         if run.planned < now {
-            run.planned = now + delay;
+            run.planned = later(now, delay);
         }
         let planned = run.planned;
         core.plan(planned, token)
@@ -880,7 +892,7 @@ impl Shared {
             };
             let shared = Arc::clone(self);
             let task = tokio::spawn(async move {
-                let result = tokio::time::timeout_at(started + deadline, attempt).await;
+                let result = tokio::time::timeout_at(later(started, deadline), attempt).await;
                 if shared.finish(token, &outcome_of(result, deadline), Instant::now()) {
                     shared.earlier.notify_one();
                 }
@@ -910,9 +922,9 @@ async fn drive(shared: Arc<Shared>, options: SchedulerOptions) {
             continue;
         }
         match shared.next() {
-            Some(at) if at + options.slack <= Instant::now() => {}
+            Some(at) if later(at, options.slack) <= Instant::now() => {}
             Some(at) => {
-                sleep.as_mut().reset(at + options.slack);
+                sleep.as_mut().reset(later(at, options.slack));
                 tokio::select! {
                     biased;
                     () = &mut sleep => {}

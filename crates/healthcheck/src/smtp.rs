@@ -19,7 +19,7 @@ pub struct SmtpCheck {
 }
 
 /// The longest reply line accepted.
-const MAX_LINE: usize = 1024;
+pub(crate) const MAX_LINE: usize = 1024;
 
 impl SmtpCheck {
     /// An SMTP_CHECK that says `HELO localhost`.
@@ -61,7 +61,7 @@ impl SmtpCheck {
 }
 
 /// Reads one reply (all its `NNN-` continuation lines) and checks its code.
-async fn expect<R: AsyncBufReadExt + Unpin>(
+pub(crate) async fn expect<R: AsyncBufReadExt + Unpin>(
     stream: &mut R,
     code: u16,
     after: &str,

@@ -71,6 +71,14 @@ const FIRST_RTO: Duration = Duration::from_secs(1);
 const RECEIVE_BUFFER: libc::c_int = 1 << 20;
 /// Answers read per `recvmmsg`.
 const BATCH: usize = 16;
+/// `recvmmsg` calls one drain makes at most (1,024 answers) before it lets go of the lock and
+/// the thread: a flood of SYN-ACKs (answers to nothing, or forged) must not hold the prober's
+/// mutex, and with it every probe of the runtime thread, for as long as it lasts.
+const DRAIN_BATCHES: usize = 64;
+/// Single reads a probe makes for its own answer right after its SYN, at most.
+const DRAIN_FOR_READS: usize = 4 * BATCH;
+/// The longest wait between two retransmissions (the kernel's `TCP_RTO_MAX`).
+const MAX_RTO: Duration = Duration::from_secs(120);
 /// Bytes kept of each answer: an IPv4 header with options and the TCP header's first 20 bytes.
 const SNAP: usize = 80;
 /// The maximum segment size we announce (a probe carries no data; the value is the usual one).
@@ -171,7 +179,7 @@ struct State {
     sources: HashMap<(Ipv4Addr, Option<u32>), (Ipv4Addr, Instant)>,
     resolver: Option<Socket>,
     /// Runtimes that have a reader task for this prober.
-    readers: Vec<tokio::runtime::Id>,
+    readers: Readers,
     rng: u64,
     buffers: Box<[[u8; SNAP]; BATCH]>,
 }
@@ -345,7 +353,7 @@ impl Prober {
                 flights: HashMap::new(),
                 sources: HashMap::new(),
                 resolver: None,
-                readers: Vec::new(),
+                readers: Readers::default(),
                 rng: rand::random::<u64>() | 1,
                 buffers: Box::new([[0; SNAP]; BATCH]),
             }),
@@ -432,24 +440,27 @@ impl Prober {
         }
     }
 
-    /// Reads every answer queued on the socket and hands each to its flight.
-    fn drain(&self, state: &mut State) {
-        loop {
+    /// Reads the answers queued on the socket, [`DRAIN_BATCHES`] batches at most, and hands
+    /// each to its flight; false when the budget ran out with more queued.
+    fn drain(&self, state: &mut State) -> bool {
+        drain_batches(DRAIN_BATCHES, || {
             let (count, answers) = self.receive(state);
             for answer in answers.into_iter().take(count).flatten() {
                 state.deliver(answer);
             }
-            if count < BATCH {
-                return;
-            }
-        }
+            count
+        })
     }
 
     /// Reads answers one at a time until `key`'s is there or none is left: right after the send
     /// on loopback, one `recv` that finds exactly that answer (cheaper than a `recvmmsg`, which
     /// would go on to ask for a second datagram).
+    /// At most [`DRAIN_FOR_READS`] reads: under a flood the probe waits for the reader task.
     fn drain_for(&self, state: &mut State, key: FlightKey) {
-        while let Some(answer) = self.receive_one(state) {
+        for _ in 0..DRAIN_FOR_READS {
+            let Some(answer) = self.receive_one(state) else {
+                return;
+            };
             if let Some(answer) = answer
                 && state.deliver(answer) == Some(key)
             {
@@ -529,33 +540,77 @@ impl Prober {
     fn ensure_reader(this: &Arc<Self>) -> io::Result<()> {
         let id = tokio::runtime::Handle::current().id();
         let mut state = lock(&this.state);
-        if state.readers.contains(&id) {
+        if state.readers.has(id) {
             return Ok(());
         }
         let fd: OwnedFd = this.raw.try_clone()?.into();
         // SAFETY: the AsyncFd owns the duplicate descriptor until it is dropped.
         let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }?;
-        state.readers.push(id);
+        let alive = state.readers.claim(id);
         drop(state);
-        tokio::spawn(read_answers(Arc::downgrade(this), fd, id));
+        tokio::spawn(read_answers(Arc::downgrade(this), fd, alive));
         Ok(())
     }
 }
 
+/// Calls `receive` (which reads one batch and returns how many datagrams it read) until a batch
+/// comes back short or `batches` calls were made; false in the second case (more may be queued).
+fn drain_batches(batches: usize, mut receive: impl FnMut() -> usize) -> bool {
+    for _ in 0..batches {
+        if receive() < BATCH {
+            return true;
+        }
+    }
+    false
+}
+
+/// The runtimes that have a reader task for a prober. Each task holds its entry's token; a task
+/// that ends, or that goes with its runtime (a runtime dropped with its tasks never runs their
+/// last lines), drops it, and the entry is pruned at the next claim.
+#[derive(Default)]
+struct Readers(Vec<(tokio::runtime::Id, Weak<()>)>);
+
+impl Readers {
+    /// Whether a live reader task serves runtime `id`.
+    fn has(&self, id: tokio::runtime::Id) -> bool {
+        self.0
+            .iter()
+            .any(|(other, alive)| *other == id && alive.strong_count() > 0)
+    }
+
+    /// Records a reader task for runtime `id`, dropping the entries of tasks that are gone; the
+    /// task holds the returned token for as long as it lives.
+    fn claim(&mut self, id: tokio::runtime::Id) -> Arc<()> {
+        self.0.retain(|(_, alive)| alive.strong_count() > 0);
+        let alive = Arc::new(());
+        self.0.push((id, Arc::downgrade(&alive)));
+        alive
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// The reader task: drains the socket whenever it is readable, for as long as the prober lives.
-async fn read_answers(prober: Weak<Prober>, fd: AsyncFd<OwnedFd>, id: tokio::runtime::Id) {
+/// A drain that used its budget yields the thread (the socket stays marked readable, so the
+/// task comes back at once) instead of holding the lock through a flood.
+async fn read_answers(prober: Weak<Prober>, fd: AsyncFd<OwnedFd>, _alive: Arc<()>) {
     while let Ok(mut ready) = fd.readable().await {
         let Some(prober) = prober.upgrade() else {
             return;
         };
-        {
+        let drained = {
             let mut state = lock(&prober.state);
-            prober.drain(&mut state);
+            prober.drain(&mut state)
+        };
+        if drained {
+            ready.clear_ready();
+        } else {
+            drop(ready);
+            tokio::task::yield_now().await;
         }
-        ready.clear_ready();
-    }
-    if let Some(prober) = prober.upgrade() {
-        lock(&prober.state).readers.retain(|other| *other != id);
     }
 }
 
@@ -708,7 +763,7 @@ impl Waiting {
                 () = tokio::time::sleep_until(resend) => {
                     let mut state = lock(&self.prober.state);
                     self.prober.send(&mut state, &self.probe, self.seq, true)?;
-                    rto *= 2;
+                    rto = rto.saturating_mul(2).min(MAX_RTO);
                     resend += rto;
                 }
             }
@@ -725,14 +780,14 @@ impl Drop for Waiting {
 
 /// A segment read from the socket, as far as matching needs it.
 #[derive(Clone, Copy)]
-struct Answer {
+pub(crate) struct Answer {
     from: SocketAddr,
-    port: u16,
+    pub(crate) port: u16,
     ack: u32,
     flags: u8,
 }
 
-fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
+pub(crate) fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
     let header = usize::from(packet.first()? & 0x0f) * 4;
     let from = Ipv4Addr::new(
         *packet.get(12)?,
@@ -743,7 +798,7 @@ fn parse_ipv4(packet: &[u8]) -> Option<Answer> {
     parse_segment(IpAddr::V4(from), packet.get(header..)?)
 }
 
-fn parse_segment(from: IpAddr, segment: &[u8]) -> Option<Answer> {
+pub(crate) fn parse_segment(from: IpAddr, segment: &[u8]) -> Option<Answer> {
     let be16 = |at: usize| {
         Some(u16::from_be_bytes([
             *segment.get(at)?,
@@ -949,6 +1004,49 @@ mod tests {
         for len in 0..packet.len() - 6 {
             assert!(parse_ipv4(&packet[..len]).is_none(), "{len}");
         }
+    }
+
+    #[test]
+    fn a_flood_ends_a_drain_at_its_budget() {
+        // An endless flood: every batch comes back full. The drain must give up, not spin.
+        let mut calls = 0;
+        let drained = drain_batches(DRAIN_BATCHES, || {
+            calls += 1;
+            assert!(calls <= DRAIN_BATCHES, "the drain went past its budget");
+            BATCH
+        });
+        assert!(!drained);
+        assert_eq!(calls, DRAIN_BATCHES);
+        // A short batch ends it early, drained.
+        let mut calls = 0;
+        assert!(drain_batches(DRAIN_BATCHES, || {
+            calls += 1;
+            if calls == 3 { 5 } else { BATCH }
+        }));
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn readers_of_dropped_runtimes_are_pruned() {
+        let mut readers = Readers::default();
+        for _ in 0..50 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let id = runtime.handle().id();
+            assert!(!readers.has(id));
+            let alive = readers.claim(id);
+            assert!(readers.has(id));
+            // The reader task holds the token and never ends by itself; dropping the runtime
+            // drops it.
+            runtime.spawn(async move {
+                let _alive = alive;
+                std::future::pending::<()>().await;
+            });
+            drop(runtime);
+            assert!(!readers.has(id));
+        }
+        assert!(readers.len() <= 1, "{} readers kept", readers.len());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use rand::RngCore;
 
 use crate::net::{Human, connect_udp};
+use crate::options::{MAX_REPLY_LENGTH, MAX_UDP_PAYLOAD};
 use crate::tcp::round_micros;
 use crate::{CheckFuture, Checker, ConnectOptions, Error, Outcome};
 
@@ -95,6 +96,40 @@ impl UdpCheck {
         }
     }
 
+    /// Checks the options against their limits: `connect_timeout`, a `payload` that fits a
+    /// datagram, and `min_reply_length <= max_reply_length <= 65535`.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.connect.validate()?;
+        if self.payload.len() > MAX_UDP_PAYLOAD {
+            return Err(Error::OutOfRange {
+                option: "payload",
+                expected: format!("at most {MAX_UDP_PAYLOAD} bytes"),
+                found: format!("{} bytes", self.payload.len()),
+            });
+        }
+        if self.max_reply_length > MAX_REPLY_LENGTH {
+            return Err(Error::OutOfRange {
+                option: "max_reply_length",
+                expected: format!("at most {MAX_REPLY_LENGTH}"),
+                found: self.max_reply_length.to_string(),
+            });
+        }
+        if self.min_reply_length > self.max_reply_length {
+            return Err(Error::OutOfRange {
+                option: "min_reply_length",
+                expected: format!("at most max_reply_length ({})", self.max_reply_length),
+                found: self.min_reply_length.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The receive buffer: one byte more than the longest reply accepted, so that a longer one
+    /// shows, but never more than a datagram can hold, whatever `max_reply_length` says.
+    fn receive_buffer_len(&self) -> usize {
+        self.max_reply_length.clamp(1, MAX_REPLY_LENGTH) + 1
+    }
+
     async fn run(&self) -> Outcome {
         let target = self.connect.target();
         let started = Instant::now();
@@ -110,7 +145,7 @@ impl UdpCheck {
         if let Err(e) = socket.send(&payload).await {
             return Outcome::down(icmp_reason(target, &e, "sending to"));
         }
-        let mut buf = vec![0u8; self.max_reply_length.max(1) + 1];
+        let mut buf = vec![0u8; self.receive_buffer_len()];
         let received =
             tokio::time::timeout(self.connect.connect_timeout, socket.recv(&mut buf)).await;
         let took = Human(round_micros(started.elapsed()));
@@ -163,6 +198,33 @@ impl Checker for UdpCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_receive_buffer_is_bounded_by_a_datagram() {
+        let mut check = UdpCheck::new(ConnectOptions::new("192.0.2.1:53".parse().unwrap()));
+        check.max_reply_length = usize::MAX;
+        assert_eq!(check.receive_buffer_len(), MAX_REPLY_LENGTH + 1);
+        assert!(matches!(
+            check.validate(),
+            Err(Error::OutOfRange {
+                option: "max_reply_length",
+                ..
+            })
+        ));
+        check.max_reply_length = 0;
+        assert_eq!(check.receive_buffer_len(), 2);
+        check.max_reply_length = 255;
+        assert_eq!(check.receive_buffer_len(), 256);
+        assert_eq!(check.validate(), Ok(()));
+        check.min_reply_length = 256;
+        assert!(matches!(
+            check.validate(),
+            Err(Error::OutOfRange {
+                option: "min_reply_length",
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn hex_like_keepalived() {

@@ -774,6 +774,32 @@ async fn misc_forking_script_loses_all_its_children() {
     }
 }
 
+#[tokio::test]
+async fn misc_background_child_does_not_outlive_a_finished_check() {
+    let dir = TempDir::new("misc-background");
+    let pids = dir.0.join("pids");
+    // The script succeeds at once and leaves a `sleep 1000` behind, detached from its stdio.
+    let script = dir.script(
+        "background",
+        &format!(
+            "sleep 1000 </dev/null >/dev/null 2>&1 &\necho $! >> {p}\nexit 0",
+            p = pids.display()
+        ),
+    );
+    let outcome = MiscCheck::new(&script, Duration::from_secs(30))
+        .unwrap()
+        .check()
+        .await;
+    assert_up(&outcome, "exited with status 0");
+    let pids: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 1);
+    assert_gone(pids[0]).await;
+}
+
 /// Waits (boundedly) until `pid` has exited and is not left as our zombie: absent, or a zombie
 /// that init (not us) has to reap.
 async fn assert_gone(pid: i32) {
@@ -871,6 +897,44 @@ async fn udp_reply_required_and_matched() {
     check.require_reply = Some(ReplyPattern::default());
     check.min_reply_length = 4;
     assert_down(&check.check().await, "reply of 3 bytes, expected 4..=255");
+}
+
+/// `max_reply_length` of 4 GiB (a `u32` from a configuration) used to allocate 4 GiB on every
+/// attempt; under a 1 GiB address-space limit that aborted the process.
+#[test]
+fn udp_max_reply_length_of_4_gib_allocates_one_datagram() {
+    let Some(out) = testbed::bounded(
+        "udp_max_reply_length_of_4_gib_allocates_one_datagram",
+        testbed::Limits::memory(1 << 30),
+    ) else {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let addr = server.local_addr().unwrap();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                while let Ok((n, peer)) = server.recv_from(&mut buf).await {
+                    let _ = server.send_to(&buf[..n], peer).await;
+                }
+            });
+            let mut check = UdpCheck::new(opts(addr));
+            check.payload = healthcheck::udp::parse_hex("10 ab cd").unwrap();
+            check.require_reply = Some(ReplyPattern::default());
+            check.max_reply_length = 1 << 32;
+            for _ in 0..3 {
+                assert_up(&check.check().await, "matching 3-byte reply");
+            }
+        });
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "the check failed or ran out of memory: {out:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

@@ -571,3 +571,59 @@ fn the_default_slack_is_two_milliseconds() {
     assert_eq!(SchedulerOptions::default().slack, Duration::from_millis(2));
     assert_eq!(SchedulerOptions::DEFAULT_SLACK, Duration::from_millis(2));
 }
+
+/// A checker that says it may take forever (`Duration::MAX`) and answers after a second.
+#[derive(Debug)]
+struct Unbounded;
+
+impl Checker for Unbounded {
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Outcome::up("unbounded ok")
+        })
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::MAX
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn huge_times_from_a_library_caller_saturate_instead_of_panicking() {
+    let (scheduler, mut events) = exact();
+    let huge = Schedule {
+        delay_loop: Duration::MAX,
+        warmup: Some(Duration::MAX),
+        retry: u32::MAX,
+        delay_before_retry: Duration::MAX,
+    };
+    assert!(matches!(
+        huge.validate(),
+        Err(healthcheck::Error::OutOfRange {
+            option: "delay_loop",
+            ..
+        })
+    ));
+    // The warm-up of `Duration::MAX` plans the first attempt (this panicked in `insert`).
+    scheduler.insert(CheckId(1), Check::Custom(Arc::new(Unbounded)), huge);
+    // No warm-up: the attempt runs now, under a deadline of `Duration::MAX` plus the margin, and
+    // its next start is `Duration::MAX` away.
+    let soon = Schedule {
+        warmup: Some(Duration::ZERO),
+        ..huge
+    };
+    scheduler.insert(CheckId(2), Check::Custom(Arc::new(Unbounded)), soon);
+    sleep(2.0).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(2, State::Up, true, "unbounded ok".into())]
+    );
+    // The driver is still alive: a third check gets its verdict.
+    scheduler.insert(CheckId(3), Check::Custom(Arc::new(Panicky)), schedule());
+    sleep(0.5).await;
+    assert_eq!(
+        brief(&drain(&mut events)),
+        [(3, State::Down, true, "the check panicked".into())]
+    );
+}

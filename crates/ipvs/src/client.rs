@@ -2,18 +2,20 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
 
 use crate::batch::{BatchReport, OnError, Op};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, receive_error};
 use crate::mrecv::{self, MultiRecv};
 use crate::proto::{
     BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
     read_services, start_exchange,
 };
+use crate::reconcile::ServiceEntry;
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
 
@@ -33,6 +35,24 @@ pub struct Options {
     pub load_module: bool,
     /// Most requests sent in one `sendmsg` by a batch in [`OnError::Continue`] mode.
     pub window: usize,
+    /// The longest wait for one answer from the kernel (an ACK, the next datagram of a dump, the
+    /// family reply) before the call fails with [`Error::Timeout`] (default 10 s). Zero is
+    /// taken as the default: the kernel's "no timeout" is what this bounds.
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// The default [`Options::timeout`].
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// The timeout to apply: the asked one, or the default for zero.
+    pub(crate) fn effective_timeout(&self) -> Duration {
+        if self.timeout.is_zero() {
+            Self::DEFAULT_TIMEOUT
+        } else {
+            self.timeout
+        }
+    }
 }
 
 impl Default for Options {
@@ -40,6 +60,7 @@ impl Default for Options {
         Self {
             load_module: false,
             window: 128,
+            timeout: Self::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -73,6 +94,8 @@ pub struct Ipvs {
     counters: Counters,
     /// Most requests in flight: `options.window`, capped so their ACKs fit the receive buffer.
     window: usize,
+    /// The longest wait for one answer (set on every socket as `SO_RCVTIMEO`).
+    timeout: Duration,
 }
 
 impl Ipvs {
@@ -83,12 +106,14 @@ impl Ipvs {
 
     /// Opens a client with the given options.
     pub fn with_options(options: Options) -> Result<Self> {
+        let timeout = options.effective_timeout();
         let socket = open_socket()?;
+        set_receive_timeout(&socket, timeout)?;
         let mut recv_buf = Vec::with_capacity(RECV_BUFFER);
-        let family_id = match resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME) {
+        let family_id = match resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME, timeout) {
             Err(Error::ModuleNotLoaded { detail }) if options.load_module => {
                 crate::load_module(&detail)?;
-                resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME)?
+                resolve_family(&socket, &mut recv_buf, IPVS_GENL_NAME, timeout)?
             }
             other => other?,
         };
@@ -102,6 +127,7 @@ impl Ipvs {
             send_buf: Vec::new(),
             counters: Counters::default(),
             window,
+            timeout,
         })
     }
 
@@ -109,7 +135,13 @@ impl Ipvs {
     /// [`Error::ModuleNotLoaded`] as for "IPVS". Exposed so the error path can be exercised.
     pub fn resolve_family(name: &str) -> Result<u16> {
         let socket = open_socket()?;
-        resolve_family(&socket, &mut Vec::with_capacity(RECV_BUFFER), name)
+        set_receive_timeout(&socket, Options::DEFAULT_TIMEOUT)?;
+        resolve_family(
+            &socket,
+            &mut Vec::with_capacity(RECV_BUFFER),
+            name,
+            Options::DEFAULT_TIMEOUT,
+        )
     }
 
     /// The family id the kernel gave "IPVS".
@@ -144,15 +176,8 @@ impl Ipvs {
 
     /// One service, looked up by key.
     pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
-        let msg = IpvsMessage {
-            cmd: IpvsCmd::GetService,
-            attrs: vec![IpvsAttr::Service(key.attrs())],
-        };
-        let msgs = self.request(&msg)?;
-        reply::services(&msgs)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Protocol("GET_SERVICE answered without a service".into()))
+        let msgs = self.request(&crate::proto::get_service_request(key))?;
+        crate::proto::first_service(&msgs)
     }
 
     /// The destinations of a service, with their counters.
@@ -165,6 +190,22 @@ impl Ipvs {
             attrs: vec![IpvsAttr::Service(key.attrs())],
         };
         self.dump(&msg, Via::Small, read_destinations(key.family()))
+    }
+
+    /// Every service with its destinations, in the kernel's order: one dump of services, then
+    /// one dump of destinations per service. [`Table::read`](crate::Table::read) keys the same
+    /// by service and address.
+    pub fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services()?;
+        let mut entries = Vec::with_capacity(services.len());
+        for service in services {
+            let destinations = self.destinations(&service.key)?;
+            entries.push(ServiceEntry {
+                service,
+                destinations,
+            });
+        }
+        Ok(entries)
     }
 
     /// Adds a service.
@@ -296,15 +337,19 @@ impl Ipvs {
                 .encode(&mut self.send_buf, msg, NLM_F_REQUEST | NLM_F_DUMP);
             let mut dump = DumpReader::new(self.codec.family_id(), seq, msg.cmd, &mut read);
             let small = match via {
-                Via::Small => self.small.get(),
+                Via::Small => self.small.get(self.timeout),
                 Via::Main => None,
             };
             let outcome = match small {
-                Some((socket, recv)) => {
-                    run_dump(socket, recv, &self.send_buf, &mut dump, &mut self.counters)
-                }
+                Some((socket, recv)) => run_dump(
+                    (socket, self.timeout),
+                    recv,
+                    &self.send_buf,
+                    &mut dump,
+                    &mut self.counters,
+                ),
                 None => run_dump(
-                    &self.socket,
+                    (&self.socket, self.timeout),
                     &mut self.recv,
                     &self.send_buf,
                     &mut dump,
@@ -341,7 +386,7 @@ impl Ipvs {
 
     /// Takes every datagram that is waiting (at least one) and splits them into replies.
     fn recv(&mut self) -> Result<Vec<Reply>> {
-        let n = self.recv.recv(self.socket.as_raw_fd())?;
+        let n = receive(&mut self.recv, &self.socket, self.timeout)?;
         self.counters.receives += n as u64;
         self.counters.receive_calls += 1;
         let mut replies = Vec::new();
@@ -380,9 +425,12 @@ enum SmallDumps {
 }
 
 impl SmallDumps {
-    fn get(&mut self) -> Option<(&Socket, &mut MultiRecv)> {
+    fn get(&mut self, timeout: Duration) -> Option<(&Socket, &mut MultiRecv)> {
         if matches!(self, Self::Unopened) {
-            *self = match open_socket() {
+            *self = match open_socket().and_then(|socket| {
+                set_receive_timeout(&socket, timeout)?;
+                Ok(socket)
+            }) {
                 Ok(socket) => Self::Open(Box::new((
                     socket,
                     MultiRecv::new(mrecv::SMALL_SLOTS, mrecv::small_slot()),
@@ -406,7 +454,7 @@ impl SmallDumps {
 /// Sends the dump request in `request` on `socket` and feeds every datagram to `dump` until
 /// it is complete.
 fn run_dump<T, F>(
-    socket: &Socket,
+    (socket, timeout): (&Socket, Duration),
     recv: &mut MultiRecv,
     request: &[u8],
     dump: &mut DumpReader<T, F>,
@@ -418,12 +466,48 @@ where
     send_all(socket, request, counters)?;
     counters.requests += 1;
     while !dump.complete() {
-        let n = recv.recv(socket.as_raw_fd())?;
+        let n = receive(recv, socket, timeout)?;
         counters.receives += n as u64;
         counters.receive_calls += 1;
         for i in 0..n {
             dump.feed(recv.datagram(i))?;
         }
+    }
+    Ok(())
+}
+
+/// Waits (at most `timeout`, the socket's `SO_RCVTIMEO`) for datagrams and takes those queued.
+fn receive(recv: &mut MultiRecv, socket: &Socket, timeout: Duration) -> Result<usize> {
+    recv.recv(socket.as_raw_fd())
+        .map_err(|e| receive_error(e, timeout))
+}
+
+/// Sets `SO_RCVTIMEO`: every blocking receive on `socket` gives up after `timeout` with
+/// `EAGAIN`, which [`receive_error`] turns into [`Error::Timeout`].
+pub(crate) fn set_receive_timeout(socket: &Socket, timeout: Duration) -> Result<()> {
+    let secs = libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX);
+    // A timeval of zero means "no timeout": a sub-microsecond timeout waits one microsecond.
+    let micros = if secs == 0 {
+        timeout.subsec_micros().max(1)
+    } else {
+        timeout.subsec_micros()
+    };
+    let value = libc::timeval {
+        tv_sec: secs,
+        tv_usec: libc::suseconds_t::from(micros),
+    };
+    // SAFETY: a valid socket, a timeval option and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&raw const value).cast(),
+            size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(Error::Io(io::Error::last_os_error()));
     }
     Ok(())
 }
@@ -496,17 +580,53 @@ fn set_rcvbuf(socket: &Socket, size: usize) {
 }
 
 /// `CTRL_CMD_GETFAMILY` for `name`; a missing family is [`Error::ModuleNotLoaded`].
-fn resolve_family(socket: &Socket, buf: &mut Vec<u8>, name: &str) -> Result<u16> {
+fn resolve_family(
+    socket: &Socket,
+    buf: &mut Vec<u8>,
+    name: &str,
+    timeout: Duration,
+) -> Result<u16> {
     let request = crate::ctrl::get_family_request(name, crate::ctrl::RESOLVE_SEQ);
     socket.send(&request, 0)?;
     let mut found = None;
     loop {
         buf.clear();
-        let n = socket.recv(buf, 0)?;
+        let n = socket.recv(buf, 0).map_err(|e| receive_error(e, timeout))?;
         if let Some(id) =
             crate::ctrl::parse_family_reply(&buf[..n], crate::ctrl::RESOLVE_SEQ, name, &mut found)?
         {
             return Ok(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket the kernel never answers (nothing was asked) must not block forever: the wait
+    /// ends with the typed timeout. (Generic netlink needs no privilege and no IPVS.)
+    #[test]
+    fn a_silent_kernel_is_a_timeout() {
+        let socket = open_socket().unwrap();
+        let timeout = Duration::from_millis(50);
+        set_receive_timeout(&socket, timeout).unwrap();
+        let mut recv = MultiRecv::new(mrecv::SMALL_SLOTS, mrecv::small_slot());
+        match receive(&mut recv, &socket, timeout) {
+            Err(Error::Timeout(after)) => assert_eq!(after, timeout),
+            other => panic!("expected a timeout, found {other:?}"),
+        }
+        let mut buf = Vec::with_capacity(RECV_BUFFER);
+        let err = socket.recv(&mut buf, 0).unwrap_err();
+        assert!(matches!(receive_error(err, timeout), Error::Timeout(_)));
+    }
+
+    #[test]
+    fn a_zero_timeout_is_the_default_not_forever() {
+        let options = Options {
+            timeout: Duration::ZERO,
+            ..Options::default()
+        };
+        assert_eq!(options.effective_timeout(), Options::DEFAULT_TIMEOUT);
     }
 }

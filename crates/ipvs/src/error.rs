@@ -61,6 +61,10 @@ pub enum Error {
     /// The socket failed.
     #[error("netlink socket: {0}")]
     Io(#[from] io::Error),
+    /// The kernel did not answer within [`Options::timeout`](crate::Options::timeout): no ACK,
+    /// no dump datagram, no family reply. The request may or may not have been applied.
+    #[error("no answer from the kernel within {0:?}")]
+    Timeout(std::time::Duration),
     /// The kernel sent something this client cannot read.
     #[error("unexpected reply from the kernel: {0}")]
     Protocol(String),
@@ -106,6 +110,15 @@ impl Error {
             (libc::ENOENT, SetDest | DelDest) => Self::DestinationNotFound(kernel),
             _ => Self::Kernel(kernel),
         }
+    }
+}
+
+/// Turns a failed receive into an error: a receive timeout (`SO_RCVTIMEO`'s `EAGAIN`) is
+/// [`Error::Timeout`].
+pub(crate) fn receive_error(e: io::Error, timeout: std::time::Duration) -> Error {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout(timeout),
+        _ => Error::Io(e),
     }
 }
 

@@ -27,8 +27,10 @@
 
 mod batch;
 mod client;
+mod conn;
 mod ctrl;
 mod error;
+pub mod fuzz;
 mod mrecv;
 mod proto;
 mod reconcile;
@@ -39,8 +41,9 @@ mod types;
 
 pub use batch::{BatchReport, OnError, Op, OpStatus};
 pub use client::{Counters, Ipvs, Options};
+pub use conn::{Connection, PROC_IP_VS_CONN, connections, read_connection_table};
 pub use error::{Error, KernelError, Result};
-pub use reconcile::{Reconciler, Summary, Table, VirtualService, plan};
+pub use reconcile::{Reconciler, ServiceEntry, Summary, Table, VirtualService, plan};
 #[cfg(feature = "tokio")]
 pub use tokio_client::AsyncIpvs;
 pub use types::{

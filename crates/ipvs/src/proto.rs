@@ -11,10 +11,10 @@ use netlink_packet_core::{
     NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
 };
 use netlink_packet_ipvs::constants::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE};
-use netlink_packet_ipvs::{IpvsCmd, IpvsMessage};
+use netlink_packet_ipvs::{IpvsAttr, IpvsCmd, IpvsMessage};
 
 use crate::error::{Error, KernelError};
-use crate::types::{Destination, Family, Service};
+use crate::types::{Destination, Family, Service, ServiceKey};
 
 const NLMSG_HDRLEN: usize = 16;
 const GENL_HDRLEN: usize = 4;
@@ -126,7 +126,7 @@ fn for_each_frame<'a>(
                     let message = ext_ack_message(flags, &payload[4..]);
                     f(Frame::Error {
                         seq,
-                        errno: -code,
+                        errno: code.saturating_neg(),
                         message,
                     })?;
                 }
@@ -137,7 +137,10 @@ fn for_each_frame<'a>(
                 } else {
                     0
                 };
-                f(Frame::Done { seq, errno: -code })?;
+                f(Frame::Done {
+                    seq,
+                    errno: code.saturating_neg(),
+                })?;
             }
             kind if kind == family_id => {
                 if payload.len() < GENL_HDRLEN {
@@ -353,6 +356,22 @@ pub(crate) fn start_exchange(
         first_seq?,
         msgs.iter().map(|m| m.cmd).collect(),
     ))
+}
+
+/// The `GET_SERVICE` request for one service.
+pub(crate) fn get_service_request(key: &ServiceKey) -> IpvsMessage {
+    IpvsMessage {
+        cmd: IpvsCmd::GetService,
+        attrs: vec![IpvsAttr::Service(key.attrs())],
+    }
+}
+
+/// The service a `GET_SERVICE` request was answered with.
+pub(crate) fn first_service(msgs: &[IpvsMessage]) -> crate::Result<Service> {
+    crate::reply::services(msgs)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Protocol("GET_SERVICE answered without a service".into()))
 }
 
 /// The data of a single request's exchange, or the kernel's refusal of it.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use crate::batch::{OnError, Op, OpStatus};
+use crate::batch::{BatchReport, OnError, Op, OpStatus};
 use crate::client::Ipvs;
 use crate::error::{Error, Result};
 use crate::types::{Destination, Service, ServiceKey};
@@ -13,6 +13,16 @@ use crate::types::{Destination, Service, ServiceKey};
 pub struct Table {
     /// Services by key.
     pub services: BTreeMap<ServiceKey, VirtualService>,
+}
+
+/// A service and its destinations in the kernel's order, as a listing shows them
+/// ([`Ipvs::entries`]); [`Table`] keys the same by service and address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEntry {
+    /// The service's settings and counters.
+    pub service: Service,
+    /// Its destinations.
+    pub destinations: Vec<Destination>,
 }
 
 /// A service and its destinations.
@@ -32,23 +42,36 @@ impl Table {
 
     /// Reads the kernel's table: one dump of services, then one dump of destinations per service.
     pub fn read(ipvs: &mut Ipvs) -> Result<Self> {
-        let mut table = Self::new();
-        for service in ipvs.services()? {
-            let key = service.key;
-            let destinations = ipvs
-                .destinations(&key)?
-                .into_iter()
-                .map(|d| (d.addr, d))
-                .collect();
-            table.services.insert(
-                key,
-                VirtualService {
-                    service,
-                    destinations,
-                },
-            );
-        }
-        Ok(table)
+        Ok(Self::from_entries(ipvs.entries()?))
+    }
+
+    /// [`Table::read`] on the async client.
+    #[cfg(feature = "tokio")]
+    pub async fn read_async(ipvs: &mut crate::AsyncIpvs) -> Result<Self> {
+        Ok(Self::from_entries(ipvs.entries().await?))
+    }
+
+    /// The table of a listing, keyed by service and address (a later duplicate replaces an
+    /// earlier one).
+    pub fn from_entries(entries: impl IntoIterator<Item = ServiceEntry>) -> Self {
+        let services = entries
+            .into_iter()
+            .map(|entry| {
+                let destinations = entry
+                    .destinations
+                    .into_iter()
+                    .map(|d| (d.addr, d))
+                    .collect();
+                (
+                    entry.service.key,
+                    VirtualService {
+                        service: entry.service,
+                        destinations,
+                    },
+                )
+            })
+            .collect();
+        Self { services }
     }
 
     /// Adds (or replaces) a service, keeping its destinations if it was already there.
@@ -242,6 +265,11 @@ impl Reconciler {
         self
     }
 
+    /// What a batch does after a failure (send batches of your own in this mode too).
+    pub fn on_error_mode(&self) -> OnError {
+        self.on_error
+    }
+
     /// Forgets the cached state; the next apply reads the kernel.
     pub fn invalidate(&mut self) {
         self.cache = None;
@@ -254,18 +282,73 @@ impl Reconciler {
 
     /// The operations the next apply would send for `desired`, reading the kernel if uncached.
     pub fn plan(&mut self, ipvs: &mut Ipvs, desired: &Table) -> Result<Vec<Op>> {
-        let current = self.current(ipvs)?;
-        Ok(plan(current, desired))
+        if self.cache.is_none() {
+            self.set_current(Table::read(ipvs)?);
+        }
+        Ok(self.plan_cached(desired).unwrap_or_default())
     }
 
     /// Applies the minimal operations in one batch and reports what was done.
     pub fn apply(&mut self, ipvs: &mut Ipvs, desired: &Table) -> Result<Summary> {
         let before = ipvs.counters().requests;
-        let ops = {
-            let current = self.current(ipvs)?;
-            plan(current, desired)
-        };
-        let report = match ipvs.batch(&ops, self.on_error) {
+        if self.cache.is_none() {
+            self.set_current(Table::read(ipvs)?);
+        }
+        let ops = self.plan_cached(desired).unwrap_or_default();
+        let report = ipvs.batch(&ops, self.on_error);
+        let mut summary = self.record_batch(ops, report)?;
+        summary.requests = ipvs.counters().requests - before;
+        Ok(summary)
+    }
+
+    /// [`Reconciler::plan`] on the async client.
+    #[cfg(feature = "tokio")]
+    pub async fn plan_async(
+        &mut self,
+        ipvs: &mut crate::AsyncIpvs,
+        desired: &Table,
+    ) -> Result<Vec<Op>> {
+        if self.cache.is_none() {
+            self.set_current(Table::read_async(ipvs).await?);
+        }
+        Ok(self.plan_cached(desired).unwrap_or_default())
+    }
+
+    /// [`Reconciler::apply`] on the async client.
+    #[cfg(feature = "tokio")]
+    pub async fn apply_async(
+        &mut self,
+        ipvs: &mut crate::AsyncIpvs,
+        desired: &Table,
+    ) -> Result<Summary> {
+        let before = ipvs.counters().requests;
+        if self.cache.is_none() {
+            self.set_current(Table::read_async(ipvs).await?);
+        }
+        let ops = self.plan_cached(desired).unwrap_or_default();
+        let report = ipvs.batch(&ops, self.on_error).await;
+        let mut summary = self.record_batch(ops, report)?;
+        summary.requests = ipvs.counters().requests - before;
+        Ok(summary)
+    }
+
+    /// Gives the reconciler the kernel's table, read by the caller: the sans-IO way in, for a
+    /// driver on another client. [`Reconciler::cached`] is `None` until this or an apply.
+    pub fn set_current(&mut self, current: Table) {
+        self.cache = Some(current);
+    }
+
+    /// The operations that turn the cached table into `desired`; `None` without a cache (read
+    /// the kernel and [`Reconciler::set_current`] first).
+    pub fn plan_cached(&self, desired: &Table) -> Option<Vec<Op>> {
+        self.cache.as_ref().map(|current| plan(current, desired))
+    }
+
+    /// Takes in what the kernel said to a batch of `ops` (from [`Reconciler::plan_cached`],
+    /// sent in [`Reconciler::on_error_mode`]): acknowledged operations update the cache,
+    /// and any failure drops it. [`Summary::requests`] is left for the caller, who counted them.
+    pub fn record_batch(&mut self, ops: Vec<Op>, report: Result<BatchReport>) -> Result<Summary> {
+        let report = match report {
             Ok(report) => report,
             Err(e) => {
                 self.cache = None;
@@ -289,15 +372,7 @@ impl Reconciler {
             }
         }
         self.cache = clean.then_some(cache);
-        summary.requests = ipvs.counters().requests - before;
         Ok(summary)
-    }
-
-    fn current(&mut self, ipvs: &mut Ipvs) -> Result<&Table> {
-        if self.cache.is_none() {
-            self.cache = Some(Table::read(ipvs)?);
-        }
-        Ok(self.cache.get_or_insert_default())
     }
 }
 

@@ -4,6 +4,7 @@
 //! dump collection, error sorting); only the socket calls are async.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_ipvs::{IPVS_GENL_NAME, IpvsAttr, IpvsCmd, IpvsMessage};
@@ -12,11 +13,12 @@ use netlink_sys::{AsyncSocket, AsyncSocketExt, TokioSocket, protocols::NETLINK_G
 use crate::batch::{BatchReport, OnError, Op};
 use crate::client::{Counters, DUMP_ATTEMPTS, Options, RECV_BUFFER, configure_socket, window_for};
 use crate::ctrl::{RESOLVE_SEQ, get_family_request, parse_family_reply};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, receive_error};
 use crate::proto::{
     BatchPlan, Codec, DumpReader, Exchanged, Reply, decode, read_destinations, read_messages,
     read_services, start_exchange,
 };
+use crate::reconcile::ServiceEntry;
 use crate::reply;
 use crate::types::{Daemon, DaemonState, Destination, Info, Service, ServiceKey, Timeouts};
 
@@ -28,6 +30,8 @@ pub struct AsyncIpvs {
     recv_buf: Vec<u8>,
     send_buf: Vec<u8>,
     counters: Counters,
+    /// The longest wait for one answer ([`Options::timeout`]).
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for AsyncIpvs {
@@ -49,8 +53,9 @@ impl AsyncIpvs {
     pub async fn with_options(options: Options) -> Result<Self> {
         let mut socket = TokioSocket::new(NETLINK_GENERIC)?;
         configure_socket(socket.socket_mut())?;
+        let timeout = options.effective_timeout();
         let mut recv_buf = Vec::with_capacity(RECV_BUFFER);
-        let family_id = match resolve(&socket, &mut recv_buf).await {
+        let family_id = match resolve(&socket, &mut recv_buf, timeout).await {
             Err(Error::ModuleNotLoaded { detail }) if options.load_module => {
                 let detail2 = detail.clone();
                 tokio::task::spawn_blocking(move || crate::load_module(&detail2))
@@ -58,7 +63,7 @@ impl AsyncIpvs {
                     .map_err(|e| Error::ModuleNotLoaded {
                         detail: format!("{detail}; {e}"),
                     })??;
-                resolve(&socket, &mut recv_buf).await?
+                resolve(&socket, &mut recv_buf, timeout).await?
             }
             other => other?,
         };
@@ -70,6 +75,7 @@ impl AsyncIpvs {
             recv_buf,
             send_buf: Vec::new(),
             counters: Counters::default(),
+            timeout,
         })
     }
 
@@ -78,9 +84,20 @@ impl AsyncIpvs {
         self.codec.family_id()
     }
 
+    /// Most requests a [`OnError::Continue`] batch puts in one `sendmsg`, as
+    /// [`Ipvs::window`](crate::Ipvs::window).
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
     /// Requests, sends and receives so far.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Sets the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        self.counters = Counters::default();
     }
 
     /// All services, with their statistics.
@@ -96,6 +113,29 @@ impl AsyncIpvs {
             attrs: vec![IpvsAttr::Service(key.attrs())],
         };
         self.dump(&msg, read_destinations(key.family())).await
+    }
+
+    /// One service, looked up by key.
+    pub async fn service(&mut self, key: &ServiceKey) -> Result<Service> {
+        let msgs = self
+            .request(&crate::proto::get_service_request(key))
+            .await?;
+        crate::proto::first_service(&msgs)
+    }
+
+    /// Every service with its destinations, in the kernel's order, as
+    /// [`Ipvs::entries`](crate::Ipvs::entries).
+    pub async fn entries(&mut self) -> Result<Vec<ServiceEntry>> {
+        let services = self.services().await?;
+        let mut entries = Vec::with_capacity(services.len());
+        for service in services {
+            let destinations = self.destinations(&service.key).await?;
+            entries.push(ServiceEntry {
+                service,
+                destinations,
+            });
+        }
+        Ok(entries)
     }
 
     /// Adds a service.
@@ -255,24 +295,50 @@ impl AsyncIpvs {
 
     /// Receives one datagram into `recv_buf`.
     async fn recv_datagram(&mut self) -> Result<()> {
-        self.recv_buf.clear();
-        self.socket.recv(&mut self.recv_buf).await?;
+        recv_within(&self.socket, &mut self.recv_buf, self.timeout).await?;
         self.counters.receives += 1;
         self.counters.receive_calls += 1;
         Ok(())
     }
 }
 
-async fn resolve(socket: &TokioSocket, buf: &mut Vec<u8>) -> Result<u16> {
+/// Receives one datagram into `buf` (cleared first), waiting at most `timeout`.
+async fn recv_within(socket: &TokioSocket, buf: &mut Vec<u8>, timeout: Duration) -> Result<()> {
+    buf.clear();
+    match tokio::time::timeout(timeout, socket.recv(buf)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(receive_error(e, timeout)),
+        Err(_) => Err(Error::Timeout(timeout)),
+    }
+}
+
+async fn resolve(socket: &TokioSocket, buf: &mut Vec<u8>, timeout: Duration) -> Result<u16> {
     socket
         .send(&get_family_request(IPVS_GENL_NAME, RESOLVE_SEQ))
         .await?;
     let mut found = None;
     loop {
-        buf.clear();
-        socket.recv(buf).await?;
+        recv_within(socket, buf, timeout).await?;
         if let Some(id) = parse_family_reply(buf, RESOLVE_SEQ, IPVS_GENL_NAME, &mut found)? {
             return Ok(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing asked, nothing answered: the wait ends with the typed timeout.
+    #[tokio::test]
+    async fn a_silent_kernel_is_a_timeout() {
+        let mut socket = TokioSocket::new(NETLINK_GENERIC).unwrap();
+        configure_socket(socket.socket_mut()).unwrap();
+        let timeout = Duration::from_millis(50);
+        let mut buf = Vec::with_capacity(RECV_BUFFER);
+        match recv_within(&socket, &mut buf, timeout).await {
+            Err(Error::Timeout(after)) => assert_eq!(after, timeout),
+            other => panic!("expected a timeout, found {other:?}"),
         }
     }
 }

@@ -633,8 +633,8 @@ impl Destination {
     }
 
     /// Reads a parsed destination nest; `service_family` applies when the nest has no family.
-    /// (Replies are read with [`Destination::from_nest`]; this is its reference in tests.)
-    #[cfg(test)]
+    /// (Replies are read with [`Destination::from_nest`]; this is its reference in tests and
+    /// in the `ipvs_fast_decode` fuzz target.)
     pub(crate) fn from_attrs(attrs: &[DestAttr], service_family: Family) -> Result<Self, String> {
         let mut reader = DestReader::new(service_family);
         attrs.iter().for_each(|attr| reader.take(attr));

@@ -262,3 +262,67 @@ fn a_failure_drops_the_cache_and_the_next_pass_repairs() {
     assert_eq!((summary.services_added, summary.destinations_added), (1, 1));
     assert!(Table::read(&mut ipvs).unwrap().same_config(&changed));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_async_reconciler_converges_like_the_blocking_one() {
+    let mut sync = fresh();
+    let mut ipvs = ipvs::AsyncIpvs::new().await.expect("IPVS in the VM");
+    let mut desired = Table::new();
+    for port in [80, 443] {
+        let svc = Service::tcp(SocketAddr::from(([203, 0, 113, 3], port))).scheduler("rr");
+        let key = svc.key;
+        desired.insert_service(svc);
+        for host in [21, 22] {
+            desired.insert_destination(
+                &key,
+                Destination::new(SocketAddr::from(([198, 51, 100, host], port))),
+            );
+        }
+    }
+    let mut reconciler = Reconciler::new();
+    let first = reconciler.apply_async(&mut ipvs, &desired).await.unwrap();
+    assert_eq!((first.services_added, first.destinations_added), (2, 4));
+    assert!(first.failures.is_empty());
+    // What the blocking client reads is what the async one wrote, in either listing.
+    assert!(Table::read(&mut sync).unwrap().same_config(&desired));
+    assert!(
+        Table::read_async(&mut ipvs)
+            .await
+            .unwrap()
+            .same_config(&desired)
+    );
+    let entries = ipvs.entries().await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e.destinations.len() == 2));
+    let key = *desired.services.keys().next().unwrap();
+    assert!(
+        ipvs.service(&key)
+            .await
+            .unwrap()
+            .same_config(&desired.services[&key].service)
+    );
+
+    // A warm cache: one weight is one request, and a second pass sends nothing.
+    let mut changed = desired.clone();
+    changed.insert_destination(
+        &key,
+        Destination::new(SocketAddr::from(([198, 51, 100, 21], key_port(&key)))).weight(5),
+    );
+    let summary = reconciler.apply_async(&mut ipvs, &changed).await.unwrap();
+    assert_eq!((summary.requests, summary.destinations_edited), (1, 1));
+    assert!(
+        reconciler
+            .plan_async(&mut ipvs, &changed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(Table::read(&mut sync).unwrap().same_config(&changed));
+}
+
+fn key_port(key: &ipvs::ServiceKey) -> u16 {
+    match key {
+        ipvs::ServiceKey::Addr { addr, .. } => addr.port(),
+        ipvs::ServiceKey::Fwmark { .. } => 0,
+    }
+}

@@ -3,7 +3,7 @@
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::source::{Location, Origin, SourceMap};
+use crate::source::{Location, Origin, SourceMap, ceil_char_boundary, floor_char_boundary};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -56,6 +56,9 @@ pub enum DiagnosticKind {
     /// Scripts are run without `enable_script_security`: keepalived's "security violation",
     /// the one class that makes `keepalived -t` exit 6 (found by [`crate::system`]).
     ScriptSecurity,
+    /// A setting of another tool's configuration (ldirectord, heartbeat, piranha) that keepalived
+    /// has no exact equivalent for: `lvskit-import` wrote the nearest working form instead.
+    NoEquivalent,
 }
 
 /// One error or warning, already resolved to file:line:col so it outlives the sources.
@@ -69,13 +72,22 @@ pub struct Diagnostic {
     pub message: String,
     /// Where, or `None` for problems of the whole configuration.
     pub location: Option<Location>,
-    /// The source line the location points into (empty without a location).
+    /// The source line the location points into (empty without a location); for a long line,
+    /// a window of it around the location, with `...` where it was cut.
     #[serde(skip)]
     pub line_text: String,
     /// Byte range of the underlined part inside `line_text`.
     #[serde(skip)]
     pub underline: std::ops::Range<usize>,
+    /// True when `line_text` is a window of a long line (the renderer's column is then fixed).
+    #[serde(skip)]
+    windowed: bool,
 }
+
+/// Lines longer than this are shown as a window around the location.
+const WINDOW: usize = 160;
+/// Bytes of context kept before the location in a window, and most bytes underlined.
+const CONTEXT: usize = 60;
 
 impl Diagnostic {
     pub(crate) fn new(
@@ -92,19 +104,29 @@ impl Diagnostic {
             location: None,
             line_text: String::new(),
             underline: 0..0,
+            windowed: false,
         };
         if let (Some(file), Some(location)) = (sources.file(origin), sources.location(origin)) {
             let line_start = file.line_start(location.line);
             let text = file.line_text(location.line);
-            let start = (origin.start as usize)
-                .saturating_sub(line_start)
-                .min(text.len());
-            let mut end = (start + origin.len.max(1) as usize).min(text.len());
-            while end < text.len() && !text.is_char_boundary(end) {
-                end += 1;
+            let start =
+                floor_char_boundary(text, (origin.start as usize).saturating_sub(line_start));
+            let end = ceil_char_boundary(text, start + origin.len.max(1) as usize);
+            if text.len() <= WINDOW {
+                diag.line_text = text.to_string();
+                diag.underline = start..end;
+            } else {
+                // A copy of a window, never of the whole line: a long line with thousands of
+                // diagnostics must not be copied thousands of times.
+                let from = floor_char_boundary(text, start.saturating_sub(CONTEXT));
+                let end = ceil_char_boundary(text, end.min(start + CONTEXT));
+                let to = ceil_char_boundary(text, end + CONTEXT);
+                let prefix = if from > 0 { "..." } else { "" };
+                let suffix = if to < text.len() { "..." } else { "" };
+                diag.line_text = format!("{prefix}{}{suffix}", &text[from..to]);
+                diag.underline = prefix.len() + start - from..prefix.len() + end - from;
+                diag.windowed = true;
             }
-            diag.line_text = text.to_string();
-            diag.underline = start..end;
             diag.location = Some(location);
         }
         diag
@@ -146,7 +168,20 @@ impl Diagnostic {
                 Snippet<'_, annotate_snippets::Annotation<'_>>,
             >()),
         };
-        renderer.render(&[group])
+        let out = renderer.render(&[group]);
+        match &self.location {
+            Some(location) if self.windowed => {
+                // The renderer counts columns in the window; say the real one.
+                let path = location.path.display();
+                let shown = self.line_text[..self.underline.start].chars().count() + 1;
+                out.replacen(
+                    &format!("{path}:{}:{shown}", location.line),
+                    &format!("{path}:{}:{}", location.line, location.column),
+                    1,
+                )
+            }
+            _ => out,
+        }
     }
 }
 
@@ -253,6 +288,7 @@ impl Diagnostics {
                 location: None,
                 line_text: String::new(),
                 underline: 0..0,
+                windowed: false,
             });
         }
         self.list

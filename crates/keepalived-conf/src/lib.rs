@@ -28,6 +28,7 @@
 mod build;
 mod check;
 mod diag;
+mod fs;
 mod keywords;
 mod lex;
 pub mod model;
@@ -37,13 +38,19 @@ pub mod system;
 mod tree;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use diag::{ConfigTestStatus, Diagnostic, DiagnosticKind, Severity};
+pub use fs::{FileError, FileSystem, MemoryFs, RealFs};
 pub use model::Config;
 pub use print::{print, quote};
 pub use source::{Location, Origin, SourceFile, SourceMap, Spanned};
 
 /// How to read a configuration.
+///
+/// The limits bound what a hostile or broken file can make the parser do; the defaults are far
+/// above any real configuration (the 2,300 virtual server / 37,000 real server one of
+/// BENCHMARKS.md is a 6.7 MB file of about a million words).
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The config id that `@id` lines are compared with (keepalived's `-i`, by default the first
@@ -52,11 +59,20 @@ pub struct Options {
     /// Make what keepalived would skip with a warning an error: unknown keywords and ignored
     /// extra arguments. Other warnings (deprecated names, advice) stay warnings.
     pub strict: bool,
-    /// Follow `include` lines. Off for the fuzz target, which must not read the file system.
+    /// Follow `include` lines (with [`Self::fs`]).
     pub includes: bool,
-    /// Most bytes parameter substitution may produce for the whole configuration (default
-    /// 32 MiB; a definition that uses itself twice doubles at every pass, and this stops it).
+    /// Where files are read from: the real file system by default, or a [`MemoryFs`].
+    pub fs: Arc<dyn FileSystem>,
+    /// Most bytes read from files for one configuration: the main file and every included
+    /// file, a file included twice counted twice (default 64 MiB). Also the most one file may
+    /// have, so that `include /dev/zero`-like surprises stop early.
+    pub input_limit: u64,
+    /// Most bytes that parameter substitution, `~SEQ` and `~LST` may produce for the whole
+    /// configuration (default 256 MiB; a definition that uses itself twice doubles at every
+    /// pass, and this stops it).
     pub substitution_limit: usize,
+    /// Most words and braces in the whole configuration, after expansion (default 8 million).
+    pub word_limit: usize,
 }
 
 impl Default for Options {
@@ -65,7 +81,10 @@ impl Default for Options {
             config_id: None,
             strict: false,
             includes: true,
-            substitution_limit: 32 << 20,
+            fs: Arc::new(RealFs),
+            input_limit: 64 << 20,
+            substitution_limit: 256 << 20,
+            word_limit: 8_000_000,
         }
     }
 }
@@ -74,13 +93,13 @@ impl Default for Options {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration file could not be read.
+    /// The configuration file could not be read: missing, not a regular file, too large...
     #[error("cannot read {path}: {source}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        source: FileError,
     },
 }
 
@@ -126,31 +145,37 @@ impl Parsed {
     }
 }
 
-/// Reads, parses and checks a configuration file and what it includes.
+/// Reads, parses and checks a configuration file and what it includes (from
+/// [`Options::fs`]: regular files only, at most [`Options::input_limit`] bytes).
 pub fn parse_file(path: impl AsRef<Path>, options: &Options) -> Result<Parsed, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    Ok(parse_str(path, &text, options))
+    let bytes = options
+        .fs
+        .read(path, options.input_limit)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let text: Arc<str> = match String::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into(),
+    };
+    Ok(parse_text(path.to_path_buf(), text, options))
 }
 
 /// Parses and checks configuration text; `path` names it in diagnostics and is where relative
 /// includes are looked up.
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parsed {
-    let mut diags = diag::Diagnostics::new(options.strict);
-    let (sources, includes) = lex::load(
-        path.as_ref().to_path_buf(),
-        text.to_string(),
-        options,
-        &mut diags,
-    );
+    parse_text(path.as_ref().to_path_buf(), text.into(), options)
+}
+
+fn parse_text(path: PathBuf, text: Arc<str>, options: &Options) -> Parsed {
+    let arena = lex::TextArena::new();
+    let diags = diag::Diagnostics::new(options.strict);
+    let mut lexer = lex::Lexer::new(&arena, path, text, options, diags);
+    let tree = tree::build(&mut lexer);
+    let (sources, mut diags) = lexer.finish();
     let config = {
-        let mut lexer = lex::Lexer::new(&sources, &includes, options, diags);
-        let tree = tree::build(&mut lexer);
-        diags = lexer.diags;
         let mut builder = build::Builder {
             sources: &sources,
             diags: &mut diags,
@@ -159,6 +184,7 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: &Options) -> Parse
         };
         builder.config(tree.top())
     };
+    drop(tree);
     check::check(&config, &sources, &mut diags);
     tracing::debug!(
         diagnostics = diags.list.len(),
@@ -181,9 +207,13 @@ pub fn check(config: &Config, sources: &SourceMap, strict: bool) -> Vec<Diagnost
     diags.finish()
 }
 
-/// The fuzz entry point: parses arbitrary bytes as a configuration (includes off, so the file
-/// system is never read), renders every diagnostic, prints the model back and parses that again.
-/// Returns whether the input is a valid configuration (no errors).
+/// The fuzz entry point: parses arbitrary bytes as a configuration with the default limits,
+/// renders the diagnostics, prints the model back and parses that again. Returns whether the
+/// input is a valid configuration (no errors).
+///
+/// The input is one or more files separated by NUL bytes: the first is `/fuzz/main.conf`, the
+/// next ones `/fuzz/1.conf`, `/fuzz/2.conf`, ..., in a [`MemoryFs`], so `include` lines (globs
+/// and braces too) reach them and the real file system is never read.
 ///
 /// # Panics
 ///
@@ -192,14 +222,19 @@ pub fn check(config: &Config, sources: &SourceMap, strict: bool) -> Vec<Diagnost
 /// from that it must never panic; the fuzz target `keepalived_conf` and the `fuzz_corpus` test
 /// both call it.
 pub fn fuzz_parse(data: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(data);
+    let mut parts = data.split(|&b| b == 0);
+    let main = String::from_utf8_lossy(parts.next().unwrap_or_default());
+    let mut fs = MemoryFs::new();
+    fs.insert("/fuzz/main.conf", main.as_bytes());
+    for (i, part) in parts.enumerate() {
+        fs.insert(format!("/fuzz/{}.conf", i + 1), part);
+    }
     let options = Options {
         config_id: Some("main".into()),
-        strict: false,
-        includes: false,
-        substitution_limit: 1 << 20,
+        fs: Arc::new(fs),
+        ..Options::default()
     };
-    let parsed = parse_str("fuzz.conf", &text, &options);
+    let parsed = parse_str("/fuzz/main.conf", &main, &options);
     // Rendering is the same code for every diagnostic: the first hundred are enough, and
     // inputs with thousands of them stay fast to fuzz.
     for d in parsed.diagnostics.iter().take(100) {
@@ -207,7 +242,7 @@ pub fn fuzz_parse(data: &[u8]) -> bool {
     }
     let valid = !parsed.has_errors();
     let printed = print(&parsed.config);
-    let again = parse_str("printed.conf", &printed, &options);
+    let again = parse_str("/fuzz/printed.conf", &printed, &options);
     if valid {
         assert_eq!(
             again.config, parsed.config,

@@ -14,8 +14,9 @@ pub fn print(config: &Config) -> String {
     p.out
 }
 
-/// A word as keepalived reads it back: bare when that is safe, otherwise in double quotes with
-/// `\` escapes.
+/// A word as keepalived reads it back: bare when that is safe, otherwise in double quotes.
+/// keepalived 2.2.7 has no escapes outside script keywords, so a word that holds a `"` cannot
+/// be written at all (none is ever read from a file either).
 pub fn quote(word: &str) -> String {
     let safe = !word.is_empty()
         && !word.starts_with(['@', '$', '~'])
@@ -23,6 +24,21 @@ pub fn quote(word: &str) -> String {
             word,
             "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
         )
+        && word
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '{' | '}' | '#' | '!' | '$'));
+    if safe {
+        return word.to_string();
+    }
+    format!("\"{word}\"")
+}
+
+/// A word after a script keyword, which keepalived splits like a shell: in double quotes with
+/// `\` escapes, a `"` written as `\042` (keepalived reads every line with double quotes first,
+/// and an escaped quote would look unbalanced to it).
+fn quote_script(word: &str) -> String {
+    let safe = !word.is_empty()
+        && !word.starts_with(['@', '$', '~'])
         && word.chars().all(|c| {
             c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '{' | '}' | '#' | '!' | '\\' | '$')
         });
@@ -33,7 +49,7 @@ pub fn quote(word: &str) -> String {
     out.push('"');
     for c in word.chars() {
         match c {
-            '"' => out.push_str("\\\""),
+            '"' => out.push_str("\\042"),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
@@ -105,6 +121,11 @@ impl Printer {
 
     fn script(&mut self, key: &str, s: &Option<Script>) {
         if let Some(s) = s {
+            let quote = if crate::lex::is_script_keyword(key) {
+                quote_script
+            } else {
+                quote
+            };
             let mut words = vec![quote(&s.command)];
             if let Some(u) = &s.user {
                 words.push(quote(u));
@@ -605,7 +626,7 @@ impl Printer {
     fn vrrp_script(&mut self, s: &VrrpScript) {
         self.open(&["vrrp_script", &quote(&s.name)]);
         if let Some(sc) = &s.script {
-            self.kv("script", &sc.command);
+            self.line(&["script", &quote_script(&sc.command)]);
         }
         self.opt("interval", &s.interval);
         self.opt("timeout", &s.timeout);

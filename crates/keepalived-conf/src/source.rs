@@ -1,6 +1,7 @@
 //! The files a configuration was read from, and positions inside them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -89,32 +90,66 @@ pub struct SourceFile {
     /// The path as it was opened (or the name given to [`crate::parse_str`]).
     pub path: PathBuf,
     /// The whole text (invalid UTF-8 replaced).
-    pub text: String,
+    pub text: Arc<str>,
     line_starts: Vec<u32>,
-    /// The file's canonical path, for spotting include loops (`None` when not on disk).
-    canonical: Option<PathBuf>,
+    /// For text that is not all ASCII: the number of characters before each
+    /// [`CHAR_INDEX_BLOCK`]-byte block, so that a column costs at most one block's scan.
+    char_index: Vec<u32>,
+}
+
+/// Bytes per entry of [`SourceFile::char_index`].
+const CHAR_INDEX_BLOCK: usize = 4096;
+
+/// True for the bytes that start a character in UTF-8 (not continuation bytes).
+fn starts_char(b: u8) -> bool {
+    (b as i8) >= -0x40
 }
 
 impl SourceFile {
-    pub(crate) fn new(path: PathBuf, text: String) -> Self {
+    pub(crate) fn new(path: PathBuf, text: Arc<str>) -> Self {
         let mut line_starts = vec![0u32];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| (i + 1) as u32));
-        let canonical = std::fs::canonicalize(&path).ok();
+        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| (i + 1) as u32));
+        let char_index = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut chars = 0u32;
+            text.as_bytes()
+                .chunks(CHAR_INDEX_BLOCK)
+                .map(|block| {
+                    let before = chars;
+                    chars += block.iter().filter(|&&b| starts_char(b)).count() as u32;
+                    before
+                })
+                .collect()
+        };
         Self {
             path,
             text,
             line_starts,
-            canonical,
+            char_index,
         }
+    }
+
+    /// Characters before a byte offset, without scanning more than one block.
+    fn chars_before(&self, offset: usize) -> usize {
+        if self.char_index.is_empty() {
+            return offset;
+        }
+        let block = offset / CHAR_INDEX_BLOCK;
+        let from = block * CHAR_INDEX_BLOCK;
+        self.char_index[block] as usize
+            + self.text.as_bytes()[from..offset]
+                .iter()
+                .filter(|&&b| starts_char(b))
+                .count()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
-        let offset = offset.min(self.text.len() as u32);
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let offset = floor_char_boundary(&self.text, offset as usize);
+        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
         let start = self.line_starts[line] as usize;
-        let end = floor_char_boundary(&self.text, offset as usize);
-        let col = self.text[start..end].chars().count() + 1;
+        let col = self.chars_before(offset) - self.chars_before(start) + 1;
         (line + 1, col)
     }
 
@@ -144,7 +179,14 @@ impl SourceFile {
     }
 }
 
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+}
+
+pub(crate) fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i = i.min(text.len());
     while !text.is_char_boundary(i) {
         i -= 1;
@@ -152,7 +194,16 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Every file read while parsing one configuration (the main file first, then includes).
+pub(crate) fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Every file read while parsing one configuration (the main file first, then includes in the
+/// order they were first read; a file included again is not read again).
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     /// The files, indexed by [`Origin::file`].
@@ -160,7 +211,7 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    pub(crate) fn add(&mut self, path: PathBuf, text: String) -> u32 {
+    pub(crate) fn add(&mut self, path: PathBuf, text: Arc<str>) -> u32 {
         self.files.push(SourceFile::new(path, text));
         (self.files.len() - 1) as u32
     }
@@ -179,14 +230,6 @@ impl SourceMap {
             line,
             column,
         })
-    }
-
-    /// True when `path` is already loaded (used to stop include loops).
-    pub(crate) fn contains(&self, path: &Path) -> bool {
-        let canonical = std::fs::canonicalize(path).ok();
-        self.files
-            .iter()
-            .any(|f| f.path == path || (canonical.is_some() && f.canonical == canonical))
     }
 }
 

@@ -83,10 +83,7 @@ struct TreeParser<'a, 's> {
 
 impl<'s> TreeParser<'_, 's> {
     fn error(&mut self, origin: Origin, message: impl Into<String>) {
-        let sources = self.lexer.sources();
-        self.lexer
-            .diags
-            .error(sources, DiagnosticKind::Braces, origin, message);
+        self.lexer.error(DiagnosticKind::Braces, origin, message);
     }
 
     /// Statements until the matching `}` (when `open` is given) or the end.

@@ -123,13 +123,24 @@ fn unterminated_quote() {
 
 #[test]
 fn include_that_matches_nothing() {
-    let list = diags("\n  include /nonexistent/keepalived-conf-test/*.conf\n");
+    // keepalived: "Config files missing" for a file name, nothing for a wildcard (an empty
+    // conf.d is normal); `includew` makes the wildcard an error.
+    let list = diags("\n  include /nonexistent/keepalived-conf-test/x.conf\n");
     assert_one(
         &list,
         DiagnosticKind::Include,
         Severity::Warning,
         2,
         3,
+        "include `/nonexistent/keepalived-conf-test/x.conf` matched no file",
+    );
+    assert!(diags("include /nonexistent/keepalived-conf-test/*.conf\n").is_empty());
+    assert_one(
+        &diags("includew /nonexistent/keepalived-conf-test/*.conf\n"),
+        DiagnosticKind::Include,
+        Severity::Error,
+        1,
+        1,
         "include `/nonexistent/keepalived-conf-test/*.conf` matched no file",
     );
 }

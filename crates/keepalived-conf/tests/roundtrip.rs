@@ -13,8 +13,10 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 /// Free text: spaces, quotes, comment characters and braces, which the printer must quote.
+/// No double quote: keepalived 2.2.7 cannot read one in an ordinary word (script commands, which
+/// can, have their own test below).
 fn text() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9 _./#!{}'\"\\\\@~-]{0,14}"
+    "[A-Za-z0-9 _./#!{}'\\\\@~-]{0,14}"
 }
 
 fn timer() -> impl Strategy<Value = Timer> {
@@ -942,10 +944,26 @@ proptest! {
     }
 
     #[test]
-    fn quote_round_trips_any_word(word in "\\PC{0,20}") {
+    fn quote_round_trips_any_word_without_a_double_quote(word in "[^\"\\p{C}]{0,20}") {
         let line = format!("global_defs {{\n router_id {}\n}}\n", keepalived_conf::quote(&word));
         let parsed = parse_str("q.conf", &line, &Options::default());
         prop_assert_eq!(parsed.config.global_defs.router_id.as_deref(), Some(word.as_str()));
+    }
+
+    #[test]
+    fn script_commands_round_trip_any_text(command in "\\PC{1,20}") {
+        let model = Config {
+            vrrp_scripts: vec![VrrpScript {
+                name: "s".into(),
+                script: Some(Script { command: command.clone(), user: None, group: None }),
+                ..VrrpScript::default()
+            }],
+            ..Config::default()
+        };
+        let text = print(&model);
+        let parsed = parse_str("printed.conf", &text, &Options::default());
+        let got = parsed.config.vrrp_scripts[0].script.as_ref().map(|s| s.command.as_str());
+        prop_assert_eq!(got, Some(command.as_str()), "printed:\n{}", text);
     }
 }
 

@@ -45,6 +45,7 @@ mod dest;
 pub mod fuzz;
 mod message;
 mod nest;
+mod sched_flag;
 mod service;
 mod stats;
 
@@ -54,6 +55,7 @@ pub use daemon::{DaemonAttr, DaemonState};
 pub use dest::{DestAttr, ForwardMethod, TunnelType};
 pub use message::{IpvsAttr, IpvsMessage};
 pub use nest::{Walk, walk};
+pub use sched_flag::{SCHED_FLAG_NAMES, SchedFlagName};
 pub use service::{ServiceAttr, ServiceFlags};
 pub use stats::{Stats32Attr, Stats64Attr};
 

@@ -16,6 +16,11 @@
 //! 203.0.113.0/24 and 2001:db8::/32: anything else is refused with [`Error::AddressNotAllowed`],
 //! so a test can never announce a real address, even by mistake.
 //!
+//! [`replay_corpus`] runs a fuzz target's function over its committed corpus on stable.
+//!
+//! [`bounded`] runs a test's work in a child process under memory and CPU limits (no root
+//! needed), for tests that assert hostile input is refused within a budget.
+//!
 //! Root (`CAP_SYS_ADMIN` and `CAP_NET_ADMIN`) is required; the tests that use this crate are named
 //! `tests/netns_*.rs` so that `cargo xtask test` runs them only in its "netns" suite.
 //!
@@ -50,11 +55,15 @@
 struct ReadmeDoctests;
 
 mod addr;
+mod bounded;
 mod capture;
+mod corpus;
 mod netns;
 
 pub use addr::{ALLOWED_RANGES, check_addr, check_prefix};
+pub use bounded::{Limits, bounded};
 pub use capture::{Capture, Frame, PacketType, tshark_fields, write_pcap};
+pub use corpus::replay_corpus;
 pub use netns::{Netns, bridge_port, reap_orphans, veth_pair};
 
 use std::process::ExitStatus;

@@ -42,6 +42,7 @@ struct ReadmeDoctests;
 mod addr;
 mod client;
 mod error;
+pub mod fuzz;
 mod link;
 mod nl;
 mod route;

@@ -97,7 +97,7 @@ pub(crate) fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
 fn nack_of(flags: u16, err: &netlink_packet_core::ErrorMessage) -> Option<Nack> {
     let code = err.code?;
     Some(Nack {
-        errno: code.get().abs(),
+        errno: code.get().saturating_abs(),
         ext: ext_ack_message(flags, &err.header),
     })
 }
@@ -233,6 +233,14 @@ mod tests {
             ext_ack_message(NLM_F_ACK_TLVS | NLM_F_CAPPED, &echoed),
             None
         );
+    }
+
+    #[test]
+    fn an_errno_of_i32_min_is_no_panic() {
+        let mut err = netlink_packet_core::ErrorMessage::default();
+        err.code = std::num::NonZeroI32::new(i32::MIN);
+        let nack = nack_of(0, &err).expect("a refusal");
+        assert_eq!(nack.errno, i32::MAX);
     }
 
     #[test]

@@ -6,16 +6,13 @@ use std::{
     net::IpAddr,
 };
 
-use futures::{StreamExt, channel::mpsc::UnboundedReceiver};
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::{
     AddressFamily, RouteNetlinkMessage,
     address::{AddressAttribute, AddressMessage},
     link::LinkMessage,
 };
-use netlink_sys::{AsyncSocket, SocketAddr};
-use rtnetlink::MulticastGroup;
-use tokio::task::JoinHandle;
+use netlink_sys::{AsyncSocket, AsyncSocketExt, TokioSocket, protocols::NETLINK_ROUTE};
 use tracing::{debug, warn};
 
 use crate::{Client, Error, Link, addr::message_address};
@@ -112,22 +109,41 @@ pub enum Event {
 /// kernel messages do not produce events. When the kernel reports that the socket overflowed,
 /// the watcher throws away what was queued, dumps links and addresses, and reports the
 /// differences after an [`Event::Resynced`].
-#[derive(Debug)]
+///
+/// There is no queue between the kernel and the caller other than the socket's receive buffer:
+/// [`Watcher::next`] reads the socket itself. A consumer that is slow lets the buffer fill, the
+/// kernel drops messages and says so (`ENOBUFS`), and the next call resynchronises; memory never
+/// grows with the backlog. A message that cannot be decoded is counted
+/// ([`Watcher::undecodable`]), logged, and also answered by a resync, since it may have been a
+/// removal.
 pub struct Watcher {
-    events: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
-    task: JoinHandle<()>,
+    socket: TokioSocket,
+    buffer: Vec<u8>,
     client: Client,
     links: BTreeMap<u32, LinkState>,
     addresses: HashMap<(u32, IpAddr, u8), Address>,
     pending: VecDeque<Event>,
     resyncs: u64,
+    undecodable: u64,
 }
 
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        self.task.abort();
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field("links", &self.links.len())
+            .field("addresses", &self.addresses.len())
+            .field("pending", &self.pending.len())
+            .field("resyncs", &self.resyncs)
+            .field("undecodable", &self.undecodable)
+            .finish_non_exhaustive()
     }
 }
+
+/// The kernel's multicast groups (`RTNLGRP_*`) the watcher joins: links, IPv4 and IPv6 addresses.
+const GROUPS: [u32; 3] = [1, 5, 9];
+/// Receive buffer for one datagram: the kernel's notifications fit a page; a bigger one would
+/// be cut, fail to decode, and be answered by a resync.
+const DATAGRAM: usize = 64 * 1024;
 
 impl Watcher {
     /// Subscribes to link and address events and reads the current state.
@@ -143,31 +159,28 @@ impl Watcher {
     }
 
     async fn open(receive_buffer: Option<usize>) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+        tokio::runtime::Handle::try_current().map_err(|_| {
             Error::Connection("Watcher::new must be called inside a tokio runtime".into())
         })?;
-        let (mut conn, _handle, events) = rtnetlink::new_multicast_connection(&[
-            MulticastGroup::Link,
-            MulticastGroup::Ipv4Ifaddr,
-            MulticastGroup::Ipv6Ifaddr,
-        ])
-        .map_err(Error::Socket)?;
-        if let Some(bytes) = receive_buffer {
-            conn.socket_mut()
-                .socket_mut()
-                .set_rx_buf_sz(bytes)
-                .map_err(Error::Socket)?;
+        let mut socket = TokioSocket::new(NETLINK_ROUTE).map_err(Error::Socket)?;
+        let raw = socket.socket_mut();
+        raw.bind_auto().map_err(Error::Socket)?;
+        for group in GROUPS {
+            raw.add_membership(group).map_err(Error::Socket)?;
         }
-        let task = runtime.spawn(conn);
+        if let Some(bytes) = receive_buffer {
+            raw.set_rx_buf_sz(bytes).map_err(Error::Socket)?;
+        }
         let client = Client::new()?;
         let mut watcher = Self {
-            events,
-            task,
+            socket,
+            buffer: Vec::with_capacity(DATAGRAM),
             client,
             links: BTreeMap::new(),
             addresses: HashMap::new(),
             pending: VecDeque::new(),
             resyncs: 0,
+            undecodable: 0,
         };
         let (links, addresses) = watcher.dump().await?;
         watcher.links = links;
@@ -195,6 +208,12 @@ impl Watcher {
         self.resyncs
     }
 
+    /// How many kernel messages could not be decoded (each was logged and answered by a
+    /// resync).
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable
+    }
+
     /// The next change. Cancel-safe between events: dropping the future loses nothing that
     /// was already received, except during a resynchronisation.
     pub async fn next(&mut self) -> Result<Event, Error> {
@@ -202,13 +221,32 @@ impl Watcher {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(event);
             }
-            let Some((msg, _)) = self.events.next().await else {
-                return Err(Error::Connection("the event socket closed".into()));
-            };
-            match msg.payload {
-                NetlinkPayload::Overrun(_) => self.resync().await?,
-                NetlinkPayload::InnerMessage(inner) => self.apply(inner),
-                _ => {}
+            self.buffer.clear();
+            match self.socket.recv_from(&mut self.buffer).await {
+                Ok(_) => {}
+                // The kernel dropped messages for want of room: what we know may be stale.
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.resync().await?;
+                    continue;
+                }
+                Err(e) => return Err(Error::Socket(e)),
+            }
+            let read = read_datagram(
+                &self.buffer,
+                &mut self.links,
+                &mut self.addresses,
+                &mut self.pending,
+            );
+            if read.undecodable > 0 {
+                self.undecodable += read.undecodable as u64;
+                warn!(
+                    count = read.undecodable,
+                    total = self.undecodable,
+                    "undecodable netlink event; reading links and addresses again"
+                );
+            }
+            if read.undecodable > 0 || read.overrun {
+                self.resync().await?;
             }
         }
     }
@@ -242,12 +280,25 @@ impl Watcher {
     async fn resync(&mut self) -> Result<(), Error> {
         warn!("netlink event socket overflowed; reading links and addresses again");
         self.resyncs += 1;
-        // What is queued is older than the dump we are about to take: drop it.
+        // What is queued is older than the dump we are about to take: drop it (a message that
+        // arrives after this is applied on top of the dump, which changes nothing if the dump
+        // already has it).
         let mut dropped = 0usize;
-        while self.events.try_recv().is_ok() {
-            dropped += 1;
+        loop {
+            self.buffer.clear();
+            match self
+                .socket
+                .socket_ref()
+                .recv(&mut self.buffer, libc::MSG_DONTWAIT)
+            {
+                Ok(_) => dropped += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                // Another overflow while draining: the dump below covers it.
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {}
+                Err(e) => return Err(Error::Socket(e)),
+            }
         }
-        debug!("dropped {dropped} queued events before the dump");
+        debug!("dropped {dropped} queued datagrams before the dump");
         let (links, addresses) = self.dump().await?;
         self.pending.push_back(Event::Resynced);
         diff_into(
@@ -261,10 +312,50 @@ impl Watcher {
         self.addresses = addresses;
         Ok(())
     }
+}
 
-    fn apply(&mut self, msg: RouteNetlinkMessage) {
-        apply_to(&mut self.links, &mut self.addresses, &mut self.pending, msg);
+/// What reading one datagram of notifications found besides the model's changes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Read {
+    /// Messages that could not be decoded (or a malformed rest of the datagram).
+    pub(crate) undecodable: usize,
+    /// The kernel said it dropped messages (`NLMSG_OVERRUN`).
+    pub(crate) overrun: bool,
+}
+
+/// Applies every message of one datagram from the event socket to the model, queueing events.
+pub(crate) fn read_datagram(
+    mut data: &[u8],
+    links: &mut BTreeMap<u32, LinkState>,
+    addresses: &mut HashMap<(u32, IpAddr, u8), Address>,
+    pending: &mut VecDeque<Event>,
+) -> Read {
+    let mut read = Read::default();
+    while !data.is_empty() {
+        let len = match NetlinkBuffer::new_checked(data) {
+            Ok(buffer) => buffer.length() as usize,
+            Err(e) => {
+                debug!(error = %e, "malformed netlink header in an event datagram");
+                read.undecodable += 1;
+                break;
+            }
+        };
+        // `new_checked` saw 16 <= len <= data.len(): the loop always moves on.
+        let message = &data[..len];
+        data = data.get(len.next_multiple_of(4)..).unwrap_or(&[]);
+        match NetlinkMessage::<RouteNetlinkMessage>::deserialize(message) {
+            Ok(msg) => match msg.payload {
+                NetlinkPayload::InnerMessage(inner) => apply_to(links, addresses, pending, inner),
+                NetlinkPayload::Overrun(_) => read.overrun = true,
+                _ => {}
+            },
+            Err(e) => {
+                debug!(error = %e, "undecodable netlink event");
+                read.undecodable += 1;
+            }
+        }
     }
+    read
 }
 
 /// Applies one kernel message to the model, queueing an event if the model changed.
@@ -428,6 +519,41 @@ mod tests {
         assert!(matches!(pending.pop_front(), Some(Event::AddressAdded(_))));
         assert!(matches!(pending.pop_front(), Some(Event::AddressRemoved(a)) if a.index == 4));
         assert!(pending.is_empty(), "a repeated DELADDR is no event");
+    }
+
+    #[test]
+    fn a_datagram_is_read_message_by_message_and_bad_ones_are_counted() {
+        let vip = crate::Vip::new("192.0.2.9".parse().unwrap(), "eth0").message(4);
+        let mut good = NetlinkMessage::from(RouteNetlinkMessage::NewAddress(vip));
+        good.finalize();
+        let mut data = vec![0u8; good.buffer_len()];
+        good.serialize(&mut data);
+        // A RTM_DELADDR (type 21) whose body is cut short: it cannot be decoded, and it might
+        // have been the removal of a VIP, so the caller must resync.
+        let mut bad = vec![0u8; 20];
+        bad[0..4].copy_from_slice(&20u32.to_ne_bytes());
+        bad[4..6].copy_from_slice(&21u16.to_ne_bytes());
+        data.extend_from_slice(&bad);
+        // An overrun notice (NLMSG_OVERRUN, type 4), then a header that lies about its length.
+        let mut overrun = vec![0u8; 16];
+        overrun[0..4].copy_from_slice(&16u32.to_ne_bytes());
+        overrun[4..6].copy_from_slice(&4u16.to_ne_bytes());
+        data.extend_from_slice(&overrun);
+        data.extend_from_slice(&500u32.to_ne_bytes());
+        data.extend_from_slice(&[0; 12]);
+
+        let (mut links, mut addresses, mut pending) =
+            (BTreeMap::new(), HashMap::new(), VecDeque::new());
+        let read = read_datagram(&data, &mut links, &mut addresses, &mut pending);
+        assert_eq!(
+            read,
+            Read {
+                undecodable: 2,
+                overrun: true
+            }
+        );
+        assert!(matches!(pending.pop_front(), Some(Event::AddressAdded(a)) if a.index == 4));
+        assert!(pending.is_empty());
     }
 
     #[test]

@@ -22,7 +22,11 @@ async fn wait_for(watcher: &mut Watcher, what: &str, want: impl Fn(&Event) -> bo
             Ok(Ok(e)) if want(&e) => return e,
             Ok(Ok(e)) => seen.push(e),
             Ok(Err(e)) => panic!("watcher failed while waiting for {what}: {e}"),
-            Err(_) => panic!("no {what} within {WAIT:?}; saw {seen:?}"),
+            Err(_) => panic!(
+                "no {what} within {WAIT:?}; saw {} events, the last: {:?}",
+                seen.len(),
+                &seen[seen.len().saturating_sub(5)..]
+            ),
         }
     }
 }
@@ -200,5 +204,58 @@ fn overflowing_event_socket_is_survived_by_a_resync() {
             |e| matches!(e, Event::AddressRemoved(a) if a.addr == ipa("192.0.2.77")),
         )
         .await;
+    });
+}
+
+#[test]
+fn a_slow_consumer_gets_a_resync_and_the_removal_it_missed() {
+    require_root();
+    let ns = Netns::new("watchslow").unwrap();
+    veth_pair(&ns, "eth0", &ns, "eth1").unwrap();
+    ns.set_up("eth0").unwrap();
+    let name = ns.name().to_owned();
+    run_in(&ns, move || async move {
+        // A VIP that is there when the watcher starts, and removed while nobody reads.
+        ip(&["addr", "add", "203.0.113.200/32", "dev", "eth0"]);
+        let vip = ipa("203.0.113.200");
+        let mut watcher = Watcher::new().await.unwrap();
+        assert!(watcher.addresses().any(|a| a.addr == vip));
+
+        // The consumer is slow: while 1,000 addresses are added and the VIP removed, it reads
+        // nothing, but the runtime is idle (an async wait, not a blocked thread), so any reader
+        // task of the watcher's could run and queue every message in memory.
+        let batch: String = thousand_addresses()
+            .iter()
+            .map(|a| format!("addr add {a} dev eth0\n"))
+            .chain(std::iter::once(
+                "addr del 203.0.113.200/32 dev eth0\n".to_owned(),
+            ))
+            .collect();
+        let flood = tokio::task::spawn_blocking(move || {
+            let path = std::env::temp_dir().join(format!("vip-slow-{}.batch", std::process::id()));
+            std::fs::write(&path, batch).unwrap();
+            let out = std::process::Command::new("ip")
+                .args(["-n", &name, "-batch", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            std::fs::remove_file(&path).ok();
+            assert!(out.status.success(), "{out:?}");
+        });
+        flood.await.unwrap();
+
+        // The socket's buffer was the only queue: it overflowed, and the watcher resyncs.
+        wait_for(&mut watcher, "a resync after the slow read", |e| {
+            *e == Event::Resynced
+        })
+        .await;
+        assert!(watcher.resyncs() >= 1);
+        // The removal's notification was dropped by the kernel; the resync still reports it.
+        wait_for(
+            &mut watcher,
+            "the removal missed while slow",
+            |e| matches!(e, Event::AddressRemoved(a) if a.addr == vip),
+        )
+        .await;
+        assert!(!watcher.addresses().any(|a| a.addr == vip));
     });
 }

@@ -677,8 +677,12 @@ impl Instance {
                 self.hold = Hold::Idle;
             }
             self.follow(now, advert);
-        } else if self.config.lower_prio_send_advert {
-            self.send_advert(self.effective_priority);
+        } else {
+            // keepalived: the advert is optional (`lower_prio_no_advert`), the GARPs are not
+            // (`garp_lower_prio_repeat` 0 switches them off).
+            if self.config.lower_prio_send_advert {
+                self.send_advert(self.effective_priority);
+            }
             if self.config.garp.lower_prio_repeat > 0 {
                 self.pending
                     .push_back(Pending::Garp(GarpReason::LowerPriorityAdvert));

@@ -377,11 +377,11 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
-        rule: "RFC 9568 §6.4.3 (vrrp_lower_prio_no_advert): MASTER discards a lower-priority advert",
+        rule: "RFC 9568 §6.4.3 (vrrp_lower_prio_no_advert): MASTER sends no advert for a lower priority, but its GARPs (keepalived)",
         config: |c| c.lower_prio_send_advert = false,
         steps: &[WIN[0], WIN[1], (4000, Advert(50, "192.0.2.20", 100))],
         state: State::Master,
-        last: &[],
+        last: &["garp LowerPriorityAdvert"],
         ..BASE
     },
     Case {

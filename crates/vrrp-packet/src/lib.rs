@@ -48,12 +48,13 @@
 //! ```
 //!
 //! # What it does not do
-//! No sockets, timers or state machine (that is `vrrp-fsm`), no IPv6 extension headers, no
-//! IPsec AH (v2 auth type 2 is carried, not checked), no IPv4 reassembly: fragments are refused.
+//! No sockets, timers or state machine (that is `vrrp-fsm`); IPv6 extension headers and link
+//! layers only for reading captures ([`capture`]); no IPsec AH (v2 auth type 2 is carried, not checked), no IPv4 reassembly: fragments are refused.
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod capture;
 pub mod checksum;
 #[cfg(feature = "alloc")]
 pub mod fuzz;

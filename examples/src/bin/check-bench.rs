@@ -56,10 +56,10 @@ enum Mode {
         #[arg(long, default_value_t = 10_000)]
         servers: usize,
         /// delay_loop in seconds.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, value_parser = seconds)]
         interval: f64,
         /// Measured seconds after the warm-up.
-        #[arg(long, default_value_t = 20.0)]
+        #[arg(long, default_value_t = 20.0, value_parser = seconds)]
         seconds: f64,
         /// Runtime worker threads: 1 is a current-thread runtime (the per-core figure); more is
         /// a multi-thread runtime, measured with the whole process's CPU.
@@ -311,6 +311,13 @@ fn spawn_servers(kind: Kind, servers: usize) -> Result<Vec<Child>, String> {
         first += count;
     }
     Ok(children)
+}
+
+/// A number of seconds within the checkers' limits (a negative or NaN one would panic later).
+fn seconds(text: &str) -> Result<f64, String> {
+    healthcheck::options::parse_secs("seconds", text)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| e.to_string())
 }
 
 fn run(

@@ -10,6 +10,7 @@
 //! check misc "/usr/local/bin/check_db --port 5432" --misc-timeout 5 --misc-dynamic
 //! check udp 192.0.2.10:53 --payload "00 01" --require-reply
 //! check ping 192.0.2.10
+//! check ping 192.0.2.1 192.0.2.2              # healthy when either answers
 //! check --genhash http://192.0.2.10/index.html
 //! ```
 //! Exit status: 0 when healthy, 1 when not, 2 on a usage error.
@@ -42,8 +43,8 @@ struct Cli {
 #[derive(Args)]
 struct Conn {
     /// connect_timeout in seconds.
-    #[arg(long, default_value_t = 5.0)]
-    connect_timeout: f64,
+    #[arg(long, default_value = "5", value_parser = connect_timeout)]
+    connect_timeout: Duration,
     /// bindto: source address.
     #[arg(long)]
     bindto: Option<IpAddr>,
@@ -57,12 +58,21 @@ struct Conn {
 
 impl Conn {
     fn apply(&self, mut options: ConnectOptions) -> ConnectOptions {
-        options.connect_timeout = Duration::from_secs_f64(self.connect_timeout);
+        options.connect_timeout = self.connect_timeout;
         options.bindto = self.bindto;
         options.bind_port = self.bind_port;
         options.fwmark = self.fwmark;
         options
     }
+}
+
+/// Time options go through the library's limits, so the tool and a configuration agree.
+fn connect_timeout(text: &str) -> Result<Duration, String> {
+    healthcheck::options::parse_secs("connect_timeout", text).map_err(|e| e.to_string())
+}
+
+fn misc_timeout(text: &str) -> Result<Duration, String> {
+    healthcheck::options::parse_secs("misc_timeout", text).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -130,8 +140,8 @@ enum Kind {
         /// misc_path: the program and its arguments, split as keepalived does.
         misc_path: String,
         /// misc_timeout in seconds.
-        #[arg(long, default_value_t = 5.0)]
-        misc_timeout: f64,
+        #[arg(long, default_value = "5", value_parser = misc_timeout)]
+        misc_timeout: Duration,
         /// misc_dynamic: exit 2-255 sets weight (status - 2).
         #[arg(long)]
         misc_dynamic: bool,
@@ -149,18 +159,21 @@ enum Kind {
         #[command(flatten)]
         conn: Conn,
     },
-    /// PING_CHECK: ICMP echo.
+    /// PING_CHECK: ICMP echo. With several addresses (a heartbeat `ping_group`, as
+    /// `lvskit-import` writes it), healthy when any one answers; they are tried in order.
     Ping {
-        /// connect_ip.
-        target: IpAddr,
+        /// connect_ip, or several.
+        #[arg(required = true)]
+        targets: Vec<IpAddr>,
         #[command(flatten)]
         conn: Conn,
     },
 }
 
-fn build(kind: Kind) -> Result<Check, String> {
+/// The checks to run: one, or one per address of `ping`; healthy when any one is.
+fn build(kind: Kind) -> Result<Vec<Check>, String> {
     let err = |e: healthcheck::Error| e.to_string();
-    Ok(match kind {
+    Ok(vec![match kind {
         Kind::Tcp { target, conn } => {
             Check::Tcp(TcpCheck::new(conn.apply(ConnectOptions::new(target))))
         }
@@ -224,7 +237,7 @@ fn build(kind: Kind) -> Result<Check, String> {
             misc_timeout,
             misc_dynamic,
         } => Check::Misc(
-            MiscCheck::new(&misc_path, Duration::from_secs_f64(misc_timeout))
+            MiscCheck::new(&misc_path, misc_timeout)
                 .map_err(err)?
                 .dynamic(misc_dynamic),
         ),
@@ -243,10 +256,17 @@ fn build(kind: Kind) -> Result<Check, String> {
             }
             Check::Udp(check)
         }
-        Kind::Ping { target, conn } => Check::Ping(PingCheck::new(
-            conn.apply(ConnectOptions::new(SocketAddr::new(target, 0))),
-        )),
-    })
+        Kind::Ping { targets, conn } => {
+            return Ok(targets
+                .into_iter()
+                .map(|target| {
+                    Check::Ping(PingCheck::new(
+                        conn.apply(ConnectOptions::new(SocketAddr::new(target, 0))),
+                    ))
+                })
+                .collect());
+        }
+    }])
 }
 
 fn main() -> ExitCode {
@@ -291,21 +311,27 @@ fn main() -> ExitCode {
         eprintln!("check: name a checker (tcp, http, smtp, dns, misc, udp, ping) or --genhash URL");
         return ExitCode::from(2);
     };
-    let check = match build(kind) {
-        Ok(check) => check,
+    let checks = match build(kind).and_then(|checks| {
+        for check in &checks {
+            check.validate().map_err(|e| e.to_string())?;
+        }
+        Ok(checks)
+    }) {
+        Ok(checks) => checks,
         Err(e) => {
             eprintln!("check: {e}");
             return ExitCode::from(2);
         }
     };
-    let started = Instant::now();
-    let outcome = runtime.block_on(check.check());
-    let took = started.elapsed();
-    println!("{outcome}");
-    println!("took {:.3} ms", took.as_secs_f64() * 1e3);
-    if outcome.healthy {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    for check in checks {
+        let started = Instant::now();
+        let outcome = runtime.block_on(check.check());
+        let took = started.elapsed();
+        println!("{outcome}");
+        println!("took {:.3} ms", took.as_secs_f64() * 1e3);
+        if outcome.healthy {
+            return ExitCode::SUCCESS;
+        }
     }
+    ExitCode::FAILURE
 }

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use netlink_packet_ipvs::{IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3};
 use serde::Serialize;
 
 use super::*;
@@ -362,6 +363,19 @@ impl VirtualServer {
             extra: Vec::new(),
             origin: Origin::NONE,
         }
+    }
+
+    /// The `IP_VS_SVC_F_SCHED*` bits of `flag-1`..`flag-3` (whatever name set them), as the
+    /// kernel's service flags hold them.
+    pub fn sched_flags(&self) -> u32 {
+        [
+            (self.flag_1, IP_VS_SVC_F_SCHED1),
+            (self.flag_2, IP_VS_SVC_F_SCHED2),
+            (self.flag_3, IP_VS_SVC_F_SCHED3),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, bit)| flags | bit)
     }
 }
 

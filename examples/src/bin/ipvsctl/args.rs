@@ -3,10 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use ipvs::packet::{
-    IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3, IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
-    IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
-};
+use ipvs::packet::{IP_VS_TUNNEL_ENCAP_FLAG_CSUM, IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM, SchedFlagName};
 use ipvs::{DaemonState, Family, ForwardMethod, Netmask, Protocol, ServiceKey, TunnelType};
 
 use crate::names;
@@ -1014,14 +1011,9 @@ fn endpoint_has_port(text: &str) -> bool {
 fn parse_sched_flags(text: &str) -> Result<u32, Failure> {
     let mut flags = 0;
     for name in text.split(',').filter(|n| !n.is_empty()) {
-        flags |= match name {
-            "flag-1" | "sh-fallback" | "mh-fallback" => IP_VS_SVC_F_SCHED1,
-            "flag-2" | "sh-port" | "mh-port" => IP_VS_SVC_F_SCHED2,
-            "flag-3" => IP_VS_SVC_F_SCHED3,
-            _ => {
-                return Err(Failure::usage(format!("invalid scheduler flag `{name}'")));
-            }
-        };
+        flags |= SchedFlagName::find(name)
+            .ok_or_else(|| Failure::usage(format!("invalid scheduler flag `{name}'")))?
+            .bit;
     }
     Ok(flags)
 }
@@ -1038,11 +1030,7 @@ fn check_sched_flags(inv: &Invocation, occurrences: &[Occurrence<'_>]) -> Result
             continue;
         }
         for name in occ.value.as_deref().unwrap_or("").split(',') {
-            let needs = if name.starts_with("sh-") {
-                "sh"
-            } else if name.starts_with("mh-") {
-                "mh"
-            } else {
+            let Some(needs) = SchedFlagName::find(name).and_then(|f| f.scheduler) else {
                 continue;
             };
             if scheduler != needs {

@@ -57,6 +57,7 @@ fn run(argv: &[String]) -> u8 {
     let mut ipvs = match Ipvs::with_options(Options {
         load_module: true,
         window: 1024,
+        ..Options::default()
     }) {
         Ok(ipvs) => ipvs,
         Err(e) => {
@@ -248,23 +249,16 @@ fn read_failure(e: &Error) -> Failure {
 
 /// Every service and its destinations, in kernel order or ipvsadm's sort.
 fn read_table(ipvs: &mut Ipvs, sorted: bool) -> Result<Vec<Entry>, Failure> {
-    let services = ipvs.services().map_err(|e| read_failure(&e))?;
-    let mut entries = Vec::with_capacity(services.len());
-    for service in services {
-        let dests = ipvs
-            .destinations(&service.key)
-            .map_err(|e| read_failure(&e))?;
-        entries.push(Entry { service, dests });
-    }
+    let entries = ipvs.entries().map_err(|e| read_failure(&e))?;
     Ok(if sorted { show::sort(entries) } else { entries })
 }
 
 fn list(ipvs: &mut Ipvs, inv: &Invocation, out: &mut impl Write) -> Result<(), Failure> {
     let options = &inv.list;
     if options.connection {
-        let text = std::fs::read_to_string("/proc/net/ip_vs_conn").map_err(|e| Failure {
+        let text = ipvs::read_connection_table().map_err(|e| Failure {
             code: 1,
-            message: format!("/proc/net/ip_vs_conn: {e}"),
+            message: format!("{}: {e}", ipvs::PROC_IP_VS_CONN),
         })?;
         return show::connections(out, &text, options).map_err(write_failure);
     }
@@ -281,8 +275,11 @@ fn list(ipvs: &mut Ipvs, inv: &Invocation, out: &mut impl Write) -> Result<(), F
             code: 1,
             message: "No such service".into(),
         })?;
-        let dests = ipvs.destinations(&key).map_err(|e| read_failure(&e))?;
-        let mut entries = vec![Entry { service, dests }];
+        let destinations = ipvs.destinations(&key).map_err(|e| read_failure(&e))?;
+        let mut entries = vec![Entry {
+            service,
+            destinations,
+        }];
         if !options.nosort {
             entries = show::sort(entries);
         }

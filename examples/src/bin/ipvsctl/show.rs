@@ -7,11 +7,11 @@
 //! half `n/2`, ties to the left), so the same input gives the same order.
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use ipvs::packet::{
-    IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3,
-    IP_VS_TUNNEL_ENCAP_FLAG_CSUM, IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+    IP_VS_SVC_F_ONEPACKET, IP_VS_TUNNEL_ENCAP_FLAG_CSUM, IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+    SchedFlagName,
 };
 use ipvs::{
     Daemon, DaemonState, Destination, Family, ForwardMethod, Info, Protocol, Service, ServiceKey,
@@ -22,11 +22,7 @@ use crate::args::ListOptions;
 use crate::{names, text};
 
 /// A service with its destinations, as listed.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry {
-    pub(crate) service: Service,
-    pub(crate) dests: Vec<Destination>,
-}
+pub(crate) type Entry = ipvs::ServiceEntry;
 
 /// Top-down merge sort: sort the first `n/2` and the rest, then merge taking from the left
 /// while `cmp(left, right) <= 0`. Tolerates comparisons that are not a total order.
@@ -154,7 +150,7 @@ pub(crate) fn sort(entries: Vec<Entry>) -> Vec<Entry> {
     merge_sort(entries, &service_cmp)
         .into_iter()
         .map(|mut e| {
-            e.dests = merge_sort(std::mem::take(&mut e.dests), &dest_cmp);
+            e.destinations = merge_sort(std::mem::take(&mut e.destinations), &dest_cmp);
             e
         })
         .collect()
@@ -225,28 +221,7 @@ fn service_option(key: &ServiceKey, numeric: bool) -> String {
 }
 
 fn sched_flag_names(service: &Service) -> Vec<&'static str> {
-    let names: [(u32, &str); 3] = match service.scheduler.as_str() {
-        "sh" => [
-            (IP_VS_SVC_F_SCHED1, "sh-fallback"),
-            (IP_VS_SVC_F_SCHED2, "sh-port"),
-            (0, ""),
-        ],
-        "mh" => [
-            (IP_VS_SVC_F_SCHED1, "mh-fallback"),
-            (IP_VS_SVC_F_SCHED2, "mh-port"),
-            (0, ""),
-        ],
-        _ => [
-            (IP_VS_SVC_F_SCHED1, "flag-1"),
-            (IP_VS_SVC_F_SCHED2, "flag-2"),
-            (IP_VS_SVC_F_SCHED3, "flag-3"),
-        ],
-    };
-    names
-        .iter()
-        .filter(|(bit, _)| *bit != 0 && service.flags & bit != 0)
-        .map(|(_, name)| *name)
-        .collect()
+    SchedFlagName::names_for(&service.scheduler, service.flags).collect()
 }
 
 /// The mask to show, when the service is persistent with a mask other than one address.
@@ -345,7 +320,7 @@ pub(crate) fn save(out: &mut impl Write, entries: &[Entry], numeric: bool) -> io
             text::push_fmt(&mut line, format_args!(" -b {}", flags.join(",")));
         }
         line.push(b'\n');
-        for dest in &entry.dests {
+        for dest in &entry.destinations {
             line.extend_from_slice(b"-a ");
             line.extend_from_slice(option.as_bytes());
             line.extend_from_slice(b" -r ");
@@ -528,7 +503,7 @@ pub(crate) fn list(
             }
         }
         line.push(b'\n');
-        for dest in &entry.dests {
+        for dest in &entry.destinations {
             line.extend_from_slice(b"  -> ");
             let start = line.len();
             text::push_endpoint(&mut line, dest.addr, proto_name(&svc.key), numeric);
@@ -626,18 +601,7 @@ pub(crate) fn daemons(out: &mut impl Write, daemons: &[Daemon]) -> io::Result<()
     Ok(())
 }
 
-fn proc_addr(text: &str) -> Option<IpAddr> {
-    if text.contains(':') {
-        text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
-    } else {
-        u32::from_str_radix(text, 16)
-            .ok()
-            .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
-    }
-}
-
-/// `-c`: the connection table, read from `/proc/net/ip_vs_conn` (IPVS has no netlink dump of
-/// connections).
+/// `-c`: the connection table, from the text of `/proc/net/ip_vs_conn`.
 pub(crate) fn connections(
     out: &mut impl Write,
     proc_text: &str,
@@ -655,40 +619,25 @@ pub(crate) fn connections(
             "pro expire state       source             virtual            destination"
         )?;
     }
-    for line in proc_text.lines().skip(1) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 9 {
-            continue;
-        }
-        let proto = f[0];
+    for conn in ipvs::connections(proc_text) {
+        let proto = conn.protocol;
         let lower = proto.to_ascii_lowercase();
         let proto_lookup = matches!(lower.as_str(), "tcp" | "udp").then_some(lower.as_str());
-        let ep = |addr: &str, port: &str| -> Option<String> {
-            let ip = proc_addr(addr)?;
-            let port = u16::from_str_radix(port, 16).ok()?;
-            Some(endpoint(
-                SocketAddr::new(ip, port),
-                proto_lookup,
-                options.numeric,
-            ))
-        };
-        let (Some(src), Some(vip), Some(dst)) = (ep(f[1], f[2]), ep(f[3], f[4]), ep(f[5], f[6]))
-        else {
-            continue;
-        };
-        let expires: u64 = f[8].parse().unwrap_or(0);
+        let ep = |addr| endpoint(addr, proto_lookup, options.numeric);
+        let (src, vip, dst) = (ep(conn.client), ep(conn.virtual_addr), ep(conn.destination));
+        let expires = conn.expires;
         write!(
             out,
             "{proto:<3} {:02}:{:02}  {:<11} {src:<18} {vip:<18} ",
             expires / 60,
             expires % 60,
-            f[7]
+            conn.state
         )?;
-        match (options.persistent_conn, f.get(9)) {
+        match (options.persistent_conn, conn.pe_name) {
             (true, Some(pe_name)) => writeln!(
                 out,
                 "{dst:<18} {pe_name:<16} {}",
-                f.get(10).copied().unwrap_or("")
+                conn.pe_data.unwrap_or("")
             )?,
             _ => writeln!(out, "{dst}")?,
         }
@@ -698,6 +647,8 @@ pub(crate) fn connections(
 
 #[cfg(test)]
 mod tests {
+    use ipvs::packet::IP_VS_SVC_F_SCHED1;
+
     use super::*;
 
     #[test]
@@ -718,7 +669,7 @@ mod tests {
         };
         Entry {
             service,
-            dests: Vec::new(),
+            destinations: Vec::new(),
         }
     }
 
@@ -806,7 +757,7 @@ mod tests {
             .tunnel(TunnelType::Gue, 6080, 0);
         let entries = [Entry {
             service: svc,
-            dests: vec![dest],
+            destinations: vec![dest],
         }];
         let mut out = Vec::new();
         save(&mut out, &entries, true).unwrap();

@@ -1,5 +1,7 @@
-//! `lvskitd -t`: parse and check the configuration, check it against this system, print the
-//! diagnostics, and exit as `keepalived -t` does (or with lvskit's own policy, on request).
+//! `lvskitd -t`: parse and check the configuration, check it against this system (including the
+//! director's own mapping onto this host, so the test says yes exactly when `lvskitd -f` could
+//! run the file), print the diagnostics, and exit as `keepalived -t` does (or with lvskit's own
+//! policy, on request).
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -52,8 +54,25 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
         let text = if color { d.render_styled() } else { d.render() };
         let _ = writeln!(stderr, "{text}");
     }
-    let errors = parsed.errors().count();
+    let mut errors = parsed.errors().count();
     let warnings = parsed.warnings().count();
+    // The daemon's mapping onto this host, once the file itself is sound.
+    if test.system && errors == 0 {
+        let _ = stderr.flush();
+        let mapped = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(map_on_host(&parsed.config)).is_ok(),
+            Err(e) => {
+                let _ = writeln!(stderr, "lvskitd: cannot start the runtime: {e}");
+                false
+            }
+        };
+        if !mapped {
+            errors += 1;
+        }
+    }
     if test.dump {
         match serde_json::to_string_pretty(&parsed.config) {
             Ok(json) => println!("{json}"),
@@ -70,8 +89,38 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
     };
     let _ = writeln!(stderr, "lvskitd: {}: {verdict}", path.display());
     match test.policy {
+        ExitPolicy::Keepalived if errors > 0 => ExitCode::from(
+            parsed
+                .config_test_status()
+                .max(ConfigTestStatus::Messages)
+                .code(),
+        ),
         ExitPolicy::Keepalived => ExitCode::from(parsed.config_test_status().code()),
         ExitPolicy::Lvskit if errors > 0 => ExitCode::from(1),
         ExitPolicy::Lvskit => ExitCode::SUCCESS,
     }
+}
+
+/// Maps the configuration onto this host's interfaces (the director's [`director::setup::map`]),
+/// printing every reason it cannot run; `Err` holds the exit status.
+pub(crate) async fn map_on_host(
+    config: &keepalived_conf::Config,
+) -> Result<director::setup::Setup, ExitCode> {
+    let interfaces = match vip::Client::new() {
+        Ok(client) => director::driver::host_interfaces(&client).await,
+        Err(e) => Err(e),
+    };
+    let interfaces = match interfaces {
+        Ok(interfaces) => interfaces,
+        Err(e) => {
+            eprintln!("lvskitd: cannot read this host's interfaces: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    director::setup::map(config, &interfaces).map_err(|errors| {
+        for e in errors {
+            eprintln!("lvskitd: error: {e}");
+        }
+        ExitCode::from(1)
+    })
 }

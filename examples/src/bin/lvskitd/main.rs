@@ -1,8 +1,7 @@
-//! `lvskitd`: the lvskit daemon, read from the keepalived.conf an operator already has.
-//!
-//! For now it has its configuration-test mode, as `keepalived -t -f FILE`:
+//! `lvskitd`: the lvskit daemon, run from the keepalived.conf an operator already has.
 //!
 //! ```text
+//! lvskitd -f /etc/keepalived/keepalived.conf           # run the VRRP director (foreground)
 //! lvskitd -t -f /etc/keepalived/keepalived.conf        # keepalived's exit status (below)
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
@@ -18,6 +17,7 @@
 //! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
+mod daemon;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,11 +56,30 @@ struct Cli {
     /// Do not check the interfaces and scripts the configuration names against this system.
     #[arg(long)]
     no_system_checks: bool,
+    /// Stay in the foreground (keepalived's -n; lvskitd never forks).
+    #[arg(short = 'n', long = "dont-fork")]
+    dont_fork: bool,
+    /// Log to the console (keepalived's -l; lvskitd always logs to standard error).
+    #[arg(short = 'l', long = "log-console")]
+    log_console: bool,
+    /// Detailed logs (keepalived's -D): debug level for the director.
+    #[arg(short = 'D', long = "log-detail")]
+    log_detail: bool,
+    /// Run the VRRP subsystem only (keepalived's -P; the only one so far).
+    #[arg(short = 'P', long = "vrrp")]
+    vrrp: bool,
+    /// Write the process id to this file while running (keepalived's -p).
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pid_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    lvskit_examples::init_logging();
     let cli = Cli::parse();
+    if cli.config_test || cli.dump_config {
+        lvskit_examples::init_logging();
+    } else {
+        init_logging(cli.log_detail);
+    }
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
@@ -74,10 +93,25 @@ fn main() -> ExitCode {
         };
         return config_test::run(&cli.file, &options, test);
     }
-    eprintln!(
-        "lvskitd: only the configuration test (-t) is available in this version; the daemon comes later"
-    );
-    ExitCode::from(2)
+    let _ = (cli.dont_fork, cli.log_console, cli.vrrp);
+    daemon::run(&cli.file, &options, cli.pid_file.as_deref())
+}
+
+/// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
+/// director's debug messages (every dropped packet).
+fn init_logging(detail: bool) {
+    let default = if detail {
+        "info,director=debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// keepalived's default config id: the host name up to the first dot.

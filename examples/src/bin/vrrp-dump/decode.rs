@@ -1,13 +1,12 @@
 //! From an IP packet to what `vrrp-dump` prints about it.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use vrrp_packet::{
     AuthType, ChecksumMode, ChecksumModes, IP_PROTOCOL, Packet, PseudoHeader, Repr, VersionFields,
+    capture::{self, IpPacket as Ip},
     ipv4,
 };
-
-use crate::link::Ip;
 
 /// One VRRP advertisement, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,46 +86,28 @@ fn decode_v4(bytes: &[u8]) -> Decoded {
     advert(header.payload(), pseudo, ip.ttl)
 }
 
-/// IPv6 extension headers that may sit before VRRP and can be stepped over.
-const SKIPPABLE: [u8; 3] = [0, 43, 60];
-
 fn decode_v6(bytes: &[u8]) -> Decoded {
-    if bytes.len() < 40 || bytes[0] >> 4 != 6 {
+    let Some(found) = capture::vrrp_in_ipv6(bytes) else {
         return Decoded::NotVrrp;
-    }
-    let octets = |at: usize| -> [u8; 16] {
-        let mut octets = [0; 16];
-        octets.copy_from_slice(&bytes[at..at + 16]);
-        octets
     };
-    let src = Ipv6Addr::from(octets(8));
-    let dst = Ipv6Addr::from(octets(24));
-    let hop_limit = bytes[7];
-    let end = 40 + usize::from(u16::from_be_bytes([bytes[4], bytes[5]]));
-    let mut next_header = bytes[6];
-    let mut at = 40;
-    while SKIPPABLE.contains(&next_header) {
-        let (Some(&next), Some(&len)) = (bytes.get(at), bytes.get(at + 1)) else {
-            return Decoded::NotVrrp;
-        };
-        next_header = next;
-        at += (usize::from(len) + 1) * 8;
+    let (src, dst) = (found.src, found.dst);
+    match found.message {
+        Ok(message) => advert(message, PseudoHeader::V6 { src, dst }, found.hop_limit),
+        Err(e) => {
+            let error = match e {
+                vrrp_packet::Error::Truncated { needed, found } => format!(
+                    "truncated IPv6 packet: payload length says {needed} bytes, found {found}"
+                ),
+                other => other.to_string(),
+            };
+            Decoded::Broken(Broken {
+                src: Some(IpAddr::V6(src)),
+                dst: Some(IpAddr::V6(dst)),
+                ttl: Some(found.hop_limit),
+                error,
+            })
+        }
     }
-    if next_header != IP_PROTOCOL {
-        return Decoded::NotVrrp;
-    }
-    let Some(payload) = bytes.get(at..end) else {
-        return Decoded::Broken(Broken {
-            src: Some(IpAddr::V6(src)),
-            dst: Some(IpAddr::V6(dst)),
-            ttl: Some(hop_limit),
-            error: format!(
-                "truncated IPv6 packet: payload length says {end} bytes, found {}",
-                bytes.len()
-            ),
-        });
-    };
-    advert(payload, PseudoHeader::V6 { src, dst }, hop_limit)
 }
 
 fn advert(message: &[u8], pseudo: PseudoHeader, ttl: u8) -> Decoded {
@@ -176,6 +157,8 @@ pub(crate) fn auth_type_name(auth_type: AuthType) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
+
     use super::*;
 
     #[test]

@@ -10,7 +10,6 @@ use anyhow::{Context, bail};
 use socket2::{Domain, Protocol, SockAddr, SockAddrStorage, Socket, Type};
 
 use crate::Printer;
-use crate::link;
 
 pub(crate) fn capture(interface: &str, printer: &mut Printer) -> anyhow::Result<()> {
     let name = std::ffi::CString::new(interface).context("interface name")?;
@@ -61,7 +60,7 @@ pub(crate) fn capture(interface: &str, printer: &mut Printer) -> anyhow::Result<
         let data = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), len) };
         // SAFETY: an AF_PACKET socket's sender addresses are `sockaddr_ll`s.
         let protocol = unsafe { (*from.as_ptr().cast::<libc::sockaddr_ll>()).sll_protocol };
-        let Some(ip) = link::by_ethertype(u16::from_be(protocol), data) else {
+        let Some(ip) = vrrp_packet::capture::ip_by_ethertype(u16::from_be(protocol), data) else {
             continue;
         };
         if !printer.ip(time, ip) {

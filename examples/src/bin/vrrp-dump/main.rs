@@ -14,7 +14,6 @@
 //! The exit status is non-zero only when the file cannot be read.
 
 mod decode;
-mod link;
 mod live;
 
 use std::fs::File;
@@ -29,6 +28,8 @@ use pcap_file::DataLink;
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use serde_json::{Value, json};
+
+use vrrp_packet::capture::{self, IpPacket};
 
 use decode::{Advert, Broken, Decoded, auth_type_name};
 
@@ -71,13 +72,13 @@ struct Printer {
 impl Printer {
     /// Prints what a frame held; returns false once the output is closed or the count is reached.
     fn frame(&mut self, time: Duration, link: DataLink, frame: &[u8]) -> bool {
-        let Some(ip) = link::ip_in_frame(link, frame) else {
+        let Some(ip) = capture::ip_in_frame(link.into(), frame) else {
             return true;
         };
         self.ip(time, ip)
     }
 
-    fn ip(&mut self, time: Duration, ip: link::Ip<'_>) -> bool {
+    fn ip(&mut self, time: Duration, ip: IpPacket<'_>) -> bool {
         let line = match decode::decode(ip) {
             Decoded::NotVrrp => return true,
             Decoded::Advert(advert) if self.json => advert_json(&advert).to_string(),
@@ -138,7 +139,7 @@ fn read_file(path: &Path, printer: &mut Printer) -> anyhow::Result<()> {
 fn read_pcap(file: impl Read, printer: &mut Printer) -> anyhow::Result<()> {
     let mut reader = PcapReader::new(file)?;
     let link = reader.header().datalink;
-    if !link::supported(link) {
+    if !capture::supported(link.into()) {
         bail!("link type {link:?} is not one vrrp-dump can take apart");
     }
     while let Some(packet) = reader.next_packet() {
@@ -170,7 +171,7 @@ fn read_pcapng(file: impl Read, printer: &mut Printer) -> anyhow::Result<()> {
         else {
             bail!("packet on interface {interface}, which the file never described");
         };
-        if !link::supported(link) {
+        if !capture::supported(link.into()) {
             if !warned {
                 eprintln!("vrrp-dump: skipping frames of link type {link:?}");
                 warned = true;

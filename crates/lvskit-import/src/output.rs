@@ -1,0 +1,187 @@
+//! The keepalived.conf text: blocks printed by keepalived-conf, comments above them, `@ID`
+//! lines for what differs between directors, and the strict check before anything is returned.
+
+use keepalived_conf::{Config, Options as ConfOptions, parse_str, print};
+
+use crate::source::Report;
+use crate::{Error, Imported, Input};
+
+/// The output being written.
+#[derive(Debug)]
+pub(crate) struct Output {
+    header: Vec<String>,
+    sections: Vec<(Vec<String>, String)>,
+    internal: Vec<String>,
+}
+
+impl Output {
+    pub(crate) fn new(files: &[&Input]) -> Self {
+        let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        Self {
+            header: vec![
+                format!(
+                    "keepalived.conf written by lvskit-import from {}",
+                    names.join(", ")
+                ),
+                "Check it with: lvskitd -t --strict -f keepalived.conf".into(),
+                "\"FILE:LINE: ...\" comments are settings with no exact keepalived equivalent."
+                    .into(),
+            ],
+            sections: Vec::new(),
+            internal: Vec::new(),
+        }
+    }
+
+    /// Adds a block printed from a model that holds only that block.
+    pub(crate) fn config(&mut self, comments: Vec<String>, config: &Config) {
+        let body = print(config);
+        self.sections.push((comments, body));
+    }
+
+    /// Adds the same block as each director sees it; the lines that differ get `@ID` prefixes.
+    pub(crate) fn per_node(&mut self, comments: Vec<String>, nodes: &[(String, Config)]) {
+        let printed: Vec<(String, String)> =
+            nodes.iter().map(|(id, c)| (id.clone(), print(c))).collect();
+        match merge_nodes(&printed) {
+            Ok(body) => self.sections.push((comments, body)),
+            Err(message) => self.internal.push(message),
+        }
+    }
+
+    /// The text, checked; or the errors of the input.
+    pub(crate) fn finish(
+        self,
+        report: Report,
+        ids: Result<Vec<String>, ()>,
+    ) -> Result<Imported, Error> {
+        if report.has_errors() || ids.is_err() {
+            return Err(Error::Invalid {
+                errors: report.errors,
+                warnings: report.warnings,
+            });
+        }
+        let config_ids = ids.unwrap_or_default();
+        let mut text = String::new();
+        for line in &self.header {
+            push_comment(&mut text, line);
+        }
+        if !config_ids.is_empty() {
+            push_comment(
+                &mut text,
+                &format!(
+                    "One file for the directors {}: a line \"@ID ...\" is read only by the director whose config id is ID (lvskitd -i ID; by default its host name up to the first dot).",
+                    config_ids.join(", ")
+                ),
+            );
+        }
+        for (comments, body) in &self.sections {
+            if comments.is_empty() && body.is_empty() {
+                continue;
+            }
+            text.push('\n');
+            for c in comments {
+                push_comment(&mut text, c);
+            }
+            text.push_str(body);
+        }
+        if let Some(message) = self.internal.into_iter().next() {
+            return Err(Error::Generated {
+                diagnostics: vec![keepalived_conf::Diagnostic {
+                    severity: keepalived_conf::Severity::Error,
+                    kind: keepalived_conf::DiagnosticKind::Conflict,
+                    message,
+                    location: None,
+                    line_text: String::new(),
+                    underline: 0..0,
+                }],
+                config: text,
+            });
+        }
+        let check_ids: Vec<Option<String>> = if config_ids.is_empty() {
+            vec![None]
+        } else {
+            config_ids.iter().cloned().map(Some).collect()
+        };
+        for id in check_ids {
+            let options = ConfOptions {
+                config_id: id,
+                strict: true,
+                includes: false,
+                ..ConfOptions::default()
+            };
+            let parsed = parse_str("keepalived.conf", &text, &options);
+            // Warnings count too: what lvskit-import writes must be clean.
+            if !parsed.diagnostics.is_empty() {
+                return Err(Error::Generated {
+                    diagnostics: parsed.diagnostics,
+                    config: text,
+                });
+            }
+        }
+        Ok(Imported {
+            config: text,
+            warnings: report.warnings,
+            config_ids,
+        })
+    }
+}
+
+fn push_comment(text: &mut String, line: &str) {
+    text.push_str("# ");
+    text.push_str(&line.replace(['\n', '\r'], " "));
+    text.push('\n');
+}
+
+/// Merges the texts of one block as each node prints it: equal lines once, differing lines
+/// once per node with `@ID` after the indentation. The texts must have the same number of lines.
+pub(crate) fn merge_nodes(nodes: &[(String, String)]) -> Result<String, String> {
+    let split: Vec<Vec<&str>> = nodes.iter().map(|(_, t)| t.lines().collect()).collect();
+    let Some(first) = split.first() else {
+        return Ok(String::new());
+    };
+    if split.iter().any(|s| s.len() != first.len()) {
+        return Err("the directors' blocks differ in shape; cannot write them as @ID lines".into());
+    }
+    let mut out = String::new();
+    for i in 0..first.len() {
+        if split.iter().all(|s| s[i] == first[i]) {
+            out.push_str(first[i]);
+            out.push('\n');
+            continue;
+        }
+        for ((id, _), s) in nodes.iter().zip(&split) {
+            let line = s[i];
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            out.push_str(indent);
+            out.push('@');
+            out.push_str(id);
+            out.push(' ');
+            out.push_str(body);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_differing_lines_with_ids() {
+        let a = ("a".to_string(), "x {\n    state MASTER\n}\n".to_string());
+        let b = ("b".to_string(), "x {\n    state BACKUP\n}\n".to_string());
+        assert_eq!(
+            merge_nodes(&[a, b]).unwrap(),
+            "x {\n    @a state MASTER\n    @b state BACKUP\n}\n"
+        );
+    }
+
+    #[test]
+    fn refuses_different_shapes() {
+        let a = ("a".to_string(), "x\ny\n".to_string());
+        let b = ("b".to_string(), "x\n".to_string());
+        assert!(merge_nodes(&[a, b]).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! Fuzzes `garp::fuzz::frame`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    garp::fuzz::frame(data);
+});

@@ -1,0 +1,8 @@
+//! Fuzzes `healthcheck::fuzz::smtp_reply`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    healthcheck::fuzz::smtp_reply(data);
+});

@@ -1,0 +1,8 @@
+//! Fuzzes `healthcheck::fuzz::syn_answer`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    healthcheck::fuzz::syn_answer(data);
+});

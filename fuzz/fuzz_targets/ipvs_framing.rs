@@ -1,0 +1,8 @@
+//! Fuzzes `ipvs::fuzz::framing`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    ipvs::fuzz::framing(data);
+});
