@@ -132,6 +132,28 @@ impl Diagnostic {
         diag
     }
 
+    /// A diagnostic about another tool's input (an importer's source file, say): `line_text` is
+    /// the source line `location` points into and `underline` the byte range to mark in it.
+    /// Long lines are shown whole.
+    pub fn from_parts(
+        severity: Severity,
+        kind: DiagnosticKind,
+        message: String,
+        location: Option<Location>,
+        line_text: String,
+        underline: std::ops::Range<usize>,
+    ) -> Self {
+        Self {
+            severity,
+            kind,
+            message,
+            location,
+            line_text,
+            underline,
+            windowed: false,
+        }
+    }
+
     /// True for errors.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

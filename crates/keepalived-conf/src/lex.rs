@@ -90,10 +90,13 @@ pub(crate) fn is_script_keyword(word: &str) -> bool {
     SCRIPT_KEYWORDS.contains(&word)
 }
 
+/// One chunk of [`TextArena`]: slots filled once each.
+type Chunk = Box<[OnceCell<Arc<str>>]>;
+
 /// The texts of the files read, at addresses that never move, so that words can borrow them
 /// while more files are read. Append-only; at most [`MAX_FILES`] texts.
 pub(crate) struct TextArena {
-    chunks: Box<[OnceCell<Box<[OnceCell<Arc<str>>]>>]>,
+    chunks: Box<[OnceCell<Chunk>]>,
     len: Cell<usize>,
 }
 

@@ -86,14 +86,14 @@ impl Output {
         }
         if let Some(message) = self.internal.into_iter().next() {
             return Err(Error::Generated {
-                diagnostics: vec![keepalived_conf::Diagnostic {
-                    severity: keepalived_conf::Severity::Error,
-                    kind: keepalived_conf::DiagnosticKind::Conflict,
+                diagnostics: vec![keepalived_conf::Diagnostic::from_parts(
+                    keepalived_conf::Severity::Error,
+                    keepalived_conf::DiagnosticKind::Conflict,
                     message,
-                    location: None,
-                    line_text: String::new(),
-                    underline: 0..0,
-                }],
+                    None,
+                    String::new(),
+                    0..0,
+                )],
                 config: text,
             });
         }

@@ -193,18 +193,18 @@ pub(crate) fn diagnostic(
         end += 1;
     }
     let column = line_text[..start].chars().count() + 1;
-    Diagnostic {
+    Diagnostic::from_parts(
         severity,
         kind,
         message,
-        location: Some(Location {
+        Some(Location {
             path: input.path.clone(),
             line: span.line,
             column,
         }),
         line_text,
-        underline: start..end.max(start),
-    }
+        start..end.max(start),
+    )
 }
 
 #[cfg(test)]

@@ -2074,9 +2074,10 @@ impl<'a, 's> Builder<'a, 's> {
                             } else if hkw == "log_all_failures" {
                                 host.log_all_failures = self.flag(h);
                             } else {
-                                let common = keywords::CHECKER_COMMON.contains(&hkw)
-                                    && self.check_default(h, &mut host.defaults, true);
-                                if !common && !self.connect_option(h, &mut host.connect) {
+                                let handled = (keywords::CHECKER_COMMON.contains(&hkw)
+                                    && self.check_default(h, &mut host.defaults, true))
+                                    || self.connect_option(h, &mut host.connect);
+                                if !handled {
                                     self.unknown(h, "SMTP_CHECK host");
                                 }
                             }
