@@ -78,7 +78,6 @@ impl Checker<'_> {
         }
         // (interface, family, vrid) -> instance name
         let mut vrids: HashMap<(String, bool, u8), &str> = HashMap::new();
-        let global_version = config.global_defs.vrrp_version.unwrap_or(2);
         for v in &config.vrrp_instances {
             if let Some(first) = seen_names.insert(&v.name, v.origin) {
                 let _ = first;
@@ -88,20 +87,10 @@ impl Checker<'_> {
                     format!("vrrp_instance `{}` is defined twice", v.name),
                 );
             }
-            // The instance's family: its source address, else its first address, else IPv4.
-            let is_v4 = match (v.src_ip, v.virtual_ipaddress.first()) {
-                (Some(src), _) => src.value.is_ipv4(),
-                (None, Some(first)) => first.prefix.addr.is_ipv4(),
-                (None, None) => !v.native_ipv6,
-            };
+            let is_v4 = v.is_ipv4();
             let fam = if is_v4 { "IPv4" } else { "IPv6" };
             let strict = v.strict_mode.unwrap_or(config.global_defs.vrrp_strict);
-            // keepalived takes an IPv6 instance without its own `version` as version 3.
-            let version = match v.version {
-                Some(s) => s.value,
-                None if !is_v4 => 3,
-                None => global_version,
-            };
+            let version = v.effective_version(&config.global_defs);
 
             match v.virtual_router_id {
                 None => self.err(

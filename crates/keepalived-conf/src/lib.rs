@@ -36,6 +36,7 @@ mod print;
 mod source;
 pub mod system;
 mod tree;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -2134,7 +2134,7 @@ impl<'a, 's> Builder<'a, 's> {
                     _,
                 ) => match ikw {
                     "payload" => {
-                        *payload = self.hex(item);
+                        *payload = self.hex(item, false);
                         true
                     }
                     "require_reply" => {
@@ -2142,7 +2142,7 @@ impl<'a, 's> Builder<'a, 's> {
                         *require_reply = Some(if self.args(item).is_empty() {
                             None
                         } else {
-                            self.hex(item)
+                            self.hex(item, true)
                         });
                         true
                     }
@@ -2196,7 +2196,7 @@ impl<'a, 's> Builder<'a, 's> {
     }
 
     /// A hex string (whitespace allowed between bytes, as keepalived accepts).
-    fn hex(&mut self, node: &Node<'s>) -> Option<String> {
+    fn hex(&mut self, node: &Node<'s>, wildcards: bool) -> Option<String> {
         self.no_block(node);
         let joined: String = self
             .args(node)
@@ -2204,15 +2204,16 @@ impl<'a, 's> Builder<'a, 's> {
             .map(|w| w.s())
             .collect::<Vec<_>>()
             .join(" ");
-        if joined.chars().all(|c| c.is_ascii_hexdigit() || c == ' ') && !joined.is_empty() {
-            Some(joined)
-        } else {
-            self.err(
-                K::InvalidValue,
-                node_origin(node),
-                format!("`{}` needs hex digits, found `{joined}`", node.keyword.text),
-            );
-            None
+        match crate::value::parse_hex(&joined, wildcards) {
+            Ok(_) => Some(joined),
+            Err(e) => {
+                self.err(
+                    K::InvalidValue,
+                    node_origin(node),
+                    format!("`{}`: {e}", node.keyword.text),
+                );
+                None
+            }
         }
     }
 
@@ -2242,24 +2243,9 @@ impl<'a, 's> Builder<'a, 's> {
                         self.arg(item, 0, "a status code or range");
                     }
                     for w in self.args(item) {
-                        let (lo, hi) = match w.text.split_once('-') {
-                            Some((l, h)) => (l, h),
-                            None => (w.s(), w.s()),
-                        };
-                        match (lo.parse::<u16>(), hi.parse::<u16>()) {
-                            (Ok(l), Ok(h))
-                                if (100..=599).contains(&l) && (l..=599).contains(&h) =>
-                            {
-                                u.status_code.push(StatusRange { low: l, high: h });
-                            }
-                            _ => self.err(
-                                K::InvalidValue,
-                                span(w),
-                                format!(
-                                    "expected a status code or range within 100-599, found `{}`",
-                                    w.text
-                                ),
-                            ),
+                        match w.s().parse::<StatusRange>() {
+                            Ok(range) => u.status_code.push(range),
+                            Err(e) => self.err(K::InvalidValue, span(w), e.to_string()),
                         }
                     }
                 }

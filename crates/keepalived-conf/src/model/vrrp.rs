@@ -287,6 +287,28 @@ pub struct VrrpInstance {
     pub origin: Origin,
 }
 
+impl VrrpInstance {
+    /// Whether the instance is IPv4, as keepalived decides: by its source address, else its
+    /// first virtual address, else IPv4 unless `native_ipv6`.
+    pub fn is_ipv4(&self) -> bool {
+        match (self.src_ip, self.virtual_ipaddress.first()) {
+            (Some(src), _) => src.value.is_ipv4(),
+            (None, Some(first)) => first.prefix.addr.is_ipv4(),
+            (None, None) => !self.native_ipv6,
+        }
+    }
+
+    /// The VRRP version the instance runs: its own `version`, else 3 for an IPv6 instance,
+    /// else `vrrp_version` of `global_defs`, else 2 (keepalived 2.2.7's order).
+    pub fn effective_version(&self, global: &GlobalDefs) -> u8 {
+        match self.version {
+            Some(v) => v.value,
+            None if !self.is_ipv4() => 3,
+            None => global.vrrp_version.unwrap_or(2),
+        }
+    }
+}
+
 /// How `vrrp_track_process` compares a process's parameters (`param_match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
