@@ -228,6 +228,7 @@ impl Checker<'_> {
                     );
                 }
             }
+            self.tracked_defined(config, &v.track_process, &v.track_bfd);
             for t in &v.track_file {
                 if !files.contains(t.name.as_str()) {
                     self.err(
@@ -251,6 +252,32 @@ impl Checker<'_> {
             }
         }
         self.unused_scripts(config);
+    }
+
+    /// `track_process` and `track_bfd` entries must name a `vrrp_track_process` and a
+    /// `bfd_instance` (keepalived ignores the others, saying so).
+    fn tracked_defined(&mut self, config: &Config, processes: &[Track], bfds: &[Track]) {
+        for t in processes {
+            if !config.track_processes.iter().any(|p| p.name == t.name) {
+                self.err(
+                    K::UndefinedReference,
+                    t.origin,
+                    format!(
+                        "track_process `{}` is not a defined vrrp_track_process",
+                        t.name
+                    ),
+                );
+            }
+        }
+        for t in bfds {
+            if !config.bfd_instances.iter().any(|b| b.name == t.name) {
+                self.err(
+                    K::UndefinedReference,
+                    t.origin,
+                    format!("track_bfd `{}` is not a defined bfd_instance", t.name),
+                );
+            }
+        }
     }
 
     /// keepalived 2.2.7's own rules for one instance, in its order (its "complete instance"
@@ -495,6 +522,7 @@ impl Checker<'_> {
                     );
                 }
             }
+            self.tracked_defined(config, &g.track_process, &g.track_bfd);
             for t in &g.track_script {
                 if !scripts.contains(t.name.as_str()) {
                     self.err(
