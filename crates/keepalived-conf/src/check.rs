@@ -812,8 +812,10 @@ impl Checker<'_> {
             );
         }
         let quorum = vs.quorum.map_or(1, |q| u64::from(q.value));
+        // keepalived lowers the quorum and runs on (all real servers at weight 0 is a way to
+        // drain a service), so these two are warnings.
         if quorum > weight_sum {
-            self.err(
+            self.warn(
                 K::Conflict,
                 vs.quorum.map_or(o, |q| q.origin),
                 format!(
@@ -823,7 +825,7 @@ impl Checker<'_> {
         }
         let quorum = quorum.min(weight_sum);
         if u64::from(vs.hysteresis.unwrap_or(0)) >= quorum {
-            self.err(
+            self.warn(
                 K::Conflict,
                 vs.quorum.map_or(o, |q| q.origin),
                 format!(

@@ -318,7 +318,7 @@ fn quorum_above_total_weight() {
     assert_one(
         &list,
         DiagnosticKind::Conflict,
-        Severity::Error,
+        Severity::Warning,
         5,
         12,
         "quorum 5 is above the total weight 3 of the real servers; keepalived lowers it to 3",
