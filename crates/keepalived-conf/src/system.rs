@@ -239,6 +239,27 @@ impl System<'_> {
     /// Returns whether an interface is missing.
     fn interfaces(&mut self, config: &Config) -> bool {
         let before = self.diags.list.len();
+        // keepalived cannot run at all without these (its "fatal" class).
+        let fatal = config
+            .linkbeat_interfaces
+            .iter()
+            .map(|l| (l.interface.as_str(), "linkbeat_interfaces"))
+            .chain(
+                config
+                    .interface_up_down_delays
+                    .iter()
+                    .map(|d| (d.interface.as_str(), "interface_up_down_delays")),
+            );
+        for (name, block) in fatal {
+            if !self.interface_exists(name) {
+                self.diags.error(
+                    self.sources,
+                    K::Fatal,
+                    Origin::NONE,
+                    format!("interface {name} of {block} does not exist on this system"),
+                );
+            }
+        }
         for v in &config.vrrp_instances {
             let interface = v
                 .interface

@@ -162,3 +162,25 @@ fn start_and_shutdown_scripts_are_checked_too() {
     );
     assert_eq!(ConfigTestStatus::of(&found).code(), 6);
 }
+
+#[test]
+fn a_linkbeat_or_delay_interface_that_does_not_exist_is_fatal() {
+    let scratch = Scratch::new("fatal");
+    let found = check(
+        &scratch,
+        "linkbeat_interfaces {\n eth7\n}\ninterface_up_down_delays {\n eth8 1\n eth0 2\n}\n",
+    );
+    let kinds: Vec<_> = found.iter().map(|d| (d.kind, d.severity)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (DiagnosticKind::Fatal, Severity::Error),
+            (DiagnosticKind::Fatal, Severity::Error)
+        ]
+    );
+    // keepalived exits 4 when these are all it has to say, 5 with any other message too.
+    assert_eq!(ConfigTestStatus::of(&found).code(), 4);
+    let mut more = found.clone();
+    more.extend(check(&scratch, &instance("eth1", "")));
+    assert_eq!(ConfigTestStatus::of(&more).code(), 5);
+}
