@@ -919,6 +919,12 @@ fn virtual_server(
             format!("every real server of virtual={head_value} has weight 0; keepalived needs a total weight of at least its quorum, 1"),
         );
     }
+    // keepalived sends a sorry server without a method of its own by the virtual server's,
+    // and says so (then uses NAT) when that has none either: write NAT, as it would use.
+    if vs.sorry_server.is_some() && vs.lvs_method.is_none() && vs.sorry_server_lvs_method.is_none()
+    {
+        vs.sorry_server_lvs_method = Some(LvsMethod::Nat);
+    }
     if report.errors.len() > errors_before {
         return None;
     }

@@ -152,8 +152,13 @@ impl Output {
                 ..ConfOptions::default()
             };
             let parsed = parse_str("keepalived.conf", &text, &options);
-            // Warnings count too: what lvskit-import writes must be clean.
-            if !parsed.diagnostics.is_empty() {
+            // Warnings count too: what lvskit-import writes must be clean. Notes are lvskit's
+            // advice where keepalived itself says nothing, so they do not.
+            if parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.severity != keepalived_conf::Severity::Note)
+            {
                 return Err(Error::Generated {
                     diagnostics: parsed.diagnostics,
                     config: text,
