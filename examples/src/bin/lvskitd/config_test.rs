@@ -77,6 +77,13 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
             unmapped = true;
         }
     }
+    // The load balancer's mapping (IPVS services, checks), which needs nothing from this host.
+    if errors == 0 {
+        let _ = stderr.flush();
+        if crate::lb::setup(&parsed).is_err() {
+            errors += 1;
+        }
+    }
     if test.dump {
         match serde_json::to_string_pretty(&parsed.config) {
             Ok(json) => println!("{json}"),
