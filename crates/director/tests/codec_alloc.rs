@@ -139,7 +139,7 @@ fn the_core_follows_a_master_without_allocating() {
     .unwrap();
     // One round to warm up (queues reach their size), then count.
     let mut now = t0;
-    let mut feed = |director: &mut Director, now: Instant| {
+    let feed = |director: &mut Director, now: Instant| {
         director.handle_input(Input::Ipv4 {
             now,
             ifindex: 2,
