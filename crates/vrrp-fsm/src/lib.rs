@@ -26,6 +26,7 @@ mod config;
 mod demux;
 mod error;
 mod instance;
+mod io;
 mod sync_group;
 mod timer;
 
@@ -35,9 +36,10 @@ pub use config::{
 };
 pub use demux::Demux;
 pub use error::Error;
-pub use instance::{
-    AdvertToSend, GarpReason, GarpSchedule, Input, Instance, Output, Reason, ReceivedAdvert,
-    RouteKey, State, Stats, master_down_interval, skew_time,
+pub use instance::{Instance, master_down_interval, skew_time};
+pub use io::{
+    AdvertToSend, GarpReason, GarpSchedule, Input, Output, Reason, ReceivedAdvert, RouteKey, State,
+    Stats,
 };
 pub use sync_group::{GroupOutput, SyncGroup};
 pub use timer::Timer;
