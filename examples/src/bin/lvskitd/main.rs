@@ -11,9 +11,10 @@
 //! ```
 //!
 //! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
-//! configuration message (warnings too), 6 on script-security messages, 4 when the file cannot be
-//! read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1 when
-//! it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//! configuration message (warnings too), 6 on script-security messages, 4 when all it found is
+//! that keepalived could not run the file at all (an interface of `linkbeat_interfaces` that
+//! does not exist) or the file cannot be read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1
+//! when it has errors, 2 when the file cannot be read. A wrong command line exits 2.
 //! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
