@@ -126,6 +126,14 @@ pub struct CheckSetup {
     pub alpha: bool,
 }
 
+impl LbSetup {
+    /// Nothing for the load balancer to do: no virtual server, no timeouts, no sync daemon
+    /// (keepalived does not start its checker process then, and needs no IPVS).
+    pub fn is_empty(&self) -> bool {
+        self.virtual_servers.is_empty() && self.timeouts.is_none() && self.sync_daemon.is_none()
+    }
+}
+
 impl VirtualServerSetup {
     /// Whether two virtual servers are defined the same (where they are in the file aside).
     pub fn same_definition(&self, other: &Self) -> bool {

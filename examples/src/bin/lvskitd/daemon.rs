@@ -94,7 +94,7 @@ pub(crate) fn run(
 }
 
 /// Runs the VRRP half and the load-balancer half side by side (each stops on SIGTERM);
-/// `ready` is called once, by the VRRP half when it runs.
+/// `ready` is called once, by the VRRP half when it runs, else by the load balancer.
 async fn run_halves(
     vrrp: Option<director::setup::Setup>,
     lb: Option<director::lb::LbSetup>,
@@ -103,6 +103,8 @@ async fn run_halves(
     lb_options: director::lb::LbOptions,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
+    // Without virtual servers the load balancer has nothing to do and needs no IPVS.
+    let lb = lb.filter(|setup| !setup.is_empty());
     let mut ready = Some(ready);
     let lb_ready = if vrrp.is_none() { ready.take() } else { None };
     let vrrp_half = async {
@@ -120,9 +122,18 @@ async fn run_halves(
         match lb {
             Some(setup) => {
                 let ready = || lb_ready.map_or((), |f| f());
-                crate::lb::run(setup, path, options, lb_options, ready).await
+                let result = crate::lb::run(setup, path, options, lb_options, ready).await;
+                if let Err(e) = &result {
+                    tracing::error!("the load balancer stopped: {e}");
+                }
+                result
             }
-            None => Ok(()),
+            None => {
+                if let Some(ready) = lb_ready {
+                    ready();
+                }
+                Ok(())
+            }
         }
     };
     let (a, b) = tokio::join!(vrrp_half, lb_half);
