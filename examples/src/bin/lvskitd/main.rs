@@ -1,7 +1,10 @@
 //! `lvskitd`: the lvskit daemon, run from the keepalived.conf an operator already has.
 //!
 //! ```text
-//! lvskitd -f /etc/keepalived/keepalived.conf           # run the VRRP director (foreground)
+//! lvskitd -f /etc/keepalived/keepalived.conf           # VRRP and the load balancer (foreground)
+//! lvskitd -P -f keepalived.conf                        # VRRP only (keepalived's -P)
+//! lvskitd -C -f keepalived.conf                        # IPVS and health checks only (-C)
+//! lvskitd -C --lvs-remove-on-stop -f keepalived.conf   # delete our IPVS services on SIGTERM
 //! lvskitd -t -f /etc/keepalived/keepalived.conf        # keepalived's exit status (below)
 //! lvskitd -t --strict -f keepalived.conf               # warnings (unknown keywords) are errors
 //! lvskitd -t -i backup -f keepalived.conf              # config id for @backup lines
@@ -15,7 +18,11 @@
 //! that keepalived could not run the file at all (an interface of `linkbeat_interfaces` that
 //! does not exist) or the file cannot be read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1
 //! when it has errors, 2 when the file cannot be read. A wrong command line exits 2.
-//! Running the daemon itself (without `-t`) comes later.
+//!
+//! SIGHUP reloads the load balancer: only what changed is sent to IPVS and only changed checks
+//! restart; an invalid file keeps the running configuration. SIGTERM leaves the IPVS entries
+//! and the sync daemon in place (keepalived removes them; `--lvs-remove-on-stop` does too), so a
+//! restarted lvskitd adopts them and clients notice nothing.
 
 mod config_test;
 mod daemon;
