@@ -306,3 +306,48 @@ fn the_table_follows_the_configuration_and_the_checks() {
     drop((first, second));
     ipvsadm(&["-C"]);
 }
+
+/// keepalived.conf(5) allows schedulers this 6.1 kernel does not have (`twos` came in 6.8): the
+/// refusal names the file and line of the virtual server, and everything else runs.
+#[test]
+fn a_scheduler_the_kernel_lacks_is_reported_with_its_line_and_the_rest_runs() {
+    let dir = std::env::temp_dir().join("vm_lvskitd");
+    let _ = std::fs::create_dir_all(&dir);
+    let conf = dir.join("keepalived-twos.conf");
+    std::fs::write(
+        &conf,
+        "
+virtual_server 192.0.2.52 80 {
+    protocol TCP
+    lvs_sched twos
+    real_server 198.51.100.20 80 {
+    }
+}
+virtual_server 192.0.2.53 80 {
+    protocol TCP
+    lvs_sched rr
+    real_server 198.51.100.21 80 {
+    }
+}
+",
+    )
+    .unwrap();
+    ipvsadm(&["-C"]);
+    let log = dir.join("lvskitd-twos.log");
+    let daemon = Daemon::start(&conf, &["--lvs-remove-on-stop"], &log);
+    wait_for(
+        "the refusal logged",
+        Duration::from_secs(30),
+        || daemon.log().contains("refused by the kernel"),
+        &log,
+    );
+    let text = daemon.log();
+    let at = format!("{}:2:1: virtual_server TCP 192.0.2.52:80", conf.display());
+    assert!(text.contains(&at), "{at} not in:\n{text}");
+    assert_eq!(
+        listing(),
+        "\nTCP 192.0.2.53:80 rr\n-> 198.51.100.21:80 Masq 1 0 0\n"
+    );
+    daemon.stop();
+    assert_eq!(listing(), "\n");
+}
