@@ -66,21 +66,16 @@ impl StatusRange {
 impl std::str::FromStr for StatusRange {
     type Err = Error;
 
+    /// keepalived's rule, from `keepalived_conf::value` (the one place it is written), so a
+    /// configuration `lvskitd -t` accepts always builds its checker.
     fn from_str(word: &str) -> Result<Self, Error> {
-        let code = |s: &str| {
-            s.parse::<u16>()
-                .ok()
-                .filter(|c| (100..=999).contains(c))
-                .ok_or_else(|| Error::StatusCode(word.to_owned()))
-        };
-        let (low, high) = match word.split_once('-') {
-            Some((low, high)) => (code(low)?, code(high)?),
-            None => (code(word)?, code(word)?),
-        };
-        if low > high {
-            return Err(Error::StatusCode(word.to_owned()));
-        }
-        Ok(Self { low, high })
+        let range: keepalived_conf::model::StatusRange = word
+            .parse()
+            .map_err(|_| Error::StatusCode(word.to_owned()))?;
+        Ok(Self {
+            low: range.low,
+            high: range.high,
+        })
     }
 }
 
