@@ -50,6 +50,10 @@ pub enum DiagnosticKind {
     /// An interface the configuration names does not exist on this system (found by
     /// [`crate::system`], not by the parser).
     Interface,
+    /// What keepalived cannot run the configuration with: an interface named in
+    /// `linkbeat_interfaces` or `interface_up_down_delays` that does not exist (found by
+    /// [`crate::system`]). `keepalived -t` exits 4 when these are all it found.
+    Fatal,
     /// A script keepalived will not run: not found, changeable by a non-root user while it
     /// runs as root, or no user to run it as (found by [`crate::system`]).
     Script,
@@ -231,7 +235,8 @@ impl std::fmt::Display for Diagnostic {
 pub enum ConfigTestStatus {
     /// No message: exit 0.
     Clean,
-    /// Only messages that keepalived cannot run the configuration (an unreadable file): exit 4.
+    /// Only messages that keepalived cannot run the configuration (an unreadable file, an
+    /// interface of `linkbeat_interfaces` that does not exist): exit 4.
     Fatal,
     /// Any configuration message, warnings included: exit 5.
     Messages,
@@ -248,6 +253,7 @@ impl ConfigTestStatus {
             .iter()
             .map(|d| match (d.severity, d.kind) {
                 (Severity::Note, _) | (Severity::Warning, DiagnosticKind::Include) => Self::Clean,
+                (_, DiagnosticKind::Fatal) => Self::Fatal,
                 (_, DiagnosticKind::ScriptSecurity) => Self::Security,
                 _ => Self::Messages,
             })

@@ -15,9 +15,13 @@
 //!   `${_BANG}`, `${_RANDOM}`, and `~SEQ(...)` / `~LST(...)` lines;
 //! - `@id` / `@^id` conditional lines against [`Options::config_id`].
 //!
-//! The result is a [`Config`] plus [`Diagnostic`]s. Unknown keywords are warnings (keepalived
-//! goes on) unless [`Options::strict`] is set; values that do not parse, out-of-range numbers
-//! and the cross-checks of [`check`] are errors.
+//! The result is a [`Config`] plus [`Diagnostic`]s, with [`ConfigTestStatus`] saying what
+//! `keepalived -t` would exit with. [`system::check_system`] adds the checks against the host
+//! (interfaces, script security) that `keepalived -t` makes; the parser itself reads only files.
+//! [`value`] holds keepalived's rules for checker values that the `healthcheck` crate shares.
+//!
+//! Unknown keywords are warnings (keepalived goes on) unless [`Options::strict`] is set; values
+//! that do not parse, out-of-range numbers and the cross-checks of [`check`] are errors.
 //!
 //! ```
 //! let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 120\n  \
@@ -39,6 +43,7 @@ mod print;
 mod source;
 pub mod system;
 mod tree;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -516,7 +516,10 @@ fn unmodelled_known_keywords_are_kept_verbatim_without_warning() {
     );
     assert_eq!(c.global_defs.extra[1].keyword, "vrrp_priority");
     assert_eq!(c.global_defs.extra[1].args, ["-5"]);
-    assert_eq!(c.extra[1].block.as_ref().unwrap()[0].keyword, "neighbor_ip");
+    // The top-level settings and the BFD block are typed.
+    assert_eq!(c.top.net_namespace.as_deref(), Some("blue"));
+    assert_eq!(c.bfd_instances[0].neighbor_ip, Some(ip("192.0.2.7")));
+    assert!(c.extra.is_empty());
 }
 
 #[test]
