@@ -585,13 +585,8 @@ impl Mapper<'_> {
             });
             return None;
         };
-        let version = match inst
-            .version
-            .as_ref()
-            .map(|v| v.value)
-            .or(g.vrrp_version)
-            .unwrap_or(2)
-        {
+        // keepalived's rule (an IPv6 instance without its own version runs VRRPv3).
+        let version = match inst.effective_version(g) {
             2 => Version::V2,
             3 => Version::V3,
             other => {

@@ -55,10 +55,11 @@ struct ReadmeDoctests;
 
 pub mod frame;
 pub mod fuzz;
+pub mod packet_socket;
 pub mod schedule;
 mod sender;
 
 pub use frame::{Announcement, ArpForm, FrameError};
 pub use pnet_base::MacAddr;
 pub use schedule::Scheduler;
-pub use sender::{Error, Sender, SourceMac, VirtualMac};
+pub use sender::{Burst, BurstStep, Error, Sender, SourceMac, VirtualMac};

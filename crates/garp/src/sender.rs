@@ -1,15 +1,16 @@
 //! The I/O layer: an `AF_PACKET` socket bound to one interface that sends announcements.
 
 use std::io;
-use std::mem::size_of;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pnet_base::MacAddr;
-use socket2::{Domain, Socket, Type};
+use socket2::{Socket, Type};
+use vrrp_packet::{AddressFamily, virtual_mac};
 
 use crate::frame::{Announcement, ArpForm, NA_FRAME_LEN};
+use crate::packet_socket;
 
 /// Which source MAC the announcements carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,10 +37,11 @@ pub enum VirtualMac {
 impl VirtualMac {
     /// The virtual router's MAC.
     pub fn mac(self) -> MacAddr {
-        match self {
-            Self::V4(vrid) => MacAddr(0, 0, 0x5e, 0, 1, vrid),
-            Self::V6(vrid) => MacAddr(0, 0, 0x5e, 0, 2, vrid),
-        }
+        let [a, b, c, d, e, f] = match self {
+            Self::V4(vrid) => virtual_mac(AddressFamily::Ipv4, vrid),
+            Self::V6(vrid) => virtual_mac(AddressFamily::Ipv6, vrid),
+        };
+        MacAddr(a, b, c, d, e, f)
     }
 
     fn is_ipv4(self) -> bool {
@@ -112,7 +114,7 @@ impl Sender {
         if ifname.is_empty() || ifname.len() >= libc::IFNAMSIZ || ifname.contains('\0') {
             return Err(Error::NoSuchInterface(ifname.to_string()));
         }
-        let socket = Socket::new(Domain::PACKET, Type::RAW, None).map_err(|e| {
+        let socket = packet_socket::open(Type::RAW, 0).map_err(|e| {
             if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
                 Error::Permission(ifname.to_string())
             } else {
@@ -214,18 +216,51 @@ impl Sender {
 
     /// Sends one announcement for each address, `gap` apart (zero: back to back). Every address
     /// is checked before the first frame goes out, so bad input sends nothing.
+    ///
+    /// This blocks the calling thread for the gaps; inside an async runtime, drive a
+    /// [`Sender::burst`] with the runtime's timer instead.
     pub fn announce_all(&self, addrs: &[IpAddr], gap: Duration) -> Result<(), Error> {
+        let mut burst = self.burst(addrs, gap)?;
+        loop {
+            let now = Instant::now();
+            match burst.poll(now) {
+                BurstStep::Send(announcement) => self.send(announcement)?,
+                BurstStep::Wait(until) => std::thread::sleep(until.saturating_duration_since(now)),
+                BurstStep::Done => return Ok(()),
+            }
+        }
+    }
+
+    /// The announcements for `addrs`, paced `gap` apart by the caller's clock: the sans-IO form
+    /// of [`Sender::announce_all`], for async code or an event loop. Every address is checked
+    /// here, so bad input sends nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(sender: &garp::Sender, addrs: &[std::net::IpAddr]) -> Result<(), garp::Error> {
+    /// use std::time::{Duration, Instant};
+    /// use garp::BurstStep;
+    ///
+    /// let mut burst = sender.burst(addrs, Duration::from_millis(10))?;
+    /// loop {
+    ///     match burst.poll(Instant::now()) {
+    ///         BurstStep::Send(announcement) => sender.send(announcement)?,
+    ///         BurstStep::Wait(until) => { /* tokio::time::sleep_until(until.into()).await */ }
+    ///         BurstStep::Done => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn burst(&self, addrs: &[IpAddr], gap: Duration) -> Result<Burst, Error> {
         let announcements = addrs
             .iter()
             .map(|&addr| self.announcement(addr))
             .collect::<Result<Vec<_>, _>>()?;
-        for (i, announcement) in announcements.iter().enumerate() {
-            if i > 0 && !gap.is_zero() {
-                std::thread::sleep(gap);
-            }
-            self.send(announcement)?;
-        }
-        Ok(())
+        Ok(Burst {
+            announcements,
+            next: 0,
+            gap,
+            due: None,
+        })
     }
 
     /// Sends a prepared announcement.
@@ -234,26 +269,15 @@ impl Sender {
         let len = announcement
             .emit(&mut buf)
             .expect("the buffer fits the longest announcement");
-        // SAFETY: all-zero is a valid sockaddr_ll; the fields used are set below.
-        let mut to: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        to.sll_family = libc::AF_PACKET as u16;
-        to.sll_protocol = announcement.ethertype().to_be();
-        to.sll_ifindex = self.ifindex;
-        to.sll_halen = 6;
-        to.sll_addr[..6].copy_from_slice(&buf[..6]);
-        // SAFETY: `buf[..len]` and `to` are valid for the lengths given.
-        let sent = unsafe {
-            libc::sendto(
-                self.socket.as_raw_fd(),
-                buf.as_ptr().cast(),
-                len,
-                0,
-                (&raw const to).cast(),
-                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        };
-        if sent < 0 {
-            let e = io::Error::last_os_error();
+        let mut destination = [0u8; 6];
+        destination.copy_from_slice(&buf[..6]);
+        let to = packet_socket::link_addr(
+            self.ifindex as u32,
+            announcement.ethertype(),
+            Some(destination),
+        );
+        let sent = self.socket.send_to(&buf[..len], &to);
+        if let Err(e) = sent {
             return Err(match e.raw_os_error() {
                 Some(libc::ENETDOWN) => Error::InterfaceDown(self.ifname.clone()),
                 Some(libc::ENODEV | libc::ENXIO) => Error::NoSuchInterface(self.ifname.clone()),
@@ -299,6 +323,47 @@ impl Sender {
     }
 }
 
+/// Announcements to send `gap` apart, driven by the caller's clock ([`Sender::burst`]).
+#[derive(Debug, Clone)]
+pub struct Burst {
+    announcements: Vec<Announcement>,
+    next: usize,
+    gap: Duration,
+    due: Option<Instant>,
+}
+
+/// What a [`Burst`] wants at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BurstStep<'a> {
+    /// Send this announcement now ([`Sender::send`]).
+    Send(&'a Announcement),
+    /// Nothing before this instant; poll again then.
+    Wait(Instant),
+    /// Every announcement has been handed out.
+    Done,
+}
+
+impl Burst {
+    /// The next step at `now`. The first announcement is due at once and each next one `gap`
+    /// after the one before was handed out.
+    pub fn poll(&mut self, now: Instant) -> BurstStep<'_> {
+        let Some(announcement) = self.announcements.get(self.next) else {
+            return BurstStep::Done;
+        };
+        if let Some(due) = self.due.filter(|&due| now < due) {
+            return BurstStep::Wait(due);
+        }
+        self.next += 1;
+        self.due = (!self.gap.is_zero()).then(|| now + self.gap);
+        BurstStep::Send(announcement)
+    }
+
+    /// How many announcements are still to be handed out.
+    pub fn remaining(&self) -> usize {
+        self.announcements.len() - self.next
+    }
+}
+
 fn io_error(context: String, source: io::Error) -> Error {
     Error::Io { context, source }
 }
@@ -306,6 +371,44 @@ fn io_error(context: String, source: io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_burst_hands_out_announcements_gap_apart_on_the_callers_clock() {
+        let announcement = |last| {
+            Announcement::for_addr(
+                IpAddr::from([192, 0, 2, last]),
+                MacAddr(2, 0, 0, 0, 0, 1),
+                ArpForm::default(),
+                false,
+            )
+        };
+        let gap = Duration::from_millis(10);
+        let mut burst = Burst {
+            announcements: vec![announcement(1), announcement(2), announcement(3)],
+            next: 0,
+            gap,
+            due: None,
+        };
+        let t0 = Instant::now();
+        assert_eq!(burst.poll(t0), BurstStep::Send(&announcement(1)));
+        assert_eq!(burst.poll(t0), BurstStep::Wait(t0 + gap));
+        assert_eq!(burst.poll(t0 + gap / 2), BurstStep::Wait(t0 + gap));
+        // Late is fine: the next gap counts from when the frame was handed out.
+        let late = t0 + gap * 3;
+        assert_eq!(burst.poll(late), BurstStep::Send(&announcement(2)));
+        assert_eq!(burst.remaining(), 1);
+        assert_eq!(burst.poll(late + gap), BurstStep::Send(&announcement(3)));
+        assert_eq!(burst.poll(late + gap), BurstStep::Done);
+
+        // No gap: back to back.
+        burst.next = 0;
+        burst.due = None;
+        burst.gap = Duration::ZERO;
+        for last in 1..=3 {
+            assert_eq!(burst.poll(t0), BurstStep::Send(&announcement(last)));
+        }
+        assert_eq!(burst.poll(t0), BurstStep::Done);
+    }
 
     #[test]
     fn virtual_macs() {

@@ -153,19 +153,7 @@ fn is_permission(e: &io::Error) -> bool {
 
 /// The Internet checksum (RFC 1071) of an ICMPv4 message whose checksum field is zero.
 fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|pair| {
-            u32::from(u16::from_be_bytes([
-                pair[0],
-                pair.get(1).copied().unwrap_or(0),
-            ]))
-        })
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+    !vrrp_packet::checksum::data(data)
 }
 
 impl Checker for PingCheck {

@@ -56,6 +56,7 @@ use socket2::{Domain, Protocol, SockAddr, SockFilter, Socket, Type};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
+use vrrp_packet::checksum;
 
 use crate::ConnectOptions;
 use crate::net::set_int;
@@ -503,9 +504,11 @@ impl Prober {
     /// One `recvmmsg`: how many datagrams it read, and the answers among them.
     fn receive(&self, state: &mut State) -> (usize, [Option<Answer>; BATCH]) {
         let mut answers = [None; BATCH];
-        // SAFETY: zeroed iovecs, msghdrs and sockaddr_in6 are valid (null or empty) values.
+        // SAFETY: a zeroed iovec is a valid (null, empty) value.
         let mut iov: [libc::iovec; BATCH] = unsafe { zeroed() };
+        // SAFETY: a zeroed mmsghdr is a valid (null, empty) value.
         let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        // SAFETY: a zeroed sockaddr_in6 is a valid value (the unspecified address).
         let mut names: [libc::sockaddr_in6; BATCH] = unsafe { zeroed() };
         for (i, buffer) in state.buffers.iter_mut().enumerate() {
             iov[i].iov_base = buffer.as_mut_ptr().cast();
@@ -835,23 +838,9 @@ fn syn_segment(source: Option<IpAddr>, target: SocketAddr, port: u16, seq: u32) 
 
 /// The TCP checksum over the IPv4 pseudo-header and `segment` (checksum field zero).
 fn tcp_checksum_v4(source: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut add = |bytes: &[u8]| {
-        for pair in bytes.chunks(2) {
-            let hi = u32::from(pair[0]) << 8;
-            let lo = pair.get(1).map_or(0, |&b| u32::from(b));
-            sum += hi | lo;
-        }
-    };
-    add(&source.octets());
-    add(&dst.octets());
-    add(&[0, libc::IPPROTO_TCP as u8]);
-    add(&(segment.len() as u16).to_be_bytes());
-    add(segment);
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+    let tcp = libc::IPPROTO_TCP as u8;
+    let pseudo = checksum::pseudo_header_v4(source, dst, tcp, segment.len() as u16);
+    !checksum::combine(&[pseudo, checksum::data(segment)])
 }
 
 /// `sendmsg` of `segment` to `dst`, from `source` when given (`IP_PKTINFO` / `IPV6_PKTINFO`),

@@ -627,3 +627,67 @@ async fn huge_times_from_a_library_caller_saturate_instead_of_panicking() {
         [(3, State::Down, true, "the check panicked".into())]
     );
 }
+
+/// The first attempts of 20 warmed-up checks, in milliseconds from their insertion.
+async fn first_attempts(options: SchedulerOptions) -> Vec<u128> {
+    let (scheduler, _events) = Scheduler::with_options(options);
+    let checkers: Vec<Arc<Scripted>> = (0..20).map(|_| Scripted::new(&[(true, "ok")])).collect();
+    let warm = Schedule::new(Duration::from_secs(10)).warmup(Duration::from_secs(4));
+    for (i, checker) in checkers.iter().enumerate() {
+        scheduler.insert(CheckId(i as u64), custom(checker), warm);
+    }
+    sleep(4.5).await;
+    checkers.iter().map(|c| c.times()[0]).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_seeded_warmup_spreads_the_same_way_every_time() {
+    let seeded = SchedulerOptions::default().slack(Duration::ZERO).seed(7);
+    let first = first_attempts(seeded).await;
+    assert_eq!(first_attempts(seeded).await, first);
+    assert_ne!(first_attempts(seeded.seed(8)).await, first);
+    assert!(first.iter().all(|&t| t <= 4000), "{first:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn insert_at_plans_from_the_time_it_is_given() {
+    let (scheduler, _events) = exact();
+    let checker = Scripted::new(&[(true, "ok")]);
+    let no_warmup = schedule().warmup(Duration::ZERO);
+    scheduler.insert_at(
+        CheckId(1),
+        custom(&checker),
+        no_warmup,
+        Instant::now() + Duration::from_secs(3),
+    );
+    sleep(2.5).await;
+    assert!(checker.times().is_empty(), "{:?}", checker.times());
+    sleep(1.0).await;
+    assert_eq!(checker.times(), [3000]);
+}
+
+#[test]
+fn outside_a_runtime_it_is_an_error_or_a_handle_not_a_panic() {
+    assert!(Scheduler::try_with_options(SchedulerOptions::default()).is_err());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Made and fed from a plain thread; the driver runs whenever the runtime does.
+    let (scheduler, mut events) = Scheduler::on(runtime.handle(), SchedulerOptions::default());
+    let checker = Scripted::new(&[(true, "ok")]);
+    scheduler.insert(
+        CheckId(1),
+        custom(&checker),
+        schedule().warmup(Duration::ZERO),
+    );
+    let event = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), events.recv()).await });
+    let event = event
+        .expect("an event within 10 s")
+        .expect("the stream is open");
+    assert_eq!(
+        (event.id, event.state, event.initial),
+        (CheckId(1), State::Up, true)
+    );
+}

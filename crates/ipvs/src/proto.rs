@@ -7,8 +7,8 @@
 
 use netlink_packet_core::{Emitable, NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_core::{
-    NLA_TYPE_MASK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR,
-    NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NlasIterator,
+    NLA_TYPE_MASK, NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+    NetlinkBuffer,
 };
 use netlink_packet_ipvs::constants::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE};
 use netlink_packet_ipvs::{IpvsAttr, IpvsCmd, IpvsMessage};
@@ -16,10 +16,9 @@ use netlink_packet_ipvs::{IpvsAttr, IpvsCmd, IpvsMessage};
 use crate::error::{Error, KernelError};
 use crate::types::{Destination, Family, Service, ServiceKey};
 
-const NLMSG_HDRLEN: usize = 16;
+use netlink_ext_ack::NLMSG_HDRLEN;
+
 const GENL_HDRLEN: usize = 4;
-/// `NLMSGERR_ATTR_MSG`: the extended-ACK text.
-const NLMSGERR_ATTR_MSG: u16 = 1;
 
 /// Frames requests for one resolved family and hands out sequence numbers.
 #[derive(Debug)]
@@ -123,7 +122,7 @@ fn for_each_frame<'a>(
                 if code == 0 {
                     f(Frame::Ack { seq })?;
                 } else {
-                    let message = ext_ack_message(flags, &payload[4..]);
+                    let message = netlink_ext_ack::message(flags, &payload[4..]);
                     f(Frame::Error {
                         seq,
                         errno: code.saturating_neg(),
@@ -241,29 +240,6 @@ fn read_i32(payload: &[u8]) -> Result<i32, Error> {
         .and_then(|b| b.try_into().ok())
         .map(i32::from_ne_bytes)
         .ok_or_else(|| Error::Protocol("truncated netlink error message".into()))
-}
-
-/// The `NLMSGERR_ATTR_MSG` text after the echoed request, if the kernel attached one.
-fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
-    if flags & NLM_F_ACK_TLVS == 0 || echoed.len() < NLMSG_HDRLEN {
-        return None;
-    }
-    let skip = if flags & NLM_F_CAPPED != 0 {
-        NLMSG_HDRLEN
-    } else {
-        let len = u32::from_ne_bytes(echoed[..4].try_into().ok()?) as usize;
-        (len + 3) & !3
-    };
-    let tlvs = echoed.get(skip..)?;
-    NlasIterator::new(tlvs)
-        .filter_map(Result::ok)
-        .find_map(|nla| {
-            (nla.kind() == NLMSGERR_ATTR_MSG).then(|| {
-                let value = nla.value();
-                let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
-                String::from_utf8_lossy(&value[..end]).into_owned()
-            })
-        })
 }
 
 /// Per-request results of a window, in request order, and the data replies that came with them.
@@ -559,6 +535,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use netlink_ext_ack::{NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSGERR_ATTR_MSG};
+
     use super::*;
     use netlink_packet_ipvs::{IpvsAttr, ServiceAttr};
 

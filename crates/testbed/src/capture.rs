@@ -1,13 +1,15 @@
 //! Frame capture on an interface inside a namespace, with kernel timestamps.
 
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
+
+use garp::packet_socket;
 
 use crate::netns::{check_ifname, run_checked};
 use crate::{Error, Netns};
@@ -156,23 +158,11 @@ impl Drop for Capture {
 }
 
 fn open_socket(ifname: &str) -> io::Result<OwnedFd> {
-    let cname = std::ffi::CString::new(ifname).map_err(|_| io::ErrorKind::InvalidInput)?;
-    // SAFETY: `cname` is NUL-terminated.
-    let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
-    if ifindex == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no interface {ifname}"),
-        ));
-    }
-    let protocol = (libc::ETH_P_ALL as u16).to_be();
-    // SAFETY: plain socket(2) call; the result is checked before use.
-    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from(protocol)) };
-    if raw < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let ifindex = packet_socket::ifindex(ifname)?;
+    let fd = OwnedFd::from(packet_socket::open(
+        socket2::Type::RAW,
+        packet_socket::ETH_P_ALL,
+    )?);
     let buffer: libc::c_int = 8 << 20;
     let on: libc::c_int = 1;
     let timeout = libc::timeval {
@@ -182,23 +172,13 @@ fn open_socket(ifname: &str) -> io::Result<OwnedFd> {
     setsockopt(&fd, libc::SO_RCVBUFFORCE, &buffer)?;
     setsockopt(&fd, libc::SO_TIMESTAMPNS, &on)?;
     setsockopt(&fd, libc::SO_RCVTIMEO, &timeout)?;
-    // SAFETY: an all-zero sockaddr_ll is valid; the fields that matter are set below.
-    let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    addr.sll_family = libc::AF_PACKET as u16;
-    addr.sll_protocol = protocol;
-    addr.sll_ifindex = ifindex as i32;
-    // SAFETY: `addr` is a sockaddr_ll and the length says so.
-    let rc = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&raw const addr).cast(),
-            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(fd)
+    let socket = socket2::Socket::from(fd);
+    socket.bind(&packet_socket::link_addr(
+        ifindex,
+        packet_socket::ETH_P_ALL,
+        None,
+    ))?;
+    Ok(OwnedFd::from(socket))
 }
 
 fn setsockopt<T>(fd: &OwnedFd, option: libc::c_int, value: &T) -> io::Result<()> {

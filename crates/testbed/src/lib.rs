@@ -8,7 +8,8 @@
 //! Inside a namespace you can
 //! - run a closure ([`Netns::run`], [`Netns::spawn`]): a dedicated thread calls `setns(2)` first, so
 //!   sockets the closure opens live in the namespace (and stay there after it returns);
-//! - run a command ([`Netns::command`], [`Netns::ip`]): `ip netns exec NAME ...`;
+//! - run a command ([`Netns::command`], [`Netns::ip`]): `ip netns exec NAME ...`; from inside a
+//!   closure, [`ip`] runs `ip` in the namespace the thread is in;
 //! - capture frames on an interface ([`Capture`]): an `AF_PACKET` socket opened in the namespace,
 //!   with kernel receive timestamps, that can be written out as a pcap file for tshark.
 //!
@@ -64,7 +65,7 @@ pub use addr::{ALLOWED_RANGES, check_addr, check_prefix};
 pub use bounded::{Limits, bounded};
 pub use capture::{Capture, Frame, PacketType, tshark_fields, write_pcap};
 pub use corpus::replay_corpus;
-pub use netns::{Netns, bridge_port, reap_orphans, veth_pair};
+pub use netns::{Netns, bridge_port, ip, reap_orphans, veth_pair};
 
 use std::process::ExitStatus;
 

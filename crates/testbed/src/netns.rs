@@ -53,6 +53,12 @@ fn orphan_pid(name: &str) -> Option<u32> {
     well_formed.then(|| pid.parse().ok()).flatten()
 }
 
+/// Runs `ip ARGS...` in the calling thread's namespace (inside [`Netns::run`], the namespace's)
+/// and returns its stdout; a failure carries the command line and what `ip` printed on stderr.
+pub fn ip(args: &[&str]) -> Result<String, Error> {
+    run_checked(Command::new("ip").args(args))
+}
+
 /// A network namespace made for one test, deleted (with everything in it) on drop.
 ///
 /// Its name is `lvk-TAG-PID-N`: unique across the tests of one run and across processes, and
@@ -104,7 +110,7 @@ impl Netns {
     /// Runs `ip -n NAME ARGS...` and returns its stdout; a failure carries the command line and
     /// what `ip` printed on stderr.
     pub fn ip(&self, args: &[&str]) -> Result<String, Error> {
-        run_checked(Command::new("ip").args(["-n", &self.name]).args(args))
+        ip(&[&["-n", &self.name], args].concat())
     }
 
     /// Runs `ip -n NAME -batch -` with `lines` on stdin (one `ip` command per line, without the

@@ -42,14 +42,14 @@ pub fn watch(mut data: &[u8]) -> bool {
     clean
 }
 
-/// Target `vip_ext_ack`: bytes 0–1 are an error message's flags (little-endian), the rest what
+/// Target `vip_ext_ack` (the `netlink-ext-ack` reader vip uses): bytes 0–1 are an error message's flags (little-endian), the rest what
 /// follows its errno (the echoed request, then the extended-ACK attributes). Returns whether a
 /// message text was found; it is never longer than the input.
 pub fn ext_ack(data: &[u8]) -> bool {
     let Some((flags, echoed)) = data.split_first_chunk::<2>() else {
         return false;
     };
-    match crate::nl::ext_ack_message(u16::from_le_bytes(*flags), echoed) {
+    match netlink_ext_ack::message(u16::from_le_bytes(*flags), echoed) {
         Some(text) => {
             // Lossy decoding may turn one bad byte into three: bound it accordingly.
             assert!(text.len() <= 3 * echoed.len());

@@ -7,6 +7,8 @@
 //! - [`Vmac`]: a macvlan interface in private mode carrying the VRRP virtual MAC
 //!   (`00:00:5e:00:01:VRID` for IPv4, `00:00:5e:00:02:VRID` for IPv6), with the sysctls that make
 //!   it, and not its base interface, answer ARP for the VIPs;
+//! - [`realserver`]: the other end of LVS-DR and LVS-TUN, the VIPs on `lo` (or a tunnel
+//!   device) of a real server with the ARP sysctls that keep it quiet, undone exactly;
 //! - [`Watcher`]: link up/down (for `track_interface`) and addresses added or removed by anyone,
 //!   so a director can put back a VIP that someone deleted while it was master. The watcher
 //!   survives an overflow of its event socket (`ENOBUFS`) by reading the kernel's state again.
@@ -45,6 +47,7 @@ mod error;
 pub mod fuzz;
 mod link;
 mod nl;
+pub mod realserver;
 mod route;
 mod vmac;
 mod watch;
@@ -82,6 +85,26 @@ impl Family {
         match self {
             Self::V4 => 32,
             Self::V6 => 128,
+        }
+    }
+}
+
+/// The seam with the VRRP codec's family (`vrrp_packet::AddressFamily`, the workspace's lowest
+/// one): `V4` is `Ipv4`, `V6` is `Ipv6`, both ways.
+impl From<Family> for vrrp_packet::AddressFamily {
+    fn from(family: Family) -> Self {
+        match family {
+            Family::V4 => Self::Ipv4,
+            Family::V6 => Self::Ipv6,
+        }
+    }
+}
+
+impl From<vrrp_packet::AddressFamily> for Family {
+    fn from(family: vrrp_packet::AddressFamily) -> Self {
+        match family {
+            vrrp_packet::AddressFamily::Ipv4 => Self::V4,
+            vrrp_packet::AddressFamily::Ipv6 => Self::V6,
         }
     }
 }
@@ -204,6 +227,18 @@ pub(crate) fn check_family(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_family_seam_with_the_codec_holds_both_ways() {
+        use vrrp_packet::AddressFamily;
+        for (ours, codec) in [
+            (Family::V4, AddressFamily::Ipv4),
+            (Family::V6, AddressFamily::Ipv6),
+        ] {
+            assert_eq!(AddressFamily::from(ours), codec);
+            assert_eq!(Family::from(codec), ours);
+        }
+    }
 
     #[test]
     fn interface_names_are_checked_like_the_kernel() {

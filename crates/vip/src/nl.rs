@@ -12,15 +12,6 @@ use tracing::{debug, warn};
 
 use crate::Error;
 
-/// The kernel's flag on an error message that carries extended-ACK attributes.
-const NLM_F_ACK_TLVS: u16 = 0x200;
-/// The kernel's flag on an error message whose echoed request was cut to its header.
-const NLM_F_CAPPED: u16 = 0x100;
-/// `NLMSGERR_ATTR_MSG`: the kernel's human-readable explanation.
-const NLMSGERR_ATTR_MSG: u16 = 1;
-/// Length of a netlink message header.
-const NLMSG_HDRLEN: usize = 16;
-
 /// A kernel refusal, before it is given a meaning by the caller.
 #[derive(Debug)]
 pub(crate) struct Nack {
@@ -63,42 +54,11 @@ impl Failure {
     }
 }
 
-/// Reads the extended ACK text out of an error message's payload.
-///
-/// `flags` are the error message's own header flags, `echoed` the payload after the errno: the
-/// request's header (and its body unless capped), then attributes.
-pub(crate) fn ext_ack_message(flags: u16, echoed: &[u8]) -> Option<String> {
-    if flags & NLM_F_ACK_TLVS == 0 || echoed.len() < NLMSG_HDRLEN {
-        return None;
-    }
-    let skip = if flags & NLM_F_CAPPED != 0 {
-        NLMSG_HDRLEN
-    } else {
-        let len = u32::from_ne_bytes(echoed[0..4].try_into().ok()?) as usize;
-        len.checked_add(3)? & !3
-    };
-    let mut rest = echoed.get(skip..)?;
-    while rest.len() >= 4 {
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
-        if len < 4 || len > rest.len() {
-            return None;
-        }
-        if kind == NLMSGERR_ATTR_MSG {
-            let text = &rest[4..len];
-            let text = text.split(|b| *b == 0).next().unwrap_or(text);
-            return Some(String::from_utf8_lossy(text).into_owned());
-        }
-        rest = rest.get((len + 3) & !3..).unwrap_or(&[]);
-    }
-    None
-}
-
 fn nack_of(flags: u16, err: &netlink_packet_core::ErrorMessage) -> Option<Nack> {
     let code = err.code?;
     Some(Nack {
         errno: code.get().saturating_abs(),
-        ext: ext_ack_message(flags, &err.header),
+        ext: netlink_ext_ack::message(flags, &err.header),
     })
 }
 
@@ -187,53 +147,6 @@ async fn query_once(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ext_ack_text_after_capped_header() {
-        let mut echoed = vec![0u8; NLMSG_HDRLEN];
-        let text = b"Invalid prefix for given prefix length\0";
-        let len = (4 + text.len()) as u16;
-        echoed.extend_from_slice(&len.to_ne_bytes());
-        echoed.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
-        echoed.extend_from_slice(text);
-        assert_eq!(
-            ext_ack_message(NLM_F_ACK_TLVS | NLM_F_CAPPED, &echoed).as_deref(),
-            Some("Invalid prefix for given prefix length")
-        );
-        // Without the flag the kernel sent no attributes, whatever follows.
-        assert_eq!(ext_ack_message(NLM_F_CAPPED, &echoed), None);
-    }
-
-    #[test]
-    fn ext_ack_text_after_full_echo() {
-        // An echoed request of 20 bytes (header + 4 bytes body), then an offset attribute (2),
-        // then the message.
-        let mut echoed = vec![0u8; 20];
-        echoed[0..4].copy_from_slice(&20u32.to_ne_bytes());
-        echoed.extend_from_slice(&8u16.to_ne_bytes());
-        echoed.extend_from_slice(&2u16.to_ne_bytes());
-        echoed.extend_from_slice(&[0, 0, 0, 0]);
-        let text = b"no such device\0";
-        echoed.extend_from_slice(&((4 + text.len()) as u16).to_ne_bytes());
-        echoed.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
-        echoed.extend_from_slice(text);
-        assert_eq!(
-            ext_ack_message(NLM_F_ACK_TLVS, &echoed).as_deref(),
-            Some("no such device")
-        );
-    }
-
-    #[test]
-    fn truncated_ext_ack_is_ignored() {
-        let mut echoed = vec![0u8; NLMSG_HDRLEN];
-        echoed.extend_from_slice(&200u16.to_ne_bytes());
-        echoed.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
-        echoed.extend_from_slice(b"short");
-        assert_eq!(
-            ext_ack_message(NLM_F_ACK_TLVS | NLM_F_CAPPED, &echoed),
-            None
-        );
-    }
 
     #[test]
     fn an_errno_of_i32_min_is_no_panic() {

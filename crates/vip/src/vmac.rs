@@ -17,11 +17,7 @@ use crate::{Change, Error, Family, check_ifname};
 /// The VRRP virtual MAC for a virtual router (RFC 5798 §7.3): `00:00:5e:00:01:VRID` for IPv4,
 /// `00:00:5e:00:02:VRID` for IPv6.
 pub fn vrrp_mac(family: Family, vrid: u8) -> [u8; 6] {
-    let kind = match family {
-        Family::V4 => 1,
-        Family::V6 => 2,
-    };
-    [0x00, 0x00, 0x5e, 0x00, kind, vrid]
+    vrrp_packet::virtual_mac(family.into(), vrid)
 }
 
 /// The IPv4 sysctls set on a VMAC interface (under `/proc/sys/net/ipv4/conf/<vmac>/`):

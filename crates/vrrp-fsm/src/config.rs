@@ -31,28 +31,44 @@ impl Version {
     }
 }
 
-/// An address family; a virtual router carries addresses of exactly one family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    /// IPv4: the director announces the addresses with gratuitous ARP.
-    Ipv4,
-    /// IPv6: the director announces the addresses with unsolicited neighbour advertisements.
-    Ipv6,
+/// An address family; a virtual router carries addresses of exactly one family. `Ipv4`: the
+/// director announces the addresses with gratuitous ARP; `Ipv6`: with unsolicited neighbour
+/// advertisements.
+///
+/// The codec's type, re-exported: the machine and the wire share one notion of family.
+pub use vrrp_packet::AddressFamily as Family;
+
+/// The seam with the codec's version nibble: a configured version is always a wire version.
+impl From<Version> for vrrp_packet::Version {
+    fn from(version: Version) -> Self {
+        match version {
+            Version::V2 => Self::V2,
+            Version::V3 => Self::V3,
+        }
+    }
 }
 
-impl Family {
-    /// The family of `address`.
-    pub const fn of(address: &IpAddr) -> Self {
-        match address {
-            IpAddr::V4(_) => Self::Ipv4,
-            IpAddr::V6(_) => Self::Ipv6,
+/// The seam the other way: a wire version the machine speaks, or the unknown nibble back.
+impl TryFrom<vrrp_packet::Version> for Version {
+    type Error = u8;
+
+    fn try_from(version: vrrp_packet::Version) -> Result<Self, u8> {
+        match version {
+            vrrp_packet::Version::V2 => Ok(Self::V2),
+            vrrp_packet::Version::V3 => Ok(Self::V3),
+            vrrp_packet::Version::Unknown(nibble) => Err(nibble),
         }
     }
 }
 
 /// The kernel interface index of the interface an instance runs on.
 ///
-/// The machine never resolves names; the director maps `eth0` to its index and back.
+/// The machine never resolves names; the director maps `eth0` to its index and back. Interfaces
+/// are named the same way across the workspace: by this index wherever a crate only keys state
+/// (`garp::schedule::Vip::ifindex`, `garp::Sender::ifindex`, `vip::Address::index` in watch
+/// events), and by name only where the kernel call or the configuration takes one
+/// (`garp::Sender::open`, `vip::Vip::dev`, keepalived.conf's `interface`). The director is the
+/// one seam between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InterfaceId(pub u32);
 

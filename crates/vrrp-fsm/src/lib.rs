@@ -8,7 +8,8 @@
 //! next deadline.
 //!
 //! The machine has its own plain input and output types ([`ReceivedAdvert`], [`AdvertToSend`]):
-//! it does not depend on the `vrrp-packet` codec. The director maps a parsed codec `Repr` to a
+//! it parses nothing, and takes from the `vrrp-packet` codec only the address family ([`Family`]
+//! is its `AddressFamily`) and a [`Version`] conversion. The director maps a parsed codec `Repr` to a
 //! [`ReceivedAdvert`] and an [`AdvertToSend`] to a `Repr` to emit. Intervals are centiseconds
 //! for both versions (a v2 wire field is whole seconds: multiply or divide by 100). Unicast peers
 //! change nothing here: the director decides where an [`AdvertToSend`] goes.
@@ -25,6 +26,7 @@ mod config;
 mod demux;
 mod error;
 mod instance;
+mod io;
 mod sync_group;
 mod timer;
 
@@ -34,9 +36,10 @@ pub use config::{
 };
 pub use demux::Demux;
 pub use error::Error;
-pub use instance::{
-    AdvertToSend, GarpReason, GarpSchedule, Input, Instance, Output, Reason, ReceivedAdvert,
-    RouteKey, State, Stats, master_down_interval, skew_time,
+pub use instance::{Instance, master_down_interval, skew_time};
+pub use io::{
+    AdvertToSend, GarpReason, GarpSchedule, Input, Output, Reason, ReceivedAdvert, RouteKey, State,
+    Stats,
 };
 pub use sync_group::{GroupOutput, SyncGroup};
 pub use timer::Timer;

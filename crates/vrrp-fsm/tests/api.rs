@@ -396,3 +396,17 @@ fn turning_preemption_off_during_a_hold_off_does_not_strand_the_backup() {
         "the expired Master_Down_Timer fires: {out:?}"
     );
 }
+
+#[test]
+fn family_and_version_meet_the_codec_at_one_seam_both_ways() {
+    use vrrp_fsm::{Family, Version};
+    // One family type: the machine's is the codec's.
+    let codec: vrrp_packet::AddressFamily = Family::of(&ip("192.0.2.1"));
+    assert_eq!(codec, vrrp_packet::AddressFamily::Ipv4);
+    assert_eq!(Family::of(&ip("2001:db8::1")), Family::Ipv6);
+    for version in [Version::V2, Version::V3] {
+        let wire = vrrp_packet::Version::from(version);
+        assert_eq!(Version::try_from(wire), Ok(version));
+    }
+    assert_eq!(Version::try_from(vrrp_packet::Version::Unknown(9)), Err(9));
+}

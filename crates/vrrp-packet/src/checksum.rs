@@ -1,7 +1,7 @@
 //! The Internet checksum (RFC 1071) and the IPv4/IPv6 pseudo-header sums.
 //!
-//! One helper for every protocol in lvskit that needs it: VRRP here, and the IPv4 header on the
-//! raw-socket path. The sums returned by [`data`], [`pseudo_header_v4`] and [`pseudo_header_v6`]
+//! One helper for every protocol in lvskit that needs it: VRRP here, the IPv4 header on the
+//! raw-socket path, and `healthcheck`'s ICMP echo and raw TCP SYN. The sums returned by [`data`], [`pseudo_header_v4`] and [`pseudo_header_v6`]
 //! are folded 16-bit ones'-complement sums of big-endian words; add several with [`combine`] and
 //! take the complement (`!sum`) to get the value that goes into a checksum field.
 

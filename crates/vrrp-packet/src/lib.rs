@@ -53,8 +53,12 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "pcap")]
+extern crate std;
 
 pub mod capture;
+#[cfg(feature = "pcap")]
+pub mod capture_file;
 pub mod checksum;
 #[cfg(feature = "alloc")]
 pub mod fuzz;
@@ -71,6 +75,17 @@ pub use vrrp::{
     MULTICAST_V4, MULTICAST_V6, MessageType, Packet, PseudoHeader, Repr, TTL, Version,
     VersionFields,
 };
+
+/// The VRRP virtual MAC of a virtual router (RFC 9568 7.3): `00:00:5e:00:01:VRID` for IPv4,
+/// `00:00:5e:00:02:VRID` for IPv6. The one definition for `garp` (announcing from it) and `vip`
+/// (VMAC interfaces).
+pub const fn virtual_mac(family: AddressFamily, vrid: u8) -> [u8; 6] {
+    let kind = match family {
+        AddressFamily::Ipv4 => 1,
+        AddressFamily::Ipv6 => 2,
+    };
+    [0x00, 0x00, 0x5e, 0x00, kind, vrid]
+}
 
 /// Everything that can be wrong with a message, its IPv4 header, or a buffer to emit into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -1,8 +1,8 @@
 //! `vip-bench`: how long adding and removing 1,000 VIPs takes through the `vip` crate, compared
 //! with `ip -batch` adding and removing the same 1,000 in the same run.
 //!
-//! It needs root: it moves itself into a fresh network namespace (`unshare(CLONE_NEWNET)`), so
-//! nothing outside is touched, and creates a veth pair there. The addresses are 600 IPv4 ones
+//! It needs root: every measurement runs in a fresh network namespace (`testbed::Netns`), so
+//! nothing outside is touched, with a veth pair there. The addresses are 600 IPv4 ones
 //! from the three TEST-NETs and 400 from 2001:db8::/32 (IPv6 with `nodad`, both ways).
 //!
 //! ```text
@@ -12,12 +12,12 @@
 use std::{
     fmt::Write as _,
     net::IpAddr,
-    process::Command,
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use clap::Parser;
+use testbed::Netns;
 use vip::{Change, Client, Vip};
 
 /// Times 1,000 VIPs added and removed through `vip` and through `ip -batch`.
@@ -59,10 +59,6 @@ fn main() -> Result<()> {
     let add_file = add_file.to_str().context("temp path")?.to_owned();
     let del_file = del_file.to_str().context("temp path")?.to_owned();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-
     let [mut ours_add, mut ours_del, mut ours_again] = [(); 3].map(|()| Vec::new());
     let [mut ip_add, mut ip_del, mut ip_again] = [(); 3].map(|()| Vec::new());
     let mut seq_add = Vec::new();
@@ -70,49 +66,60 @@ fn main() -> Result<()> {
         // Each measurement starts in a fresh namespace: the kernel keeps per-address state
         // (IPv6 multicast memberships, routes) for a while after a removal, which slows the next
         // add of the same addresses down.
-        fresh_netns()?;
-        let client = runtime.block_on(async { Client::new() })?;
-        let t = Instant::now();
-        let changes = runtime.block_on(client.add_vips(&vips))?;
-        ours_add.push(t.elapsed());
-        ensure!(
-            changes.iter().all(|c| *c == Change::Changed),
-            "add_vips did not add all"
-        );
-        ensure!(count_addrs()? >= vips.len(), "the VIPs are not all there");
-        let t = Instant::now();
-        runtime.block_on(client.remove_vips(&vips))?;
-        ours_del.push(t.elapsed());
-        let t = Instant::now();
-        runtime.block_on(client.add_vips(&vips))?;
-        ours_again.push(t.elapsed());
-        drop(client);
+        let ns = fresh_netns()?;
+        let [add, del, again] = in_netns(&ns, vips.clone(), |runtime, client, vips| {
+            let t = Instant::now();
+            let changes = runtime.block_on(client.add_vips(vips))?;
+            let add = t.elapsed();
+            ensure!(
+                changes.iter().all(|c| *c == Change::Changed),
+                "add_vips did not add all"
+            );
+            ensure!(
+                count_addrs(None)? >= vips.len(),
+                "the VIPs are not all there"
+            );
+            let t = Instant::now();
+            runtime.block_on(client.remove_vips(vips))?;
+            let del = t.elapsed();
+            let t = Instant::now();
+            runtime.block_on(client.add_vips(vips))?;
+            Ok([add, del, t.elapsed()])
+        })?;
+        ours_add.push(add);
+        ours_del.push(del);
+        ours_again.push(again);
+        drop(ns);
 
         if !args.no_ip {
-            fresh_netns()?;
+            let ns = fresh_netns()?;
             let t = Instant::now();
-            ip(&["-batch", &add_file])?;
+            ns.ip(&["-batch", &add_file])?;
             ip_add.push(t.elapsed());
-            ensure!(count_addrs()? >= vips.len(), "ip -batch did not add all");
+            ensure!(
+                count_addrs(Some(&ns))? >= vips.len(),
+                "ip -batch did not add all"
+            );
             let t = Instant::now();
-            ip(&["-batch", &del_file])?;
+            ns.ip(&["-batch", &del_file])?;
             ip_del.push(t.elapsed());
             let t = Instant::now();
-            ip(&["-batch", &add_file])?;
+            ns.ip(&["-batch", &add_file])?;
             ip_again.push(t.elapsed());
         }
 
         if args.sequential {
-            fresh_netns()?;
-            let client = runtime.block_on(async { Client::new() })?;
-            let t = Instant::now();
-            runtime.block_on(async {
-                for v in &vips {
-                    let _ = client.add_vip(v).await?;
-                }
-                Ok::<_, vip::Error>(())
-            })?;
-            seq_add.push(t.elapsed());
+            let ns = fresh_netns()?;
+            seq_add.push(in_netns(&ns, vips.clone(), |runtime, client, vips| {
+                let t = Instant::now();
+                runtime.block_on(async {
+                    for v in vips {
+                        let _ = client.add_vip(v).await?;
+                    }
+                    Ok::<_, vip::Error>(())
+                })?;
+                Ok(t.elapsed())
+            })?);
         }
     }
     std::fs::remove_file(&add_file).ok();
@@ -142,23 +149,32 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Moves the process into a new network namespace with `bench0` (one end of a veth pair) up.
-fn fresh_netns() -> Result<()> {
-    // SAFETY: unshare has no memory-safety preconditions. The runtime is a current-thread one,
-    // so this (main) thread is the only one whose sockets matter.
-    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-        bail!(
-            "unshare(CLONE_NEWNET) failed (run as root): {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    ip(&["link", "set", "lo", "up"])?;
-    ip(&["link", "add", DEV, "type", "veth", "peer", "name", "bench1"])?;
-    ip(&["link", "set", DEV, "up"])?;
-    ip(&["link", "set", "bench1", "up"])?;
-    // Let the kernel finish tearing down the namespace we left, which it does in the background.
+/// A new network namespace with `bench0` (one end of a veth pair) up.
+fn fresh_netns() -> Result<Netns> {
+    let ns = Netns::new("vipbench").context("a network namespace (run as root)")?;
+    ns.ip(&["link", "add", DEV, "type", "veth", "peer", "name", "bench1"])?;
+    ns.set_up(DEV)?;
+    ns.set_up("bench1")?;
+    // Let the kernel finish tearing down the namespace of the last round, which it does in the
+    // background.
     std::thread::sleep(Duration::from_millis(300));
-    Ok(())
+    Ok(ns)
+}
+
+/// Runs `measure` on a thread inside `ns`, with a current-thread runtime and a `vip` client
+/// opened there.
+fn in_netns<R: Send + 'static>(
+    ns: &Netns,
+    vips: Vec<Vip>,
+    measure: impl FnOnce(&tokio::runtime::Runtime, &Client, &[Vip]) -> Result<R> + Send + 'static,
+) -> Result<R> {
+    ns.run(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = runtime.block_on(async { Client::new() })?;
+        measure(&runtime, &client, &vips)
+    })?
 }
 
 fn report(what: &str, samples: &mut [Duration]) {
@@ -203,22 +219,12 @@ fn batch(verb: &str, addrs: &[IpAddr]) -> String {
     out
 }
 
-fn ip(args: &[&str]) -> Result<()> {
-    let out = Command::new("ip").args(args).output().context("run ip")?;
-    if !out.status.success() {
-        bail!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
-}
-
-fn count_addrs() -> Result<usize> {
-    let out = Command::new("ip")
-        .args(["-o", "addr", "show", "dev", DEV])
-        .output()
-        .context("run ip")?;
-    Ok(String::from_utf8_lossy(&out.stdout).lines().count())
+/// How many addresses `bench0` has: in `ns`, or (from inside [`in_netns`]) in this thread's.
+fn count_addrs(ns: Option<&Netns>) -> Result<usize> {
+    let args = ["-o", "addr", "show", "dev", DEV];
+    let shown = match ns {
+        Some(ns) => ns.ip(&args)?,
+        None => testbed::ip(&args)?,
+    };
+    Ok(shown.lines().count())
 }

@@ -2,7 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::{future::Future, net::IpAddr, process::Command, time::Duration};
+use std::{future::Future, net::IpAddr, time::Duration};
 
 use testbed::Netns;
 
@@ -29,14 +29,7 @@ where
 /// Runs `ip ARGS` in the calling thread's namespace (use it from inside [`run_in`]) and returns
 /// its standard output; panics on failure.
 pub fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    testbed::ip(args).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The addresses `ip -j addr show dev DEV` lists (from inside [`run_in`]).

@@ -13,18 +13,28 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::net::Human;
 use crate::{Check, Checker, Outcome, Schedule};
+
+mod stats;
+#[cfg(test)]
+mod tests;
+mod tracker;
+mod wheel;
+
+pub use stats::SlipStats;
+pub use tracker::{Tracker, Verdict};
+use wheel::*;
 
 /// The caller's name for one check of one real server (for example one checker block of one
 /// `real_server` of one `virtual_server`).
@@ -75,176 +85,6 @@ impl fmt::Display for Event {
             f.write_str(" (initial)")?;
         }
         write!(f, ": {}", self.reason)
-    }
-}
-
-/// The verdict a [`Tracker`] reached from an outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
-    /// The new state.
-    pub state: State,
-    /// The weight the check set, if any.
-    pub weight: Option<u32>,
-    /// True when this is the first verdict.
-    pub initial: bool,
-}
-
-/// The rules that turn attempts into verdicts, without clocks or sockets.
-///
-/// Feed every outcome to [`Tracker::on_outcome`]; it answers with the verdict to report (if the
-/// state or weight changed) and the delay until the next attempt:
-/// - the first outcome is the initial state, whatever it is;
-/// - a failure of a healthy server is retried `retry` times, `delay_before_retry` apart, and
-///   only then reported; a success in between cancels it;
-/// - a down server comes back up on one success;
-/// - otherwise the next attempt is `delay_loop` away.
-#[derive(Clone, Debug)]
-pub struct Tracker {
-    schedule: Schedule,
-    current: Option<(State, Option<u32>)>,
-    failures: u32,
-}
-
-impl Tracker {
-    /// A tracker that has seen nothing yet.
-    pub fn new(schedule: Schedule) -> Self {
-        Self {
-            schedule,
-            current: None,
-            failures: 0,
-        }
-    }
-
-    /// The state reported last, if any.
-    pub fn state(&self) -> Option<State> {
-        self.current.map(|(state, _)| state)
-    }
-
-    /// Takes one outcome; returns the verdict to report, if any, and the delay to the next attempt.
-    pub fn on_outcome(&mut self, outcome: &Outcome) -> (Option<Verdict>, Duration) {
-        let initial = self.current.is_none();
-        if outcome.healthy {
-            self.failures = 0;
-            let weight = outcome
-                .weight
-                .or_else(|| self.current.and_then(|(_, weight)| weight));
-            let next = (State::Up, weight);
-            let verdict = (self.current != Some(next)).then_some(Verdict {
-                state: State::Up,
-                weight,
-                initial,
-            });
-            self.current = Some(next);
-            return (verdict, self.schedule.delay_loop);
-        }
-        match self.current {
-            Some((State::Up, _)) if self.failures < self.schedule.retry => {
-                self.failures += 1;
-                (None, self.schedule.delay_before_retry)
-            }
-            Some((State::Down, _)) => (None, self.schedule.delay_loop),
-            _ => {
-                self.failures = 0;
-                self.current = Some((State::Down, None));
-                let verdict = Verdict {
-                    state: State::Down,
-                    weight: None,
-                    initial,
-                };
-                (Some(verdict), self.schedule.delay_loop)
-            }
-        }
-    }
-}
-
-/// How late attempts start compared with their plan, and how many ran: the figure keepalived
-/// loses at scale. Lock-free; read it with [`SlipStats::quantile`].
-pub struct SlipStats {
-    buckets: Box<[AtomicU64]>,
-    attempts: AtomicU64,
-}
-
-const LINEAR: u64 = 64;
-const SUB_BITS: u32 = 5;
-const SUB: u64 = 1 << SUB_BITS;
-const BUCKETS: usize = (LINEAR + (64 - 6) * SUB) as usize;
-
-impl SlipStats {
-    fn new() -> Self {
-        Self {
-            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-            attempts: AtomicU64::new(0),
-        }
-    }
-
-    fn bucket(micros: u64) -> usize {
-        if micros < LINEAR {
-            return micros as usize;
-        }
-        let exponent = 63 - u64::from(micros.leading_zeros());
-        let sub = (micros >> (exponent - u64::from(SUB_BITS))) & (SUB - 1);
-        (LINEAR + (exponent - 6) * SUB + sub) as usize
-    }
-
-    fn bucket_upper(bucket: usize) -> u64 {
-        let bucket = bucket as u64;
-        if bucket < LINEAR {
-            return bucket;
-        }
-        let exponent = (bucket - LINEAR) / SUB + 6;
-        let sub = (bucket - LINEAR) % SUB;
-        ((SUB + sub + 1) << (exponent - u64::from(SUB_BITS))) - 1
-    }
-
-    pub(crate) fn record(&self, slip: Duration) {
-        let micros = u64::try_from(slip.as_micros()).unwrap_or(u64::MAX);
-        self.buckets[Self::bucket(micros)].fetch_add(1, Ordering::Relaxed);
-        self.attempts.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Attempts started so far.
-    pub fn attempts(&self) -> u64 {
-        self.attempts.load(Ordering::Relaxed)
-    }
-
-    /// The slip below which `q` (0–1) of the attempts started, to about 3 %; `None` before any.
-    pub fn quantile(&self, q: f64) -> Option<Duration> {
-        let counts: Vec<u64> = self
-            .buckets
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
-            .collect();
-        let total: u64 = counts.iter().sum();
-        if total == 0 {
-            return None;
-        }
-        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
-        let mut seen = 0;
-        for (bucket, count) in counts.iter().enumerate() {
-            seen += count;
-            if seen >= rank {
-                return Some(Duration::from_micros(Self::bucket_upper(bucket)));
-            }
-        }
-        None
-    }
-
-    /// Forgets everything counted so far (to measure a steady state after a warm-up).
-    pub fn reset(&self) {
-        for bucket in self.buckets.iter() {
-            bucket.store(0, Ordering::Relaxed);
-        }
-        self.attempts.store(0, Ordering::Relaxed);
-    }
-}
-
-impl fmt::Debug for SlipStats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlipStats")
-            .field("attempts", &self.attempts())
-            .field("p50", &self.quantile(0.5))
-            .field("p99", &self.quantile(0.99))
-            .finish()
     }
 }
 
@@ -312,10 +152,12 @@ struct Core {
     /// The tick the driver's timer is set for: 0 while it is awake (it looks at the wheel before
     /// it sleeps again), `u64::MAX` when it waits with nothing planned.
     armed: u64,
+    /// Draws the first attempt of each new run within its warm-up.
+    rng: StdRng,
 }
 
 impl Core {
-    fn new() -> Self {
+    fn new(seed: Option<u64>) -> Self {
         Self {
             groups: HashMap::new(),
             ids: HashMap::new(),
@@ -323,6 +165,7 @@ impl Core {
             free: Vec::new(),
             wheel: Wheel::new(Instant::now()),
             armed: u64::MAX,
+            rng: seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64),
         }
     }
 
@@ -372,144 +215,6 @@ impl Core {
     }
 }
 
-/// Planned starts on a hashed timing wheel of millisecond ticks, tokio's timer resolution: adding
-/// and taking an entry are O(1) and touch one slot. (A binary heap of 10,000 entries cost more
-/// user time per pop, a cache miss a level, than tokio's timer per check had.)
-///
-/// An entry is filed under the first tick at or after its instant. The driver sleeps until the
-/// earliest entry's instant, then takes every entry of the ticks that have passed and those of
-/// the current tick whose instant has. Entries further away than one turn of the wheel wait in
-/// their slot for their turn to come round.
-struct Wheel {
-    origin: Instant,
-    /// Every entry of ticks up to and including this one has been taken.
-    done: u64,
-    slots: Box<[Vec<Planned>]>,
-    len: usize,
-}
-
-/// One planned start: its tick, its exact instant (for the slip), and whose it is.
-#[derive(Clone, Copy, Debug)]
-struct Planned {
-    tick: u64,
-    at: Instant,
-    token: Token,
-}
-
-/// Hands the entries of `slot` that are `due` to `take`, one `budget` unit each (and one off
-/// the wheel's `len`); false when the budget ran out with a due entry still there.
-fn drain(
-    slot: &mut Vec<Planned>,
-    due: impl Fn(&Planned) -> bool,
-    budget: &mut usize,
-    len: &mut usize,
-    take: &mut impl FnMut(Planned),
-) -> bool {
-    let mut i = 0;
-    while i < slot.len() {
-        if !due(&slot[i]) {
-            i += 1;
-            continue;
-        }
-        if *budget == 0 {
-            return false;
-        }
-        *budget -= 1;
-        *len -= 1;
-        take(slot.swap_remove(i));
-    }
-    true
-}
-
-/// Slots of the wheel: one turn is about four seconds, so the usual `delay_loop`s of a few seconds
-/// come round within one turn and a slot holds little but what is due at its tick.
-const WHEEL_SLOTS: u64 = 4096;
-const TICK: Duration = Duration::from_millis(1);
-
-impl Wheel {
-    fn new(origin: Instant) -> Self {
-        Self {
-            origin,
-            done: 0,
-            slots: (0..WHEEL_SLOTS).map(|_| Vec::new()).collect(),
-            len: 0,
-        }
-    }
-
-    /// The tick at or after `at`.
-    fn tick_of(&self, at: Instant) -> u64 {
-        let nanos = at.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos.div_ceil(TICK.as_nanos())).unwrap_or(u64::MAX / 2)
-    }
-
-    /// The instant of `tick`.
-    fn instant_of(&self, tick: u64) -> Instant {
-        later(self.origin, Duration::from_millis(tick))
-    }
-
-    fn slot(&mut self, tick: u64) -> &mut Vec<Planned> {
-        &mut self.slots[(tick % WHEEL_SLOTS) as usize]
-    }
-
-    /// Plans `token` at `at` (an instant already past is due at the next tick); returns its tick.
-    fn insert(&mut self, at: Instant, token: Token) -> u64 {
-        let tick = self.tick_of(at).max(self.done + 1);
-        self.slot(tick).push(Planned { tick, at, token });
-        self.len += 1;
-        tick
-    }
-
-    /// Hands the entries due at `now` to `take`, at most `limit` of them; returns false when
-    /// more are due.
-    fn take_due(&mut self, now: Instant, limit: usize, mut take: impl FnMut(Planned)) -> bool {
-        // The last tick that has fully passed.
-        let mut now_tick = self.tick_of(now);
-        if self.instant_of(now_tick) > now {
-            now_tick -= 1;
-        }
-        let mut budget = limit;
-        // After a long sleep, one turn visits every slot.
-        let first = self.done.max(now_tick.saturating_sub(WHEEL_SLOTS)) + 1;
-        let now_tick = now_tick.max(self.done);
-        for tick in first..=now_tick {
-            let slot = &mut self.slots[(tick % WHEEL_SLOTS) as usize];
-            let due = |p: &Planned| p.tick <= now_tick;
-            if !drain(slot, due, &mut budget, &mut self.len, &mut take) {
-                self.done = tick - 1;
-                return false;
-            }
-        }
-        self.done = now_tick;
-        // Entries planned for `now` or just before it while it was the current tick.
-        let slot = &mut self.slots[((now_tick + 1) % WHEEL_SLOTS) as usize];
-        drain(slot, |p| p.at <= now, &mut budget, &mut self.len, &mut take)
-    }
-
-    /// The earliest entry's tick and instant, if any.
-    fn next(&self) -> Option<(u64, Instant)> {
-        if self.len == 0 {
-            return None;
-        }
-        let earliest = |slot: &[Planned], tick: Option<u64>| {
-            slot.iter()
-                .filter(|p| tick.is_none_or(|tick| p.tick == tick))
-                .map(|p| (p.tick, p.at))
-                .min()
-        };
-        for tick in self.done + 1..=self.done + WHEEL_SLOTS {
-            let slot = &self.slots[(tick % WHEEL_SLOTS) as usize];
-            if let Some(next) = earliest(slot, Some(tick)) {
-                return Some(next);
-            }
-        }
-        // Everything is more than a turn away.
-        self.slots
-            .iter()
-            .filter_map(|slot| earliest(slot, None))
-            .min()
-    }
-}
-
 /// What the scheduler handle, its driver task and the attempts that wait share.
 struct Shared {
     core: Mutex<Core>,
@@ -529,12 +234,16 @@ pub struct SchedulerOptions {
     /// [`SchedulerOptions::DEFAULT_SLACK`]; zero wakes for every millisecond tick that has a
     /// start.
     pub slack: Duration,
+    /// Seeds the random spread of first attempts over a schedule's warm-up, so that a test (or
+    /// a replay) gets the same spread every time; `None` (the default) seeds from the operating
+    /// system.
+    pub seed: Option<u64>,
 }
 
 impl SchedulerOptions {
     /// The default slack, 2 ms: a few hundred wake-ups a second rather than a thousand at
-    /// 10,000 checks a second (each wake-up costs about as much CPU as two TCP checks), for
-    /// starts at most 2 ms later than planned on `delay_loop`s of seconds.
+    /// 10,000 checks a second, for starts at most 2 ms later than planned on `delay_loop`s of
+    /// seconds (figures in BENCHMARKS.md, "Raw SYN probes, scheduler slack").
     pub const DEFAULT_SLACK: Duration = Duration::from_millis(2);
 
     /// These options with another [`slack`](Self::slack).
@@ -543,12 +252,20 @@ impl SchedulerOptions {
         self.slack = slack;
         self
     }
+
+    /// These options with a fixed [`seed`](Self::seed).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
 }
 
 impl Default for SchedulerOptions {
     fn default() -> Self {
         Self {
             slack: Self::DEFAULT_SLACK,
+            seed: None,
         }
     }
 }
@@ -595,7 +312,7 @@ impl Scheduler {
     /// short as long as someone reads it; attempts never wait for the reader.
     ///
     /// # Panics
-    /// Outside a tokio runtime.
+    /// Outside a tokio runtime; [`Scheduler::try_with_options`] and [`Scheduler::on`] do not.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Event>) {
         Self::with_options(SchedulerOptions::default())
     }
@@ -603,23 +320,49 @@ impl Scheduler {
     /// [`Scheduler::new`] with other [`SchedulerOptions`].
     ///
     /// # Panics
-    /// Outside a tokio runtime.
+    /// Outside a tokio runtime; [`Scheduler::try_with_options`] and [`Scheduler::on`] do not.
     pub fn with_options(options: SchedulerOptions) -> (Self, mpsc::UnboundedReceiver<Event>) {
+        Self::on(&tokio::runtime::Handle::current(), options)
+    }
+
+    /// [`Scheduler::with_options`] on the current tokio runtime, or the reason there is none:
+    /// for callers that may run outside one and must not panic.
+    pub fn try_with_options(
+        options: SchedulerOptions,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Event>), tokio::runtime::TryCurrentError> {
+        Ok(Self::on(&tokio::runtime::Handle::try_current()?, options))
+    }
+
+    /// A scheduler whose driver (and attempts) run on `runtime`; callable from any thread,
+    /// inside a runtime or not.
+    pub fn on(
+        runtime: &tokio::runtime::Handle,
+        options: SchedulerOptions,
+    ) -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            core: Mutex::new(Core::new()),
+            core: Mutex::new(Core::new(options.seed)),
             earlier: Notify::new(),
             events,
             stats: SlipStats::new(),
         });
-        let driver = tokio::spawn(drive(Arc::clone(&shared), options)).abort_handle();
+        let driver = runtime
+            .spawn(drive(Arc::clone(&shared), options))
+            .abort_handle();
         (Self { shared, driver }, rx)
     }
 
-    /// Adds the check `id`, or changes it if `id` is already known. An id whose check and schedule
-    /// equal another id's shares its runs; it gets the current state at once as its initial event
-    /// when that state is known.
+    /// Adds the check `id`, or changes it if `id` is already known: [`Scheduler::insert_at`] now.
     pub fn insert(&self, id: CheckId, check: Check, schedule: Schedule) {
+        self.insert_at(id, check, schedule, Instant::now());
+    }
+
+    /// Adds the check `id` at `now`, or changes it if `id` is already known. A new run's first
+    /// attempt is planned at `now` plus a random share of the schedule's warm-up (drawn from the
+    /// scheduler's generator, see [`SchedulerOptions::seed`]). An id whose check and schedule
+    /// equal another id's shares its runs; it gets the current state at once as its initial event
+    /// when that state is known. Needs no runtime context: it only plans.
+    pub fn insert_at(&self, id: CheckId, check: Check, schedule: Schedule, now: Instant) {
         let mut core = lock(&self.shared.core);
         let probe = Keyed(Arc::new(Group { check, schedule }));
         if let Some(current) = core.ids.get(&id) {
@@ -636,9 +379,9 @@ impl Scheduler {
                 let first_delay = if warmup.is_zero() {
                     Duration::ZERO
                 } else {
-                    rand::rng().random_range(Duration::ZERO..=warmup)
+                    core.rng.random_range(Duration::ZERO..=warmup)
                 };
-                let planned = later(Instant::now(), first_delay);
+                let planned = later(now, first_delay);
                 let token = core.add(Run {
                     group: Arc::clone(&probe.0),
                     tracker: Tracker::new(schedule),
@@ -841,7 +584,7 @@ impl Shared {
         // The runs of one turn lie anywhere in memory, and so do their groups. Reading them all
         // first, with plain loads that do not depend on each other, lets their cache misses
         // overlap; done one by one, each miss would wait behind the previous reference-count
-        // increment, a locked instruction. (This was 5 % of a TCP_CHECK's CPU at 10,000 checks.)
+        // increment, a locked instruction (BENCHMARKS.md, "`take_due` reads before it clones").
         let mut touch = 0;
         for planned in taken[..n].iter().flatten() {
             if let Some(run) = live(planned) {
@@ -933,154 +676,5 @@ async fn drive(shared: Arc<Shared>, options: SchedulerOptions) {
             }
             None => shared.earlier.notified().await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn up() -> Outcome {
-        Outcome::up("ok")
-    }
-
-    fn down() -> Outcome {
-        Outcome::down("no")
-    }
-
-    #[test]
-    fn retry_zero_confirms_at_once() {
-        let schedule = Schedule::misc(Duration::from_secs(5));
-        let mut tracker = Tracker::new(schedule);
-        let (verdict, delay) = tracker.on_outcome(&up());
-        assert_eq!(
-            verdict.map(|v| (v.state, v.initial)),
-            Some((State::Up, true))
-        );
-        assert_eq!(delay, Duration::from_secs(5));
-        let (verdict, _) = tracker.on_outcome(&down());
-        assert_eq!(
-            verdict.map(|v| (v.state, v.initial)),
-            Some((State::Down, false))
-        );
-        assert_eq!(tracker.state(), Some(State::Down));
-    }
-
-    #[test]
-    fn retries_use_delay_before_retry_and_weight_survives_a_plain_success() {
-        let schedule = Schedule::new(Duration::from_secs(10))
-            .retry(1)
-            .delay_before_retry(Duration::from_secs(2));
-        let mut tracker = Tracker::new(schedule);
-        let (verdict, _) = tracker.on_outcome(&up().with_weight(7));
-        assert_eq!(verdict.and_then(|v| v.weight), Some(7));
-        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(2)));
-        // Exit 0 of a dynamic MISC_CHECK keeps the weight: no event.
-        assert_eq!(tracker.on_outcome(&up()), (None, Duration::from_secs(10)));
-        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(2)));
-        let (verdict, delay) = tracker.on_outcome(&down());
-        assert_eq!(verdict.map(|v| v.state), Some(State::Down));
-        assert_eq!(delay, Duration::from_secs(10));
-        // Down stays down quietly at delay_loop.
-        assert_eq!(tracker.on_outcome(&down()), (None, Duration::from_secs(10)));
-    }
-
-    #[test]
-    fn slip_quantiles_are_close() {
-        let stats = SlipStats::new();
-        for micros in 0..1000u64 {
-            stats.record(Duration::from_micros(micros * 10));
-        }
-        let p50 = stats.quantile(0.5).unwrap().as_micros() as f64;
-        let p99 = stats.quantile(0.99).unwrap().as_micros() as f64;
-        assert!((p50 / 5000.0 - 1.0).abs() < 0.04, "p50 {p50}");
-        assert!((p99 / 9900.0 - 1.0).abs() < 0.04, "p99 {p99}");
-        assert_eq!(stats.attempts(), 1000);
-        stats.reset();
-        assert_eq!(stats.quantile(0.5), None);
-    }
-
-    fn token(slot: u32) -> Token {
-        Token {
-            slot,
-            generation: 0,
-        }
-    }
-
-    /// Takes what is due at `at` ms, as slots.
-    fn due(wheel: &mut Wheel, origin: Instant, at: u64, limit: usize) -> (Vec<u32>, bool) {
-        let mut taken = Vec::new();
-        let all = wheel.take_due(origin + Duration::from_millis(at), limit, |p| {
-            taken.push(p.token.slot);
-        });
-        (taken, all)
-    }
-
-    #[test]
-    fn the_wheel_hands_out_entries_at_their_tick_across_turns() {
-        let origin = Instant::now();
-        let mut wheel = Wheel::new(origin);
-        let ms = |ms: u64| origin + Duration::from_millis(ms);
-        assert_eq!(wheel.next(), None);
-        wheel.insert(ms(5) + Duration::from_micros(300), token(1)); // tick 6
-        wheel.insert(ms(5), token(2)); // tick 5
-        wheel.insert(ms(5 + WHEEL_SLOTS), token(3)); // same slot, next turn
-        wheel.insert(ms(3 * WHEEL_SLOTS + 7), token(4)); // three turns away
-        assert_eq!(wheel.next(), Some((5, ms(5))));
-        assert_eq!(due(&mut wheel, origin, 4, 10), (vec![], true));
-        assert_eq!(due(&mut wheel, origin, 5, 10), (vec![2], true));
-        assert_eq!(wheel.next(), Some((6, ms(5) + Duration::from_micros(300))));
-        // Woken at its instant, inside tick 6: an entry of the current tick whose instant has
-        // passed is due.
-        let at = ms(5) + Duration::from_micros(300);
-        let mut taken = Vec::new();
-        assert!(wheel.take_due(at, 10, |p| taken.push(p.token.slot)));
-        assert_eq!(taken, [1]);
-        assert_eq!(wheel.next(), Some((5 + WHEEL_SLOTS, ms(5 + WHEEL_SLOTS))));
-        assert_eq!(
-            due(&mut wheel, origin, 5 + WHEEL_SLOTS, 10),
-            (vec![3], true)
-        );
-        // Only the far one is left, more than a turn away.
-        assert_eq!(
-            wheel.next(),
-            Some((3 * WHEEL_SLOTS + 7, ms(3 * WHEEL_SLOTS + 7)))
-        );
-        // A long sleep past it still finds it.
-        assert_eq!(
-            due(&mut wheel, origin, 10 * WHEEL_SLOTS, 10),
-            (vec![4], true)
-        );
-        assert_eq!(wheel.next(), None);
-        // Planned in the past, or at this very instant: due at once.
-        wheel.insert(ms(10), token(5));
-        wheel.insert(ms(10 * WHEEL_SLOTS), token(6));
-        let (mut taken, all) = due(&mut wheel, origin, 10 * WHEEL_SLOTS, 10);
-        taken.sort_unstable();
-        assert_eq!((taken, all), (vec![5, 6], true));
-    }
-
-    #[test]
-    fn the_wheel_hands_out_a_backlog_in_portions() {
-        let origin = Instant::now();
-        let mut wheel = Wheel::new(origin);
-        for slot in 0..10 {
-            wheel.insert(
-                origin + Duration::from_millis(u64::from(slot % 3) + 1),
-                token(slot),
-            );
-        }
-        let mut seen = Vec::new();
-        loop {
-            let (taken, all) = due(&mut wheel, origin, 50, 4);
-            assert!(taken.len() <= 4);
-            seen.extend(taken);
-            if all {
-                break;
-            }
-        }
-        seen.sort_unstable();
-        assert_eq!(seen, (0..10).collect::<Vec<_>>());
-        assert_eq!(wheel.next(), None);
     }
 }
