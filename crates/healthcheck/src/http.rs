@@ -619,8 +619,9 @@ fn parse_status_line(line: &str) -> Option<u16> {
     if !version.starts_with("HTTP/") {
         return None;
     }
+    // Three digits, 100 to 999 (RFC 9110 §15): not "044", "+44" or " 44", which `parse` takes.
     let code = words.next()?;
-    if code.len() != 3 {
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) || code.starts_with('0') {
         return None;
     }
     code.parse().ok()
