@@ -94,7 +94,7 @@ impl Drop for Lab {
 /// Which VRRP implementation a [`Daemon`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Implementation {
-    /// `lvskitd -n -l -D -f CONF` from this path.
+    /// `lvskitd -n -l -D -P -f CONF` (the VRRP half, as keepalived's `-P`) from this path.
     Lvskitd(PathBuf),
     /// `keepalived -n -l -D -P -f CONF` (Debian's 2.2.7), with its pid files in the lab.
     Keepalived,
@@ -127,7 +127,7 @@ impl Daemon {
             Implementation::Lvskitd(exe) => {
                 let child = ns
                     .command(&exe.to_string_lossy())
-                    .args(["-n", "-l", "-D", "-f"])
+                    .args(["-n", "-l", "-D", "-P", "-f"])
                     .arg(&path)
                     .stdout(Stdio::null())
                     .stderr(log_file)
