@@ -1,5 +1,7 @@
 //! Small pieces shared by the command-line tools in `src/bin/`.
 
+pub mod vrrp_lab;
+
 /// Installs a `tracing` subscriber that writes to standard error, filtered by `RUST_LOG`
 /// (default `warn`). Binaries call this once; libraries never install one.
 pub fn init_logging() {

@@ -4,13 +4,12 @@
 //! printed, and only protocol bounds (no takeover before the down interval) are asserted.
 //! Needs root.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use testbed::{Capture, Frame, Netns, bridge_port, require_root, veth_pair};
+use lvskit_examples::vrrp_lab::{Advert, Daemon, Implementation, Lab, adverts};
+use testbed::{Capture, Netns, bridge_port, require_root};
 
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 
@@ -18,182 +17,21 @@ const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 /// honest.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A LAN: a bridge in its own namespace, two routers (`a` .1, `b` .2) and a client (`c` .9).
-struct Lab {
-    _lan: Netns,
-    a: Netns,
-    b: Netns,
-    c: Netns,
-    capture: Capture,
-    dir: PathBuf,
+/// Starts lvskitd in `ns`.
+fn lvskitd(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Daemon {
+    Daemon::start(
+        lab,
+        ns,
+        name,
+        conf,
+        &Implementation::Lvskitd(LVSKITD.into()),
+    )
+    .unwrap()
 }
 
-impl Lab {
-    fn new(tag: &str) -> Self {
-        let lan = Netns::new(&format!("{tag}lan")).unwrap();
-        lan.add_bridge("br0").unwrap();
-        lan.set_up("br0").unwrap();
-        let a = Netns::new(&format!("{tag}a")).unwrap();
-        let b = Netns::new(&format!("{tag}b")).unwrap();
-        let c = Netns::new(&format!("{tag}c")).unwrap();
-        for (ns, port, v4, v6) in [
-            (&a, "pa", "192.0.2.1/24", "2001:db8::1/64"),
-            (&b, "pb", "192.0.2.2/24", "2001:db8::2/64"),
-            (&c, "pc", "192.0.2.9/24", "2001:db8::9/64"),
-        ] {
-            veth_pair(ns, "eth0", &lan, port).unwrap();
-            bridge_port(&lan, port, "br0").unwrap();
-            lan.set_up(port).unwrap();
-            ns.add_addr("eth0", v4).unwrap();
-            ns.ip(&["addr", "add", v6, "dev", "eth0", "nodad"]).unwrap();
-            ns.set_up("eth0").unwrap();
-            ns.set_up("lo").unwrap();
-        }
-        let capture = Capture::start(&c, "eth0").unwrap();
-        let dir = std::env::temp_dir().join(format!("lvskitd-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // Let link-local addresses settle (DAD) before IPv6 adverts need them.
-        std::thread::sleep(Duration::from_millis(200));
-        Self {
-            _lan: lan,
-            a,
-            b,
-            c,
-            capture,
-            dir,
-        }
-    }
-
-    /// Starts `lvskitd -f` in `ns` with `conf`; its log goes to `DIR/NAME.log`.
-    fn lvskitd(&self, ns: &Netns, name: &str, conf: &str) -> Daemon {
-        let path = self.dir.join(format!("{name}.conf"));
-        std::fs::write(&path, conf.replace("$DIR", self.dir.to_str().unwrap())).unwrap();
-        let log = self.dir.join(format!("{name}.log"));
-        let child = ns
-            .command(LVSKITD)
-            .args(["-n", "-l", "-D", "-f"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Daemon {
-            child: Some(child),
-            log,
-        }
-    }
-
-    /// The adverts seen by the client so far.
-    fn adverts(&self) -> Vec<Advert> {
-        adverts(&self.capture.frames())
-    }
-
-    /// Waits until `done` holds for the adverts seen, or `timeout`; returns them either way.
-    fn wait_adverts(&self, timeout: Duration, done: impl Fn(&[Advert]) -> bool) -> Vec<Advert> {
-        adverts(
-            &self
-                .capture
-                .wait_until(timeout, |frames| done(&adverts(frames))),
-        )
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A running lvskitd, killed when dropped.
-struct Daemon {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn signal(&mut self, signal: i32) {
-        if let Some(child) = &self.child {
-            // SAFETY: kill(2) on our own child's pid (`ip netns exec` execs the program).
-            unsafe {
-                libc::kill(child.id() as i32, signal);
-            }
-        }
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(&mut self) -> Option<i32> {
-        self.signal(libc::SIGTERM);
-        let mut child = self.child.take()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("lvskitd did not stop on SIGTERM:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// One VRRP advert on the wire.
-#[derive(Debug, Clone)]
-struct Advert {
-    at: SystemTime,
-    src: IpAddr,
-    priority: u8,
-}
-
-fn adverts(frames: &[Frame]) -> Vec<Advert> {
-    frames
-        .iter()
-        .filter_map(|f| {
-            let payload = f.data.get(14..)?;
-            let received = match f.ethertype() {
-                0x0800 => vrrp_packet::recv::parse_ipv4(payload, vrrp_packet::ChecksumModes::ALL),
-                0x86dd => {
-                    let ip = payload.get(..40)?;
-                    if ip[6] != 112 {
-                        return None;
-                    }
-                    let src = <[u8; 16]>::try_from(&ip[8..24]).ok()?;
-                    let dst = <[u8; 16]>::try_from(&ip[24..40]).ok()?;
-                    vrrp_packet::recv::parse_ipv6(&payload[40..], src.into(), dst.into(), ip[7])
-                }
-                _ => return None,
-            }
-            .ok()?;
-            Some(Advert {
-                at: f.timestamp,
-                src: received.src,
-                priority: received.vrrp.priority,
-            })
-        })
-        .collect()
+/// Starts keepalived in `ns`.
+fn keepalived(lab: &Lab, ns: &Netns, name: &str, conf: &str) -> Daemon {
+    Daemon::start(lab, ns, name, conf, &Implementation::Keepalived).unwrap()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -250,8 +88,8 @@ fn instance(name: &str, vrid: u8, priority: u8, extra: &str) -> String {
 
 /// Brings up `a` at 150 and `b` at 100 and waits until `a` is the settled master.
 fn elect(lab: &Lab, extra_a: &str, extra_b: &str) -> (Daemon, Daemon) {
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, extra_a));
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, extra_b));
+    let da = lvskitd(lab, &lab.a, "a", &instance("VI_1", 51, 150, extra_a));
+    let db = lvskitd(lab, &lab.b, "b", &instance("VI_1", 51, 100, extra_b));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(
         settled_on(&seen, A, 2),
@@ -266,7 +104,7 @@ fn elect(lab: &Lab, extra_a: &str, extra_b: &str) -> (Daemon, Daemon) {
 fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("el");
+    let lab = Lab::new("el").unwrap();
     let (mut da, db) = elect(&lab, "", "");
     assert!(has_vip(&lab.a, "192.0.2.100"));
     assert!(!has_vip(&lab.b, "192.0.2.100"));
@@ -328,7 +166,7 @@ fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
 
     // a comes back with the higher priority and preempts.
     lab.capture.take();
-    let _da = lab.lvskitd(&lab.a, "a2", &instance("VI_1", 51, 150, ""));
+    let _da = lvskitd(&lab, &lab.a, "a2", &instance("VI_1", 51, 150, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(settled_on(&seen, A, 2), "{seen:?}");
     std::thread::sleep(Duration::from_millis(300));
@@ -346,10 +184,10 @@ fn election_by_priority_then_sigkill_takeover_and_preemption_back() {
 fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_its_skew() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("st");
+    let lab = Lab::new("st").unwrap();
     let (mut da, db) = elect(&lab, "", "");
     lab.capture.take();
-    assert_eq!(da.stop(), Some(0), "{}", da.log());
+    assert_eq!(da.stop().unwrap(), Some(0), "{}", da.log());
     assert!(!has_vip(&lab.a, "192.0.2.100"), "a left its VIP behind");
     let seen = lab.wait_adverts(Duration::from_secs(5), |ads| {
         ads.iter().any(|a| a.src == v4(B))
@@ -377,12 +215,12 @@ fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_its_skew() {
 fn nopreempt_keeps_the_current_master() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("np");
+    let lab = Lab::new("np").unwrap();
     // b alone becomes master; a (higher, nopreempt) joins and stays backup.
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, "nopreempt"));
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, "nopreempt"));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
     assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, "nopreempt"));
+    let da = lvskitd(&lab, &lab.a, "a", &instance("VI_1", 51, 150, "nopreempt"));
     std::thread::sleep(Duration::from_secs(6));
     let seen = lab.adverts();
     assert!(
@@ -397,13 +235,18 @@ fn nopreempt_keeps_the_current_master() {
 fn preempt_delay_holds_the_preemption() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("pd");
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, ""));
+    let lab = Lab::new("pd").unwrap();
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
     assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
     lab.capture.take();
     let started = SystemTime::now();
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, "preempt_delay 4"));
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, "preempt_delay 4"),
+    );
     let seen = lab.wait_adverts(Duration::from_secs(12), |ads| settled_on(ads, A, 1));
     let Some(first_a) = seen.iter().find(|a| a.src == v4(A)) else {
         panic!("a never preempted: {seen:?}\n{}", da.log());
@@ -423,7 +266,7 @@ fn preempt_delay_holds_the_preemption() {
 fn a_failing_track_script_weight_moves_mastership() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("ts");
+    let lab = Lab::new("ts").unwrap();
     let flag = lab.file("healthy");
     std::fs::write(&flag, "").unwrap();
     let script = format!(
@@ -439,8 +282,8 @@ fn a_failing_track_script_weight_moves_mastership() {
         "{script}{}",
         instance("VI_1", 51, 150, "track_script {\n chk\n }")
     );
-    let da = lab.lvskitd(&lab.a, "a", &conf_a);
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, ""));
+    let da = lvskitd(&lab, &lab.a, "a", &conf_a);
+    let db = lvskitd(&lab, &lab.b, "b", &instance("VI_1", 51, 100, ""));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
     assert!(settled_on(&seen, A, 2), "{seen:?}\n{}", da.log());
     std::fs::remove_file(&flag).unwrap();
@@ -464,7 +307,7 @@ fn a_failing_track_script_weight_moves_mastership() {
 fn track_interface_down_is_fault_and_the_peer_takes_over() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("ti");
+    let lab = Lab::new("ti").unwrap();
     // up0 is up and running while its veth peer up1 is up.
     lab.a
         .ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
@@ -494,10 +337,20 @@ fn track_interface_down_is_fault_and_the_peer_takes_over() {
 fn v2_pass_mismatch_is_ignored_and_counted() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("pw");
+    let lab = Lab::new("pw").unwrap();
     let auth = |p: &str| format!("authentication {{\n auth_type PASS\n auth_pass {p}\n }}");
-    let da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &auth("right")));
-    let db = lab.lvskitd(&lab.b, "b", &instance("VI_1", 51, 100, &auth("wrong")));
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, &auth("right")),
+    );
+    let db = lvskitd(
+        &lab,
+        &lab.b,
+        "b",
+        &instance("VI_1", 51, 100, &auth("wrong")),
+    );
     // Each ignores the other: both become MASTER.
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| {
         ads.iter().any(|a| a.src == v4(B)) && ads.iter().any(|a| a.src == v4(A))
@@ -516,7 +369,7 @@ fn v2_pass_mismatch_is_ignored_and_counted() {
 fn notify_scripts_get_keepalived_arguments_in_order() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("nt");
+    let lab = Lab::new("nt").unwrap();
     let out = lab.file("notify.out");
     let script = lab.file("notify.sh");
     std::fs::write(
@@ -533,10 +386,10 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
     let extra = format!(
         "notify_master \"{s} to-master\"\n notify_backup \"{s} to-backup\"\n notify_stop \"{s} stopping\"\n notify {s}"
     );
-    let mut da = lab.lvskitd(&lab.a, "a", &instance("VI_1", 51, 150, &extra));
+    let mut da = lvskitd(&lab, &lab.a, "a", &instance("VI_1", 51, 150, &extra));
     let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 1));
     assert!(settled_on(&seen, A, 1));
-    assert_eq!(da.stop(), Some(0));
+    assert_eq!(da.stop().unwrap(), Some(0));
     let lines = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(
         lines.lines().collect::<Vec<_>>(),
@@ -557,7 +410,7 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
 fn a_configuration_that_cannot_run_here_changes_nothing() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("bad");
+    let lab = Lab::new("bad").unwrap();
     let conf = instance("VI_1", 51, 150, "").replace("interface eth0", "interface eth7");
     let path = lab.file("bad.conf");
     std::fs::write(&path, &conf).unwrap();
@@ -603,5 +456,653 @@ fn a_configuration_that_cannot_run_here_changes_nothing() {
         String::from_utf8_lossy(&test.stderr)
     );
     assert!(lab.adverts().is_empty());
-    let _ = Ipv4Addr::UNSPECIFIED;
+}
+
+#[test]
+fn a_sync_group_moves_together() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sg").unwrap();
+    lab.a
+        .ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
+        .unwrap();
+    lab.a.set_up("up0").unwrap();
+    lab.a.set_up("up1").unwrap();
+    let conf = |priority: u8, track: &str| {
+        format!(
+            "vrrp_sync_group G1 {{
+    group {{
+        VI_1
+        VI_2
+    }}
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    virtual_ipaddress {{
+        192.0.2.100/24
+    }}
+}}
+vrrp_instance VI_2 {{
+    interface eth0
+    virtual_router_id 52
+    priority {priority}
+    {track}
+    virtual_ipaddress {{
+        192.0.2.101/24
+    }}
+}}
+"
+        )
+    };
+    let da = lvskitd(&lab, &lab.a, "a", &conf(150, "track_interface {\n up0\n }"));
+    let db = lvskitd(&lab, &lab.b, "b", &conf(100, ""));
+    let both_on = |ads: &[Advert], src: &str| {
+        let last = |vrid| {
+            ads.iter()
+                .rev()
+                .find(|a| a.vrid == vrid)
+                .map(|a| (a.src, a.priority))
+        };
+        last(51).is_some_and(|(s, p)| s == v4(src) && p > 0)
+            && last(52).is_some_and(|(s, p)| s == v4(src) && p > 0)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| both_on(ads, A));
+    assert!(both_on(&seen, A), "{seen:?}\n{}", da.log());
+    // VI_2's tracked interface fails: the whole group leaves a.
+    lab.capture.take();
+    lab.a.set_down("up1").unwrap();
+    let seen = lab.wait_adverts(Duration::from_secs(5), |ads| both_on(ads, B));
+    assert!(
+        both_on(&seen, B),
+        "{seen:?}\n--- a:\n{}\n--- b:\n{}",
+        da.log(),
+        db.log()
+    );
+    for vrid in [51, 52] {
+        assert!(
+            seen.iter()
+                .any(|a| a.src == v4(A) && a.vrid == vrid && a.priority == 0),
+            "no priority 0 for VRID {vrid}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!has_vip(&lab.a, "192.0.2.100") && !has_vip(&lab.a, "192.0.2.101"));
+    assert!(has_vip(&lab.b, "192.0.2.100") && has_vip(&lab.b, "192.0.2.101"));
+}
+
+#[test]
+fn unicast_peers() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("uc").unwrap();
+    // Unicast frames do not reach the client: watch b's own interface.
+    let on_b = Capture::start(&lab.b, "eth0").unwrap();
+    let unicast =
+        |src: &str, peer: &str| format!("unicast_src_ip {src}\n unicast_peer {{\n {peer}\n }}");
+    let da = lvskitd(
+        &lab,
+        &lab.a,
+        "a",
+        &instance("VI_1", 51, 150, &unicast(A, B)),
+    );
+    let db = lvskitd(
+        &lab,
+        &lab.b,
+        "b",
+        &instance("VI_1", 51, 100, &unicast(B, A)),
+    );
+    let wait = |src: &str| {
+        let frames = on_b.wait_until(Duration::from_secs(10), |f| settled_on(&adverts(f), src, 2));
+        adverts(&frames)
+    };
+    let seen = wait(A);
+    assert!(settled_on(&seen, A, 2), "{seen:?}\n{}", da.log());
+    let frames = on_b.frames();
+    let to_b = frames
+        .iter()
+        .filter(|f| f.data.get(30..34) == Some(&[192, 0, 2, 2]))
+        .count();
+    assert!(to_b >= 2, "a's adverts are not addressed to b");
+    assert!(
+        lab.adverts().is_empty(),
+        "unicast adverts flooded to the client"
+    );
+    drop(da);
+    on_b.take();
+    let seen = wait(B);
+    assert!(settled_on(&seen, B, 2), "{seen:?}\n{}", db.log());
+}
+
+#[test]
+fn ipv6_v3_election_and_takeover() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("v6").unwrap();
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    interface eth0
+    virtual_router_id 61
+    version 3
+    priority {priority}
+    advert_int 0.5
+    virtual_ipaddress {{
+        2001:db8::100/64
+    }}
+}}
+"
+        )
+    };
+    let by = |ads: &[Advert], priority: u8, n: usize| {
+        ads.len() >= n
+            && ads[ads.len() - n..]
+                .iter()
+                .all(|a| a.priority == priority && a.src.is_ipv6())
+    };
+    let mut da = lvskitd(&lab, &lab.a, "a", &conf(150));
+    let db = lvskitd(&lab, &lab.b, "b", &conf(100));
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| by(ads, 150, 3));
+    assert!(by(&seen, 150, 3), "{seen:?}\n{}", da.log());
+    let src = seen.last().unwrap().src;
+    assert!(
+        matches!(src, IpAddr::V6(v6) if v6.is_unicast_link_local()),
+        "{src}"
+    );
+    assert!(has_vip(&lab.a, "2001:db8::100"));
+    da.kill();
+    let seen = lab.wait_adverts(Duration::from_secs(5), |ads| by(ads, 100, 2));
+    assert!(by(&seen, 100, 2), "{seen:?}\n{}", db.log());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(has_vip(&lab.b, "2001:db8::100"));
+}
+
+#[test]
+fn split_brain_heals_to_one_master() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("sb").unwrap();
+    let (_da, db) = elect(&lab, "", "");
+    // Partition: b's port leaves the bridge (its link stays up), so b stops hearing a.
+    lab.lan.ip(&["link", "set", "pb", "nomaster"]).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        db.log().contains("entering MASTER state"),
+        "b did not take over while cut off"
+    );
+    assert!(has_vip(&lab.a, "192.0.2.100") && has_vip(&lab.b, "192.0.2.100"));
+    lab.capture.take();
+    let healed = SystemTime::now();
+    bridge_port(&lab.lan, "pb", "br0").unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let seen = lab.adverts();
+    assert!(settled_on(&seen, A, 3), "{seen:?}\n{}", db.log());
+    let from_b: Vec<&Advert> = seen
+        .iter()
+        .filter(|a| a.src == v4(B) && a.at > healed)
+        .collect();
+    eprintln!(
+        "split brain: {} advert(s) from b after healing",
+        from_b.len()
+    );
+    assert!(from_b.len() <= 2, "b kept advertising: {from_b:?}");
+    assert!(!has_vip(&lab.b, "192.0.2.100"));
+}
+
+// ----- interop with keepalived 2.2.7 -------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum Flavour {
+    V2,
+    V2Pass,
+    V3,
+    V3Ipv6,
+}
+
+fn interop_conf(flavour: Flavour, priority: u8) -> String {
+    let (version, auth, vip, interval) = match flavour {
+        Flavour::V2 => (2, "", "192.0.2.100/24", "1"),
+        Flavour::V2Pass => (
+            2,
+            "authentication {\n        auth_type PASS\n        auth_pass lvskit\n    }",
+            "192.0.2.100/24",
+            "1",
+        ),
+        Flavour::V3 => (3, "", "192.0.2.100/24", "0.5"),
+        Flavour::V3Ipv6 => (3, "", "2001:db8::100/64", "0.5"),
+    };
+    format!(
+        "global_defs {{
+    router_id interop
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    version {version}
+    priority {priority}
+    advert_int {interval}
+    {auth}
+    virtual_ipaddress {{
+        {vip}
+    }}
+}}
+"
+    )
+}
+
+/// Who runs on the router with the higher priority.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Higher {
+    Lvskitd,
+    Keepalived,
+}
+
+/// Both settled: the higher priority is the only one advertising; then a SIGKILL of it, and
+/// the other takes over no earlier than its Master_Down_Interval.
+fn interop(flavour: Flavour, higher: Higher) {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tag = format!(
+        "io{}{}",
+        flavour as u8,
+        if higher == Higher::Lvskitd { "l" } else { "k" }
+    );
+    let lab = Lab::new(&tag).unwrap();
+    let (conf_a, conf_b) = (interop_conf(flavour, 150), interop_conf(flavour, 100));
+    let (mut ours, mut theirs);
+    match higher {
+        Higher::Lvskitd => {
+            ours = lvskitd(&lab, &lab.a, "a", &conf_a);
+            theirs = keepalived(&lab, &lab.b, "b", &conf_b);
+        }
+        Higher::Keepalived => {
+            theirs = keepalived(&lab, &lab.a, "a", &conf_a);
+            ours = lvskitd(&lab, &lab.b, "b", &conf_b);
+        }
+    }
+    let logs = |ours: &Daemon, theirs: &Daemon| {
+        format!(
+            "--- lvskitd:\n{}\n--- keepalived:\n{}",
+            ours.log(),
+            theirs.log()
+        )
+    };
+    let by = |ads: &[Advert], priority: u8, n: usize| {
+        ads.len() >= n && ads[ads.len() - n..].iter().all(|a| a.priority == priority)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(15), |ads| by(ads, 150, 3));
+    assert!(
+        by(&seen, 150, 3),
+        "{flavour:?}: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    // Never both: once settled, nothing at priority 100 on the wire.
+    lab.capture.take();
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = lab.adverts();
+    assert!(
+        seen.iter().all(|a| a.priority == 150) && !seen.is_empty(),
+        "{flavour:?}: both advertise: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    let vip = if matches!(flavour, Flavour::V3Ipv6) {
+        "2001:db8::100"
+    } else {
+        "192.0.2.100"
+    };
+    assert!(
+        has_vip(&lab.a, vip),
+        "{flavour:?}: the master lacks the VIP"
+    );
+
+    // SIGKILL the master; the other takes over at its down interval.
+    match higher {
+        Higher::Lvskitd => ours.kill(),
+        Higher::Keepalived => theirs.kill(),
+    }
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| by(ads, 100, 2));
+    assert!(
+        by(&seen, 100, 2),
+        "{flavour:?}: no takeover: {seen:?}\n{}",
+        logs(&ours, &theirs)
+    );
+    let last = seen
+        .iter()
+        .filter(|a| a.priority == 150)
+        .map(|a| a.at)
+        .max()
+        .unwrap();
+    let first = seen
+        .iter()
+        .find(|a| a.priority == 100)
+        .map(|a| a.at)
+        .unwrap();
+    let gap = first.duration_since(last).unwrap();
+    // v2: 3 s + 156/256 s; v3 at 0.5 s: 1.5 s + (156 × 50 / 256) cs.
+    let bound = match flavour {
+        Flavour::V2 | Flavour::V2Pass => Duration::from_nanos(3_609_375_000),
+        Flavour::V3 | Flavour::V3Ipv6 => Duration::from_millis(1_800),
+    };
+    eprintln!(
+        "interop {flavour:?}, {higher:?} higher, killed: takeover {:.1} ms (bound {:.1} ms)",
+        ms(gap),
+        ms(bound)
+    );
+    assert!(
+        gap + Duration::from_millis(15) >= bound,
+        "{flavour:?}: took over early: {gap:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        has_vip(&lab.b, vip),
+        "{flavour:?}: the new master lacks the VIP"
+    );
+}
+
+#[test]
+fn interop_v2_lvskitd_higher() {
+    interop(Flavour::V2, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v2_keepalived_higher() {
+    interop(Flavour::V2, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v2_pass_lvskitd_higher() {
+    interop(Flavour::V2Pass, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v2_pass_keepalived_higher() {
+    interop(Flavour::V2Pass, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v3_lvskitd_higher() {
+    interop(Flavour::V3, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v3_keepalived_higher() {
+    interop(Flavour::V3, Higher::Keepalived);
+}
+
+#[test]
+fn interop_v3_ipv6_lvskitd_higher() {
+    interop(Flavour::V3Ipv6, Higher::Lvskitd);
+}
+
+#[test]
+fn interop_v3_ipv6_keepalived_higher() {
+    interop(Flavour::V3Ipv6, Higher::Keepalived);
+}
+
+/// tshark decodes what lvskitd put on the wire (v2 with PASS, v3 over IPv4 and IPv6) with good
+/// VRRP and IPv4 header checksums.
+#[test]
+fn tshark_decodes_lvskitd_adverts_with_good_checksums() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("tk").unwrap();
+    let conf = format!(
+        "{}{}",
+        interop_conf(Flavour::V2Pass, 150),
+        interop_conf(Flavour::V3Ipv6, 150)
+            .replace("VI_1", "VI_6")
+            .replace("virtual_router_id 51", "virtual_router_id 61")
+            .replace("global_defs {\n    router_id interop\n}\n", "")
+    ) + &interop_conf(Flavour::V3, 150)
+        .replace("VI_1", "VI_3")
+        .replace("virtual_router_id 51", "virtual_router_id 53")
+        .replace("192.0.2.100/24", "192.0.2.103/24")
+        .replace("global_defs {\n    router_id interop\n}\n", "");
+    let da = lvskitd(&lab, &lab.a, "a", &conf);
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| {
+        [51, 53, 61]
+            .iter()
+            .all(|v| ads.iter().filter(|a| a.vrid == *v).count() >= 2)
+    });
+    assert!(seen.len() >= 6, "{seen:?}\n{}", da.log());
+    let pcap = lab.file("adverts.pcap");
+    testbed::write_pcap(&pcap, &lab.capture.frames()).unwrap();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-o", "ip.check_checksum:TRUE", "-Y", "vrrp", "-T", "fields"])
+        .args(["-E", "separator=\t"])
+        .args([
+            "-e",
+            "vrrp.version",
+            "-e",
+            "vrrp.virt_rtr_id",
+            "-e",
+            "vrrp.prio",
+        ])
+        .args([
+            "-e",
+            "vrrp.checksum.status",
+            "-e",
+            "ip.ttl",
+            "-e",
+            "ipv6.hlim",
+        ])
+        .args(["-e", "vrrp.auth_type"])
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark (apt-get install tshark): {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.len() >= 6, "{text}");
+    for vrid in ["51", "53", "61"] {
+        assert!(
+            rows.iter().any(|r| r[1] == vrid),
+            "VRID {vrid} not decoded: {text}"
+        );
+    }
+    for row in &rows {
+        assert_eq!(row[3], "1", "VRRP checksum not good: {row:?}");
+        assert!(row[4] == "255" || row[5] == "255", "TTL/hop limit: {row:?}");
+        match row[1] {
+            "51" => assert_eq!((row[0], row[6]), ("2", "1"), "v2 with PASS: {row:?}"),
+            _ => assert_eq!(row[0], "3", "{row:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_vip_deleted_by_hand_while_master_is_put_back() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("rm").unwrap();
+    let (da, _db) = elect(&lab, "", "");
+    assert!(has_vip(&lab.a, "192.0.2.100"));
+    lab.a
+        .ip(&["addr", "del", "192.0.2.100/24", "dev", "eth0"])
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !has_vip(&lab.a, "192.0.2.100") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        has_vip(&lab.a, "192.0.2.100"),
+        "not put back:\n{}",
+        da.log()
+    );
+    assert!(da.log().contains("putting it back"), "{}", da.log());
+}
+
+/// Sends one v2 advert from the client, as a router at `priority` would.
+fn inject_advert(lab: &Lab, priority: u8) {
+    let advert = vrrp_fsm::AdvertToSend {
+        version: vrrp_fsm::Version::V2,
+        vrid: 51,
+        priority,
+        max_advert_interval_cs: 100,
+        addresses: std::sync::Arc::from(["192.0.2.100".parse::<IpAddr>().unwrap()]),
+        src: "192.0.2.9".parse().unwrap(),
+        interface: vrrp_fsm::InterfaceId(0),
+    };
+    let mut buf = [0u8; director::codec::MAX_PACKET_LEN];
+    let len = director::codec::emit(
+        &advert,
+        "224.0.0.18".parse().unwrap(),
+        &director::codec::WireOptions::default(),
+        &mut buf,
+    )
+    .unwrap();
+    let packet = buf[..len].to_vec();
+    lab.c
+        .run(move || -> std::io::Result<()> {
+            use socket2::{Domain, Protocol, Socket, Type};
+            let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))?;
+            s.set_header_included_v4(true)?;
+            s.bind_device(Some(b"eth0"))?;
+            s.set_multicast_if_v4(&"192.0.2.9".parse().unwrap())?;
+            let to: std::net::SocketAddr = "224.0.0.18:0".parse().unwrap();
+            s.send_to(&packet, &to.into())?;
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+}
+
+/// A MASTER hearing a lower priority: an advert at once, `garp_lower_prio_repeat` GARPs now and
+/// as many again after `garp_lower_prio_delay`. Run against lvskitd and keepalived, which must
+/// agree on the wire.
+fn lower_priority_behaviour(implementation: &str) -> (usize, usize, usize) {
+    let lab = Lab::new(&format!("lp{}", &implementation[..1])).unwrap();
+    let conf = instance(
+        "VI_1",
+        51,
+        150,
+        "garp_master_delay 0\n garp_lower_prio_repeat 3\n garp_lower_prio_delay 2",
+    );
+    let daemon = if implementation == "lvskitd" {
+        lvskitd(&lab, &lab.a, "a", &conf)
+    } else {
+        keepalived(&lab, &lab.a, "a", &conf)
+    };
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, A, 2));
+    assert!(
+        settled_on(&seen, A, 2),
+        "{implementation}: {seen:?}\n{}",
+        daemon.log()
+    );
+    // Between two periodic adverts: wait for one, then 300 ms.
+    lab.capture.take();
+    lab.wait_adverts(Duration::from_secs(2), |ads| !ads.is_empty());
+    std::thread::sleep(Duration::from_millis(300));
+    lab.capture.take();
+    let injected = SystemTime::now();
+    inject_advert(&lab, 50);
+    std::thread::sleep(Duration::from_millis(2_600));
+    let frames = lab.capture.take();
+    let vip: IpAddr = "192.0.2.100".parse().unwrap();
+    let after = |f: &testbed::Frame| f.timestamp.duration_since(injected).unwrap_or_default();
+    let garps: Vec<Duration> = frames
+        .iter()
+        .filter(|f| garp::Announcement::parse(&f.data).is_ok_and(|a| a.addr() == vip))
+        .map(after)
+        .collect();
+    let now = garps
+        .iter()
+        .filter(|d| **d < Duration::from_millis(500))
+        .count();
+    let later = garps
+        .iter()
+        .filter(|d| **d >= Duration::from_millis(1_900) && **d < Duration::from_millis(2_500))
+        .count();
+    // The answering advert: a priority-150 advert well before the next periodic one.
+    let answered = adverts(&frames)
+        .iter()
+        .filter(|a| a.src == v4(A) && after_advert(a, injected) < Duration::from_millis(300))
+        .count();
+    eprintln!("{implementation}: GARPs {garps:?}");
+    (answered, now, later)
+}
+
+fn after_advert(a: &Advert, since: SystemTime) -> Duration {
+    a.at.duration_since(since).unwrap_or(Duration::MAX)
+}
+
+#[test]
+fn a_lower_priority_advert_gets_what_keepalived_sends() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ours = lower_priority_behaviour("lvskitd");
+    let theirs = lower_priority_behaviour("keepalived");
+    assert_eq!(
+        ours,
+        (1, 3, 3),
+        "lvskitd: (answering adverts, GARPs now, GARPs after the delay)"
+    );
+    assert_eq!(ours, theirs, "lvskitd and keepalived differ");
+}
+
+fn vmac_has_vip(ns: &Netns, vip: &str) -> bool {
+    ns.ip(&["-o", "addr", "show", "dev", "vrrp.51"])
+        .is_ok_and(|out| out.contains(&format!(" {vip}/")))
+}
+
+#[test]
+fn use_vmac_moves_the_virtual_mac_with_the_vip() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("vm").unwrap();
+    let vmac = [0, 0, 0x5e, 0, 1, 51];
+    let (mut da, mut db) = elect(&lab, "use_vmac", "use_vmac");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(vmac_has_vip(&lab.a, "192.0.2.100"), "{}", da.log());
+    assert!(!vmac_has_vip(&lab.b, "192.0.2.100"));
+    // Adverts and GARPs leave from the virtual MAC.
+    let frames = lab.capture.frames();
+    let from_a: Vec<&testbed::Frame> = frames
+        .iter()
+        .filter(|f| {
+            adverts(std::slice::from_ref(*f))
+                .iter()
+                .any(|a| a.src == v4(A))
+        })
+        .collect();
+    assert!(!from_a.is_empty());
+    assert!(
+        from_a.iter().all(|f| f.data[6..12] == vmac),
+        "advert not from the VMAC"
+    );
+    let vip = v4("192.0.2.100");
+    let to = std::net::SocketAddr::new(vip, 9);
+    let on_b = lab.b.udp_bind("0.0.0.0:9".parse().unwrap()).unwrap();
+    on_b.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    lab.c.udp_send(None, to, b"before").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(lab.c.neighbour_mac(vip).unwrap(), Some(vmac));
+    // a's host dies (the daemon killed, its link down: a crashed daemon's kernel would go on
+    // answering for the VIP from the VMAC): b's VMAC takes the address, the client's neighbour
+    // entry does not change, and its traffic now reaches b (the bridge learnt the VMAC on b's
+    // port from b's GARPs).
+    da.kill();
+    lab.a.set_down("eth0").unwrap();
+    let seen = lab.wait_adverts(Duration::from_secs(10), |ads| settled_on(ads, B, 1));
+    assert!(settled_on(&seen, B, 1), "{seen:?}\n{}", db.log());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(vmac_has_vip(&lab.b, "192.0.2.100"), "{}", db.log());
+    assert_eq!(lab.c.neighbour_mac(vip).unwrap(), Some(vmac));
+    lab.c.udp_send(None, to, b"after").unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = on_b.recv_from(&mut buf).expect("b receives for the VIP");
+    assert_eq!(&buf[..n], b"after");
+    // A clean stop removes the VMAC.
+    assert_eq!(db.stop().unwrap(), Some(0), "{}", db.log());
+    assert!(
+        lab.b.ip(&["link", "show", "vrrp.51"]).is_err(),
+        "vrrp.51 left behind"
+    );
 }

@@ -25,8 +25,9 @@ const CORPUS: [&str; 3] = [
     "testdata/configs/keepalived-man",
     "testdata/configs/differential",
 ];
-/// The interfaces the corpus names; each is one end of a veth pair in the namespace.
-const INTERFACES: [&str; 5] = ["eth0", "eth1", "eth2", "eth3", "eth0.1"];
+/// The interfaces the corpus names; each is one end of a veth pair in the namespace, up, with an
+/// IPv4 address (lvskitd -t also checks that it could send adverts from them).
+const INTERFACES: [&str; 6] = ["eth0", "eth1", "eth2", "eth3", "eth0.0", "eth0.1"];
 
 fn corpus() -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -92,7 +93,28 @@ fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
         netns
             .ip(&["link", "add", name, "type", "veth", "peer", "name", &peer])
             .unwrap();
+        netns
+            .add_addr(name, &format!("192.0.2.{}/32", i + 1))
+            .unwrap();
+        netns.set_up(name).unwrap();
+        netns.set_up(&peer).unwrap();
     }
+    // IPv6 instances send from the link-local address, which the kernel adds once the link is up.
+    let ready = (0..100).any(|_| {
+        let shown = netns
+            .ip(&["-6", "addr", "show", "dev", INTERFACES[0], "scope", "link"])
+            .unwrap_or_default();
+        let done = shown.contains("fe80") && !shown.contains("tentative");
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        done
+    });
+    assert!(
+        ready,
+        "no IPv6 link-local address on {} after 10 s",
+        INTERFACES[0]
+    );
     let known = known_differences();
     let files = corpus();
     assert!(files.len() >= 40, "corpus has only {} files", files.len());

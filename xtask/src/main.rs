@@ -3,12 +3,13 @@
 //! ```text
 //! cargo xtask test [SUITE ...]      every suite (fmt, clippy, unit, doc, fuzz-corpus, tshark, netns, vm)
 //! cargo xtask vm [ARGS ...]         build the VM image and run tests inside a real kernel with IPVS
-//! cargo xtask bench [NAME ...]      criterion benches, or `ipvs` / `check` for the system benches
-//! cargo xtask fuzz [--seconds N] [TARGET ...]   run the cargo-fuzz targets on nightly
+//! cargo xtask bench [NAME ...]      criterion benches, or `ipvs` / `check` / `failover` for the system benches
+//! cargo xtask fuzz [--seconds N] [--max-len B] [--sanitizer S] [--build-only] [TARGET ...]   the cargo-fuzz targets on nightly, with figures
 //! ```
 
 mod bench;
 mod bench_check;
+mod bench_failover;
 mod fuzz;
 mod test;
 mod util;
@@ -46,6 +47,6 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
   test [SUITE ...]                run every suite, or the ones named; `test --list` names them
   vm [--shell | TEST-FILTER ...]  run the IPVS tests inside a VM with a real kernel
-  bench [NAME ...]                criterion benches; `bench ipvs` and `bench check` are system benches
-  fuzz [--seconds N] [TARGET ...] run the cargo-fuzz targets (needs a nightly toolchain)
+  bench [NAME ...]                criterion benches; `bench ipvs`, `bench check` and `bench failover` are system benches
+  fuzz [--seconds N] [--max-len B] [--sanitizer S] [--build-only] [TARGET ...] run the cargo-fuzz targets for N s each (nightly), print executions/coverage per target
 ";

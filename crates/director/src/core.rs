@@ -304,7 +304,8 @@ pub struct Director {
     last_advert: Vec<Option<(u8, IpAddr)>>,
     queue: VecDeque<Output>,
     counters: Counters,
-    scratch: Box<AddressScratch>,
+    /// Reused for every received advert (taken out while an advert borrows it).
+    scratch: Option<Box<AddressScratch>>,
     started: bool,
     stopping: bool,
 }
@@ -353,7 +354,7 @@ impl Director {
             links: HashMap::new(),
             queue: VecDeque::new(),
             counters: Counters::default(),
-            scratch: Box::default(),
+            scratch: Some(Box::default()),
             started: false,
             stopping: false,
         })
@@ -584,10 +585,10 @@ impl Director {
         }
         self.counters.accepted += 1;
         self.last_advert[i] = Some((received.vrrp.priority, received.src));
-        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut scratch = self.scratch.take().unwrap_or_default();
         let advert: ReceivedAdvert<'_> = to_fsm(received, InterfaceId(ifindex), &mut scratch);
         self.feed(i, vrrp_fsm::Input::Advert { now, advert });
-        self.scratch = scratch;
+        self.scratch = Some(scratch);
     }
 
     fn link(&mut self, now: Instant, ifindex: u32, up: bool) {

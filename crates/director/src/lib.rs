@@ -11,6 +11,8 @@
 //!   never touches a socket, clock or process.
 //! - [`codec`]: the one seam between `vrrp-packet` and `vrrp-fsm`, without an allocation per
 //!   packet.
+//! - [`lb`]: the load-balancer half (keepalived's checker process): IPVS from `virtual_server`
+//!   blocks, health checks, quorum and sorry servers, reload, as a sans-IO core and a driver.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
 //!

@@ -115,6 +115,13 @@ pub struct InstanceSetup {
     pub trackers: Vec<TrackerLink>,
     /// Notify commands.
     pub notify: Notify,
+    /// `use_vmac`: the macvlan the director creates at start (and removes at exit), on which
+    /// the virtual addresses without a `dev` live and from which GARPs go out. Its index is
+    /// unknown until it exists: their entries of `vip_ifindex` are 0 until the driver creates
+    /// it and sets them.
+    pub vmac: Option<vip::Vmac>,
+    /// `vmac_xmit_base`: adverts leave from the base interface, not from the VMAC.
+    pub vmac_xmit_base: bool,
 }
 
 /// A `vrrp_sync_group`, or a lone instance (no name) so every instance runs in one group.
@@ -528,7 +535,11 @@ impl Mapper<'_> {
         let errors_before = self.errors.len();
         let g = &self.config.global_defs;
         for (set, what) in [
-            (inst.use_vmac.is_some(), "use_vmac"),
+            (
+                inst.use_vmac.as_ref().is_some_and(|v| v.mac.is_some()),
+                "use_vmac with a MAC address",
+            ),
+            (inst.use_vmac_addr, "use_vmac_addr"),
             (!inst.track_process.is_empty(), "track_process"),
             (!inst.track_bfd.is_empty(), "track_bfd"),
             (inst.vrf.is_some(), "vrf"),
@@ -574,13 +585,8 @@ impl Mapper<'_> {
             });
             return None;
         };
-        let version = match inst
-            .version
-            .as_ref()
-            .map(|v| v.value)
-            .or(g.vrrp_version)
-            .unwrap_or(2)
-        {
+        // keepalived's rule (an IPv6 instance without its own version runs VRRPv3).
+        let version = match inst.effective_version(g) {
             2 => Version::V2,
             3 => Version::V3,
             other => {
@@ -591,7 +597,12 @@ impl Mapper<'_> {
                 return None;
             }
         };
-        // The virtual addresses: the advertised ones first, then the excluded ones.
+        let vmac_name = inst
+            .use_vmac
+            .as_ref()
+            .map(|v| v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")));
+        // The virtual addresses: the advertised ones first, then the excluded ones. Without a
+        // `dev`, they go on the VMAC when there is one (index known once it exists: 0 here).
         let mut vips = Vec::new();
         let mut vip_ifindex = Vec::new();
         let mut advertised = Vec::new();
@@ -600,6 +611,16 @@ impl Mapper<'_> {
             (true, &inst.virtual_ipaddress_excluded),
         ] {
             for a in list {
+                if let (None, Some(vmac)) = (&a.dev, &vmac_name) {
+                    if let Some(v) = self.vip(&context, a, vmac) {
+                        if !excluded {
+                            advertised.push(v.addr);
+                        }
+                        vips.push(v);
+                        vip_ifindex.push(0);
+                    }
+                    continue;
+                }
                 let dev = a.dev.clone().unwrap_or_else(|| ifname.clone());
                 let Some(index) = self.interface(&dev).map(|i| i.index) else {
                     self.errors.push(Error::NoSuchInterface {
@@ -757,6 +778,23 @@ impl Mapper<'_> {
             }
         }
         let notify = self.notify(&context, &inst.notify);
+        let vmac = match vmac_name {
+            Some(_) if ipv6 => {
+                self.unsupported(&context, "use_vmac with IPv6");
+                None
+            }
+            Some(name) => {
+                let vmac = vip::Vmac::new(name, ifname.clone(), vrid, vip::Family::of(&first));
+                if let Err(source) = vmac.validate() {
+                    self.errors.push(Error::Vip {
+                        context: format!("{context} use_vmac"),
+                        source,
+                    });
+                }
+                Some(vmac)
+            }
+            None => None,
+        };
         if let Err(source) = fsm.validate() {
             self.errors.push(Error::Fsm {
                 context: context.clone(),
@@ -781,6 +819,8 @@ impl Mapper<'_> {
             rules: rules.into(),
             trackers,
             notify,
+            vmac,
+            vmac_xmit_base: inst.vmac_xmit_base,
         })
     }
 

@@ -929,7 +929,7 @@ vrrp_instance A {
 vrrp_instance B {
     interface eth0
     virtual_router_id 51
-    use_vmac
+    vrf red
     virtual_ipaddress {
         192.0.2.101
     }
@@ -949,7 +949,7 @@ vrrp_instance C {
         text,
         [
             "vrrp_instance A: interface eth9 does not exist",
-            "vrrp_instance B: use_vmac is not supported by lvskitd yet",
+            "vrrp_instance B: vrf is not supported by lvskitd yet",
             "vrrp_instance C: interface eth1 has no link-local IPv6 address to send adverts from (set unicast_src_ip)",
         ]
     );
@@ -1022,4 +1022,65 @@ vrrp_instance A {
     assert_eq!(i.routes[1].kind, vip::RouteKind::Blackhole);
     assert_eq!(i.rules[0].action, vip::RuleAction::Table(100));
     assert_eq!(i.rules[0].priority, Some(1000));
+}
+
+#[test]
+fn use_vmac_puts_the_addresses_without_dev_on_the_vmac() {
+    let setup = map("
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 51
+    use_vmac
+    virtual_ipaddress {
+        192.0.2.100/24
+        198.51.100.100/24 dev eth1
+    }
+}
+vrrp_instance B {
+    interface eth0
+    virtual_router_id 52
+    use_vmac vmac52
+    vmac_xmit_base
+    virtual_ipaddress {
+        192.0.2.101/24
+    }
+}
+")
+    .unwrap();
+    let a = &setup.instances[0];
+    let vmac = a.vmac.as_ref().unwrap();
+    assert_eq!(
+        (vmac.name.as_str(), vmac.base.as_str(), vmac.vrid),
+        ("vrrp.51", "eth0", 51)
+    );
+    assert_eq!(vmac.hw_addr(), [0, 0, 0x5e, 0, 1, 51]);
+    assert_eq!(a.vips[0].dev, "vrrp.51");
+    assert_eq!(a.vips[1].dev, "eth1");
+    assert_eq!(
+        &a.vip_ifindex[..],
+        [0, ETH1],
+        "the VMAC's index is the driver's to fill in"
+    );
+    assert!(!a.vmac_xmit_base);
+    let b = &setup.instances[1];
+    assert_eq!(b.vmac.as_ref().unwrap().name, "vmac52");
+    assert!(b.vmac_xmit_base);
+    let errors = map_unchecked(
+        "
+vrrp_instance C {
+    interface eth0
+    virtual_router_id 53
+    version 3
+    use_vmac
+    virtual_ipaddress {
+        2001:db8::5/64
+    }
+}
+",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors[0].to_string(),
+        "vrrp_instance C: use_vmac with IPv6 is not supported by lvskitd yet"
+    );
 }

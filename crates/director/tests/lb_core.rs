@@ -746,7 +746,8 @@ fn errors_name_the_file_and_line() {
     let parsed = keepalived_conf::parse_str("keepalived.conf", text, &Default::default());
     let errors = map(&parsed.config, Some(&parsed.sources)).unwrap_err();
     let text = errors[0].to_string();
-    assert!(text.starts_with("keepalived.conf:3:"), "{text}");
+    assert!(text.starts_with("keepalived.conf:4:"), "{text}");
+    assert!(text.contains("real_server 198.51.100.10:80"), "{text}");
     assert!(text.contains("FILE_CHECK"), "{text}");
 }
 

@@ -46,7 +46,15 @@ impl Desc {
 
 fn setup(text: &str) -> LbSetup {
     let parsed = keepalived_conf::parse_str("keepalived.conf", text, &Default::default());
-    assert!(!parsed.has_errors());
+    assert!(
+        !parsed.has_errors(),
+        "{}",
+        parsed
+            .errors()
+            .map(|d| d.render())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     map(&parsed.config, Some(&parsed.sources)).unwrap()
 }
 
@@ -169,7 +177,7 @@ fn apply(d: &mut Desc, edit: &Edit) {
             }
             let entry = rs.values_mut().nth(r % n).unwrap();
             if matches!(edit, Edit::Weight(..)) {
-                entry.0 = w % 11;
+                entry.0 = 1 + w % 10;
             } else {
                 entry.1 = 1 + w % 4;
             }
@@ -182,14 +190,15 @@ fn apply(d: &mut Desc, edit: &Edit) {
         Edit::AddReal(v, last, w) => {
             if let Some(ip) = nth_vs(d, v) {
                 let rs = &mut d.vs.get_mut(&ip).unwrap().1;
-                rs.entry(10 + last % 40).or_insert((w % 11, 1 + w % 4));
+                rs.entry(10 + last % 40).or_insert((1 + w % 10, 1 + w % 4));
             }
         }
         Edit::RemoveReal(v, r) => {
             if let Some(ip) = nth_vs(d, v) {
                 let rs = &mut d.vs.get_mut(&ip).unwrap().1;
                 let n = rs.len();
-                if n > 0 {
+                // keepalived-conf refuses a virtual server whose total weight is below its quorum.
+                if n > 1 {
                     let l = *rs.keys().nth(r % n).unwrap();
                     rs.remove(&l);
                 }
@@ -209,7 +218,7 @@ fn apply(d: &mut Desc, edit: &Edit) {
 }
 
 fn desc() -> impl Strategy<Value = Desc> {
-    let rs = prop::collection::btree_map(10u8..50, (0u8..11, 1u8..5), 0..5);
+    let rs = prop::collection::btree_map(10u8..50, (1u8..11, 1u8..5), 1..5);
     prop::collection::btree_map(1u8..21, (0..SCHEDULERS.len(), rs), 0..6).prop_map(|vs| Desc { vs })
 }
 

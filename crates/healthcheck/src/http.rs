@@ -66,21 +66,16 @@ impl StatusRange {
 impl std::str::FromStr for StatusRange {
     type Err = Error;
 
+    /// keepalived's rule, from `keepalived_conf::value` (the one place it is written), so a
+    /// configuration `lvskitd -t` accepts always builds its checker.
     fn from_str(word: &str) -> Result<Self, Error> {
-        let code = |s: &str| {
-            s.parse::<u16>()
-                .ok()
-                .filter(|c| (100..=999).contains(c))
-                .ok_or_else(|| Error::StatusCode(word.to_owned()))
-        };
-        let (low, high) = match word.split_once('-') {
-            Some((low, high)) => (code(low)?, code(high)?),
-            None => (code(word)?, code(word)?),
-        };
-        if low > high {
-            return Err(Error::StatusCode(word.to_owned()));
-        }
-        Ok(Self { low, high })
+        let range: keepalived_conf::model::StatusRange = word
+            .parse()
+            .map_err(|_| Error::StatusCode(word.to_owned()))?;
+        Ok(Self {
+            low: range.low,
+            high: range.high,
+        })
     }
 }
 
@@ -539,10 +534,14 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|e| format!("sending the request: {e}"))?;
     let mut buf = vec![0u8; 4096];
     let mut head: Vec<u8> = Vec::new();
+    // Where the search for the blank line resumes: only the bytes a read added (and the three
+    // before them) are looked at, so a header trickled in byte by byte costs linear time.
+    let mut searched = 0;
     let header_end = loop {
-        if let Some(end) = find(&head, b"\r\n\r\n") {
-            break end + 4;
+        if let Some(end) = find(&head[searched..], b"\r\n\r\n") {
+            break searched + end + 4;
         }
+        searched = head.len().saturating_sub(3);
         if head.len() > max_header {
             return Err(format!("response headers larger than {max_header} bytes"));
         }

@@ -65,7 +65,7 @@ pub use udp::UdpCheck;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// A `status_code` word is neither a number nor a `low-high` range of numbers 100–999.
+    /// A `status_code` word is neither a number nor a `low-high` range of numbers 100–599.
     #[error("status_code: expected a code or a range like 200-299, found {0:?}")]
     StatusCode(String),
     /// A `digest` is not 32 hexadecimal digits.

@@ -504,9 +504,11 @@ impl Prober {
     /// One `recvmmsg`: how many datagrams it read, and the answers among them.
     fn receive(&self, state: &mut State) -> (usize, [Option<Answer>; BATCH]) {
         let mut answers = [None; BATCH];
-        // SAFETY: zeroed iovecs, msghdrs and sockaddr_in6 are valid (null or empty) values.
+        // SAFETY: a zeroed iovec is a valid (null, empty) value.
         let mut iov: [libc::iovec; BATCH] = unsafe { zeroed() };
+        // SAFETY: a zeroed mmsghdr is a valid (null, empty) value.
         let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        // SAFETY: a zeroed sockaddr_in6 is a valid value (the unspecified address).
         let mut names: [libc::sockaddr_in6; BATCH] = unsafe { zeroed() };
         for (i, buffer) in state.buffers.iter_mut().enumerate() {
             iov[i].iov_base = buffer.as_mut_ptr().cast();

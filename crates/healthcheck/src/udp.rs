@@ -48,23 +48,19 @@ pub fn parse_hex(hex: &str) -> Result<Vec<u8>, Error> {
         .collect())
 }
 
+/// keepalived's HEX_STR as nibbles (`None` for an `x` wildcard), by `keepalived_conf::value`:
+/// one rule for the configuration test and the checker.
 fn hex_nibbles(hex: &str, wildcards: bool) -> Result<Vec<Option<u8>>, Error> {
-    let mut out = Vec::new();
-    for group in hex.split_whitespace() {
-        let mut digits = Vec::with_capacity(group.len() + 1);
-        for c in group.chars() {
-            let nibble = match c {
-                'x' | 'X' if wildcards => None,
-                c => Some(c.to_digit(16).ok_or_else(|| Error::Hex(hex.to_owned()))? as u8),
-            };
-            digits.push(nibble);
-        }
-        if digits.len() % 2 == 1 {
-            digits.insert(digits.len() - 1, Some(0));
-        }
-        out.extend(digits);
-    }
-    Ok(out)
+    let bytes = keepalived_conf::value::parse_hex(hex, wildcards)
+        .map_err(|_| Error::Hex(hex.to_owned()))?;
+    Ok(bytes
+        .iter()
+        .flat_map(|b| {
+            let high = (b.mask & 0xf0 != 0).then_some(b.value >> 4);
+            let low = (b.mask & 0x0f != 0).then_some(b.value & 0xf);
+            [high, low]
+        })
+        .collect())
 }
 
 /// UDP_CHECK: sends `payload` (random when empty) and waits `connect_timeout`. An ICMP error

@@ -78,7 +78,6 @@ impl Checker<'_> {
         }
         // (interface, family, vrid) -> instance name
         let mut vrids: HashMap<(String, bool, u8), &str> = HashMap::new();
-        let global_version = config.global_defs.vrrp_version.unwrap_or(2);
         for v in &config.vrrp_instances {
             if let Some(first) = seen_names.insert(&v.name, v.origin) {
                 let _ = first;
@@ -88,20 +87,10 @@ impl Checker<'_> {
                     format!("vrrp_instance `{}` is defined twice", v.name),
                 );
             }
-            // The instance's family: its source address, else its first address, else IPv4.
-            let is_v4 = match (v.src_ip, v.virtual_ipaddress.first()) {
-                (Some(src), _) => src.value.is_ipv4(),
-                (None, Some(first)) => first.prefix.addr.is_ipv4(),
-                (None, None) => !v.native_ipv6,
-            };
+            let is_v4 = v.is_ipv4();
             let fam = if is_v4 { "IPv4" } else { "IPv6" };
             let strict = v.strict_mode.unwrap_or(config.global_defs.vrrp_strict);
-            // keepalived takes an IPv6 instance without its own `version` as version 3.
-            let version = match v.version {
-                Some(s) => s.value,
-                None if !is_v4 => 3,
-                None => global_version,
-            };
+            let version = v.effective_version(&config.global_defs);
 
             match v.virtual_router_id {
                 None => self.err(
@@ -239,6 +228,7 @@ impl Checker<'_> {
                     );
                 }
             }
+            self.tracked_defined(config, &v.track_process, &v.track_bfd);
             for t in &v.track_file {
                 if !files.contains(t.name.as_str()) {
                     self.err(
@@ -262,6 +252,32 @@ impl Checker<'_> {
             }
         }
         self.unused_scripts(config);
+    }
+
+    /// `track_process` and `track_bfd` entries must name a `vrrp_track_process` and a
+    /// `bfd_instance` (keepalived ignores the others, saying so).
+    fn tracked_defined(&mut self, config: &Config, processes: &[Track], bfds: &[Track]) {
+        for t in processes {
+            if !config.track_processes.iter().any(|p| p.name == t.name) {
+                self.err(
+                    K::UndefinedReference,
+                    t.origin,
+                    format!(
+                        "track_process `{}` is not a defined vrrp_track_process",
+                        t.name
+                    ),
+                );
+            }
+        }
+        for t in bfds {
+            if !config.bfd_instances.iter().any(|b| b.name == t.name) {
+                self.err(
+                    K::UndefinedReference,
+                    t.origin,
+                    format!("track_bfd `{}` is not a defined bfd_instance", t.name),
+                );
+            }
+        }
     }
 
     /// keepalived 2.2.7's own rules for one instance, in its order (its "complete instance"
@@ -506,6 +522,7 @@ impl Checker<'_> {
                     );
                 }
             }
+            self.tracked_defined(config, &g.track_process, &g.track_bfd);
             for t in &g.track_script {
                 if !scripts.contains(t.name.as_str()) {
                     self.err(
@@ -795,8 +812,10 @@ impl Checker<'_> {
             );
         }
         let quorum = vs.quorum.map_or(1, |q| u64::from(q.value));
+        // keepalived lowers the quorum and runs on (all real servers at weight 0 is a way to
+        // drain a service), so these two are warnings.
         if quorum > weight_sum {
-            self.err(
+            self.warn(
                 K::Conflict,
                 vs.quorum.map_or(o, |q| q.origin),
                 format!(
@@ -806,7 +825,7 @@ impl Checker<'_> {
         }
         let quorum = quorum.min(weight_sum);
         if u64::from(vs.hysteresis.unwrap_or(0)) >= quorum {
-            self.err(
+            self.warn(
                 K::Conflict,
                 vs.quorum.map_or(o, |q| q.origin),
                 format!(

@@ -50,6 +50,10 @@ pub enum DiagnosticKind {
     /// An interface the configuration names does not exist on this system (found by
     /// [`crate::system`], not by the parser).
     Interface,
+    /// What keepalived cannot run the configuration with: an interface named in
+    /// `linkbeat_interfaces` or `interface_up_down_delays` that does not exist (found by
+    /// [`crate::system`]). `keepalived -t` exits 4 when these are all it found.
+    Fatal,
     /// A script keepalived will not run: not found, changeable by a non-root user while it
     /// runs as root, or no user to run it as (found by [`crate::system`]).
     Script,
@@ -79,9 +83,6 @@ pub struct Diagnostic {
     /// Byte range of the underlined part inside `line_text`.
     #[serde(skip)]
     pub underline: std::ops::Range<usize>,
-    /// True when `line_text` is a window of a long line (the renderer's column is then fixed).
-    #[serde(skip)]
-    windowed: bool,
 }
 
 /// Lines longer than this are shown as a window around the location.
@@ -104,7 +105,6 @@ impl Diagnostic {
             location: None,
             line_text: String::new(),
             underline: 0..0,
-            windowed: false,
         };
         if let (Some(file), Some(location)) = (sources.file(origin), sources.location(origin)) {
             let line_start = file.line_start(location.line);
@@ -125,7 +125,6 @@ impl Diagnostic {
                 let suffix = if to < text.len() { "..." } else { "" };
                 diag.line_text = format!("{prefix}{}{suffix}", &text[from..to]);
                 diag.underline = prefix.len() + start - from..prefix.len() + end - from;
-                diag.windowed = true;
             }
             diag.location = Some(location);
         }
@@ -150,7 +149,6 @@ impl Diagnostic {
             location,
             line_text,
             underline,
-            windowed: false,
         }
     }
 
@@ -191,11 +189,16 @@ impl Diagnostic {
             >()),
         };
         let out = renderer.render(&[group]);
+        let shown = self
+            .line_text
+            .get(..self.underline.start)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         match &self.location {
-            Some(location) if self.windowed => {
-                // The renderer counts columns in the window; say the real one.
+            Some(location) if shown != location.column => {
+                // A window of a long line: the renderer counts columns in the window; say the
+                // real one.
                 let path = location.path.display();
-                let shown = self.line_text[..self.underline.start].chars().count() + 1;
                 out.replacen(
                     &format!("{path}:{}:{shown}", location.line),
                     &format!("{path}:{}:{}", location.line, location.column),
@@ -232,7 +235,8 @@ impl std::fmt::Display for Diagnostic {
 pub enum ConfigTestStatus {
     /// No message: exit 0.
     Clean,
-    /// Only messages that keepalived cannot run the configuration (an unreadable file): exit 4.
+    /// Only messages that keepalived cannot run the configuration (an unreadable file, an
+    /// interface of `linkbeat_interfaces` that does not exist): exit 4.
     Fatal,
     /// Any configuration message, warnings included: exit 5.
     Messages,
@@ -249,6 +253,7 @@ impl ConfigTestStatus {
             .iter()
             .map(|d| match (d.severity, d.kind) {
                 (Severity::Note, _) | (Severity::Warning, DiagnosticKind::Include) => Self::Clean,
+                (_, DiagnosticKind::Fatal) => Self::Fatal,
                 (_, DiagnosticKind::ScriptSecurity) => Self::Security,
                 _ => Self::Messages,
             })
@@ -310,7 +315,6 @@ impl Diagnostics {
                 location: None,
                 line_text: String::new(),
                 underline: 0..0,
-                windowed: false,
             });
         }
         self.list

@@ -126,6 +126,15 @@ impl FileSystem for RealFs {
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, String> {
+        if !pattern.contains(['*', '?', '[']) {
+            // A plain name: one look at the disk, not a directory walk.
+            let path = PathBuf::from(pattern);
+            return Ok(if std::fs::symlink_metadata(&path).is_ok() {
+                vec![path]
+            } else {
+                Vec::new()
+            });
+        }
         let paths = glob::glob_with(pattern, match_options()).map_err(|e| e.to_string())?;
         Ok(paths.filter_map(Result::ok).collect())
     }
@@ -137,9 +146,18 @@ impl FileSystem for RealFs {
 
 /// Files held in memory, by absolute path: for tests, the fuzz target, and tools that build a
 /// configuration without writing it to disk. Directories exist implicitly (a file's parents).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MemoryFs {
     files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl fmt::Debug for MemoryFs {
+    /// The paths and sizes, not the contents (which may be megabytes).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.files.iter().map(|(path, bytes)| (path, bytes.len())))
+            .finish()
+    }
 }
 
 impl MemoryFs {
@@ -170,7 +188,7 @@ impl FileSystem for MemoryFs {
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, String> {
-        let absolute = Path::new("/").join(pattern);
+        let absolute = normalize(&Path::new("/").join(pattern));
         let pattern = glob::Pattern::new(&absolute.to_string_lossy()).map_err(|e| e.to_string())?;
         let options = match_options();
         Ok(self

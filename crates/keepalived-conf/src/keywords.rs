@@ -1,33 +1,18 @@
 //! keepalived keywords that the typed model keeps verbatim (in `extra`) instead of warning.
 
-/// Top-level statements outside the typed blocks.
-pub(crate) const TOP_LEVEL: &[&str] = &[
-    "bfd_instance",
-    "child_wait_time",
-    "garp_group",
-    "instance",
-    "interface_up_down_delays",
-    "linkbeat_interfaces",
-    "linkbeat_use_polling",
-    "namespace_with_ipsets",
-    "net_namespace",
-    "net_namespace_ipvs",
-    "track_group",
-    "use_pid_dir",
-    "vrrp_track_process",
-];
-
 /// `global_defs` keywords without a typed field.
 pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "bfd_cpu_affinity",
     "bfd_no_swap",
     "bfd_priority",
+    "bfd_rlimit_rtime",
     "bfd_process_name",
     "bfd_rlimit_rttime",
     "bfd_rt_priority",
     "checker_cpu_affinity",
     "checker_no_swap",
     "checker_priority",
+    "checker_rlimit_rtime",
     "checker_process_name",
     "checker_rlimit_rttime",
     "checker_rt_priority",
@@ -51,6 +36,7 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "lvs_netlink_cmd_rcv_bufs_force",
     "lvs_netlink_monitor_rcv_bufs",
     "lvs_netlink_monitor_rcv_bufs_force",
+    "lvs_process_name",
     "max_auto_priority",
     "min_auto_priority_delay",
     "nftables",
@@ -91,6 +77,7 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "vrrp_netlink_monitor_rcv_bufs_force",
     "vrrp_no_swap",
     "vrrp_priority",
+    "vrrp_rlimit_rtime",
     "vrrp_process_name",
     "vrrp_rlimit_rttime",
     "vrrp_rt_priority",

@@ -90,7 +90,7 @@ pub(crate) fn is_script_keyword(word: &str) -> bool {
     SCRIPT_KEYWORDS.contains(&word)
 }
 
-/// One chunk of [`TextArena`]: slots filled once each.
+/// [`CHUNK`] slots of a [`TextArena`], allocated when the first is used.
 type Chunk = Box<[OnceCell<Arc<str>>]>;
 
 /// The texts of the files read, at addresses that never move, so that words can borrow them
@@ -320,6 +320,8 @@ pub(crate) struct Lexer<'s> {
     pending_def: Option<(String, String)>,
     /// Files already read, by identity: a file included again is not read again.
     loaded: HashMap<PathBuf, (u32, &'s str)>,
+    /// [`crate::FileSystem::identity`] of the paths met so far.
+    identities: HashMap<PathBuf, PathBuf>,
     spent: Spent,
     /// A budget ran out: the rest of the input is not read.
     stopped: bool,
@@ -344,6 +346,7 @@ impl<'s> Lexer<'s> {
             defs: HashMap::new(),
             pending_def: None,
             loaded: HashMap::new(),
+            identities: HashMap::new(),
             spent: Spent::default(),
             stopped: false,
         };
@@ -1171,7 +1174,14 @@ impl<'s> Lexer<'s> {
     /// cannot be read.
     fn open(&mut self, path: &Path, checks: IncludeChecks, origin: Origin) {
         let shown = path.display().to_string();
-        let identity = self.options.fs.identity(path);
+        let identity = match self.identities.get(path) {
+            Some(identity) => identity.clone(),
+            None => {
+                let identity = self.options.fs.identity(path);
+                self.identities.insert(path.to_path_buf(), identity.clone());
+                identity
+            }
+        };
         let open = self.frames.iter().any(|f| match f {
             Frame::File { identity: i, .. } => *i == identity,
             _ => false,
@@ -1207,11 +1217,8 @@ impl<'s> Lexer<'s> {
             None => {
                 let bytes = match self.options.fs.read(path, left) {
                     Ok(bytes) => bytes,
-                    Err(FileError::TooLarge { .. }) if left < limit => {
-                        self.over_input_limit(&shown, origin);
-                        return;
-                    }
-                    Err(e @ FileError::TooLarge { .. }) => {
+                    Err(FileError::TooLarge { size, .. }) if size > limit => {
+                        let e = FileError::TooLarge { size, limit };
                         self.error(
                             DiagnosticKind::Include,
                             origin,
@@ -1220,6 +1227,10 @@ impl<'s> Lexer<'s> {
                             ),
                         );
                         self.stop();
+                        return;
+                    }
+                    Err(FileError::TooLarge { .. }) => {
+                        self.over_input_limit(&shown, origin);
                         return;
                     }
                     Err(e) => {

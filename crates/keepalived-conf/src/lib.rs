@@ -3,18 +3,25 @@
 //! Operators move to lvskit with the keepalived.conf they already have; this crate reads it the
 //! way keepalived 2.x does (keepalived.conf(5) is the reference for names and meanings):
 //!
-//! - `!` and `#` comments, whole-line and trailing; quoted strings with shell-like escapes;
+//! - `!` and `#` comments, whole-line and trailing; double-quoted strings, and shell-like
+//!   splitting (single quotes, escapes) after script keywords, as keepalived 2.2.7 reads them;
 //! - blocks with `{` on the keyword's line, on the next line, or several blocks on one line;
-//! - `include` (and `includer`/`includem`/...) with globs relative to the including file;
+//! - `include` (and `includer`/`includem`/...) with braces and globs relative to the including
+//!   file, applied after a line's conditionals and substitution (keepalived's order), through
+//!   [`Options::fs`] (regular files only, [`Options::input_limit`] bytes in all);
 //! - several `global_defs` blocks, merged;
 //! - `$NAME=value` definitions, `$NAME` / `${NAME}` use, multiline definitions ending in `\`
 //!   (the only place keepalived continues lines), `${_PWD}`, `${_INSTANCE}`, `${_HASH}`,
 //!   `${_BANG}`, `${_RANDOM}`, and `~SEQ(...)` / `~LST(...)` lines;
 //! - `@id` / `@^id` conditional lines against [`Options::config_id`].
 //!
-//! The result is a [`Config`] plus [`Diagnostic`]s. Unknown keywords are warnings (keepalived
-//! goes on) unless [`Options::strict`] is set; values that do not parse, out-of-range numbers
-//! and the cross-checks of [`check`] are errors.
+//! The result is a [`Config`] plus [`Diagnostic`]s, with [`ConfigTestStatus`] saying what
+//! `keepalived -t` would exit with. [`system::check_system`] adds the checks against the host
+//! (interfaces, script security) that `keepalived -t` makes; the parser itself reads only files.
+//! [`value`] holds keepalived's rules for checker values that the `healthcheck` crate shares.
+//!
+//! Unknown keywords are warnings (keepalived goes on) unless [`Options::strict`] is set; values
+//! that do not parse, out-of-range numbers and the cross-checks of [`check`] are errors.
 //!
 //! ```
 //! let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 120\n  \
@@ -36,6 +43,7 @@ mod print;
 mod source;
 pub mod system;
 mod tree;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,7 +79,7 @@ pub struct Options {
     /// configuration (default 256 MiB; a definition that uses itself twice doubles at every
     /// pass, and this stops it).
     pub substitution_limit: usize,
-    /// Most words and braces in the whole configuration, after expansion (default 8 million).
+    /// Most words and braces in the whole configuration, after expansion (default 4 million; the man page's 65,024-instance `~SEQ` example has about 2.6 million).
     pub word_limit: usize,
 }
 
@@ -84,7 +92,7 @@ impl Default for Options {
             fs: Arc::new(RealFs),
             input_limit: 64 << 20,
             substitution_limit: 256 << 20,
-            word_limit: 8_000_000,
+            word_limit: 4_000_000,
         }
     }
 }

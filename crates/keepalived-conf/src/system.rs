@@ -138,8 +138,23 @@ impl Use {
 
 /// Every script keepalived checks, in its order: the VRRP process's when there is an
 /// instance, the checker process's when there is a virtual server.
-fn uses(config: &Config) -> [(&'static str, Vec<Use>); 2] {
+fn uses(config: &Config) -> [(&'static str, Vec<Use>); 3] {
     let g = &config.global_defs;
+    // keepalived's main process checks these two before anything else; lvskit keeps them
+    // verbatim (it runs no start-up or shutdown script), so they are read from `extra`.
+    let start_stop = g
+        .extra
+        .iter()
+        .filter(|d| matches!(d.keyword.as_str(), "startup_script" | "shutdown_script"))
+        .filter_map(|d| {
+            let script = Script {
+                command: d.args.first()?.clone(),
+                user: d.args.get(1).cloned(),
+                group: d.args.get(2).cloned(),
+            };
+            Some(Use::new(&script, "global_defs".into(), Origin::NONE))
+        })
+        .collect();
     let mut vrrp = Vec::new();
     let mut checker = Vec::new();
     if !config.vrrp_instances.is_empty() {
@@ -201,7 +216,11 @@ fn uses(config: &Config) -> [(&'static str, Vec<Use>); 2] {
             checker.push(Use::new(s, "global_defs".into(), Origin::NONE));
         }
     }
-    [(VRRP_SCRIPTS, vrrp), ("check scripts", checker)]
+    [
+        ("start/shutdown scripts", start_stop),
+        (VRRP_SCRIPTS, vrrp),
+        ("check scripts", checker),
+    ]
 }
 
 impl System<'_> {
@@ -220,6 +239,27 @@ impl System<'_> {
     /// Returns whether an interface is missing.
     fn interfaces(&mut self, config: &Config) -> bool {
         let before = self.diags.list.len();
+        // keepalived cannot run at all without these (its "fatal" class).
+        let fatal = config
+            .linkbeat_interfaces
+            .iter()
+            .map(|l| (l.interface.as_str(), "linkbeat_interfaces"))
+            .chain(
+                config
+                    .interface_up_down_delays
+                    .iter()
+                    .map(|d| (d.interface.as_str(), "interface_up_down_delays")),
+            );
+        for (name, block) in fatal {
+            if !self.interface_exists(name) {
+                self.diags.error(
+                    self.sources,
+                    K::Fatal,
+                    Origin::NONE,
+                    format!("interface {name} of {block} does not exist on this system"),
+                );
+            }
+        }
         for v in &config.vrrp_instances {
             let interface = v
                 .interface

@@ -318,7 +318,7 @@ fn quorum_above_total_weight() {
     assert_one(
         &list,
         DiagnosticKind::Conflict,
-        Severity::Error,
+        Severity::Warning,
         5,
         12,
         "quorum 5 is above the total weight 3 of the real servers; keepalived lowers it to 3",
@@ -504,4 +504,30 @@ fn route_gw_is_deprecated_and_a_route_without_dev_cannot_be_tracked() {
         "route 0.0.0.0/0 has no `dev`, so keepalived cannot track it",
     );
     assert_eq!(list.len(), 2, "{list:#?}");
+}
+
+#[test]
+fn unknown_keywords_in_the_tracking_blocks_are_errors_when_strict() {
+    // These blocks used to be kept verbatim, so anything passed; now each is typed.
+    for block in [
+        "bfd_instance b1 {\n    neighbor_ip 192.0.2.9\n    no_such_option 1\n}\n",
+        "vrrp_track_process p {\n    process nginx\n    no_such_option 1\n}\n",
+        "garp_group {\n    interface eth0\n    no_such_option 1\n}\n",
+        "track_group g {\n    group {\n        VI_1\n    }\n    no_such_option 1\n}\n",
+    ] {
+        let strict = diags_with(
+            block,
+            &Options {
+                strict: true,
+                ..Options::default()
+            },
+        );
+        let unknown: Vec<_> = strict
+            .iter()
+            .filter(|d| d.kind == DiagnosticKind::UnknownKeyword)
+            .collect();
+        assert_eq!(unknown.len(), 1, "{block}: {strict:#?}");
+        assert_eq!(unknown[0].severity, Severity::Error);
+        assert!(unknown[0].message.contains("`no_such_option`"));
+    }
 }

@@ -1,10 +1,12 @@
 //! The grammar points of keepalived.conf(5), each on a small configuration.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use keepalived_conf::model::*;
 use keepalived_conf::{Options, Parsed, parse_file, parse_str};
+
+mod common;
+use common::TempDir;
 
 fn parse_with(text: &str, options: &Options) -> Parsed {
     parse_str("/nonexistent/test.conf", text, options)
@@ -39,31 +41,6 @@ fn instance(extra: &str) -> String {
     format!(
         "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n priority 100\n{extra}\n virtual_ipaddress {{ 192.0.2.1 }}\n}}\n"
     )
-}
-
-/// A scratch directory removed when dropped (also on panic).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("kc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.0.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -539,7 +516,10 @@ fn unmodelled_known_keywords_are_kept_verbatim_without_warning() {
     );
     assert_eq!(c.global_defs.extra[1].keyword, "vrrp_priority");
     assert_eq!(c.global_defs.extra[1].args, ["-5"]);
-    assert_eq!(c.extra[1].block.as_ref().unwrap()[0].keyword, "neighbor_ip");
+    // The top-level settings and the BFD block are typed.
+    assert_eq!(c.top.net_namespace.as_deref(), Some("blue"));
+    assert_eq!(c.bfd_instances[0].neighbor_ip, Some(ip("192.0.2.7")));
+    assert!(c.extra.is_empty());
 }
 
 #[test]

@@ -676,6 +676,126 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
         })
 }
 
+/// The tracking blocks and top-level settings.
+fn tracking() -> impl Strategy<Value = Config> {
+    let track_process = (
+        name(),
+        vec(name(), 1..3),
+        of(prop_oneof![
+            Just(ParamMatch::Exact),
+            Just(ParamMatch::Initial),
+            Just(ParamMatch::Partial)
+        ]),
+        of(weight(254)),
+        of(1u32..10),
+        of(timer()),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(name, process, param_match, weight, quorum, delay, full_command)| TrackProcess {
+                name,
+                process,
+                param_match,
+                weight,
+                quorum,
+                quorum_max: quorum.map(|q| q + 1),
+                fork_delay: delay,
+                full_command,
+                ..TrackProcess::default()
+            },
+        );
+    let bfd = (
+        name(),
+        ip(),
+        of(1_000u32..100_000),
+        of(1u8..=255),
+        of(-1i16..=255),
+        of(weight(253)),
+        any::<[bool; 3]>(),
+    )
+        .prop_map(
+            |(name, neighbor, min_rx, multiplier, max_hops, weight, flags)| BfdInstance {
+                name,
+                neighbor_ip: Some(neighbor),
+                min_rx,
+                multiplier,
+                max_hops,
+                weight,
+                passive: flags[0],
+                vrrp: flags[1],
+                checker: flags[2],
+                ..BfdInstance::default()
+            },
+        );
+    let garp = (
+        of(timer()),
+        prop_oneof![
+            name().prop_map(|i| (Some(i), Vec::new())),
+            vec(name(), 1..3).prop_map(|l| (None, l)),
+        ],
+    )
+        .prop_map(|(interval, (interface, interfaces))| GarpGroup {
+            garp_interval: interval.filter(|t| t.as_micros() <= u32::MAX.into()),
+            interface,
+            interfaces,
+            ..GarpGroup::default()
+        });
+    let track_group = (name(), vec(name(), 0..3)).prop_map(|(name, members)| TrackGroup {
+        name,
+        group: members
+            .into_iter()
+            .map(|n| Track {
+                name: n,
+                weight: None,
+                origin: Origin::NONE,
+            })
+            .collect(),
+        origin: Origin::NONE,
+    });
+    (
+        vec(track_process, 0..2),
+        vec(bfd, 0..2),
+        vec(garp, 0..2),
+        vec(track_group, 0..2),
+        vec((name(), of(Just("ETHTOOL".to_string()))), 0..2),
+        vec((name(), 0u64..=255_000_000, of(0u64..=255_000_000)), 0..2),
+        (
+            of(name()),
+            of(of(name())),
+            any::<[bool; 3]>(),
+            of(any::<u32>()),
+        ),
+    )
+        .prop_map(|(tps, bfds, garps, tgs, lbs, delays, top)| Config {
+            track_processes: tps,
+            bfd_instances: bfds,
+            garp_groups: garps,
+            track_groups: tgs,
+            linkbeat_interfaces: lbs
+                .into_iter()
+                .map(|(interface, poll)| LinkbeatInterface { interface, poll })
+                .collect(),
+            interface_up_down_delays: delays
+                .into_iter()
+                .map(|(interface, down, up)| UpDownDelay {
+                    interface,
+                    down: Timer(down),
+                    up: up.map(Timer),
+                })
+                .collect(),
+            top: TopLevel {
+                net_namespace: top.0,
+                net_namespace_ipvs: top.1,
+                namespace_with_ipsets: top.2[0],
+                use_pid_dir: top.2[1],
+                linkbeat_use_polling: top.2[2],
+                child_wait_time: top.3,
+                instance: None,
+            },
+            ..Config::default()
+        })
+}
+
 fn config() -> impl Strategy<Value = Config> {
     (
         global_defs(),
@@ -785,9 +905,10 @@ fn config() -> impl Strategy<Value = Config> {
             key,
             ..SslContext::default()
         })),
+        tracking(),
     )
         .prop_map(
-            |(g, sa, sr, srl, scripts, tfs, sgs, vis, vsgs, vss, ssl)| Config {
+            |(g, sa, sr, srl, scripts, tfs, sgs, vis, vsgs, vss, ssl, t)| Config {
                 global_defs: g,
                 static_ipaddress: sa,
                 static_routes: sr,
@@ -799,11 +920,7 @@ fn config() -> impl Strategy<Value = Config> {
                 virtual_server_groups: vsgs,
                 virtual_servers: vss,
                 ssl,
-                extra: vec![Directive {
-                    keyword: "net_namespace".into(),
-                    args: vec!["blue".into()],
-                    block: None,
-                }],
+                ..t
             },
         )
 }

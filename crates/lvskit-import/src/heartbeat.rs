@@ -271,6 +271,7 @@ pub(crate) fn import(
             "ping" => {
                 for w in &line.args {
                     match parse_ip(&w.text) {
+                        Some(ip) if pings.iter().any(|(_, a, _)| a == &[ip]) => {}
                         Some(ip) => pings.push((
                             format!("ping_{}", script_name(&ip.to_string())),
                             vec![ip],
@@ -390,6 +391,7 @@ pub(crate) fn import(
         );
     }
     let mut ldirectord_done: Vec<String> = Vec::new();
+    let mut used_vrids: Vec<(String, u8)> = Vec::new();
     for (index, (no, ws)) in groups.iter().enumerate() {
         let owner = &ws[0];
         let Some(owner_index) = node_names.iter().position(|n| n.text == owner.text) else {
@@ -516,7 +518,12 @@ pub(crate) fn import(
                 )
             }
         };
-        let vrid = vrid_for(&vips);
+        // Two resource groups on one interface need two VRIDs.
+        let mut vrid = vrid_for(&vips);
+        while used_vrids.contains(&(interface.clone(), vrid)) {
+            vrid = vrid % 255 + 1;
+        }
+        used_vrids.push((interface.clone(), vrid));
         let cluster = Cluster {
             name: format!("VI_{}", index + 1),
             interface,
@@ -557,7 +564,7 @@ pub(crate) fn import(
             ),
             why.clone(),
             format!(
-                "virtual_router_id {vrid} is the first VIP's last byte: keep it unique among the VRRP routers of {}",
+                "virtual_router_id {vrid} comes from the first VIP's last byte: keep it unique among the VRRP routers of {}",
                 cluster.interface
             ),
         ];
@@ -762,10 +769,10 @@ fn authentication(input: &Input, report: &mut Report) -> Option<Authentication> 
             report.approx(
                 input,
                 method.span,
-                format!("{} HMAC: written as VRRP AH authentication; keepalived uses at most the first 8 characters of the key", method.text),
+                format!("{} HMAC: VRRP has none; written as PASS authentication, a clear-text password of the key's first 8 characters that only keeps out misconfigured routers", method.text),
             );
             Some(Authentication {
-                auth_type: Some(AuthType::Ah),
+                auth_type: Some(AuthType::Pass),
                 auth_pass: Some(pass),
                 origin: Default::default(),
             })

@@ -411,20 +411,33 @@ fn translate(input: &Input, file: &File, report: &mut Report, out: &mut Output) 
     }
     out.config(report.take_notes(), &config);
 
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for section in &file.sections {
+        let key = unquote(&section.head.value);
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, line)) => report.error(
+                input,
+                section.head.value_span,
+                DiagnosticKind::Duplicate,
+                format!("virtual={key} is defined twice (first at line {line})"),
+            ),
+            None => seen.push((key, section.head.key_span.line)),
+        }
+    }
     for (i, section) in file.sections.iter().enumerate() {
         let alerts = alert_sections.contains(&i);
-        if let Some(vs) = virtual_server(input, file, section, alerts, report) {
-            let mut config = Config::default();
-            config.virtual_servers.push(vs);
-            let mut notes = vec![format!(
-                "{}:{}: virtual={}",
-                input.path.display(),
-                section.head.key_span.line,
-                section.head.value
-            )];
-            notes.extend(report.take_notes());
-            out.config(notes, &config);
-        }
+        let vs = virtual_server(input, file, section, alerts, report);
+        let mut config = Config::default();
+        config.virtual_servers.extend(vs);
+        let mut notes = vec![format!(
+            "{}:{}: virtual={}",
+            input.path.display(),
+            section.head.key_span.line,
+            section.head.value
+        )];
+        notes.extend(report.take_notes());
+        // A section that is not imported still leaves its comments.
+        out.config(notes, &config);
     }
 }
 
@@ -679,7 +692,8 @@ fn virtual_server(
                 format!("fallback={}: not the family of virtual={head_value}; this virtual server has no sorry_server", d.value),
             ),
             Some(ip) => {
-                let port = port.and_then(port_number).or(vport);
+                // A firewall-mark service ignores (and warns about) a sorry server's port.
+                let port = port.and_then(port_number).or(vport).filter(|_| !is_fwmark);
                 vs.sorry_server = Some(SorryServer { addr: ip, port });
                 if let Some(w) = ws.get(1) {
                     match forwarding(&w.text) {
@@ -822,6 +836,10 @@ fn virtual_server(
         negotiate_timeout,
         checkport,
         failurecount,
+        vip: match &vs.addr {
+            VirtualServerAddr::Ip { addr, .. } => Some(*addr),
+            _ => None,
+        },
         vaddr: match &vs.addr {
             VirtualServerAddr::Ip { addr, .. } => addr.to_string(),
             VirtualServerAddr::Fwmark(m) => m.to_string(),
@@ -834,25 +852,78 @@ fn virtual_server(
     // real=
     for d in &section.reals {
         for rs in real_servers(input, &plan, &s, d, report) {
+            if vs
+                .real_servers
+                .iter()
+                .any(|o| o.addr == rs.addr && o.port == rs.port)
+            {
+                report.error(
+                    input,
+                    d.value_span,
+                    DiagnosticKind::Duplicate,
+                    format!(
+                        "real server {} is listed twice in virtual={head_value}",
+                        rs.addr
+                    ),
+                );
+                continue;
+            }
             vs.real_servers.push(rs);
         }
     }
-    if section.reals.is_empty() {
+    if vs.real_servers.is_empty() {
         report.approx(
             input,
             head.key_span,
-            "virtual section without real= lines: the virtual server has no real servers",
+            "virtual section without real servers: keepalived has no virtual server without real_server; not imported",
         );
+        return None;
     }
-    // One forwarding method for the service when every real server agrees.
-    let methods: Vec<Option<LvsMethod>> = vs.real_servers.iter().map(|r| r.lvs_method).collect();
-    if let Some(first) = methods.first().copied().flatten()
-        && methods.iter().all(|m| *m == Some(first))
-    {
+    // The first real server's forwarding method is the service's; the others say theirs only
+    // where it differs.
+    if let Some(first) = vs.real_servers.first().and_then(|r| r.lvs_method) {
         vs.lvs_method = Some(first);
         for r in &mut vs.real_servers {
-            r.lvs_method = None;
+            if r.lvs_method == Some(first) {
+                r.lvs_method = None;
+            }
         }
+    }
+    // DR and TUN cannot change the port of the sorry server either.
+    if let Some(sorry) = &mut vs.sorry_server
+        && matches!(
+            vs.sorry_server_lvs_method.or(vs.lvs_method),
+            Some(LvsMethod::Dr | LvsMethod::Tun { .. })
+        )
+        && let (Some(p), Some(vport)) = (sorry.port, vport)
+        && p != vport
+    {
+        sorry.port = Some(vport);
+        report.approx(
+            input,
+            s.get("fallback").map_or(head.key_span, |d| d.key_span),
+            format!("fallback port {p}: direct routing and tunnels cannot forward to another port; the sorry server of virtual={head_value} gets port {vport}"),
+        );
+    }
+    // keepalived-conf refuses a service whose real servers weigh nothing in all.
+    let total: i64 = vs
+        .real_servers
+        .iter()
+        .map(|r| i64::from(r.weight.unwrap_or(1)))
+        .sum();
+    if total == 0 && !vs.real_servers.is_empty() {
+        report.error(
+            input,
+            head.value_span,
+            DiagnosticKind::Conflict,
+            format!("every real server of virtual={head_value} has weight 0; keepalived needs a total weight of at least its quorum, 1"),
+        );
+    }
+    // keepalived sends a sorry server without a method of its own by the virtual server's,
+    // and says so (then uses NAT) when that has none either: write NAT, as it would use.
+    if vs.sorry_server.is_some() && vs.lvs_method.is_none() && vs.sorry_server_lvs_method.is_none()
+    {
+        vs.sorry_server_lvs_method = Some(LvsMethod::Nat);
     }
     if report.errors.len() > errors_before {
         return None;
@@ -882,6 +953,8 @@ struct Plan {
     negotiate_timeout: Option<Timer>,
     checkport: Option<u16>,
     failurecount: u32,
+    /// The virtual address (`None` for a firewall mark).
+    vip: Option<IpAddr>,
     vaddr: String,
     vport: Option<u16>,
 }
@@ -1124,6 +1197,19 @@ fn real_servers(
         );
         return Vec::new();
     };
+    if let Some(vip) = plan.vip
+        && vip.is_ipv4() != first_ip.is_ipv4()
+    {
+        report.error(
+            input,
+            target.span,
+            DiagnosticKind::AddressFamily,
+            format!(
+                "real server {first_ip} and virtual server {vip} are of different address families"
+            ),
+        );
+        return Vec::new();
+    }
     let mut addrs = vec![first_ip];
     if let Some(last) = last {
         match (first_ip, parse_ip(last)) {
@@ -1230,6 +1316,22 @@ fn real_servers(
         );
         return Vec::new();
     }
+    // DR and TUN cannot change the port: the real server gets the virtual port, checked where it
+    // said.
+    let mut moved_port = None;
+    let mut port = port;
+    if method != LvsMethod::Nat
+        && let (Some(vport), Some(p)) = (plan.vport, port)
+        && vport != p
+    {
+        report.approx(
+            input,
+            target.span,
+            format!("real={}: direct routing and tunnels cannot forward to another port; the real server gets the virtual port {vport} and is still checked on {p}", target.text),
+        );
+        moved_port = Some(p);
+        port = Some(vport);
+    }
     let request = strings.first().map(String::as_str).or(s.value("request"));
     let receive = strings.get(1).map(String::as_str).or(s.value("receive"));
     if !strings.is_empty() && !plan.uses_strings() {
@@ -1248,7 +1350,7 @@ fn real_servers(
     let check_port = if plan.vport.is_none() {
         plan.checkport.or(port)
     } else {
-        plan.checkport.filter(|p| Some(*p) != port)
+        plan.checkport.or(moved_port).filter(|p| Some(*p) != port)
     };
     if port.is_none()
         && check_port.is_none()
@@ -1335,8 +1437,17 @@ fn real_servers(
             }
             CheckType::On => Vec::new(),
             CheckType::Off => {
-                rs.weight = Some(0);
-                Vec::new()
+                let mut c = Checker::new(CheckerKind::Misc {
+                    path: Some(Script {
+                        command: "/bin/false".into(),
+                        user: None,
+                        group: None,
+                    }),
+                    timeout: None,
+                    dynamic: false,
+                });
+                c.connect = Default::default();
+                vec![c]
             }
         };
         rs.checkers = checkers;
@@ -1351,7 +1462,7 @@ fn real_servers(
         CheckType::Off => report.approx(
             input,
             d.key_span,
-            "checktype=off: keepalived always checks or keeps up; the real server is written with weight 0 so it takes no new connections",
+            "checktype=off: keepalived has no switch to leave real servers out; a MISC_CHECK running /bin/false keeps them down",
         ),
         _ => {}
     }

@@ -1,7 +1,8 @@
 //! The keepalived.conf text: blocks printed by keepalived-conf, comments above them, `@ID`
 //! lines for what differs between directors, and the strict check before anything is returned.
 
-use keepalived_conf::{Config, Options as ConfOptions, parse_str, print};
+use keepalived_conf::model::{CheckerKind, Config, GlobalDefs};
+use keepalived_conf::{Options as ConfOptions, parse_str, print};
 
 use crate::source::Report;
 use crate::{Error, Imported, Input};
@@ -12,6 +13,26 @@ pub(crate) struct Output {
     header: Vec<String>,
     sections: Vec<(Vec<String>, String)>,
     internal: Vec<String>,
+    /// Some block runs scripts (checks, trackers, notify, quorum).
+    scripts: bool,
+}
+
+/// True when the configuration makes keepalived run programs.
+fn runs_scripts(c: &Config) -> bool {
+    !c.vrrp_scripts.is_empty()
+        || c.vrrp_instances.iter().any(|v| {
+            let n = &v.notify;
+            n.master.is_some() || n.backup.is_some() || n.fault.is_some() || n.stop.is_some()
+        })
+        || c.virtual_servers.iter().any(|vs| {
+            vs.quorum_up.is_some()
+                || vs.quorum_down.is_some()
+                || vs.real_servers.iter().any(|r| {
+                    r.checkers
+                        .iter()
+                        .any(|k| matches!(k.kind, CheckerKind::Misc { .. }))
+                })
+        })
 }
 
 impl Output {
@@ -29,17 +50,20 @@ impl Output {
             ],
             sections: Vec::new(),
             internal: Vec::new(),
+            scripts: false,
         }
     }
 
     /// Adds a block printed from a model that holds only that block.
     pub(crate) fn config(&mut self, comments: Vec<String>, config: &Config) {
+        self.scripts |= runs_scripts(config);
         let body = print(config);
         self.sections.push((comments, body));
     }
 
     /// Adds the same block as each director sees it; the lines that differ get `@ID` prefixes.
     pub(crate) fn per_node(&mut self, comments: Vec<String>, nodes: &[(String, Config)]) {
+        self.scripts |= nodes.iter().any(|(_, c)| runs_scripts(c));
         let printed: Vec<(String, String)> =
             nodes.iter().map(|(id, c)| (id.clone(), print(c))).collect();
         match merge_nodes(&printed) {
@@ -73,6 +97,24 @@ impl Output {
                     config_ids.join(", ")
                 ),
             );
+        }
+        if self.scripts {
+            // keepalived calls running scripts without script security a violation; the old
+            // clusters ran theirs as root.
+            let config = Config {
+                global_defs: GlobalDefs {
+                    enable_script_security: true,
+                    script_user: Some(("root".into(), None)),
+                    ..GlobalDefs::default()
+                },
+                ..Config::default()
+            };
+            text.push('\n');
+            push_comment(
+                &mut text,
+                "The scripts below ran as root under heartbeat / ldirectord / pulse: script_user root. Script security makes keepalived refuse scripts that others than root may change.",
+            );
+            text.push_str(&print(&config));
         }
         for (comments, body) in &self.sections {
             if comments.is_empty() && body.is_empty() {
@@ -110,8 +152,13 @@ impl Output {
                 ..ConfOptions::default()
             };
             let parsed = parse_str("keepalived.conf", &text, &options);
-            // Warnings count too: what lvskit-import writes must be clean.
-            if !parsed.diagnostics.is_empty() {
+            // Warnings count too: what lvskit-import writes must be clean. Notes are lvskit's
+            // advice where keepalived itself says nothing, so they do not.
+            if parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.severity != keepalived_conf::Severity::Note)
+            {
                 return Err(Error::Generated {
                     diagnostics: parsed.diagnostics,
                     config: text,

@@ -362,7 +362,8 @@ pub(crate) fn import(
 
     // The virtual servers and their VIPs.
     let mut vips: Vec<IpAddress> = Vec::new();
-    let mut virtual_servers: Vec<(Vec<String>, VirtualServer)> = Vec::new();
+    // Each with its comments; `None` for an inactive one, which leaves only its comments.
+    let mut virtual_servers: Vec<(Vec<String>, Option<VirtualServer>)> = Vec::new();
     for v in root.blocks.iter().filter(|b| b.kind == "virtual") {
         check_keys(input, v, VIRTUAL, "virtual", report);
         if v.value("active") == Some("0") {
@@ -374,7 +375,7 @@ pub(crate) fn import(
                     v.name
                 ),
             );
-            report.take_notes();
+            virtual_servers.push((report.take_notes(), None));
             continue;
         }
         let len = match v.get("vip_nmask") {
@@ -417,7 +418,23 @@ pub(crate) fn import(
                 v.name
             )];
             notes.extend(report.take_notes());
-            virtual_servers.push((notes, vs));
+            let duplicate = virtual_servers.iter().any(|(_, other)| {
+                other
+                    .as_ref()
+                    .is_some_and(|o| o.addr == vs.addr && o.protocol == vs.protocol)
+            });
+            if duplicate {
+                report.error(
+                    input,
+                    v.span,
+                    DiagnosticKind::Duplicate,
+                    format!(
+                        "virtual {}: the same service as an earlier virtual block",
+                        v.name
+                    ),
+                );
+            }
+            virtual_servers.push((notes, Some(vs)));
         }
     }
     if let Some(s) = g("nat_router") {
@@ -539,14 +556,14 @@ pub(crate) fn import(
             primary.map_or_else(|| "the primary".to_string(), |a| a.to_string()),
             backup.map_or_else(|| "the backup".to_string(), |a| a.to_string())),
         why,
-        format!("virtual_router_id {vrid} is the first VIP's last byte: keep it unique among the VRRP routers of {}", cluster.interface),
+        format!("virtual_router_id {vrid} comes from the first VIP's last byte: keep it unique among the VRRP routers of {}", cluster.interface),
         "preempt: the primary takes the VIPs back when it returns; write nopreempt (and state BACKUP on both) to leave them on the backup".into(),
     ];
     notes.extend(report.take_notes());
     cluster.write(notes, out);
     for (notes, vs) in virtual_servers {
         let config = Config {
-            virtual_servers: vec![vs],
+            virtual_servers: vs.into_iter().collect(),
             ..Config::default()
         };
         out.config(notes, &config);
@@ -828,6 +845,18 @@ fn virtual_server(
             None => port,
         };
         let fwmark = matches!(vs.addr, VirtualServerAddr::Fwmark(_));
+        // DR cannot change the port: the server gets the virtual port, checked where it said.
+        let mut check_port = None;
+        let mut rport = rport;
+        if method != LvsMethod::Nat
+            && let (Some(vport), Some(p)) = (port, rport)
+            && vport != p
+            && !fwmark
+        {
+            report.approx(input, s.get("port").map_or(s.span, |p| p.key_span), format!("server {}: direct routing and tunnels cannot forward to port {p}; the server gets the virtual port {vport} and is still checked on {p}", s.name));
+            check_port = Some(p);
+            rport = Some(vport);
+        }
         let mut rs = RealServer::new(ip, rport.filter(|_| !fwmark));
         rs.weight = Some(match s.get("weight") {
             Some(w) => number::<i32>(input, w, report).unwrap_or(1),
@@ -852,7 +881,26 @@ fn virtual_server(
         if fwmark && !matches!(c.kind, CheckerKind::Misc { .. }) {
             c.connect.connect_port = rport;
         }
+        if !matches!(c.kind, CheckerKind::Misc { .. }) && check_port.is_some() {
+            c.connect.connect_port = check_port;
+        }
         rs.checkers.push(c);
+        if vs
+            .real_servers
+            .iter()
+            .any(|o| o.addr == rs.addr && o.port == rs.port)
+        {
+            report.error(
+                input,
+                a.value_span,
+                DiagnosticKind::Duplicate,
+                format!(
+                    "server {}: {ip} is listed twice in virtual {}",
+                    s.name, v.name
+                ),
+            );
+            continue;
+        }
         vs.real_servers.push(rs);
     }
     if report.errors.len() > errors {

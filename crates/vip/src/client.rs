@@ -541,6 +541,42 @@ impl Client {
         Ok(())
     }
 
+    /// Sets interface `index` administratively up or down (for [`crate::realserver`]).
+    pub(crate) async fn set_link_up(&self, index: u32, up: bool) -> Result<(), Error> {
+        let mut msg = Vmac::up_message(index);
+        if !up {
+            msg.header.flags = netlink_packet_route::link::LinkFlags::empty();
+        }
+        nl::change(&self.handle, RouteNetlinkMessage::SetLink(msg), 0)
+            .await
+            .map_err(|f| f.into_error(if up { "set link up" } else { "set link down" }))
+    }
+
+    /// Creates a link from a complete `RTM_NEWLINK` message; one of that name already there is
+    /// [`Change::Unchanged`] (for [`crate::realserver`]).
+    pub(crate) async fn create_link(
+        &self,
+        msg: LinkMessage,
+        op: &'static str,
+    ) -> Result<Change, Error> {
+        match nl::change(
+            &self.handle,
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .await
+        {
+            Ok(()) => Ok(Change::Changed),
+            Err(Failure::Nack(n)) if n.errno == libc::EEXIST => Ok(Change::Unchanged),
+            Err(f) => Err(f.into_error(op)),
+        }
+    }
+
+    /// Deletes a link by name; one that is not there is [`Change::Unchanged`].
+    pub(crate) async fn delete_link(&self, name: &str) -> Result<Change, Error> {
+        self.remove_link(name).await
+    }
+
     async fn set_up(&self, index: u32) -> Result<(), Error> {
         let msg = RouteNetlinkMessage::SetLink(Vmac::up_message(index));
         nl::change(&self.handle, msg, 0)

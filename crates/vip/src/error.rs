@@ -109,6 +109,15 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The real-server state file (see [`crate::realserver`]) could not be read or written.
+    #[error("state file {path}: {source}")]
+    StateFile {
+        /// The file.
+        path: String,
+        /// The error from the file system.
+        source: io::Error,
+    },
+
     /// The netlink socket could not be opened or configured.
     #[error("netlink socket: {0}")]
     Socket(#[source] io::Error),

@@ -7,6 +7,8 @@
 //! - [`Vmac`]: a macvlan interface in private mode carrying the VRRP virtual MAC
 //!   (`00:00:5e:00:01:VRID` for IPv4, `00:00:5e:00:02:VRID` for IPv6), with the sysctls that make
 //!   it, and not its base interface, answer ARP for the VIPs;
+//! - [`realserver`]: the other end of LVS-DR and LVS-TUN, the VIPs on `lo` (or a tunnel
+//!   device) of a real server with the ARP sysctls that keep it quiet, undone exactly;
 //! - [`Watcher`]: link up/down (for `track_interface`) and addresses added or removed by anyone,
 //!   so a director can put back a VIP that someone deleted while it was master. The watcher
 //!   survives an overflow of its event socket (`ENOBUFS`) by reading the kernel's state again.
@@ -45,6 +47,7 @@ mod error;
 pub mod fuzz;
 mod link;
 mod nl;
+pub mod realserver;
 mod route;
 mod vmac;
 mod watch;

@@ -108,8 +108,10 @@ pub enum InitialState {
     Master,
 }
 
-/// The gratuitous ARP / unsolicited NA schedule an instance hands to the director's GARP
-/// scheduler when it becomes MASTER (keepalived's `garp_*` settings).
+/// The gratuitous ARP / unsolicited NA timings (keepalived's `garp_*` settings): lvskit's one
+/// GARP timing configuration. The instance turns it into a
+/// [`GarpSchedule`](crate::GarpSchedule) when one is due (on becoming MASTER, on hearing a lower
+/// priority); the `garp` crate's scheduler carries that out, adding only per-interface pacing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GarpConfig {
     /// Messages per burst after becoming MASTER (`garp_master_repeat`, default 5).

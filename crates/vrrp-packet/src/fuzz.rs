@@ -148,3 +148,89 @@ fn touch_getters(data: &[u8], family: AddressFamily) {
         let _ = packet.address(index, family);
     }
 }
+
+/// The link types target `capture_frame` picks from (by its first byte): the ones
+/// [`capture::ip_in_frame`](crate::capture::ip_in_frame) takes apart, and one it refuses.
+pub const CAPTURE_LINKTYPES: [u32; 9] = {
+    use crate::capture::linktype::*;
+    [
+        ETHERNET, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP, 147,
+    ]
+};
+
+/// Target `capture_frame`: byte 0 picks the link type (index into [`CAPTURE_LINKTYPES`],
+/// modulo its length), the rest is a captured frame. It goes the way `vrrp-dump` takes it: the
+/// link layer off ([`capture::ip_in_frame`](crate::capture::ip_in_frame)), IPv6 extension
+/// headers stepped over, the VRRP message read without its checksum. The IP packet found must
+/// lie inside the frame. Returns whether a VRRP message was read.
+pub fn capture_frame(data: &[u8]) -> bool {
+    let Some((&selector, frame)) = data.split_first() else {
+        return false;
+    };
+    let linktype = CAPTURE_LINKTYPES[usize::from(selector) % CAPTURE_LINKTYPES.len()];
+    capture_frame_of(linktype, frame)
+}
+
+/// [`capture_frame`] for a frame of a known `LINKTYPE_*` (a pcap file's).
+pub fn capture_frame_of(linktype: u32, frame: &[u8]) -> bool {
+    use crate::capture::{IpPacket, ip_in_frame, vrrp_in_ipv6};
+    let Some(ip) = ip_in_frame(linktype, frame) else {
+        return false;
+    };
+    let inside = |slice: &[u8]| {
+        let (start, end) = (
+            frame.as_ptr() as usize,
+            frame.as_ptr() as usize + frame.len(),
+        );
+        let at = slice.as_ptr() as usize;
+        assert!(
+            at >= start && at + slice.len() <= end,
+            "a packet outside its frame"
+        );
+    };
+    match ip {
+        IpPacket::V4(bytes) => {
+            inside(bytes);
+            let Ok(header) = ipv4::Packet::new_checked(bytes) else {
+                return false;
+            };
+            if ipv4::Repr::parse(&header).is_err() {
+                return false;
+            }
+            let message = header.payload();
+            inside(message);
+            Repr::parse_unverified(&Packet::new_unchecked(message), AddressFamily::Ipv4).is_ok()
+        }
+        IpPacket::V6(bytes) => {
+            inside(bytes);
+            let Some(found) = vrrp_in_ipv6(bytes) else {
+                return false;
+            };
+            let Ok(message) = found.message else {
+                return false;
+            };
+            inside(message);
+            Repr::parse_unverified(&Packet::new_unchecked(message), AddressFamily::Ipv6).is_ok()
+        }
+    }
+}
+
+/// Target `capture_file` (feature `pcap`): the bytes are a pcap or pcapng file, read the way
+/// `vrrp-dump -r` reads one ([`capture_file::for_each_frame`](crate::capture_file::for_each_frame)),
+/// every frame going through [`capture_frame_of`]. Returns whether the whole file was read.
+#[cfg(feature = "pcap")]
+pub fn capture_file(data: &[u8]) -> bool {
+    let mut frames = 0u64;
+    let read = crate::capture_file::for_each_frame(data, |frame| {
+        frames += 1;
+        capture_frame_of(frame.linktype, frame.data);
+        true
+    });
+    match read {
+        Ok(summary) => {
+            assert_eq!(summary.frames, frames);
+            true
+        }
+        Err(_) => false,
+    }
+}

@@ -53,8 +53,12 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "pcap")]
+extern crate std;
 
 pub mod capture;
+#[cfg(feature = "pcap")]
+pub mod capture_file;
 pub mod checksum;
 #[cfg(feature = "alloc")]
 pub mod fuzz;

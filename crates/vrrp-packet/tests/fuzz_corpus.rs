@@ -56,3 +56,15 @@ fn targets_refuse_what_is_broken() {
         assert!(!run(&[]), "{target} accepts nothing at all");
     }
 }
+
+#[test]
+fn capture_frame_replays_its_corpus() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    testbed::replay_corpus(root, "capture_frame", vrrp_packet::fuzz::capture_frame, 3);
+}
+
+#[test]
+fn capture_file_replays_its_corpus() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    testbed::replay_corpus(root, "capture_file", vrrp_packet::fuzz::capture_file, 3);
+}

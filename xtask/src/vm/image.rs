@@ -36,8 +36,9 @@ const MODULES: &[&str] = &[
     "dummy",
 ];
 
-/// Schedulers that only some kernels build; missing ones are left out.
-const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos"];
+/// Schedulers that only some kernels build, and the tunnel drivers of an LVS-TUN real server
+/// (`tunl0`, `gre0`: `vm_realserver`); missing ones are left out.
+const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre"];
 
 /// The kernel to boot.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 
 mod process;
 mod socket;
+mod timer;
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -20,7 +21,7 @@ use crate::codec::{self, MAX_PACKET_LEN};
 use crate::setup::{HostInterface, Setup};
 use crate::{Director, HostChange, Input, Output};
 
-use self::socket::{Received, VrrpSocket};
+use self::socket::{Received, VridFilter, VrrpSocket};
 
 /// Why the driver could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,9 @@ pub enum Error {
     /// Signals could not be set up.
     #[error("cannot install signal handlers: {0}")]
     Signal(std::io::Error),
+    /// The deadline timer could not be set up.
+    #[error("cannot create the timer: {0}")]
+    Timer(std::io::Error),
 }
 
 /// Options of [`run`].
@@ -118,24 +122,39 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
         {
             continue;
         }
-        let groups: Vec<IpAddr> = setup
+        // Each group once: joining twice is EADDRINUSE.
+        let mut groups: Vec<IpAddr> = setup
             .instances
             .iter()
             .filter(|i| i.fsm.interface.0 == ifindex && i.fsm.primary_address.is_ipv6() == ipv6)
             .flat_map(|i| i.destinations.iter().copied())
+            .filter(IpAddr::is_multicast)
             .collect();
+        groups.sort();
+        groups.dedup();
         let socket = VrrpSocket::open(&inst.ifname, ifindex, ipv6, &groups).map_err(|source| {
             Error::Socket {
                 ifname: inst.ifname.clone(),
                 source,
             }
         })?;
+        let mut socket = socket;
+        let vmac_vrids: Vec<u8> = setup
+            .instances
+            .iter()
+            .filter(|i| i.fsm.interface.0 == ifindex && !ipv6 && i.vmac.is_some())
+            .map(|i| i.fsm.vrid)
+            .collect();
+        if !vmac_vrids.is_empty() {
+            socket.vrids = VridFilter::Except(vmac_vrids);
+        }
         sockets.push(socket);
     }
     let mut senders: HashMap<u32, garp::Sender> = HashMap::new();
     for inst in &setup.instances {
         for (v, &ifindex) in inst.vips.iter().zip(inst.vip_ifindex.iter()) {
-            if senders.contains_key(&ifindex) {
+            // 0: on a VMAC that does not exist yet (opened once it does).
+            if ifindex == 0 || senders.contains_key(&ifindex) {
                 continue;
             }
             let sender =
@@ -150,6 +169,7 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     }
     let client = vip::Client::new()?;
     let mut watcher = vip::Watcher::new().await?;
+    let timer = timer::Deadline::new().map_err(Error::Timer)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
@@ -168,8 +188,23 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
         ));
     }
 
+    // The first change to the host: the VMACs (removed again if anything after fails).
+    let mut setup = setup;
+    let vmacs = match create_vmacs(&client, &mut setup, &mut senders, &mut sockets).await {
+        Ok(vmacs) => vmacs,
+        Err((e, created)) => {
+            remove_vmacs(&client, &created).await;
+            return Err(e);
+        }
+    };
     let links: Vec<(u32, bool)> = setup.interfaces.iter().map(|i| (i.index, i.up)).collect();
-    let mut director = Director::new(setup)?;
+    let mut director = match Director::new(setup) {
+        Ok(director) => director,
+        Err(e) => {
+            remove_vmacs(&client, &vmacs).await;
+            return Err(e.into());
+        }
+    };
     let now = Instant::now();
     for (ifindex, up) in links {
         director.handle_input(Input::Link { now, ifindex, up });
@@ -179,27 +214,49 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let mut buf = vec![0u8; MAX_PACKET_LEN.max(65_536)];
     let mut out = vec![0u8; MAX_PACKET_LEN];
     loop {
-        // Act on everything the core has to say.
+        // Act on everything the core has to say: adverts first (they are what a peer times),
+        // then the host changes in order (the additions of many instances taking over together
+        // in one netlink batch), then the GARPs (after their addresses exist), then the rest.
+        let mut changes = Vec::new();
+        let mut announcements = Vec::new();
+        let mut rest = Vec::new();
         let deadline = loop {
             match director.poll_output() {
                 Output::Timeout(deadline) => break Some(deadline),
                 Output::Stopped => break None,
-                output => {
-                    act(
-                        output, &director, &sockets, &senders, &client, &events_tx, &notify_tx,
-                        &mut out,
-                    )
-                    .await
+                Output::Send(t) => {
+                    let vmac = vmacs
+                        .iter()
+                        .find(|v| v.instance == t.instance && !v.xmit_base);
+                    match vmac.and_then(|v| sockets.get(v.socket)) {
+                        Some(socket) => send_on(&t, socket, &mut out),
+                        None => send(&t, &sockets, &mut out),
+                    }
                 }
+                output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
+                Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
+                output => rest.push(output),
             }
         };
+        apply(&director, &client, changes).await;
+        for (ifindex, addr) in announcements {
+            announce(&senders, ifindex, addr);
+        }
+        for output in rest {
+            act(output, &events_tx, &notify_tx);
+        }
         let Some(deadline) = deadline else { break };
         if let Some(ready) = ready.take() {
             ready();
         }
         let sleep = async {
             match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
+                Some(d) => {
+                    if let Err(e) = timer.wait_until(d).await {
+                        tracing::warn!("timer: {e}; falling back to tokio's");
+                        tokio::time::sleep_until(d.into()).await;
+                    }
+                }
                 None => std::future::pending().await,
             }
         };
@@ -256,21 +313,120 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     // Let the notify commands of the shutdown run (each has its timeout).
     drop(notify_tx);
     let _ = notifier.await;
+    remove_vmacs(&client, &vmacs).await;
     Ok(())
+}
+
+/// A VMAC the driver created: its name, its instance, and its socket (an index in the
+/// sockets: adverts leave from it unless `vmac_xmit_base`, and its VRID arrives on it).
+struct VmacPort {
+    name: String,
+    instance: usize,
+    socket: usize,
+    xmit_base: bool,
+}
+
+/// Creates the VMAC of every instance with `use_vmac`, fills in the index of the addresses that
+/// live on it and opens its GARP sender (and its advert socket unless `vmac_xmit_base`). On
+/// failure, returns the VMACs created so far with the error.
+async fn create_vmacs(
+    client: &vip::Client,
+    setup: &mut Setup,
+    senders: &mut HashMap<u32, garp::Sender>,
+    sockets: &mut Vec<VrrpSocket>,
+) -> Result<Vec<VmacPort>, (Error, Vec<VmacPort>)> {
+    let mut created = Vec::new();
+    for i in 0..setup.instances.len() {
+        let Some(vmac) = setup.instances[i].vmac.clone() else {
+            continue;
+        };
+        let link = match client.add_vmac(&vmac).await {
+            Ok((_, link)) => link,
+            Err(e) => return Err((e.into(), created)),
+        };
+        tracing::info!(instance = %setup.instances[i].name, "VMAC {} (index {})", vmac.name, link.index);
+        let inst = &mut setup.instances[i];
+        let mut indexes = inst.vip_ifindex.to_vec();
+        for (x, v) in indexes.iter_mut().zip(inst.vips.iter()) {
+            if *x == 0 && v.dev == vmac.name {
+                *x = link.index;
+            }
+        }
+        inst.vip_ifindex = indexes.into();
+        let socket = VrrpSocket::open_vmac(
+            &vmac.name,
+            link.index,
+            inst.fsm.interface.0,
+            inst.fsm.vrid,
+            &inst.destinations,
+        );
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(source) => {
+                let e = Error::Socket {
+                    ifname: vmac.name.clone(),
+                    source,
+                };
+                created.push(VmacPort {
+                    name: vmac.name,
+                    instance: i,
+                    socket: usize::MAX,
+                    xmit_base: true,
+                });
+                return Err((e, created));
+            }
+        };
+        sockets.push(socket);
+        created.push(VmacPort {
+            name: vmac.name.clone(),
+            instance: i,
+            socket: sockets.len() - 1,
+            xmit_base: inst.vmac_xmit_base,
+        });
+        if let std::collections::hash_map::Entry::Vacant(slot) = senders.entry(link.index) {
+            match garp::Sender::open(&vmac.name, garp::SourceMac::Interface) {
+                Ok(sender) => {
+                    slot.insert(sender);
+                }
+                Err(source) => {
+                    return Err((
+                        Error::Garp {
+                            ifname: vmac.name,
+                            source,
+                        },
+                        created,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(created)
+}
+
+async fn remove_vmacs(client: &vip::Client, vmacs: &[VmacPort]) {
+    for vmac in vmacs {
+        if let Err(e) = client.remove_vmac(&vmac.name).await {
+            tracing::warn!("cannot remove VMAC {}: {e}", vmac.name);
+        }
+    }
 }
 
 /// Reads every packet queued on `socket` and hands it to the core.
 fn drain_socket(socket: &VrrpSocket, director: &mut Director, buf: &mut [u8]) {
     for _ in 0..256 {
         match socket.try_recv(buf) {
-            Ok(Some(Received::V4(len))) => director.handle_input(Input::Ipv4 {
-                now: Instant::now(),
-                ifindex: socket.ifindex,
-                datagram: &buf[..len],
-            }),
+            Ok(Some(Received::V4(len))) => {
+                if socket.vrids.passes_ipv4(&buf[..len]) {
+                    director.handle_input(Input::Ipv4 {
+                        now: Instant::now(),
+                        ifindex: socket.feed_as,
+                        datagram: &buf[..len],
+                    });
+                }
+            }
             Ok(Some(Received::V6(len, meta))) => director.handle_input(Input::Ipv6 {
                 now: Instant::now(),
-                ifindex: socket.ifindex,
+                ifindex: socket.feed_as,
                 meta,
                 payload: &buf[..len],
             }),
@@ -283,46 +439,47 @@ fn drain_socket(socket: &VrrpSocket, director: &mut Director, buf: &mut [u8]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn act(
-    output: Output,
-    director: &Director,
-    sockets: &[VrrpSocket],
-    senders: &HashMap<u32, garp::Sender>,
-    client: &vip::Client,
-    events: &mpsc::UnboundedSender<Event>,
-    notify: &mpsc::UnboundedSender<NotifyJob>,
-    out: &mut [u8],
-) {
-    match output {
-        Output::Send(t) => {
-            let ipv6 = t.advert.src.is_ipv6();
-            let Some(socket) = sockets
-                .iter()
-                .find(|s| s.ifindex == t.ifindex && s.ipv6 == ipv6)
-            else {
-                return;
-            };
-            for &dst in t.destinations.iter() {
-                match codec::emit(&t.advert, dst, &t.wire, out) {
-                    Ok(len) => {
-                        if let Err(e) = socket.send(&out[..len], t.advert.src, dst) {
-                            tracing::warn!(vrid = t.advert.vrid, %dst, "cannot send advert: {e}");
-                        }
-                    }
-                    Err(e) => tracing::error!(vrid = t.advert.vrid, "cannot write advert: {e}"),
+/// Writes and sends one advert to each destination, on its interface's socket.
+fn send(t: &crate::Transmit, sockets: &[VrrpSocket], out: &mut [u8]) {
+    let ipv6 = t.advert.src.is_ipv6();
+    if let Some(socket) = sockets
+        .iter()
+        .find(|s| s.ifindex == t.ifindex && s.ipv6 == ipv6)
+    {
+        send_on(t, socket, out);
+    }
+}
+
+/// Writes and sends one advert to each destination on `socket`.
+fn send_on(t: &crate::Transmit, socket: &VrrpSocket, out: &mut [u8]) {
+    for &dst in t.destinations.iter() {
+        match codec::emit(&t.advert, dst, &t.wire, out) {
+            Ok(len) => {
+                if let Err(e) = socket.send(&out[..len], t.advert.src, dst) {
+                    tracing::warn!(vrid = t.advert.vrid, %dst, "cannot send advert: {e}");
                 }
             }
+            Err(e) => tracing::error!(vrid = t.advert.vrid, "cannot write advert: {e}"),
         }
-        Output::AddVips(change) => add(director, client, &change).await,
-        Output::RemoveVips(change) => remove(director, client, &change).await,
-        Output::Announce { ifindex, addr } => {
-            if let Some(sender) = senders.get(&ifindex)
-                && let Err(e) = sender.announce(addr)
-            {
-                tracing::warn!(%addr, "cannot announce: {e}");
-            }
-        }
+    }
+}
+
+/// Sends one gratuitous ARP or unsolicited NA.
+fn announce(senders: &HashMap<u32, garp::Sender>, ifindex: u32, addr: IpAddr) {
+    if let Some(sender) = senders.get(&ifindex)
+        && let Err(e) = sender.announce(addr)
+    {
+        tracing::warn!(%addr, "cannot announce: {e}");
+    }
+}
+
+/// Starts scripts and queues notify commands; neither holds the loop up.
+fn act(
+    output: Output,
+    events: &mpsc::UnboundedSender<Event>,
+    notify: &mpsc::UnboundedSender<NotifyJob>,
+) {
+    match output {
         Output::RunScript {
             script,
             command,
@@ -337,23 +494,59 @@ async fn act(
         Output::Notify { argv, user } => {
             let _ = notify.send((argv, user));
         }
-        Output::StateChange(_) | Output::Timeout(_) | Output::Stopped => {}
+        _ => {}
     }
 }
 
-async fn add(director: &Director, client: &vip::Client, change: &HostChange) {
-    let name = &director.setup().instances[change.instance].name;
-    if let Err(e) = client.add_vips(&change.vips).await {
-        tracing::error!(instance = %name, "cannot add virtual addresses: {e}");
-    }
-    for route in change.routes.iter() {
-        if let Err(e) = client.add_route(route).await {
-            tracing::error!(instance = %name, "cannot add route: {e}");
+/// Applies host changes in order; consecutive additions go to the kernel as one batch of
+/// addresses (then their routes and rules).
+async fn apply(director: &Director, client: &vip::Client, changes: Vec<Output>) {
+    let mut adds: Vec<HostChange> = Vec::new();
+    for change in changes {
+        match change {
+            Output::AddVips(c) => adds.push(c),
+            Output::RemoveVips(c) => {
+                add(director, client, std::mem::take(&mut adds)).await;
+                remove(director, client, &c).await;
+            }
+            _ => {}
         }
     }
-    for rule in change.rules.iter() {
-        if let Err(e) = client.add_rule(rule).await {
-            tracing::error!(instance = %name, "cannot add rule: {e}");
+    add(director, client, adds).await;
+}
+
+async fn add(director: &Director, client: &vip::Client, changes: Vec<HostChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    let vips: Vec<vip::Vip> = changes
+        .iter()
+        .flat_map(|c| c.vips.iter().cloned())
+        .collect();
+    if let Err(e) = client.add_vips(&vips).await {
+        // One bad interface must not keep the other instances' addresses off: one at a time.
+        tracing::debug!(
+            "batch of {} addresses refused ({e}); adding one instance at a time",
+            vips.len()
+        );
+        for c in &changes {
+            if let Err(e) = client.add_vips(&c.vips).await {
+                let name = &director.setup().instances[c.instance].name;
+                tracing::error!(instance = %name, "cannot add virtual addresses: {e}");
+            }
+        }
+    }
+    for c in &changes {
+        let name = &director.setup().instances[c.instance].name;
+        for route in c.routes.iter() {
+            if let Err(e) = client.add_route(route).await {
+                tracing::error!(instance = %name, "cannot add route: {e}");
+            }
+        }
+        for rule in c.rules.iter() {
+            if let Err(e) = client.add_rule(rule).await {
+                tracing::error!(instance = %name, "cannot add rule: {e}");
+            }
         }
     }
 }

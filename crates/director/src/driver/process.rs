@@ -32,7 +32,13 @@ pub(crate) async fn run(
     if outcome.healthy {
         Ok(true)
     } else {
-        tracing::debug!(program = %argv[0], "{}", outcome.reason);
+        // A script killed at its timeout is worth an operator's attention; a failing one is
+        // what trackers are for.
+        if outcome.reason.contains("timed out") {
+            tracing::warn!(program = %argv[0], "{}", outcome.reason);
+        } else {
+            tracing::debug!(program = %argv[0], "{}", outcome.reason);
+        }
         Ok(false)
     }
 }

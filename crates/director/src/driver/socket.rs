@@ -20,9 +20,45 @@ use crate::codec::Ipv6Meta;
 /// One raw VRRP socket on one interface.
 #[derive(Debug)]
 pub(crate) struct VrrpSocket {
+    /// The interface the socket is bound to.
     pub(crate) ifindex: u32,
     pub(crate) ipv6: bool,
+    /// The interface the core is told packets arrived on: a VMAC's socket reports its base.
+    pub(crate) feed_as: u32,
+    /// Which VRIDs this socket hands to the core.
+    pub(crate) vrids: VridFilter,
     fd: AsyncFd<Socket>,
+}
+
+/// Which VRIDs a socket hands over. A multicast frame from a VMAC address that one of this
+/// host's VMACs also has is delivered to that VMAC only (macvlan takes it for a looped-back
+/// frame), so a `use_vmac` instance listens on its VMAC, and the base interface's socket leaves
+/// its VRID alone (or it would count twice what reaches both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum VridFilter {
+    /// Every VRID.
+    All,
+    /// Only this one (a VMAC's socket).
+    Only(u8),
+    /// All but these (the base of VMACs).
+    Except(Vec<u8>),
+}
+
+impl VridFilter {
+    /// Whether an IPv4 datagram (header included) passes.
+    pub(crate) fn passes_ipv4(&self, datagram: &[u8]) -> bool {
+        let vrid = vrrp_packet::ipv4::Packet::new_checked(datagram)
+            .ok()
+            .and_then(|ip| ip.payload().get(1).copied());
+        match (self, vrid) {
+            (Self::All, _) => true,
+            (Self::Only(want), Some(vrid)) => vrid == *want,
+            (Self::Except(skip), Some(vrid)) => !skip.contains(&vrid),
+            // Malformed: let the core count it, once (on the base).
+            (Self::Only(_), None) => false,
+            (_, None) => true,
+        }
+    }
 }
 
 /// What one receive gave.
@@ -79,9 +115,27 @@ impl VrrpSocket {
         Ok(Self {
             ifindex,
             ipv6,
+            feed_as: ifindex,
+            vrids: VridFilter::All,
             // SAFETY: the socket is owned by the AsyncFd and closed only when it is dropped.
             fd: unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }?,
         })
+    }
+
+    /// The IPv4 socket of a VMAC `ifname` of instance `vrid` on interface `base`: it sends that
+    /// instance's adverts from the virtual MAC and receives its VRID, reported as arriving on
+    /// `base`.
+    pub(crate) fn open_vmac(
+        ifname: &str,
+        ifindex: u32,
+        base: u32,
+        vrid: u8,
+        groups: &[IpAddr],
+    ) -> io::Result<Self> {
+        let mut socket = Self::open(ifname, ifindex, false, groups)?;
+        socket.feed_as = base;
+        socket.vrids = VridFilter::Only(vrid);
+        Ok(socket)
     }
 
     /// Polls for readability (for a select over every socket).

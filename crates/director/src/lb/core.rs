@@ -441,6 +441,20 @@ impl Balancer {
         }
         let old_timeouts = self.setup.timeouts;
         let old_daemon = self.setup.sync_daemon.clone();
+        // Virtual servers whose definition is the same keep their rendered services as they are:
+        // their states carry over whole, so rendering them again could only give the same.
+        let unchanged: HashSet<String> = setup
+            .virtual_servers
+            .iter()
+            .filter(|vs| {
+                self.setup
+                    .virtual_servers
+                    .iter()
+                    .find(|old| old.name == vs.name)
+                    .is_some_and(|old| old.same_definition(vs))
+            })
+            .map(|vs| vs.name.clone())
+            .collect();
         let gone = self.install(setup, true);
         for id in gone {
             self.out.push_back(Output::RemoveCheck(id));
@@ -453,18 +467,35 @@ impl Balancer {
         for v in 0..self.states.len() {
             self.update_quorum(v);
         }
-        let foreign = Table {
-            services: self
-                .table
-                .services
-                .iter()
-                .filter(|(k, _)| !self.owned.contains(k))
-                .map(|(k, v)| (*k, v.clone()))
-                .collect(),
-        };
-        let new = self.render_all(&foreign);
-        let ops = plan(&self.table, &new);
-        self.table = new;
+        let mut old = std::mem::take(&mut self.table);
+        let mut table = Table::new();
+        // Services we do not own stay as they are.
+        old.services.retain(|key, vs| {
+            if self.owned.contains(key) {
+                return true;
+            }
+            table.services.insert(*key, vs.clone());
+            false
+        });
+        let mut rendered = Table::new();
+        for (v, vs) in self.setup.virtual_servers.iter().enumerate() {
+            if unchanged.contains(&vs.name) {
+                for svc in &vs.services {
+                    if let Some(entry) = old.services.remove(&svc.key) {
+                        table.services.insert(svc.key, entry);
+                    }
+                }
+            } else {
+                for entry in self.render(v) {
+                    rendered.services.insert(entry.service.key, entry);
+                }
+            }
+        }
+        // What is left of the old table was changed or removed: the diff is between it and the
+        // services rendered again.
+        let ops = plan(&old, &rendered);
+        table.services.extend(rendered.services);
+        self.table = table;
         if !ops.is_empty() {
             self.out.push_back(Output::Ipvs(ops));
         }

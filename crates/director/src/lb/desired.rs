@@ -103,8 +103,6 @@ pub struct RealServerSetup {
     pub addr: IpAddr,
     /// Port; the service's when not written.
     pub port: Option<u16>,
-    /// `file:line:col` of the block, when it came from a file.
-    pub location: Option<String>,
     /// Forwarding method, weight, thresholds, tunnel (the address is set per service).
     pub template: Destination,
     /// `inhibit_on_failure`: a failed server stays with weight 0 instead of being removed.
@@ -126,6 +124,21 @@ pub struct CheckSetup {
     pub schedule: Schedule,
     /// `alpha`: the check counts as failed until it first passes (otherwise as passed).
     pub alpha: bool,
+}
+
+impl VirtualServerSetup {
+    /// Whether two virtual servers are defined the same (where they are in the file aside).
+    pub fn same_definition(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.services == other.services
+            && self.real_servers == other.real_servers
+            && self.quorum == other.quorum
+            && self.hysteresis == other.hysteresis
+            && self.quorum_up == other.quorum_up
+            && self.quorum_down == other.quorum_down
+            && self.sorry_server == other.sorry_server
+            && self.omega == other.omega
+    }
 }
 
 impl RealServerSetup {
@@ -167,8 +180,13 @@ pub fn map(config: &model::Config, sources: Option<&SourceMap>) -> Result<LbSetu
     for vs in &config.virtual_servers {
         if let Some(setup) = m.virtual_server(vs) {
             if !names.insert(setup.name.clone()) {
-                let context = m.context(vs.origin, &setup.name);
-                m.invalid(context, "defined twice".into());
+                let ctx = Ctx {
+                    origin: vs.origin,
+                    what: &setup.name,
+                    rs: None,
+                    checker: None,
+                };
+                m.invalid(ctx, "defined twice".into());
             }
             virtual_servers.push(setup);
         }
@@ -200,6 +218,16 @@ pub fn map(config: &model::Config, sources: Option<&SourceMap>) -> Result<LbSetu
     } else {
         Err(m.errors)
     }
+}
+
+/// Where an error is, rendered only when there is one (a 37,000-server file has no time to
+/// spare for 37,000 unused `file:line` strings).
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    origin: keepalived_conf::Origin,
+    what: &'a str,
+    rs: Option<SocketAddr>,
+    checker: Option<&'static str>,
 }
 
 struct Mapper<'a> {
@@ -299,24 +327,42 @@ impl Mapper<'_> {
         }
     }
 
+    fn render(&self, ctx: Ctx<'_>) -> String {
+        let mut text = self.context(ctx.origin, ctx.what);
+        if let Some(rs) = ctx.rs {
+            text.push_str(&format!(": real_server {rs}"));
+        }
+        if let Some(checker) = ctx.checker {
+            text.push_str(&format!(": {checker}"));
+        }
+        text
+    }
+
     fn location(&self, origin: keepalived_conf::Origin) -> Option<String> {
         self.sources
             .and_then(|s| s.location(origin))
             .map(|l| l.to_string())
     }
 
-    fn invalid(&mut self, context: String, message: String) {
+    fn invalid(&mut self, ctx: Ctx<'_>, message: String) {
+        let context = self.render(ctx);
         self.errors.push(Error::Invalid { context, message });
     }
 
-    fn unsupported(&mut self, context: &str, what: &str) {
+    fn unsupported(&mut self, ctx: Ctx<'_>, what: &str) {
+        let context = self.render(ctx);
         self.errors.push(Error::Unsupported {
-            context: context.to_owned(),
+            context,
             what: what.to_owned(),
         });
     }
 
-    fn command(&mut self, context: &str, script: &Option<model::Script>) -> Option<Command> {
+    fn missing(&mut self, ctx: Ctx<'_>, what: &'static str) {
+        let context = self.render(ctx);
+        self.errors.push(Error::Missing { context, what });
+    }
+
+    fn command(&mut self, context: Ctx<'_>, script: &Option<model::Script>) -> Option<Command> {
         let script = script.as_ref()?;
         match healthcheck::misc::split_argv(&script.command) {
             Ok(argv) => Some(Command {
@@ -328,7 +374,7 @@ impl Mapper<'_> {
             }),
             Err(e) => {
                 self.invalid(
-                    context.to_owned(),
+                    context,
                     format!("cannot split {:?} into words: {e}", script.command),
                 );
                 None
@@ -366,7 +412,13 @@ impl Mapper<'_> {
             }
             VirtualServerAddr::Group(name) => {
                 let name_of = format!("group {name} {proto_name}");
-                let context = self.context(vs.origin, &format!("virtual_server {name_of}"));
+                let what = format!("virtual_server {name_of}");
+                let ctx = Ctx {
+                    origin: vs.origin,
+                    what: &what,
+                    rs: None,
+                    checker: None,
+                };
                 let Some(group) = self
                     .config
                     .virtual_server_groups
@@ -374,7 +426,7 @@ impl Mapper<'_> {
                     .find(|g| &g.name == name)
                 else {
                     self.errors.push(Error::Undefined {
-                        context,
+                        context: self.render(ctx),
                         kind: "virtual_server_group",
                         name: name.clone(),
                     });
@@ -392,7 +444,7 @@ impl Mapper<'_> {
                                 protocol: proto,
                                 addr: SocketAddr::new(a, port.unwrap_or(0)),
                             })),
-                            Err(e) => self.invalid(context.clone(), e),
+                            Err(e) => self.invalid(ctx, e),
                         },
                         GroupEntry::Fwmark { mark, family: fam } => {
                             let fam = fam.or(vs.ip_family).map(family).unwrap_or_else(|| {
@@ -416,14 +468,20 @@ impl Mapper<'_> {
 
     fn virtual_server(&mut self, vs: &model::VirtualServer) -> Option<VirtualServerSetup> {
         let (name, keys) = self.keys(vs)?;
-        let context = self.context(vs.origin, &format!("virtual_server {name}"));
+        let what = format!("virtual_server {name}");
+        let context = Ctx {
+            origin: vs.origin,
+            what: &what,
+            rs: None,
+            checker: None,
+        };
         if let Some(engine) = &vs.persistence_engine
             && engine.is_empty()
         {
-            self.invalid(context.clone(), "persistence_engine is empty".into());
+            self.invalid(context, "persistence_engine is empty".into());
         }
         if vs.ha_suspend {
-            self.unsupported(&context, "ha_suspend");
+            self.unsupported(context, "ha_suspend");
         }
         let mut flags = vs.sched_flags();
         if vs.ops {
@@ -468,7 +526,7 @@ impl Mapper<'_> {
             })
         {
             self.invalid(
-                context.clone(),
+                context,
                 format!(
                     "sorry_server {} is not of the virtual server's family",
                     sorry.addr
@@ -479,8 +537,8 @@ impl Mapper<'_> {
             location: self.location(vs.origin),
             quorum: vs.quorum.map_or(1, |q| q.value),
             hysteresis: vs.hysteresis.unwrap_or(0),
-            quorum_up: self.command(&context, &vs.quorum_up),
-            quorum_down: self.command(&context, &vs.quorum_down),
+            quorum_up: self.command(context, &vs.quorum_up),
+            quorum_down: self.command(context, &vs.quorum_down),
             omega: vs.omega,
             name,
             services,
@@ -498,23 +556,26 @@ impl Mapper<'_> {
         rs: &model::RealServer,
     ) -> Option<RealServerSetup> {
         let at = SocketAddr::new(rs.addr, rs.port.unwrap_or(0));
-        let context = self.context(
-            rs.origin,
-            &format!("virtual_server {vs_name}: real_server {at}"),
-        );
+        let what = format!("virtual_server {vs_name}");
+        let context = Ctx {
+            origin: rs.origin,
+            what: &what,
+            rs: Some(at),
+            checker: None,
+        };
         if let Some(key) = keys
             .iter()
             .find(|k| matches!(k, ServiceKey::Addr { .. }) && k.family() != Family::of(rs.addr))
         {
             self.invalid(
-                context.clone(),
+                context,
                 format!("real server {} is not of the family of {key}", rs.addr),
             );
             return None;
         }
         let weight = rs.weight.unwrap_or(1);
         if weight < 0 {
-            self.invalid(context.clone(), format!("weight {weight} is negative"));
+            self.invalid(context, format!("weight {weight} is negative"));
         }
         let template = method_template(rs.lvs_method.unwrap_or(vs_method))
             .weight(weight.max(0))
@@ -525,29 +586,32 @@ impl Mapper<'_> {
         let checks = rs
             .checkers
             .iter()
-            .filter_map(|c| self.checker(&context, vs, rs, service_port, c))
+            .filter_map(|c| self.checker(context, vs, rs, service_port, c))
             .collect();
         Some(RealServerSetup {
             addr: rs.addr,
             port: rs.port,
-            location: self.location(rs.origin),
             template,
             inhibit_on_failure,
-            notify_up: self.command(&context, &rs.notify_up),
-            notify_down: self.command(&context, &rs.notify_down),
+            notify_up: self.command(context, &rs.notify_up),
+            notify_down: self.command(context, &rs.notify_down),
             checks,
         })
     }
 
     fn checker(
         &mut self,
-        rs_context: &str,
+        rs_context: Ctx<'_>,
         vs: &model::VirtualServer,
         rs: &model::RealServer,
         service_port: Option<u16>,
         c: &model::Checker,
     ) -> Option<CheckSetup> {
-        let context = format!("{rs_context}: {}", c.kind.keyword());
+        let context = Ctx {
+            origin: c.origin,
+            checker: Some(c.kind.keyword()),
+            ..rs_context
+        };
         let layers = [&c.defaults, &rs.defaults, &vs.defaults];
         let delay_loop =
             pick(&layers, |d| d.delay_loop).map_or(DEFAULT_DELAY_LOOP, |t| t.as_duration());
@@ -569,7 +633,7 @@ impl Mapper<'_> {
         let alpha = pick(&layers, |d| d.alpha).unwrap_or(false);
         let k = &c.connect;
         if k.bind_if.is_some() {
-            self.unsupported(&context, "bind_if");
+            self.unsupported(context, "bind_if");
         }
         let port = k.connect_port.or(rs.port).or(service_port);
         let mut connect = ConnectOptions::new(SocketAddr::new(
@@ -584,23 +648,20 @@ impl Mapper<'_> {
         }
         let needs_port = !matches!(c.kind, CheckerKind::Misc { .. } | CheckerKind::Ping);
         if needs_port && port.is_none() {
-            self.errors.push(Error::Missing {
-                context: context.clone(),
-                what: "connect_port (the real server has no port)",
-            });
+            self.missing(context, "connect_port (the real server has no port)");
             return None;
         }
         let check = match &c.kind {
             CheckerKind::Tcp => Check::Tcp(TcpCheck::new(connect)),
             CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
                 let ssl = matches!(c.kind, CheckerKind::Ssl(_));
-                let mut get = self.http(&context, h, connect, ssl)?;
+                let mut get = self.http(context, h, connect, ssl)?;
                 get.virtualhost = pick(&layers, |d| d.virtualhost.clone());
                 Check::Http(get)
             }
             CheckerKind::Smtp { helo_name, hosts } => {
                 if !hosts.is_empty() {
-                    self.unsupported(&context, "SMTP_CHECK host blocks");
+                    self.unsupported(context, "SMTP_CHECK host blocks");
                 }
                 let mut smtp = SmtpCheck::new(connect);
                 if let Some(helo) = helo_name {
@@ -611,10 +672,10 @@ impl Mapper<'_> {
             CheckerKind::Dns { query_type, name } => {
                 let mut dns = DnsCheck::new(connect);
                 if let Some(t) = query_type {
-                    dns = self.hc(&context, dns.query_type(t))?;
+                    dns = self.hc(context, dns.query_type(t))?;
                 }
                 if let Some(n) = name {
-                    dns = self.hc(&context, dns.name(n))?;
+                    dns = self.hc(context, dns.name(n))?;
                 }
                 Check::Dns(dns)
             }
@@ -624,17 +685,14 @@ impl Mapper<'_> {
                 dynamic,
             } => {
                 if c.user.is_some() {
-                    self.unsupported(&context, "MISC_CHECK user");
+                    self.unsupported(context, "MISC_CHECK user");
                 }
                 let Some(path) = path else {
-                    self.errors.push(Error::Missing {
-                        context,
-                        what: "misc_path",
-                    });
+                    self.missing(context, "misc_path");
                     return None;
                 };
                 let timeout = timeout.map_or(delay_loop, |t| t.as_duration());
-                let misc = self.hc(&context, MiscCheck::new(&path.command, timeout))?;
+                let misc = self.hc(context, MiscCheck::new(&path.command, timeout))?;
                 Check::Misc(misc.dynamic(*dynamic))
             }
             CheckerKind::Udp {
@@ -645,12 +703,12 @@ impl Mapper<'_> {
             } => {
                 let mut udp = UdpCheck::new(connect);
                 if let Some(p) = payload {
-                    udp.payload = self.hc(&context, healthcheck::udp::parse_hex(p))?;
+                    udp.payload = self.hc(context, healthcheck::udp::parse_hex(p))?;
                 }
                 if let Some(reply) = require_reply {
                     let pattern =
                         healthcheck::udp::ReplyPattern::parse(reply.as_deref().unwrap_or_default());
-                    udp.require_reply = Some(self.hc(&context, pattern)?);
+                    udp.require_reply = Some(self.hc(context, pattern)?);
                 }
                 if let Some(n) = min_reply_length {
                     udp.min_reply_length = *n as usize;
@@ -662,7 +720,7 @@ impl Mapper<'_> {
             }
             CheckerKind::Ping => Check::Ping(PingCheck::new(connect)),
             CheckerKind::File { .. } | CheckerKind::Bfd { .. } => {
-                self.unsupported(&context, c.kind.keyword());
+                self.unsupported(context, c.kind.keyword());
                 return None;
             }
         };
@@ -677,14 +735,13 @@ impl Mapper<'_> {
         })
     }
 
-    fn hc<T>(&mut self, context: &str, r: Result<T, healthcheck::Error>) -> Option<T> {
-        r.map_err(|e| self.invalid(context.to_owned(), e.to_string()))
-            .ok()
+    fn hc<T>(&mut self, context: Ctx<'_>, r: Result<T, healthcheck::Error>) -> Option<T> {
+        r.map_err(|e| self.invalid(context, e.to_string())).ok()
     }
 
     fn http(
         &mut self,
-        context: &str,
+        context: Ctx<'_>,
         h: &model::HttpCheck,
         connect: ConnectOptions,
         ssl: bool,

@@ -7,6 +7,8 @@
 //!   the kernel's table ([`Input`], each with `now`) and hands out actions ([`Output`]): checks
 //!   to start and stop, the minimal IPVS operations, scripts to run. It never touches a socket,
 //!   clock or process.
+//! - [`driver`]: the tokio driver: `ipvs::AsyncIpvs` with the reconciler's cache (start-up
+//!   adopts what the kernel has), `healthcheck::Scheduler`, scripts; SIGHUP reloads.
 //!
 //! ```
 //! use std::time::Instant;
@@ -27,9 +29,11 @@
 
 mod core;
 pub mod desired;
+pub mod driver;
 
 pub use self::core::{Balancer, Input, Output};
 pub use desired::{
     CheckSetup, LbSetup, RealServerSetup, SorryServerSetup, SyncDaemonSetup, VirtualServerSetup,
     map,
 };
+pub use driver::{Control, LbDriver, LbError, LbOptions};

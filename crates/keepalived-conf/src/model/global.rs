@@ -160,3 +160,22 @@ pub struct GlobalDefs {
     /// `enable_snmp_*`, `enable_traps`, `enable_dbus`, ...: the other known keywords, verbatim.
     pub extra: Vec<Directive>,
 }
+
+/// The settings keepalived reads at the top level, outside any block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TopLevel {
+    /// `net_namespace NAME`: run in this network namespace.
+    pub net_namespace: Option<String>,
+    /// `net_namespace_ipvs NAME`: the namespace IPVS is in (`Some(None)` for the default one).
+    pub net_namespace_ipvs: Option<Option<String>>,
+    /// `namespace_with_ipsets`.
+    pub namespace_with_ipsets: bool,
+    /// `use_pid_dir`.
+    pub use_pid_dir: bool,
+    /// `instance NAME`: the instance name (pid files, `${_INSTANCE}`).
+    pub instance: Option<String>,
+    /// `child_wait_time SECS`.
+    pub child_wait_time: Option<u32>,
+    /// `linkbeat_use_polling`.
+    pub linkbeat_use_polling: bool,
+}

@@ -46,8 +46,22 @@ pub struct Config {
     pub virtual_servers: Vec<VirtualServer>,
     /// The `SSL` block used by SSL_GET checkers.
     pub ssl: Option<SslContext>,
-    /// Other top-level statements keepalived knows (`net_namespace`, `bfd_instance`,
-    /// `vrrp_track_process`, `garp_group`, `linkbeat_interfaces`, ...), kept verbatim.
+    /// `vrrp_track_process` blocks.
+    pub track_processes: Vec<TrackProcess>,
+    /// `bfd_instance` blocks.
+    pub bfd_instances: Vec<BfdInstance>,
+    /// `track_group` blocks.
+    pub track_groups: Vec<TrackGroup>,
+    /// `garp_group` blocks.
+    pub garp_groups: Vec<GarpGroup>,
+    /// `linkbeat_interfaces { ... }` (all blocks together).
+    pub linkbeat_interfaces: Vec<LinkbeatInterface>,
+    /// `interface_up_down_delays { ... }` (all blocks together).
+    pub interface_up_down_delays: Vec<UpDownDelay>,
+    /// The settings written at the top level, outside any block.
+    pub top: TopLevel,
+    /// Other top-level statements keepalived knows, kept verbatim (none at present: every
+    /// top-level keyword of keepalived 2.2.7 is typed).
     pub extra: Vec<Directive>,
 }
 

@@ -286,3 +286,150 @@ pub struct VrrpInstance {
     #[serde(skip)]
     pub origin: Origin,
 }
+
+impl VrrpInstance {
+    /// Whether the instance is IPv4, as keepalived decides: by its source address, else its
+    /// first virtual address, else IPv4 unless `native_ipv6`.
+    pub fn is_ipv4(&self) -> bool {
+        match (self.src_ip, self.virtual_ipaddress.first()) {
+            (Some(src), _) => src.value.is_ipv4(),
+            (None, Some(first)) => first.prefix.addr.is_ipv4(),
+            (None, None) => !self.native_ipv6,
+        }
+    }
+
+    /// The VRRP version the instance runs: its own `version`, else 3 for an IPv6 instance,
+    /// else `vrrp_version` of `global_defs`, else 2 (keepalived 2.2.7's order).
+    pub fn effective_version(&self, global: &GlobalDefs) -> u8 {
+        match self.version {
+            Some(v) => v.value,
+            None if !self.is_ipv4() => 3,
+            None => global.vrrp_version.unwrap_or(2),
+        }
+    }
+}
+
+/// How `vrrp_track_process` compares a process's parameters (`param_match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamMatch {
+    /// `param_match` alone: the parameters must match exactly (none given means none allowed).
+    Exact,
+    /// `initial`: the last parameter may be longer than the one configured.
+    Initial,
+    /// `partial`: the first parameters match exactly, more may follow.
+    Partial,
+}
+
+/// `vrrp_track_process NAME { ... }`: a process whose presence instances track.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrackProcess {
+    /// The name `track_process` lists refer to.
+    pub name: String,
+    /// `process NAME [PARAM ...]`: the process name and the parameters to match.
+    pub process: Vec<String>,
+    /// `param_match [initial|partial]`.
+    pub param_match: Option<ParamMatch>,
+    /// `weight N [reverse]` (-254 to 254).
+    pub weight: Option<Weight>,
+    /// `quorum`: fewest matching processes for up.
+    pub quorum: Option<u32>,
+    /// `quorum_max`: most matching processes for up.
+    pub quorum_max: Option<u32>,
+    /// `delay`: sets both `fork_delay` and `terminate_delay`.
+    pub delay: Option<Timer>,
+    /// `terminate_delay`.
+    pub terminate_delay: Option<Timer>,
+    /// `fork_delay`.
+    pub fork_delay: Option<Timer>,
+    /// `full_command`: match the whole command line, not the process name.
+    pub full_command: bool,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `bfd_instance NAME { ... }`: a BFD session (RFC 5880) instances and checkers can track.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BfdInstance {
+    /// The name `track_bfd` lists and BFD_CHECK refer to.
+    pub name: String,
+    /// `neighbor_ip` (or `neighbour_ip`).
+    pub neighbor_ip: Option<IpAddr>,
+    /// `source_ip`.
+    pub source_ip: Option<IpAddr>,
+    /// `min_rx`, in microseconds (written in milliseconds with three decimals).
+    pub min_rx: Option<u32>,
+    /// `min_tx`, in microseconds.
+    pub min_tx: Option<u32>,
+    /// `idle_tx`, in microseconds.
+    pub idle_tx: Option<u32>,
+    /// `multiplier` (1 to 255).
+    pub multiplier: Option<u8>,
+    /// `passive`.
+    pub passive: bool,
+    /// `ttl` (IPv4, 1 to 255).
+    pub ttl: Option<u8>,
+    /// `hoplimit` (IPv6, 1 to 255).
+    pub hoplimit: Option<u8>,
+    /// `max_hops` (-1 to 255; 255 turns the check off).
+    pub max_hops: Option<i16>,
+    /// `weight N [reverse]` (-253 to 253).
+    pub weight: Option<Weight>,
+    /// `vrrp`: send events to the VRRP side only.
+    pub vrrp: bool,
+    /// `checker`: send events to the checkers only.
+    pub checker: bool,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `track_group NAME { group { INSTANCE ... } }`: the instances a static address, route or rule
+/// puts in fault when it cannot be restored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrackGroup {
+    /// The name static addresses, routes and rules refer to (`track_group NAME`).
+    pub name: String,
+    /// `group { ... }`: vrrp_instance names.
+    pub group: Vec<Track>,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// `garp_group { ... }`: pacing of gratuitous ARPs and neighbour adverts on some interfaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GarpGroup {
+    /// `garp_interval`.
+    pub garp_interval: Option<Timer>,
+    /// `gna_interval`.
+    pub gna_interval: Option<Timer>,
+    /// `interface`: the one interface the intervals apply to.
+    pub interface: Option<String>,
+    /// `interfaces { ... }`: interfaces that share the intervals.
+    pub interfaces: Vec<String>,
+    /// Where the block starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// One line of `linkbeat_interfaces { IFNAME [MII|ETHTOOL|IOCTL] }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkbeatInterface {
+    /// The interface.
+    pub interface: String,
+    /// The preferred way of polling it.
+    pub poll: Option<String>,
+}
+
+/// One line of `interface_up_down_delays { IFNAME DOWN [UP] }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpDownDelay {
+    /// The interface.
+    pub interface: String,
+    /// Delay before an instance goes to FAULT when the interface goes down (up to 255 s).
+    pub down: Timer,
+    /// Delay before it leaves FAULT when the interface comes back (the down delay if not given).
+    pub up: Option<Timer>,
+}

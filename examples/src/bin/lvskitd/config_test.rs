@@ -14,7 +14,8 @@ use keepalived_conf::{ConfigTestStatus, Options, parse_file};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ExitPolicy {
     /// keepalived's: 0 without any message, 5 when any message (warnings too) was printed, 6 on
-    /// script-security messages, 4 when the file cannot be read.
+    /// script-security messages, 4 when keepalived could not run the file at all or it cannot be
+    /// read.
     Keepalived,
     /// lvskit's: 0 when the configuration is valid (warnings allowed), 1 with errors, 2 when the
     /// file cannot be read.
@@ -55,6 +56,8 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
         let _ = writeln!(stderr, "{text}");
     }
     let mut errors = parsed.errors().count();
+    // The daemon's own mapping printed its reasons itself: they count as messages.
+    let mut unmapped = false;
     let warnings = parsed.warnings().count();
     // The daemon's mapping onto this host, once the file itself is sound.
     if test.system && errors == 0 {
@@ -70,6 +73,14 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
             }
         };
         if !mapped {
+            errors += 1;
+            unmapped = true;
+        }
+    }
+    // The load balancer's mapping (IPVS services, checks), which needs nothing from this host.
+    if errors == 0 {
+        let _ = stderr.flush();
+        if crate::lb::setup(&parsed).is_err() {
             errors += 1;
         }
     }
@@ -89,7 +100,7 @@ pub(crate) fn run(path: &Path, options: &Options, test: TestOptions) -> ExitCode
     };
     let _ = writeln!(stderr, "lvskitd: {}: {verdict}", path.display());
     match test.policy {
-        ExitPolicy::Keepalived if errors > 0 => ExitCode::from(
+        ExitPolicy::Keepalived if unmapped => ExitCode::from(
             parsed
                 .config_test_status()
                 .max(ConfigTestStatus::Messages)

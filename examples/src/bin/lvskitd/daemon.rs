@@ -5,8 +5,25 @@ use std::process::ExitCode;
 
 use keepalived_conf::{Options, parse_file};
 
+/// Which halves run: keepalived's default (both), `-P` (VRRP only) or `-C` (LVS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Halves {
+    /// VRRP and the load balancer.
+    Both,
+    /// `-P`/`--vrrp`.
+    Vrrp,
+    /// `-C`/`--check`.
+    Lb,
+}
+
 /// Runs the daemon; see the exit statuses in `main.rs`.
-pub(crate) fn run(path: &Path, options: &Options, pid_file: Option<&Path>) -> ExitCode {
+pub(crate) fn run(
+    path: &Path,
+    options: &Options,
+    pid_file: Option<&Path>,
+    halves: Halves,
+    lb_options: director::lb::LbOptions,
+) -> ExitCode {
     let parsed = match parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -35,9 +52,21 @@ pub(crate) fn run(path: &Path, options: &Options, pid_file: Option<&Path>) -> Ex
         }
     };
     runtime.block_on(async {
-        let setup = match crate::config_test::map_on_host(&parsed.config).await {
-            Ok(setup) => setup,
-            Err(code) => return code,
+        let setup = if halves == Halves::Lb {
+            None
+        } else {
+            match crate::config_test::map_on_host(&parsed.config).await {
+                Ok(setup) => Some(setup),
+                Err(code) => return code,
+            }
+        };
+        let lb_setup = if halves == Halves::Vrrp {
+            None
+        } else {
+            match crate::lb::setup(&parsed) {
+                Ok(setup) => Some(setup),
+                Err(()) => return ExitCode::from(1),
+            }
         };
         if let Some(pid_file) = pid_file
             && let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id()))
@@ -50,8 +79,7 @@ pub(crate) fn run(path: &Path, options: &Options, pid_file: Option<&Path>) -> Ex
                 tracing::warn!("sd_notify READY=1: {e}");
             }
         };
-        let result =
-            director::driver::run(setup, director::driver::RunOptions::default(), ready).await;
+        let result = run_halves(setup, lb_setup, path, options, lb_options, ready).await;
         if let Some(pid_file) = pid_file {
             let _ = std::fs::remove_file(pid_file);
         }
@@ -63,4 +91,40 @@ pub(crate) fn run(path: &Path, options: &Options, pid_file: Option<&Path>) -> Ex
             }
         }
     })
+}
+
+/// Runs the VRRP half and the load-balancer half side by side (each stops on SIGTERM);
+/// `ready` is called once, by the VRRP half when it runs.
+async fn run_halves(
+    vrrp: Option<director::setup::Setup>,
+    lb: Option<director::lb::LbSetup>,
+    path: &Path,
+    options: &Options,
+    lb_options: director::lb::LbOptions,
+    ready: impl FnOnce(),
+) -> Result<(), String> {
+    let mut ready = Some(ready);
+    let lb_ready = if vrrp.is_none() { ready.take() } else { None };
+    let vrrp_half = async {
+        match vrrp {
+            Some(setup) => {
+                let ready = || ready.take().map_or((), |f| f());
+                director::driver::run(setup, director::driver::RunOptions::default(), ready)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            None => Ok(()),
+        }
+    };
+    let lb_half = async {
+        match lb {
+            Some(setup) => {
+                let ready = || lb_ready.map_or((), |f| f());
+                crate::lb::run(setup, path, options, lb_options, ready).await
+            }
+            None => Ok(()),
+        }
+    };
+    let (a, b) = tokio::join!(vrrp_half, lb_half);
+    a.and(b)
 }

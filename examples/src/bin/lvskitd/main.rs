@@ -11,13 +11,15 @@
 //! ```
 //!
 //! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
-//! configuration message (warnings too), 6 on script-security messages, 4 when the file cannot be
-//! read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1 when
-//! it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//! configuration message (warnings too), 6 on script-security messages, 4 when all it found is
+//! that keepalived could not run the file at all (an interface of `linkbeat_interfaces` that
+//! does not exist) or the file cannot be read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1
+//! when it has errors, 2 when the file cannot be read. A wrong command line exits 2.
 //! Running the daemon itself (without `-t`) comes later.
 
 mod config_test;
 mod daemon;
+mod lb;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,9 +67,16 @@ struct Cli {
     /// Detailed logs (keepalived's -D): debug level for the director.
     #[arg(short = 'D', long = "log-detail")]
     log_detail: bool,
-    /// Run the VRRP subsystem only (keepalived's -P; the only one so far).
-    #[arg(short = 'P', long = "vrrp")]
+    /// Run the VRRP subsystem only (keepalived's -P).
+    #[arg(short = 'P', long = "vrrp", conflicts_with = "check")]
     vrrp: bool,
+    /// Run the LVS subsystem only: IPVS and health checks (keepalived's -C).
+    #[arg(short = 'C', long = "check")]
+    check: bool,
+    /// On stop, delete the IPVS services of the configuration, as keepalived does. By default
+    /// they stay, so that a restarted lvskitd adopts them and clients notice nothing.
+    #[arg(long)]
+    lvs_remove_on_stop: bool,
     /// Write the process id to this file while running (keepalived's -p).
     #[arg(short = 'p', long = "pid", value_name = "FILE")]
     pid_file: Option<PathBuf>,
@@ -93,8 +102,23 @@ fn main() -> ExitCode {
         };
         return config_test::run(&cli.file, &options, test);
     }
-    let _ = (cli.dont_fork, cli.log_console, cli.vrrp);
-    daemon::run(&cli.file, &options, cli.pid_file.as_deref())
+    let _ = (cli.dont_fork, cli.log_console);
+    let halves = match (cli.vrrp, cli.check) {
+        (true, _) => daemon::Halves::Vrrp,
+        (_, true) => daemon::Halves::Lb,
+        _ => daemon::Halves::Both,
+    };
+    let lb_options = director::lb::LbOptions {
+        remove_on_shutdown: cli.lvs_remove_on_stop,
+        ..director::lb::LbOptions::default()
+    };
+    daemon::run(
+        &cli.file,
+        &options,
+        cli.pid_file.as_deref(),
+        halves,
+        lb_options,
+    )
 }
 
 /// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the

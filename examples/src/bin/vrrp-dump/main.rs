@@ -17,19 +17,17 @@ mod decode;
 mod live;
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
-use pcap_file::DataLink;
-use pcap_file::pcap::PcapReader;
-use pcap_file::pcapng::{Block, PcapNgReader};
 use serde_json::{Value, json};
 
 use vrrp_packet::capture::{self, IpPacket};
+use vrrp_packet::capture_file;
 
 use decode::{Advert, Broken, Decoded, auth_type_name};
 
@@ -71,8 +69,8 @@ struct Printer {
 
 impl Printer {
     /// Prints what a frame held; returns false once the output is closed or the count is reached.
-    fn frame(&mut self, time: Duration, link: DataLink, frame: &[u8]) -> bool {
-        let Some(ip) = capture::ip_in_frame(link.into(), frame) else {
+    fn frame(&mut self, time: Duration, linktype: u32, frame: &[u8]) -> bool {
+        let Some(ip) = capture::ip_in_frame(linktype, frame) else {
             return true;
         };
         self.ip(time, ip)
@@ -121,66 +119,14 @@ fn main() -> ExitCode {
     }
 }
 
-const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
-
 fn read_file(path: &Path, printer: &mut Printer) -> anyhow::Result<()> {
-    let mut file = BufReader::new(File::open(path).with_context(|| format!("{}", path.display()))?);
-    let mut magic = [0u8; 4];
-    file.read_exact(&mut magic)
-        .with_context(|| format!("{}: too short for a capture file", path.display()))?;
-    let file = std::io::Cursor::new(magic).chain(file);
-    if magic == PCAPNG_MAGIC {
-        read_pcapng(file, printer).with_context(|| format!("{} (pcapng)", path.display()))
-    } else {
-        read_pcap(file, printer).with_context(|| format!("{} (pcap)", path.display()))
-    }
-}
-
-fn read_pcap(file: impl Read, printer: &mut Printer) -> anyhow::Result<()> {
-    let mut reader = PcapReader::new(file)?;
-    let link = reader.header().datalink;
-    if !capture::supported(link.into()) {
-        bail!("link type {link:?} is not one vrrp-dump can take apart");
-    }
-    while let Some(packet) = reader.next_packet() {
-        let packet = packet?;
-        if !printer.frame(packet.timestamp, link, &packet.data) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-fn read_pcapng(file: impl Read, printer: &mut Printer) -> anyhow::Result<()> {
-    let mut reader = PcapNgReader::new(file)?;
-    let mut warned = false;
-    while let Some(block) = reader.next_block() {
-        let (time, interface, data) = match block? {
-            Block::EnhancedPacket(packet) => (
-                packet.timestamp,
-                packet.interface_id,
-                packet.data.into_owned(),
-            ),
-            Block::SimplePacket(packet) => (Duration::ZERO, 0, packet.data.into_owned()),
-            _ => continue,
-        };
-        let Some(link) = reader
-            .interfaces()
-            .get(interface as usize)
-            .map(|i| i.linktype)
-        else {
-            bail!("packet on interface {interface}, which the file never described");
-        };
-        if !capture::supported(link.into()) {
-            if !warned {
-                eprintln!("vrrp-dump: skipping frames of link type {link:?}");
-                warned = true;
-            }
-            continue;
-        }
-        if !printer.frame(time, link, &data) {
-            break;
-        }
+    let file = BufReader::new(File::open(path).with_context(|| format!("{}", path.display()))?);
+    let summary = capture_file::for_each_frame(file, |frame| {
+        printer.frame(frame.time, frame.linktype, frame.data)
+    })
+    .with_context(|| format!("{}", path.display()))?;
+    for linktype in summary.skipped_link_types {
+        eprintln!("vrrp-dump: skipped the frames of link type {linktype}");
     }
     Ok(())
 }
