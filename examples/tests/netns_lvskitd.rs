@@ -939,6 +939,30 @@ fn a_vip_deleted_by_hand_while_master_is_put_back() {
     assert!(da.log().contains("putting it back"), "{}", da.log());
 }
 
+#[test]
+fn sighup_keeps_the_vrrp_half_running() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("hup").unwrap();
+    let (mut da, db) = elect(&lab, "", "");
+    let pid = da.vrrp_pid().expect("lvskitd runs");
+    // SAFETY: kill(2) on the lvskitd child this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGHUP);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = lab.adverts();
+    assert!(
+        settled_on(&seen, A, 3),
+        "a did not stay master after SIGHUP: {seen:?}\n--- a:\n{}\n--- b:\n{}",
+        da.log(),
+        db.log()
+    );
+    assert!(has_vip(&lab.a, "192.0.2.100"));
+    assert!(da.log().contains("SIGHUP"), "{}", da.log());
+    assert_eq!(da.stop().unwrap(), Some(0), "{}", da.log());
+}
+
 /// Sends one v2 advert from the client, as a router at `priority` would.
 fn inject_advert(lab: &Lab, priority: u8) {
     let advert = vrrp_fsm::AdvertToSend {

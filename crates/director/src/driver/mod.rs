@@ -172,6 +172,9 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let timer = timer::Deadline::new().map_err(Error::Timer)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
+    // keepalived reloads on SIGHUP; this half cannot yet, but a HUP must not kill it (the
+    // default action) when it runs alone (`-P`).
+    let mut sighup = signal(SignalKind::hangup()).map_err(Error::Signal)?;
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
     let (notify_tx, notify_rx) = mpsc::unbounded_channel::<NotifyJob>();
     let notifier = tokio::spawn(notify_worker(notify_rx, options.notify_timeout));
@@ -269,6 +272,9 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
             _ = sigint.recv() => {
                 tracing::info!("SIGINT: stopping");
                 director.handle_input(Input::Shutdown { now: Instant::now() });
+            }
+            _ = sighup.recv() => {
+                tracing::warn!("SIGHUP: the VRRP half does not reload yet; it keeps the configuration it started with");
             }
             index = poll_fn(|cx| {
                 for (i, s) in sockets.iter().enumerate() {
