@@ -518,18 +518,24 @@ impl Director {
                     },
                 );
             }
-            for t in 0..self.setup.instances[i].trackers.len() {
-                let link = self.setup.instances[i].trackers[t];
-                if link.source == TrackSource::Interface(ifindex) {
-                    self.feed(
-                        i,
-                        vrrp_fsm::Input::Tracker {
-                            now,
-                            id: link.id,
-                            ok: up != link.reverse,
-                        },
-                    );
-                }
+            self.feed_trackers(i, now, TrackSource::Interface(ifindex), up);
+        }
+    }
+
+    /// Tells instance `i`'s trackers that watch `source` whether it is OK (each tracker applies
+    /// its own `reverse`).
+    fn feed_trackers(&mut self, i: usize, now: Instant, source: TrackSource, ok: bool) {
+        for t in 0..self.setup.instances[i].trackers.len() {
+            let link = self.setup.instances[i].trackers[t];
+            if link.source == source {
+                self.feed(
+                    i,
+                    vrrp_fsm::Input::Tracker {
+                        now,
+                        id: link.id,
+                        ok: ok != link.reverse,
+                    },
+                );
             }
         }
     }
@@ -567,19 +573,7 @@ impl Director {
             if now_ok { "succeeds" } else { "fails" }
         );
         for i in 0..self.setup.instances.len() {
-            for t in 0..self.setup.instances[i].trackers.len() {
-                let link = self.setup.instances[i].trackers[t];
-                if link.source == TrackSource::Script(script) {
-                    self.feed(
-                        i,
-                        vrrp_fsm::Input::Tracker {
-                            now,
-                            id: link.id,
-                            ok: now_ok != link.reverse,
-                        },
-                    );
-                }
-            }
+            self.feed_trackers(i, now, TrackSource::Script(script), now_ok);
         }
     }
 
