@@ -111,7 +111,8 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `implementation` in `ns` with `conf` (written to `DIR/NAME.conf`, `$DIR` replaced
-    /// by the lab's directory); its log goes to `DIR/NAME.log`.
+    /// by the lab's directory); its log goes to `DIR/NAME.log`. lvskitd keeps its state
+    /// (`--state-dir`, the file of `lvskitd standby`) in [`Daemon::state_dir`].
     pub fn start(
         lab: &Lab,
         ns: &Netns,
@@ -129,6 +130,8 @@ impl Daemon {
                     .command(&exe.to_string_lossy())
                     .args(["-n", "-l", "-D", "-P", "-f"])
                     .arg(&path)
+                    .arg("--state-dir")
+                    .arg(Self::state_dir(lab, name))
                     .stdout(Stdio::null())
                     .stderr(log_file)
                     .spawn()
@@ -157,6 +160,11 @@ impl Daemon {
             vrrp_pid,
             log,
         })
+    }
+
+    /// The `--state-dir` of the lvskitd started as `name` in `lab`.
+    pub fn state_dir(lab: &Lab, name: &str) -> PathBuf {
+        lab.file(&format!("{name}.state"))
     }
 
     /// The process that runs VRRP: lvskitd itself, or keepalived's VRRP child (once it wrote
