@@ -139,13 +139,76 @@ struct Run {
     refresh: Option<Instant>,
 }
 
-/// One pacing queue: the addresses of one family waiting on one interface, with their owner.
+/// `sets` rounds of one owner's addresses on one queue, address after address: the queue holds
+/// each address once however large the plan's `repeat` (a library caller's `u32::MAX` costs
+/// memory for its addresses, not for its repeats).
+#[derive(Debug)]
+struct Batch {
+    owner: u64,
+    addrs: Vec<IpAddr>,
+    /// Rounds left, counting the one in progress (never 0 while queued).
+    sets: u32,
+    /// Position in the round in progress.
+    cursor: usize,
+}
+
+impl Batch {
+    /// Announcements left in this batch.
+    fn remaining(&self) -> usize {
+        let later_sets = usize::try_from(self.sets - 1).unwrap_or(usize::MAX);
+        later_sets
+            .saturating_mul(self.addrs.len())
+            .saturating_add(self.addrs.len() - self.cursor)
+    }
+
+    /// Keeps only the addresses `keep` accepts, staying at the same place in the round.
+    fn retain(&mut self, keep: impl Fn(IpAddr) -> bool) {
+        let done = self.addrs[..self.cursor]
+            .iter()
+            .filter(|&&a| keep(a))
+            .count();
+        self.addrs.retain(|&a| keep(a));
+        self.cursor = done;
+        if self.cursor == self.addrs.len() && !self.addrs.is_empty() {
+            self.cursor = 0;
+            self.sets -= 1;
+        }
+    }
+}
+
+/// One pacing queue: the addresses of one family waiting on one interface, by owner.
 #[derive(Debug)]
 struct Queue {
     ifindex: u32,
     ipv4: bool,
-    pending: VecDeque<(u64, IpAddr)>,
+    pending: VecDeque<Batch>,
     next_allowed: Option<Instant>,
+}
+
+impl Queue {
+    /// The next address to announce, taken off the queue.
+    fn pop(&mut self) -> Option<IpAddr> {
+        let batch = self.pending.front_mut()?;
+        let addr = batch.addrs[batch.cursor];
+        batch.cursor += 1;
+        if batch.cursor == batch.addrs.len() {
+            batch.cursor = 0;
+            batch.sets -= 1;
+            if batch.sets == 0 {
+                self.pending.pop_front();
+            }
+        }
+        Some(addr)
+    }
+
+    /// Keeps what `keep` accepts; batches left empty go.
+    fn retain(&mut self, keep: impl Fn(u64, IpAddr) -> bool) {
+        for batch in &mut self.pending {
+            let owner = batch.owner;
+            batch.retain(|a| keep(owner, a));
+        }
+        self.pending.retain(|b| !b.addrs.is_empty() && b.sets > 0);
+    }
 }
 
 /// keepalived's GARP/NA schedule, sans-IO: it says when each announcement goes out.
@@ -190,9 +253,12 @@ impl Announcer {
         self.runs.iter().any(|r| r.owner == owner)
     }
 
-    /// Announcements queued but not yet handed out.
+    /// Announcements queued but not yet handed out (saturating at `usize::MAX`).
     pub fn pending(&self) -> usize {
-        self.queues.iter().map(|q| q.pending.len()).sum()
+        self.queues
+            .iter()
+            .flat_map(|q| &q.pending)
+            .fold(0usize, |sum, b| sum.saturating_add(b.remaining()))
     }
 
     /// Feeds one event.
@@ -227,9 +293,7 @@ impl Announcer {
                     .collect();
                 for queue in &mut self.queues {
                     let ifindex = queue.ifindex;
-                    queue.pending.retain(|&(o, addr)| {
-                        o != owner || vips.contains(&Target { ifindex, addr })
-                    });
+                    queue.retain(|o, addr| o != owner || vips.contains(&Target { ifindex, addr }));
                 }
                 let repeat = self.runs[index].plan.repeat;
                 self.runs[index].vips = vips;
@@ -258,7 +322,7 @@ impl Announcer {
             if queue.next_allowed.is_some_and(|at| at > now) {
                 continue;
             }
-            let Some((_, addr)) = queue.pending.pop_front() else {
+            let Some(addr) = queue.pop() else {
                 continue;
             };
             self.turn = index + 1;
@@ -324,31 +388,48 @@ impl Announcer {
     fn stop(&mut self, owner: u64) {
         self.runs.retain(|r| r.owner != owner);
         for queue in &mut self.queues {
-            queue.pending.retain(|&(o, _)| o != owner);
+            queue.retain(|o, _| o != owner);
         }
     }
 
+    /// Queues `repeat` rounds of `vips` for `owner`: one batch per (interface, family) queue,
+    /// holding each address once.
     fn enqueue(&mut self, owner: u64, vips: &[Target], repeat: u32) {
-        for _ in 0..repeat {
-            for vip in vips {
-                let ipv4 = vip.addr.is_ipv4();
-                let index = match self
-                    .queues
-                    .iter()
-                    .position(|q| q.ifindex == vip.ifindex && q.ipv4 == ipv4)
-                {
-                    Some(index) => index,
-                    None => {
-                        self.queues.push(Queue {
-                            ifindex: vip.ifindex,
-                            ipv4,
-                            pending: VecDeque::new(),
-                            next_allowed: None,
-                        });
-                        self.queues.len() - 1
-                    }
-                };
-                self.queues[index].pending.push_back((owner, vip.addr));
+        if repeat == 0 {
+            return;
+        }
+        // Queues that already hold this call's batch (at their back).
+        let mut batched: Vec<usize> = Vec::new();
+        for vip in vips {
+            let ipv4 = vip.addr.is_ipv4();
+            let index = match self
+                .queues
+                .iter()
+                .position(|q| q.ifindex == vip.ifindex && q.ipv4 == ipv4)
+            {
+                Some(index) => index,
+                None => {
+                    self.queues.push(Queue {
+                        ifindex: vip.ifindex,
+                        ipv4,
+                        pending: VecDeque::new(),
+                        next_allowed: None,
+                    });
+                    self.queues.len() - 1
+                }
+            };
+            let queue = &mut self.queues[index];
+            match queue.pending.back_mut() {
+                Some(batch) if batched.contains(&index) => batch.addrs.push(vip.addr),
+                _ => {
+                    batched.push(index);
+                    queue.pending.push_back(Batch {
+                        owner,
+                        addrs: vec![vip.addr],
+                        sets: repeat,
+                        cursor: 0,
+                    });
+                }
             }
         }
     }
@@ -646,5 +727,97 @@ mod tests {
         }
         s.handle_input(Input::Timeout(t0 + Duration::from_secs(1)));
         assert!(matches!(s.poll_output(), Output::Timeout(_)));
+    }
+
+    #[test]
+    fn a_huge_repeat_costs_memory_for_addresses_not_repeats() {
+        let t0 = Instant::now();
+        let mut s = Announcer::new(Config::default());
+        let vips: Vec<Target> = (1..=3).map(|i| vip(1, &format!("192.0.2.{i}"))).collect();
+        let plan = Plan {
+            repeat: u32::MAX,
+            delay: Some(Duration::from_secs(1)),
+            refresh: Some(Duration::from_millis(1)),
+            refresh_repeat: u32::MAX,
+        };
+        start(&mut s, t0, 1, vips.clone(), plan);
+        s.handle_input(Input::Timeout(t0 + Duration::from_secs(2)));
+        let held: usize = s
+            .queues
+            .iter()
+            .flat_map(|q| &q.pending)
+            .map(|b| b.addrs.len())
+            .sum();
+        assert!(held <= 9, "{held} addresses held for 3 VIPs");
+        assert!(s.pending() > 3 * (u32::MAX as usize));
+        // Still address after address.
+        for expected in vips.iter().cycle().take(7) {
+            assert_eq!(s.poll_output(), Output::Announce(*expected));
+        }
+    }
+
+    /// What a queue did before batches: every announcement its own entry.
+    #[derive(Default)]
+    struct Expanded(VecDeque<(u64, IpAddr)>);
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(u64, Vec<u8>, u32),
+        Keep(u64, Vec<bool>),
+        Drop(u64),
+        Pop,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..3, proptest::collection::vec(0u8..6, 1..5), 1u32..4)
+                .prop_map(|(o, a, r)| Op::Push(o, a, r)),
+            (0u64..3, proptest::collection::vec(any::<bool>(), 6))
+                .prop_map(|(o, k)| Op::Keep(o, k)),
+            (0u64..3).prop_map(Op::Drop),
+            Just(Op::Pop),
+            Just(Op::Pop),
+            Just(Op::Pop),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Batches hand out exactly what the expanded queue did, in the same order, through
+        /// pushes, address changes, stops and pops.
+        #[test]
+        fn batches_behave_like_the_expanded_queue(ops in proptest::collection::vec(op(), 1..60)) {
+            let addr = |i: u8| IpAddr::from([192, 0, 2, i]);
+            let mut queue = Queue { ifindex: 1, ipv4: true, pending: VecDeque::new(), next_allowed: None };
+            let mut reference = Expanded::default();
+            for op in ops {
+                match op {
+                    Op::Push(owner, addrs, repeat) => {
+                        let addrs: Vec<IpAddr> = addrs.into_iter().map(addr).collect();
+                        for _ in 0..repeat {
+                            reference.0.extend(addrs.iter().map(|&a| (owner, a)));
+                        }
+                        queue.pending.push_back(Batch { owner, addrs, sets: repeat, cursor: 0 });
+                    }
+                    Op::Keep(owner, keep) => {
+                        let kept = |o: u64, a: IpAddr| match a {
+                            IpAddr::V4(v4) => o != owner || keep[usize::from(v4.octets()[3])],
+                            IpAddr::V6(_) => true,
+                        };
+                        reference.0.retain(|&(o, a)| kept(o, a));
+                        queue.retain(kept);
+                    }
+                    Op::Drop(owner) => {
+                        reference.0.retain(|&(o, _)| o != owner);
+                        queue.retain(|o, _| o != owner);
+                    }
+                    Op::Pop => {
+                        proptest::prop_assert_eq!(queue.pop(), reference.0.pop_front().map(|(_, a)| a));
+                    }
+                }
+                let left: usize = queue.pending.iter().map(Batch::remaining).sum();
+                proptest::prop_assert_eq!(left, reference.0.len());
+            }
+        }
     }
 }
