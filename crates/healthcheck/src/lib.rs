@@ -13,7 +13,8 @@
 //! `delay_before_retry`; transitions come out as [`Event`]s. Identical checks registered under
 //! several ids (the same real server in several virtual servers) run once and fan out. A start
 //! may come up to [`SchedulerOptions::slack`] (2 ms by default) after its plan, so that starts
-//! close together share one wake-up of the runtime.
+//! close together share one wake-up of the runtime. The timing and the rules are the sans-IO
+//! [`Planner`], which takes `now` as an input; the [`Scheduler`] is its tokio driver.
 //!
 //! [`TcpCheck`] probes half-open (SYN, SYN-ACK, RST). With `CAP_NET_RAW` it writes the SYN on a
 //! raw socket and leaves the RST to the kernel, about a fifth less CPU per check than a kernel
@@ -54,7 +55,10 @@ pub use http::{HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
 pub use misc::MiscCheck;
 pub use options::{ConnectOptions, Schedule};
 pub use ping::PingCheck;
-pub use scheduler::{CheckId, Event, Scheduler, SchedulerOptions, SlipStats, State};
+pub use scheduler::{
+    CheckId, Due, Event, Inserted, Planner, Removed, RunId, Scheduler, SchedulerOptions, SlipStats,
+    State,
+};
 pub use smtp::SmtpCheck;
 pub use tcp::TcpCheck;
 pub use udp::UdpCheck;
