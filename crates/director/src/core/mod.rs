@@ -847,7 +847,6 @@ impl Director {
             Reason::Startup => "startup".into(),
             Reason::AddressOwner => "address owner (priority 255)".into(),
             Reason::MasterDown => "master down timer expired".into(),
-            Reason::PreemptDelayOver => "preempt_delay over".into(),
             Reason::HigherPriorityAdvert => match self.last_advert[i] {
                 Some((priority, src)) => format!("higher priority {priority} from {src}"),
                 None => "higher priority advert".into(),
