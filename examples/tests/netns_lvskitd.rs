@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use lvskit_examples::vrrp_lab::{Advert, Daemon, Implementation, Lab, adverts};
-use testbed::{Capture, Netns, bridge_port, require_root};
+use testbed::{Netns, require_root};
 
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 
@@ -349,28 +349,134 @@ fn a_vip_deleted_by_hand_while_master_is_put_back() {
     assert!(da.log().contains("putting it back"), "{}", da.log());
 }
 
-#[test]
-fn sighup_keeps_the_vrrp_half_running() {
-    require_root();
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = Lab::new("hup").unwrap();
-    let (mut da, db) = elect(&lab, "", "");
-    let pid = da.vrrp_pid().expect("lvskitd runs");
+/// Sends SIGHUP to `daemon`.
+fn hup(daemon: &Daemon) {
+    let pid = daemon.vrrp_pid().expect("lvskitd runs");
     // SAFETY: kill(2) on the lvskitd child this test started.
     unsafe {
         libc::kill(pid, libc::SIGHUP);
     }
-    std::thread::sleep(Duration::from_secs(3));
-    let seen = lab.adverts();
+}
+
+#[test]
+fn sighup_reload_adds_a_vip_without_a_transition_and_an_invalid_file_changes_nothing() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("hup").unwrap();
+    // No second set of GARPs 5 s after the take-over, so that every GARP after the reload is
+    // the reload's.
+    let extra = "garp_master_delay 0";
+    let (mut da, db) = elect(&lab, extra, extra);
+    // Every address change on a, from now on, as the kernel reports it.
+    let mut monitor = lab
+        .a
+        .command("ip")
+        .args(["-o", "monitor", "address"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    lab.capture.take();
+    let logged = da.log().len();
+
+    // An invalid file: logged, the running configuration stays.
+    let conf = lab.file("a.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {\n    interface eth0\n    priority 300\n",
+    )
+    .unwrap();
+    hup(&da);
+    std::thread::sleep(Duration::from_millis(1_500));
     assert!(
-        settled_on(&seen, A, 3),
-        "a did not stay master after SIGHUP: {seen:?}\n--- a:\n{}\n--- b:\n{}",
+        da.log().contains("NOT valid") || da.log().contains("error"),
+        "{}",
+        da.log()
+    );
+
+    // The same instance with one more address.
+    let two_vips = instance("VI_1", 51, 150, extra).replace(
+        "192.0.2.100/24\n",
+        "192.0.2.100/24\n        192.0.2.101/24\n",
+    );
+    // Both routers (an advert whose address list differs from the instance's is dropped, as
+    // keepalived does), one right after the other.
+    std::fs::write(
+        lab.file("b.conf"),
+        two_vips.replace("priority 150", "priority 100"),
+    )
+    .unwrap();
+    std::fs::write(&conf, two_vips).unwrap();
+    hup(&db);
+    hup(&da);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !has_vip(&lab.a, "192.0.2.101") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(has_vip(&lab.a, "192.0.2.101"), "{}", da.log());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(has_vip(&lab.a, "192.0.2.100"));
+    assert!(!has_vip(&lab.b, "192.0.2.101"));
+
+    // On the wire: a's adverts went on at their interval, never priority 0, b never spoke, and
+    // they now list both addresses.
+    let frames = lab.capture.take();
+    let seen = adverts(&frames);
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(
+        seen.iter().all(|a| a.src == v4(A) && a.priority == 150),
+        "a transition on the wire: {seen:?}\n--- a:\n{}\n--- b:\n{}",
         da.log(),
         db.log()
     );
-    assert!(has_vip(&lab.a, "192.0.2.100"));
-    assert!(da.log().contains("SIGHUP"), "{}", da.log());
+    let gaps: Vec<Duration> = seen
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at).unwrap())
+        .collect();
+    eprintln!("advert gaps across the two reloads: {gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g < Duration::from_millis(1_500)),
+        "adverts paused: {gaps:?}"
+    );
+    let last = frames
+        .iter()
+        .rev()
+        .find(|f| {
+            adverts(std::slice::from_ref(*f))
+                .iter()
+                .any(|a| a.src == v4(A))
+        })
+        .unwrap();
+    let ip = &last.data[14..];
+    let count = ip[20 + 3];
+    assert_eq!(count, 2, "the last advert lists {count} addresses");
+    // GARPs for the new address only.
+    let announced: Vec<IpAddr> = testbed_announcements(&frames);
+    assert!(announced.contains(&v4("192.0.2.101")), "{announced:?}");
+    assert!(!announced.contains(&v4("192.0.2.100")), "{announced:?}");
+
+    // The kernel never saw 192.0.2.100 deleted.
+    let _ = monitor.kill();
+    let out = monitor.wait_with_output().unwrap();
+    let events = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !events
+            .lines()
+            .any(|l| l.starts_with("Deleted") && l.contains("192.0.2.100/")),
+        "{events}"
+    );
+    assert!(events.contains("192.0.2.101/"), "{events}");
+    assert!(da.log().contains("configuration reloaded"), "{}", da.log());
+    let since = &da.log()[logged..];
+    assert!(!since.contains("entering"), "a changed state:\n{since}");
     assert_eq!(da.stop().unwrap(), Some(0), "{}", da.log());
+}
+
+fn testbed_announcements(frames: &[testbed::Frame]) -> Vec<IpAddr> {
+    lvskit_examples::vrrp_lab::announcements(frames)
+        .into_iter()
+        .map(|(_, addr)| addr)
+        .collect()
 }
 
 /// Sends one v2 advert from the client, as a router at `priority` would.

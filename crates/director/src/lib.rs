@@ -52,8 +52,8 @@ pub mod lb;
 pub mod setup;
 
 pub use crate::core::{
-    BuildError, Counters, Director, DropReason, HostChange, Input, Output, Transition, Transmit,
-    state_name,
+    BuildError, Counters, Director, DropReason, HostChange, Input, Output, ReloadSummary,
+    Transition, Transmit, state_name,
 };
 pub use codec_seam::garp_plan;
 

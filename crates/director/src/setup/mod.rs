@@ -87,7 +87,7 @@ pub struct TrackerLink {
 }
 
 /// One `vrrp_instance`, ready to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSetup {
     /// The instance's name (notify argument, logs).
     pub name: String,
