@@ -602,6 +602,17 @@ fn use_vmac_moves_the_virtual_mac_with_the_vip() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(vmac_has_vip(&lab.a, "192.0.2.100"), "{}", da.log());
     assert!(!vmac_has_vip(&lab.b, "192.0.2.100"));
+    // IPv4 instances: no IPv6 on either VMAC, so no link-local address derived from the shared
+    // virtual MAC failing DAD.
+    for ns in [&lab.a, &lab.b] {
+        let v6 = ns.ip(&["-6", "addr", "show", "dev", "vrrp.51"]).unwrap();
+        assert!(!v6.contains("inet6"), "{v6}");
+        let sysctl = ns
+            .run(|| std::fs::read_to_string("/proc/sys/net/ipv6/conf/vrrp.51/disable_ipv6"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sysctl.trim(), "1");
+    }
     // Adverts and GARPs leave from the virtual MAC.
     let frames = lab.capture.frames();
     let from_a: Vec<&testbed::Frame> = frames
