@@ -657,3 +657,33 @@ fn use_vmac_moves_the_virtual_mac_with_the_vip() {
         "vrrp.51 left behind"
     );
 }
+
+#[test]
+fn config_test_refuses_a_use_vmac_name_taken_by_another_interface() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("vt").unwrap();
+    let conf = lab.file("vmac.conf");
+    std::fs::write(&conf, instance("VI_1", 51, 150, "use_vmac")).unwrap();
+    let check = || {
+        lab.a
+            .command(LVSKITD)
+            .args(["-t", "-f"])
+            .arg(&conf)
+            .output()
+            .unwrap()
+    };
+    let fine = check();
+    assert!(fine.status.success(), "{fine:?}");
+    // The VMAC's name is taken by a bridge: the director could not create its VMAC.
+    lab.a
+        .ip(&["link", "add", "vrrp.51", "type", "bridge"])
+        .unwrap();
+    let taken = check();
+    let stderr = String::from_utf8_lossy(&taken.stderr);
+    assert!(!taken.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("vrrp.51 exists and is not a macvlan"),
+        "{stderr}"
+    );
+}

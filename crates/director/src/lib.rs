@@ -30,6 +30,7 @@
 //!     up: true,
 //!     ipv4: Some("192.0.2.1".parse().unwrap()),
 //!     ipv6_link_local: None,
+//!     macvlan: None,
 //! }];
 //! let setup = map(&parsed.config, &host).expect("runs here");
 //! let mut director = Director::new(setup).unwrap();

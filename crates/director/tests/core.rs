@@ -21,6 +21,7 @@ fn host() -> Vec<HostInterface> {
             up: true,
             ipv4: Some("192.0.2.1".parse().unwrap()),
             ipv6_link_local: Some("fe80::1".parse().unwrap()),
+            macvlan: None,
         },
         HostInterface {
             index: ETH1,
@@ -28,6 +29,7 @@ fn host() -> Vec<HostInterface> {
             up: true,
             ipv4: Some("198.51.100.1".parse().unwrap()),
             ipv6_link_local: None,
+            macvlan: None,
         },
     ]
 }
@@ -1325,4 +1327,48 @@ fn a_reload_changing_the_vrid_replaces_the_instance() {
         out.last().unwrap(),
         "reloaded unchanged [] changed [] added [\"VI_1\"] removed [\"VI_1\"]"
     );
+}
+
+#[test]
+fn use_vmac_refuses_an_interface_of_that_name_that_is_not_this_vmac() {
+    let conf = "
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 51
+    use_vmac
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+    let parsed = keepalived_conf::parse_str("test.conf", conf, &Default::default());
+    let with = |macvlan: Option<(u32, [u8; 6])>| {
+        let mut interfaces = host();
+        interfaces.push(HostInterface {
+            index: 9,
+            name: "vrrp.51".into(),
+            up: true,
+            ipv4: None,
+            ipv6_link_local: None,
+            macvlan,
+        });
+        setup::map(&parsed.config, &interfaces)
+    };
+    let refused = |macvlan, why: &str| {
+        let errors = with(macvlan).expect_err(why);
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|e| e.contains(why)), "{text:?}");
+    };
+    // A veth, a bridge, anything but a macvlan.
+    refused(None, "vrrp.51 exists and is not a macvlan");
+    refused(
+        Some((ETH1, [0, 0, 0x5e, 0, 1, 51])),
+        "is a macvlan on another interface than eth0",
+    );
+    refused(
+        Some((ETH0, [0, 0, 0x5e, 0, 1, 52])),
+        "with another MAC than this instance's virtual MAC",
+    );
+    // This very VMAC, left by an earlier run: the driver takes it over.
+    assert!(with(Some((ETH0, [0, 0, 0x5e, 0, 1, 51]))).is_ok());
 }

@@ -94,6 +94,12 @@ pub async fn host_interfaces(client: &vip::Client) -> Result<Vec<HostInterface>,
                 IpAddr::V6(v6) if a.index == l.index && v6.is_unicast_link_local() => Some(v6),
                 _ => None,
             }),
+            macvlan: match (l.kind.as_deref(), l.parent, l.mac) {
+                (Some("macvlan"), Some(parent), Some(mac)) => Some((parent, mac)),
+                // A macvlan whose parent or MAC the kernel did not report: never a match.
+                (Some("macvlan"), _, _) => Some((0, [0; 6])),
+                _ => None,
+            },
         })
         .collect())
 }
