@@ -158,7 +158,7 @@ impl Director {
             .collect();
         if new.garp_pacing != self.setup.garp_pacing {
             tracing::info!("reload: new GARP pacing; announcements in progress are dropped");
-            self.garp = garp::Scheduler::new(new.garp_pacing.clone());
+            self.garp = garp::Announcer::new(new.garp_pacing.clone());
             self.garp_deadline = None;
         }
         let old = std::mem::replace(&mut self.setup, new);
@@ -286,7 +286,7 @@ impl Director {
                     .vips
                     .iter()
                     .zip(inst.vip_ifindex.iter())
-                    .map(|(v, &ifindex)| garp::schedule::Vip {
+                    .map(|(v, &ifindex)| garp::schedule::Target {
                         ifindex,
                         addr: v.addr,
                     })
