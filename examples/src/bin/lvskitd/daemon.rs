@@ -111,9 +111,15 @@ async fn run_halves(
         match vrrp {
             Some(setup) => {
                 let ready = || ready.take().map_or((), |f| f());
-                director::driver::run(setup, director::driver::RunOptions::default(), ready)
-                    .await
-                    .map_err(|e| e.to_string())
+                let reload = async || director::driver::load(path, options).await;
+                director::driver::run(
+                    setup,
+                    director::driver::RunOptions::default(),
+                    reload,
+                    ready,
+                )
+                .await
+                .map_err(|e| e.to_string())
             }
             None => Ok(()),
         }
