@@ -13,6 +13,8 @@
 //!   packet.
 //! - [`lb`]: the load-balancer half (keepalived's checker process): IPVS from `virtual_server`
 //!   blocks, health checks, quorum and sorry servers, reload, as a sans-IO core and a driver.
+//! - [`manual`]: `lvskitd standby` / `takeover` (heartbeat's `hb_standby` / `hb_takeover`): a
+//!   standby file every instance tracks.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
 //!
@@ -50,6 +52,7 @@ mod codec_seam;
 mod core;
 pub mod driver;
 pub mod lb;
+pub mod manual;
 pub mod setup;
 
 pub use crate::core::{

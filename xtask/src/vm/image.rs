@@ -37,8 +37,8 @@ const MODULES: &[&str] = &[
 ];
 
 /// Schedulers that only some kernels build, and the tunnel drivers of an LVS-TUN real server
-/// (`tunl0`, `gre0`: `vm_realserver`); missing ones are left out.
-const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre"];
+/// (`tunl0`, `gre0`, and `fou` for GUE: `vm_realserver`); missing ones are left out.
+const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre", "fou"];
 
 /// The kernel to boot.
 #[derive(Debug, Clone)]

@@ -23,8 +23,9 @@ pub(crate) fn run(
     pid_file: Option<&Path>,
     halves: Halves,
     lb_options: director::lb::LbOptions,
+    state_dir: &Path,
 ) -> ExitCode {
-    let parsed = match parse_file(path, options) {
+    let mut parsed = match parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("lvskitd: {e}");
@@ -55,6 +56,17 @@ pub(crate) fn run(
         let setup = if halves == Halves::Lb {
             None
         } else {
+            // Every instance tracks the standby file of `lvskitd standby`.
+            if let Err(e) = director::manual::track(&mut parsed.config, state_dir) {
+                eprintln!("lvskitd: {e}");
+                return ExitCode::from(1);
+            }
+            if !parsed.config.vrrp_instances.is_empty()
+                && let Err(e) = std::fs::create_dir_all(state_dir)
+            {
+                eprintln!("lvskitd: cannot create {}: {e}", state_dir.display());
+                return ExitCode::from(1);
+            }
             match crate::config_test::map_on_host(&parsed.config).await {
                 Ok(setup) => Some(setup),
                 Err(code) => return code,
