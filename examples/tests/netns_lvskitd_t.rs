@@ -68,12 +68,14 @@ fn known_differences() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The exit status of `program -t -f FILE` in the namespace, run from the file's folder, and
-/// what it printed.
-fn config_test(netns: &Netns, program: &str, file: &Path) -> (i32, String) {
+/// The exit status of `program -t [EXTRA] -f FILE` in the namespace, run from the file's
+/// folder, and what it printed.
+fn config_test(netns: &Netns, program: &str, extra: &[&str], file: &Path) -> (i32, String) {
     let out = netns
         .command(program)
-        .args(["-t", "-f"])
+        .arg("-t")
+        .args(extra)
+        .arg("-f")
         .arg(file)
         .current_dir(file.parent().unwrap())
         .output()
@@ -131,8 +133,18 @@ fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
             .unwrap()
             .display()
             .to_string();
-        let (k, k_out) = config_test(&netns, "keepalived", file);
-        let (l, l_out) = config_test(&netns, LVSKITD, file);
+        let (k, k_out) = config_test(&netns, "keepalived", &[], file);
+        let (l, l_out) = config_test(&netns, LVSKITD, &[], file);
+        // The include files again with `-e` (every include checked, as `includea`).
+        if rel.starts_with("differential/include") {
+            let (ke, ke_out) = config_test(&netns, "keepalived", &["-e"], file);
+            let (le, le_out) = config_test(&netns, LVSKITD, &["-e"], file);
+            if ke != le {
+                failures.push(format!(
+                    "{rel}: keepalived -t -e exits {ke}, lvskitd -t -e exits {le}\n--- keepalived:\n{ke_out}--- lvskitd:\n{le_out}"
+                ));
+            }
+        }
         let listed = known.contains_key(&rel);
         if k == 0 || k == 5 {
             ran.push((file.clone(), rel.clone()));
