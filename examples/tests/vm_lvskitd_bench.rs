@@ -415,3 +415,259 @@ fn lvskitd_load_balancer_figures() {
         ipvsadm(&["-C"]);
     }
 }
+
+/// SYNs to `ports` seen on `lo`, per destination: every check opens with one, whether the
+/// checker connects (keepalived, HTTP_GET) or probes half-open (lvskitd's TCP_CHECK), so the
+/// wire times both tools the same way.
+struct SynCapture {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<(u32, u16, Instant)>>,
+}
+
+impl SynCapture {
+    fn start(ports: std::ops::Range<u16>) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            // SAFETY: plain socket(2), setsockopt(2), bind(2) and recvfrom(2) calls on a socket
+            // this thread owns, with buffers of the sizes given.
+            unsafe {
+                let proto = (libc::ETH_P_IP as u16).to_be();
+                let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from(proto));
+                assert!(fd >= 0, "AF_PACKET socket");
+                let tv = libc::timeval {
+                    tv_sec: 0,
+                    tv_usec: 100_000,
+                };
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVTIMEO,
+                    (&raw const tv).cast(),
+                    size_of::<libc::timeval>() as u32,
+                );
+                let size = 8 << 20;
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVBUF,
+                    (&raw const size).cast(),
+                    4,
+                );
+                let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+                sll.sll_family = libc::AF_PACKET as u16;
+                sll.sll_protocol = proto;
+                sll.sll_ifindex = libc::if_nametoindex(c"lo".as_ptr()) as i32;
+                let rc = libc::bind(
+                    fd,
+                    (&raw const sll).cast(),
+                    size_of::<libc::sockaddr_ll>() as u32,
+                );
+                assert_eq!(rc, 0, "bind to lo");
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 256];
+                while !flag.load(Ordering::Relaxed) {
+                    let mut from: libc::sockaddr_ll = std::mem::zeroed();
+                    let mut len = size_of::<libc::sockaddr_ll>() as u32;
+                    let n = libc::recvfrom(
+                        fd,
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                        0,
+                        (&raw mut from).cast(),
+                        &mut len,
+                    );
+                    if n <= 0 {
+                        continue;
+                    }
+                    let now = Instant::now();
+                    // Each packet on lo shows twice: keep the receiving side's copy.
+                    if from.sll_pkttype != libc::PACKET_HOST {
+                        continue;
+                    }
+                    let frame = &buf[..n as usize];
+                    // SOCK_RAW on lo: a 14-byte (zero) Ethernet header, then IPv4.
+                    let Some(ip) = frame.get(14..) else { continue };
+                    if ip.len() < 20 || ip[0] >> 4 != 4 || ip[9] != 6 {
+                        continue;
+                    }
+                    let ihl = usize::from(ip[0] & 0x0f) * 4;
+                    let Some(tcp) = ip.get(ihl..ihl + 14) else {
+                        continue;
+                    };
+                    let port = u16::from_be_bytes([tcp[2], tcp[3]]);
+                    let (syn, ack) = (tcp[13] & 0x02 != 0, tcp[13] & 0x10 != 0);
+                    if syn && !ack && ports.contains(&port) {
+                        let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
+                        seen.push((dst, port, now));
+                    }
+                }
+                libc::close(fd);
+                seen
+            }
+        });
+        Self { stop, thread }
+    }
+
+    /// (SYNs in `[from, to)`, p50, p99 and max of how late each was against the previous one
+    /// to the same destination plus `period`, in ms).
+    fn finish(self, from: Instant, to: Instant, period: Duration) -> (usize, f64, f64, f64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let seen = self.thread.join().unwrap();
+        let mut last: std::collections::HashMap<(u32, u16), Instant> = Default::default();
+        let mut late = Vec::new();
+        let mut count = 0;
+        for (dst, port, at) in seen {
+            if at >= from && at < to {
+                count += 1;
+                if let Some(prev) = last.get(&(dst, port)) {
+                    let gap = at.duration_since(*prev).as_secs_f64() - period.as_secs_f64();
+                    late.push(gap * 1e3);
+                }
+            }
+            last.insert((dst, port), at);
+        }
+        late.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            late.get(((late.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        (count, q(0.5), q(0.99), q(1.0))
+    }
+}
+
+/// `servers` real servers in virtual servers of 250, each checked by `checker` every second.
+fn checks_config(servers: usize, checker: &str) -> String {
+    let mut out = String::new();
+    for v in 0..servers.div_ceil(250) {
+        out.push_str(&format!(
+            "virtual_server 203.0.113.{} 80 {{\n    protocol TCP\n    lvs_sched rr\n    lvs_method DR\n    delay_loop 1\n",
+            v + 1
+        ));
+        for r in 0..(servers - v * 250).min(250) {
+            out.push_str(&format!(
+                "    real_server 198.51.100.{} {} {{\n        {checker}\n    }}\n",
+                r + 1,
+                9000 + v
+            ));
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// Listeners on `ports` of every address: each connection gets a 200 answer after its
+/// request (HTTP_GET) or is closed (TCP_CHECK connects).
+fn listeners(ports: std::ops::Range<u16>) {
+    use std::io::{Read, Write};
+    for port in ports {
+        let listener = TcpListener::bind(("0.0.0.0", port)).unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            for mut conn in listener.incoming().flatten() {
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if !head.is_empty() {
+                    let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+                }
+            }
+        });
+    }
+}
+
+#[test]
+#[ignore = "minutes under TCG: cargo xtask bench lb"]
+fn health_checks_side_by_side_with_keepalived() {
+    let dir = std::env::temp_dir().join("vm_lvskitd_bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Every 198.51.100.x is this host (the route may be there from the other bench).
+    let _ = Command::new("ip")
+        .args(["route", "add", "local", "198.51.100.0/24", "dev", "lo"])
+        .status();
+    let tcp_servers = env_number("LVSKIT_BENCH_TCP_CHECKS", 10_000);
+    let http_servers = env_number("LVSKIT_BENCH_HTTP_CHECKS", 2_000);
+    let ports = 9000..9000 + u16::try_from(tcp_servers.max(http_servers).div_ceil(250)).unwrap();
+    listeners(ports.clone());
+    let warmup = Duration::from_secs(env_number("LVSKIT_BENCH_CHECK_WARMUP", 8) as u64);
+    let window = Duration::from_secs(env_number("LVSKIT_BENCH_CHECK_SECONDS", 30) as u64);
+    let conf = dir.join("checks.conf");
+    let log = dir.join("lvskitd-checks.log");
+    let keepalived = Path::new(KEEPALIVED).exists();
+    for (kind, servers, checker) in [
+        (
+            "TCP_CHECK",
+            tcp_servers,
+            "TCP_CHECK {\n            connect_timeout 3\n        }",
+        ),
+        (
+            "HTTP_GET",
+            http_servers,
+            "HTTP_GET {\n            url {\n                path /\n            }\n            connect_timeout 3\n        }",
+        ),
+    ] {
+        std::fs::write(&conf, checks_config(servers, checker)).unwrap();
+        for tool in ["lvskitd", "keepalived"] {
+            if tool == "keepalived" && !keepalived {
+                println!("bench: keepalived is not in the image");
+                continue;
+            }
+            ipvsadm(&["-C"]);
+            let capture = SynCapture::start(ports.clone());
+            let (pids, mut stop): (Vec<u32>, Box<dyn FnMut()>) = if tool == "lvskitd" {
+                let daemon = Daemon::start(&conf, &log, &["--lvs-remove-on-stop"]);
+                daemon.started(Instant::now());
+                let pid = daemon.pid();
+                (vec![pid], Box::new(move || daemon.signal(libc::SIGTERM)))
+            } else {
+                let mut child = Command::new(KEEPALIVED)
+                    .args(["-C", "-n", "-l", "-f"])
+                    .arg(&conf)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                wait_for("keepalived's table", Duration::from_secs(600), || {
+                    (table_size().1 == servers).then_some(())
+                });
+                let pids = pids_named("keepalived");
+                (
+                    pids,
+                    Box::new(move || {
+                        // SAFETY: kill(2) on our own child.
+                        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+                        let _ = child.wait();
+                    }),
+                )
+            };
+            std::thread::sleep(warmup);
+            let from = Instant::now();
+            let cpu0: f64 = pids.iter().map(|&p| cpu_seconds(p)).sum();
+            std::thread::sleep(window);
+            let cpu = pids.iter().map(|&p| cpu_seconds(p)).sum::<f64>() - cpu0;
+            let to = Instant::now();
+            let mem: u64 = pids.iter().map(|&p| rss(p).0).sum();
+            let (_, dests) = table_size();
+            stop();
+            for pid in pids_named("keepalived") {
+                // SAFETY: kill(2) on a keepalived child left over.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+            let (syns, p50, p99, max) = capture.finish(from, to, Duration::from_secs(1));
+            println!(
+                "bench: {tool} -C, {servers} {kind} delay_loop 1: {syns} checks in {} s ({:.0}/s of {servers}/s due), {cpu:.2} CPU s = {:.3} CPU s per 1,000 checks; lateness against the previous check + 1 s: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; RSS {mem} KiB; table {dests} destinations",
+                window.as_secs(),
+                syns as f64 / window.as_secs_f64(),
+                cpu / (syns as f64 / 1000.0)
+            );
+            ipvsadm(&["-C"]);
+        }
+    }
+}
