@@ -3,7 +3,7 @@
 //! Everything that can fail at start (sockets, GARP senders, netlink) is opened before the
 //! first change to the host, so a configuration that cannot run leaves the host as it was.
 
-mod process;
+pub(crate) mod process;
 mod socket;
 mod timer;
 
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::codec::{self, MAX_PACKET_LEN};
 use crate::setup::{HostInterface, Setup};
-use crate::{Director, HostChange, Input, Output};
+use crate::{Director, HostChange, Input, Output, Transition};
 
 use self::socket::{Received, VridFilter, VrrpSocket};
 
@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub notify_timeout: Duration,
     /// How often track files are read.
     pub track_file_poll: Duration,
+    /// Where every state change of an instance is sent, for the load-balancer half (its
+    /// `lvs_sync_daemon` follows the instance it names: see [`crate::lb::Control::Instance`]).
+    pub transitions: Option<mpsc::UnboundedSender<Transition>>,
 }
 
 impl Default for RunOptions {
@@ -71,6 +74,7 @@ impl Default for RunOptions {
         Self {
             notify_timeout: Duration::from_secs(30),
             track_file_poll: Duration::from_secs(1),
+            transitions: None,
         }
     }
 }
@@ -246,6 +250,11 @@ pub async fn run(
                 }
                 output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
                 Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
+                Output::StateChange(t) => {
+                    if let Some(tx) = &options.transitions {
+                        let _ = tx.send(t);
+                    }
+                }
                 output => rest.push(output),
             }
         };
@@ -749,10 +758,7 @@ async fn watch_files(
     loop {
         for (file, (path, _)) in files.iter().enumerate() {
             // A track file is a few bytes: reading it does not hold the runtime up.
-            let value = match std::fs::read_to_string(path) {
-                Ok(text) => text.trim().parse().unwrap_or(0),
-                Err(_) => 0,
-            };
+            let value = healthcheck::file::read_track_value(path);
             if last[file] != Some(value) {
                 last[file] = Some(value);
                 if events.send(Event::File { file, value }).is_err() {
