@@ -16,7 +16,7 @@
 //! arguments are libtest name filters, given to every selected binary.
 //!
 //! Inside the VM (see `vm/image.rs`): busybox, the host kernel's IPVS modules loaded at boot (all
-//! schedulers, `ip_vs_pe_sip`, `dummy`), `ipvsadm` at `/usr/sbin/ipvsadm`, and every binary the
+//! schedulers, `ip_vs_pe_sip`, `dummy`, `veth`, `bridge`, `ipip`), `ipvsadm` at `/usr/sbin/ipvsadm`, iproute2's `ip`, and every binary the
 //! build produced at its host path, so `env!("CARGO_BIN_EXE_ipvsctl")` names the same file inside
 //! the VM; the binaries are also on `PATH` in `/usr/local/bin`. `LVSKIT_VM=1` is set. A dummy
 //! interface `lvs0` (192.0.2.1/24, multicast) exists for the sync daemon. The test binaries run one
