@@ -212,6 +212,45 @@ fn run_vm(options: &Options) -> Result<qemu::Report, String> {
     }
 }
 
+/// Builds (debug or `release`), boots the image with `script` as `/lvskit/run.sh` and `extra`
+/// qemu arguments, and returns the console; for `cargo xtask lab`.
+pub(crate) fn boot_script(
+    script: &str,
+    release: bool,
+    timeout: Duration,
+    extra: &[String],
+) -> Result<(qemu::Report, build::Built), String> {
+    if !is_root() {
+        return Err("the VM needs root (the Debian kernel image is readable by root only)".into());
+    }
+    ensure_tools()?;
+    let kernel = image::find_kernel()?;
+    let built = build::build(release)?;
+    let script = script_with_binaries(script, &built);
+    let base = image::base_image(&kernel, &built, release)?;
+    let initrd = image::with_run_script(&base, &script, release)?;
+    let report = qemu::boot_with(
+        &kernel.image,
+        &initrd,
+        Options::default().memory_mb,
+        timeout,
+        extra,
+    )?;
+    Ok((report, built))
+}
+
+/// Replaces `@BIN:name@` in `script` with the path of our binary `name` in the image.
+fn script_with_binaries(script: &str, built: &build::Built) -> String {
+    let mut script = script.to_string();
+    for bin in &built.bins {
+        script = script.replace(
+            &format!("@BIN:{}@", bin.name),
+            &quote(&bin.path.to_string_lossy()),
+        );
+    }
+    script
+}
+
 /// `/lvskit/run.sh`: one `lvskit_run` line per selected test binary (the function is in `/init`).
 fn run_script(built: &build::Built, options: &Options) -> String {
     if options.shell {
