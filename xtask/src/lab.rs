@@ -74,8 +74,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--peer" => {
                 return Err(
-                    "--peer keepalived is not implemented yet (the image has no keepalived)"
-                        .into(),
+                    "--peer keepalived is not implemented yet (the image has no keepalived)".into(),
                 );
             }
             other => return Err(format!("unknown argument {other:?} (see cargo xtask help)")),
@@ -97,8 +96,8 @@ fn script(options: &Options, redraw: bool) -> Result<String, String> {
         }
         script.push_str("mkdir -p /tmp/lab-config\n");
         for (n, file) in options.config.iter().enumerate() {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let text =
+                std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
             script.push_str(&format!(
                 "cat > /tmp/lab-config/{n}.conf <<'LVSKIT_LAB_EOF'\n{text}\nLVSKIT_LAB_EOF\n"
             ));
@@ -181,12 +180,24 @@ mod tests {
         assert!(parse(&["--peer".into(), "keepalived".into()]).is_err());
         assert!(parse(&["--bogus".into()]).is_err());
         let s = script(&o, true).unwrap();
-        assert!(s.ends_with("lvskit_run lab @BIN:lvs-lab@ --method tun --redraw\n"), "{s}");
+        assert!(
+            s.ends_with("lvskit_run lab @BIN:lvs-lab@ --method tun --redraw\n"),
+            "{s}"
+        );
         let seed = root().join("testdata/configs/seeds/004-lvs-dr-tcp-check.conf");
         let o = parse(&["--config".into(), seed.to_string_lossy().into_owned()]).unwrap();
         let s = script(&o, false).unwrap();
         assert!(s.contains("cat > /tmp/lab-config/0.conf <<'LVSKIT_LAB_EOF'\n! From seed 004"));
-        assert!(parse(&["--config".into(), root().join("testdata/configs/seeds").to_string_lossy().into_owned()]).is_ok());
+        assert!(
+            parse(&[
+                "--config".into(),
+                root()
+                    .join("testdata/configs/seeds")
+                    .to_string_lossy()
+                    .into_owned()
+            ])
+            .is_ok()
+        );
         assert!(s.ends_with("--method dr --config /tmp/lab-config\n"), "{s}");
     }
 }

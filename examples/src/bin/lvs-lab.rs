@@ -18,7 +18,10 @@ use lvskit_examples::lvs_lab::scenario::{Lab, Options, View};
 use lvskit_examples::lvs_lab::{Binaries, Method, seeds};
 
 #[derive(Parser)]
-#[command(name = "lvs-lab", about = "two lvskitd directors, two real servers, a client")]
+#[command(
+    name = "lvs-lab",
+    about = "two lvskitd directors, two real servers, a client"
+)]
 struct Cli {
     /// The LVS forwarding method.
     #[arg(long, value_enum, default_value = "dr")]

@@ -277,11 +277,11 @@ impl Topology {
             d.add_addr("eth0", &format!("{}/24", DIRECTORS[i]))?;
             if self.method == Method::Nat {
                 d.add_addr("eth0", &format!("{}/24", DIRECTORS_NAT[i]))?;
-                d.sysctl("net.ipv4.ip_forward", "1")?;
+                proc_sys(d, "net/ipv4/ip_forward", "1")?;
                 // Replies come back on the interface they leave by: no redirects to the
                 // real servers.
-                d.sysctl("net.ipv4.conf.all.send_redirects", "0")?;
-                d.sysctl("net.ipv4.conf.eth0.send_redirects", "0")?;
+                proc_sys(d, "net/ipv4/conf/all/send_redirects", "0")?;
+                proc_sys(d, "net/ipv4/conf/eth0/send_redirects", "0")?;
             }
             d.set_up("eth0")?;
         }
@@ -295,8 +295,7 @@ impl Topology {
                 Method::Tun => self.realserver(i, &["--tun", "ipip"])?,
             }
         }
-        self.client
-            .add_addr("eth0", &format!("{CLIENT}/24"))?;
+        self.client.add_addr("eth0", &format!("{CLIENT}/24"))?;
         self.client.set_up("eth0")?;
         Ok(())
     }
@@ -339,8 +338,9 @@ impl Topology {
         let addr = SocketAddr::from((self.method.servers()[i], HTTP_PORT));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let up = self.servers[i]
-                .run(move || TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok())?;
+            let up = self.servers[i].run(move || {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+            })?;
             if up {
                 return Ok(());
             }
@@ -386,7 +386,8 @@ impl Topology {
 
     /// The configuration file of director `i`.
     pub fn config_path(&self, i: usize) -> PathBuf {
-        self.dir.join(format!("director-{}.conf", DIRECTOR_NAMES[i]))
+        self.dir
+            .join(format!("director-{}.conf", DIRECTOR_NAMES[i]))
     }
 
     /// Writes director `i`'s configuration (it takes effect at the next start or SIGHUP).
@@ -509,6 +510,15 @@ impl Topology {
     }
 }
 
+/// Writes `/proc/sys/KEY` from a thread inside `ns` (`/proc/sys/net` is the namespace of the
+/// thread that opens it; busybox's `sysctl` is not relied on).
+fn proc_sys(ns: &Netns, key: &str, value: &str) -> Result<()> {
+    let path = format!("/proc/sys/{key}");
+    let value = value.to_string();
+    ns.run(move || std::fs::write(&path, value))?
+        .with_context(|| format!("write /proc/sys/{key}"))
+}
+
 /// `(server index, weight)` of the `->` lines of `ipvsadm -Ln` that name one of `servers`.
 pub fn parse_destinations(text: &str, servers: [Ipv4Addr; 2]) -> Vec<(usize, u32)> {
     let mut out = Vec::new();
@@ -546,7 +556,12 @@ pub fn entered_state(line: &str) -> Option<String> {
 impl Drop for Topology {
     fn drop(&mut self) {
         self.echo_stop.store(true, Ordering::Relaxed);
-        for child in self.daemons.iter_mut().chain(self.httpd.iter_mut()).flatten() {
+        for child in self
+            .daemons
+            .iter_mut()
+            .chain(self.httpd.iter_mut())
+            .flatten()
+        {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -721,7 +736,12 @@ impl EchoConnection {
     pub fn open(topo: &Topology) -> Result<Self> {
         let conn = topo
             .client
-            .run(|| TcpStream::connect_timeout(&SocketAddr::from((VIP, ECHO_PORT)), Duration::from_secs(2)))?
+            .run(|| {
+                TcpStream::connect_timeout(
+                    &SocketAddr::from((VIP, ECHO_PORT)),
+                    Duration::from_secs(2),
+                )
+            })?
             .context("connect to the echo service")?;
         Ok(Self { conn, count: 0 })
     }
@@ -738,7 +758,10 @@ impl EchoConnection {
             .read_exact(&mut got)
             .with_context(|| format!("echo of {:?}", line.trim()))?;
         if got != line.as_bytes() {
-            bail!("echo: sent {line:?}, got {:?}", String::from_utf8_lossy(&got));
+            bail!(
+                "echo: sent {line:?}, got {:?}",
+                String::from_utf8_lossy(&got)
+            );
         }
         Ok(())
     }

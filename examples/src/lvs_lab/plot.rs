@@ -124,14 +124,18 @@ pub fn svg(
                 .map_err(err2)?;
         }
         chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| c[2] > 0).map(
-                |(b, c)| {
-                    Rectangle::new(
-                        [(x(b), 0.0), (x(b) + BUCKET.as_secs_f64(), f64::from(c[2]))],
-                        RED.filled(),
-                    )
-                },
-            ))
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c[2] > 0)
+                    .map(|(b, c)| {
+                        Rectangle::new(
+                            [(x(b), 0.0), (x(b) + BUCKET.as_secs_f64(), f64::from(c[2]))],
+                            RED.filled(),
+                        )
+                    }),
+            )
             .map_err(err2)?;
         chart
             .draw_series(std::iter::once(Text::new(

@@ -160,10 +160,7 @@ pub fn failover_window(samples: &[Sample], from: Duration) -> Option<(Duration, 
     let first_failed = after.iter().position(|s| s.failed())?;
     let good = after[first_failed..].iter().position(|s| !s.failed())?;
     let lost = good;
-    Some((
-        after[first_failed + good].at - after[first_failed].at,
-        lost,
-    ))
+    Some((after[first_failed + good].at - after[first_failed].at, lost))
 }
 
 impl Lab {
@@ -175,7 +172,9 @@ impl Lab {
         let servers = match &configs {
             // A seed may have a single real server.
             Some(c) => (0..2)
-                .filter(|&i| c[0].contains(&format!("real_server {} ", options.method.servers()[i])))
+                .filter(|&i| {
+                    c[0].contains(&format!("real_server {} ", options.method.servers()[i]))
+                })
                 .count()
                 .max(1),
             None => 2,
@@ -284,11 +283,7 @@ impl Lab {
                     now.as_secs_f64(),
                     self.current
                 );
-                let _ = writeln!(
-                    out,
-                    "directors: a {}   b {}",
-                    states[0], states[1]
-                );
+                let _ = writeln!(out, "directors: a {}   b {}", states[0], states[1]);
                 let _ = writeln!(
                     out,
                     "IPVS table of {}:",
@@ -657,7 +652,11 @@ impl Lab {
                     samples.iter().filter(|s| s.at > settled).cloned().collect();
                 let counts = spread(&after);
                 if counts[0] + counts[1] < 10 || (counts[0] > 0 && counts[1] > 0) {
-                    bail!("answers after the reload: rs1 {}, rs2 {}", counts[0], counts[1]);
+                    bail!(
+                        "answers after the reload: rs1 {}, rs2 {}",
+                        counts[0],
+                        counts[1]
+                    );
                 }
                 Ok(())
             },
@@ -704,9 +703,7 @@ impl Lab {
                 }
                 Ok(())
             },
-            |lab| {
-                Ok(weight.is_some_and(|w| lab.master_table().is_ok_and(|t| t.contains(&(0, w)))))
-            },
+            |lab| Ok(weight.is_some_and(|w| lab.master_table().is_ok_and(|t| t.contains(&(0, w))))),
             Duration::from_secs(3),
             |lab, samples, settled| lab.quiet_reload(samples.first().map_or(settled, |s| s.at)),
         );
@@ -811,11 +808,7 @@ impl Lab {
                 .map_or("-".into(), |d| format!("{:.1} s", d.as_secs_f64()));
             let mut failed = format!("{} / {}", s.failed, s.sent);
             if let Some((w, lost)) = s.window {
-                let _ = write!(
-                    failed,
-                    " (window {:.2} s, {lost} lost)",
-                    w.as_secs_f64()
-                );
+                let _ = write!(failed, " (window {:.2} s, {lost} lost)", w.as_secs_f64());
             }
             let result = match &s.error {
                 None => "ok".to_string(),
@@ -895,7 +888,10 @@ mod tests {
         assert_eq!(w, 4);
         assert!(new.contains("weight 4") && new.contains("weight 1") && !new.contains("weight 3"));
         let (new, w) = bump_first_weight("real_server 192.0.2.11 80 {\n}\n").unwrap();
-        assert_eq!((new.as_str(), w), ("real_server 192.0.2.11 80 {\n        weight 2\n}\n", 2));
+        assert_eq!(
+            (new.as_str(), w),
+            ("real_server 192.0.2.11 80 {\n        weight 2\n}\n", 2)
+        );
     }
 
     fn sample(ms: u64, answer: Answer) -> Sample {

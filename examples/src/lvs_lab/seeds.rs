@@ -135,7 +135,10 @@ pub fn map(text: &str, me: usize, method: Method) -> Result<String> {
                 let vip = *vips
                     .entry((*addr).to_string())
                     .or_insert_with(|| nth_vip(n));
-                new = format!("{indent}virtual_server {vip} {HTTP_PORT} {}", rest.join(" "));
+                new = format!(
+                    "{indent}virtual_server {vip} {HTTP_PORT} {}",
+                    rest.join(" ")
+                );
             }
             ["virtual_server", ..] => has_vs = true,
             ["real_server", addr, rest @ ..] if addr.parse::<Ipv4Addr>().is_ok() => {
@@ -154,13 +157,29 @@ pub fn map(text: &str, me: usize, method: Method) -> Result<String> {
                 new = format!("{indent}real_server {real} {HTTP_PORT} {}", tail.join(" "));
             }
             ["connect_port", _, ..] => new = format!("{indent}connect_port {HTTP_PORT}"),
-            [first, ..] if in_vips && first.split('/').next().is_some_and(|a| a.parse::<Ipv4Addr>().is_ok()) => {
+            [first, ..]
+                if in_vips
+                    && first
+                        .split('/')
+                        .next()
+                        .is_some_and(|a| a.parse::<Ipv4Addr>().is_ok()) =>
+            {
                 let addr = first.split('/').next().unwrap_or(first);
                 let n = vips.len();
                 let vip = *vips.entry(addr.to_string()).or_insert_with(|| nth_vip(n));
                 let rest: Vec<&str> = w[1..]
                     .iter()
-                    .map(|word| if w.contains(&"dev") && w.iter().position(|x| *x == "dev").is_some_and(|p| w.get(p + 1) == Some(word)) { "eth0" } else { word })
+                    .map(|word| {
+                        if w.contains(&"dev")
+                            && w.iter()
+                                .position(|x| *x == "dev")
+                                .is_some_and(|p| w.get(p + 1) == Some(word))
+                        {
+                            "eth0"
+                        } else {
+                            word
+                        }
+                    })
                     .collect();
                 new = format!("{indent}{vip}/24 {}", rest.join(" "));
             }
@@ -233,7 +252,10 @@ fn replace_other_addresses(
 
 fn is_lab(addr: Ipv4Addr) -> bool {
     let o = addr.octets();
-    matches!((o[0], o[1], o[2]), (192, 0, 2) | (198, 51, 100) | (203, 0, 113)) || o[0] >= 224
+    matches!(
+        (o[0], o[1], o[2]),
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113)
+    ) || o[0] >= 224
 }
 
 #[cfg(test)]
@@ -282,7 +304,10 @@ virtual_server 172.17.13.252 8080 {
         }
         assert!(!a.contains("172.17") && !a.contains("8080") && !a.contains("192.168"));
         let b = map(&derive_backup(SEED), 1, Method::Dr).unwrap();
-        assert!(b.contains("state BACKUP") && b.contains("priority 150"), "{b}");
+        assert!(
+            b.contains("state BACKUP") && b.contains("priority 150"),
+            "{b}"
+        );
         assert!(b.contains("mcast_src_ip 192.0.2.2"));
         assert_eq!(method_of(SEED), Some(Method::Dr));
     }
@@ -304,7 +329,11 @@ virtual_server 172.17.13.252 8080 {
                 let text = std::fs::read_to_string(&path).unwrap();
                 let a = map(&text, 0, Method::Dr).unwrap();
                 assert!(a.contains("192.0.2.100"), "{}", path.display());
-                assert!(!a.contains("192.168.") && !a.contains("172.17."), "{}:\n{a}", path.display());
+                assert!(
+                    !a.contains("192.168.") && !a.contains("172.17."),
+                    "{}:\n{a}",
+                    path.display()
+                );
             }
         }
     }
