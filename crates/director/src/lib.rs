@@ -32,6 +32,7 @@
 //!     up: true,
 //!     ipv4: Some("192.0.2.1".parse().unwrap()),
 //!     ipv6_link_local: None,
+//!     macvlan: None,
 //! }];
 //! let setup = map(&parsed.config, &host).expect("runs here");
 //! let mut director = Director::new(setup).unwrap();
@@ -55,8 +56,8 @@ pub mod manual;
 pub mod setup;
 
 pub use crate::core::{
-    BuildError, Counters, Director, DropReason, HostChange, Input, Output, Transition, Transmit,
-    state_name,
+    BuildError, Counters, Director, DropReason, HostChange, Input, Output, ReloadSummary,
+    Transition, Transmit, state_name,
 };
 pub use codec_seam::garp_plan;
 

@@ -65,7 +65,7 @@ impl TryFrom<vrrp_packet::Version> for Version {
 ///
 /// The machine never resolves names; the director maps `eth0` to its index and back. Interfaces
 /// are named the same way across the workspace: by this index wherever a crate only keys state
-/// (`garp::schedule::Vip::ifindex`, `garp::Sender::ifindex`, `vip::Address::index` in watch
+/// (`garp::schedule::Target::ifindex`, `garp::Sender::ifindex`, `vip::Address::index` in watch
 /// events), and by name only where the kernel call or the configuration takes one
 /// (`garp::Sender::open`, `vip::Vip::dev`, keepalived.conf's `interface`). The director is the
 /// one seam between the two.
@@ -168,8 +168,10 @@ pub struct Config {
     pub initial_state: InitialState,
     /// Preemption (default on); `false` is keepalived's `nopreempt`.
     pub preempt: bool,
-    /// keepalived's `preempt_delay` (0..=1000 s, default 0): extra time before preempting, at
-    /// start-up or after first seeing a lower-priority master.
+    /// keepalived's `preempt_delay` (0..=1000 s, default 0): a lower-priority master is followed
+    /// for this long after it is first heard before it is preempted (its adverts discarded, so
+    /// that Master_Down_Timer runs out), as keepalived does. With no master at all, the
+    /// instance still takes over after Master_Down_Interval.
     pub preempt_delay: Duration,
     /// A MASTER that hears a lower-priority advert answers with an advert at once (keepalived's
     /// default; `false` is `vrrp_lower_prio_no_advert`, the strict RFC behaviour).

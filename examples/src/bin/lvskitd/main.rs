@@ -63,6 +63,9 @@ struct Cli {
     /// Treat unknown keywords and ignored arguments as errors, not warnings.
     #[arg(long)]
     strict: bool,
+    /// Every include must match and be readable, as `includea` (keepalived's -e / --all-config).
+    #[arg(short = 'e', long = "all-config")]
+    all_config: bool,
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
+        all_config: cli.all_config,
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
