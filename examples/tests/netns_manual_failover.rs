@@ -116,13 +116,11 @@ fn standby_moves_the_vip_to_the_peer_and_takeover_brings_it_back() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new("mf").unwrap();
-    let (da, db) = elect(&lab, "");
     let state_a = Daemon::state_dir(&lab, "a");
-    // The daemon wrote its init value: no standby.
-    assert_eq!(
-        std::fs::read_to_string(state_a.join("standby")).unwrap(),
-        "0\n"
-    );
+    // A standby file left from before the start does not count: a starts as configured.
+    manual(&state_a, "standby");
+    let (da, db) = elect(&lab, "");
+    assert!(!state_a.join("standby").exists());
 
     lab.capture.take();
     let said = manual(&state_a, "standby");
@@ -255,7 +253,7 @@ fn standby_under_nopreempt_is_fault_and_takeover_leaves_the_peer_master() {
 }
 
 #[test]
-fn a_restart_clears_standby() {
+fn a_reload_keeps_standby_and_a_restart_clears_it() {
     require_root();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new("mr").unwrap();
@@ -269,15 +267,29 @@ fn a_restart_clears_standby() {
         "1\n"
     );
 
-    // A restarted a writes 0 into the file and preempts with its configured 150.
+    // A reload keeps standby: a does not preempt b.
+    let pid = da.vrrp_pid().unwrap();
+    // SAFETY: kill(2) on the lvskitd this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    assert!(
+        wait_log(&da, "configuration reloaded", Duration::from_secs(5)),
+        "{}",
+        da.log()
+    );
+    lab.capture.take();
+    let seen = lab.wait_adverts(Duration::from_secs(15), |ads| ads.len() >= 5);
+    assert!(
+        settled_on(&seen, B, 100, 5),
+        "a preempted after the reload: {seen:?}\n{}",
+        da.log()
+    );
+
+    // A restarted a removes the file and preempts with its configured 150.
     da.stop().unwrap();
     lab.capture.take();
     let da = lvskitd(&lab, &lab.a, "a", &instance(150, ""));
     let seen = lab.wait_adverts(Duration::from_secs(15), |ads| settled_on(ads, A, 150, 2));
     assert!(settled_on(&seen, A, 150, 2), "{seen:?}\n{}", da.log());
-    assert_eq!(
-        std::fs::read_to_string(state_a.join("standby")).unwrap(),
-        "0\n"
-    );
+    assert!(!state_a.join("standby").exists());
     assert!(wait_vip(&lab.a, true, Duration::from_secs(2)));
 }

@@ -29,8 +29,9 @@
 //! until the peer fails or is itself put in standby (heartbeat's `auto_failback off` has the
 //! same meaning).
 //!
-//! A restart clears standby, as heartbeat's does: the tracked file has `init_file 0
-//! overwrite`, so a starting director writes 0 into it before reading it.
+//! A restart clears standby, as heartbeat's does: lvskitd removes the file when it starts
+//! (with [`takeover`]). A reload (SIGHUP) keeps it: the reloaded configuration tracks the same
+//! file (lvskitd applies [`track`] to it too), whose value the director keeps.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -124,8 +125,9 @@ pub enum Error {
 }
 
 /// Makes every VRRP instance of `config` track the standby file of `state_dir`, with the
-/// weight [`effect`] chooses, and adds the `track_file` block (with `init_file 0 overwrite`,
-/// so a restart clears standby). A configuration without VRRP instances is left as it is.
+/// weight [`effect`] chooses, and adds the `track_file` block (without `init_file`: the
+/// director never writes the file, so a reload does not clear standby). A configuration
+/// without VRRP instances is left as it is.
 pub fn track(config: &mut Config, state_dir: &Path) -> Result<(), Error> {
     if config.track_files.iter().any(|f| f.name == TRACK_NAME) {
         return Err(Error::Reserved);
@@ -137,7 +139,7 @@ pub fn track(config: &mut Config, state_dir: &Path) -> Result<(), Error> {
         name: TRACK_NAME.to_string(),
         file: Some(standby_path(state_dir).to_string_lossy().into_owned()),
         weight: None,
-        init_file: Some((Some(0), true)),
+        init_file: None,
         ..TrackFile::default()
     });
     for i in 0..config.vrrp_instances.len() {
@@ -204,7 +206,7 @@ vrrp_sync_group G2 { group { WEIGHTED }\n sync_group_tracking_weight }
             .find(|f| f.name == TRACK_NAME)
             .unwrap();
         assert_eq!(file.file.as_deref(), Some("/run/x/standby"));
-        assert_eq!(file.init_file, Some((Some(0), true)));
+        assert_eq!(file.init_file, None);
         let weights: Vec<i32> = config
             .vrrp_instances
             .iter()
@@ -223,10 +225,11 @@ vrrp_sync_group G2 { group { WEIGHTED }\n sync_group_tracking_weight }
             up: true,
             ipv4: Some("192.0.2.1".parse().unwrap()),
             ipv6_link_local: None,
+            macvlan: None,
         }];
         let setup = crate::setup::map(&config, &host).unwrap();
         assert_eq!(setup.track_files.len(), 1);
-        assert_eq!(setup.track_files[0].init, Some((0, true)));
+        assert_eq!(setup.track_files[0].init, None);
     }
 
     #[test]
@@ -255,8 +258,10 @@ vrrp_sync_group G2 { group { WEIGHTED }\n sync_group_tracking_weight }
         assert!(takeover(&dir).unwrap());
         assert!(!standby_path(&dir).exists());
         assert!(!takeover(&dir).unwrap());
-        // What a restarted director writes reads as no standby.
+        // 0, or text that is no number, is no standby (the director reads it so).
         std::fs::write(standby_path(&dir), "0\n").unwrap();
+        assert!(!is_standby(&dir).unwrap());
+        std::fs::write(standby_path(&dir), "yes\n").unwrap();
         assert!(!is_standby(&dir).unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -120,7 +120,18 @@ enum Event {
 /// Reads, checks and maps the configuration at `path` on this host for a reload: `None` (with
 /// every reason logged) when it cannot run, so the running configuration stays.
 pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) -> Option<Setup> {
-    let parsed = match keepalived_conf::parse_file(path, options) {
+    load_with(path, options, |_| Ok(())).await
+}
+
+/// [`load`] with `prepare` applied to the parsed configuration before it is mapped (lvskitd
+/// adds the standby file of [`crate::manual`] there); an error from `prepare` is logged and
+/// keeps the running configuration.
+pub async fn load_with(
+    path: &std::path::Path,
+    options: &keepalived_conf::Options,
+    prepare: impl FnOnce(&mut keepalived_conf::Config) -> Result<(), String>,
+) -> Option<Setup> {
+    let mut parsed = match keepalived_conf::parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
             tracing::error!("{}: {e}", path.display());
@@ -132,6 +143,10 @@ pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) ->
     }
     if parsed.has_errors() {
         tracing::error!("{}: configuration is NOT valid", path.display());
+        return None;
+    }
+    if let Err(e) = prepare(&mut parsed.config) {
+        tracing::error!("{}: {e}", path.display());
         return None;
     }
     let interfaces = match vip::Client::new() {

@@ -61,10 +61,12 @@ pub(crate) fn run(
                 eprintln!("lvskitd: {e}");
                 return ExitCode::from(1);
             }
+            // A restart clears standby, as heartbeat's does.
             if !parsed.config.vrrp_instances.is_empty()
                 && let Err(e) = std::fs::create_dir_all(state_dir)
+                    .and_then(|()| director::manual::takeover(state_dir).map(drop))
             {
-                eprintln!("lvskitd: cannot create {}: {e}", state_dir.display());
+                eprintln!("lvskitd: {}: {e}", state_dir.display());
                 return ExitCode::from(1);
             }
             match crate::config_test::map_on_host(&parsed.config).await {
@@ -91,7 +93,7 @@ pub(crate) fn run(
                 tracing::warn!("sd_notify READY=1: {e}");
             }
         };
-        let result = run_halves(setup, lb_setup, path, options, lb_options, ready).await;
+        let result = run_halves(setup, lb_setup, path, options, lb_options, state_dir, ready).await;
         if let Some(pid_file) = pid_file {
             let _ = std::fs::remove_file(pid_file);
         }
@@ -113,6 +115,7 @@ async fn run_halves(
     path: &Path,
     options: &Options,
     lb_options: director::lb::LbOptions,
+    state_dir: &Path,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
     // Without virtual servers the load balancer has nothing to do and needs no IPVS.
@@ -132,7 +135,13 @@ async fn run_halves(
         match vrrp {
             Some(setup) => {
                 let ready = || ready.take().map_or((), |f| f());
-                let reload = async || director::driver::load(path, options).await;
+                // A reload keeps every instance tracking the standby file.
+                let reload = async || {
+                    director::driver::load_with(path, options, |config| {
+                        director::manual::track(config, state_dir).map_err(|e| e.to_string())
+                    })
+                    .await
+                };
                 let run_options = director::driver::RunOptions {
                     transitions: tx,
                     ..director::driver::RunOptions::default()

@@ -24,7 +24,8 @@
 //! `standby` and `takeover` write and remove `STATE_DIR/standby` (`--state-dir`, default
 //! `/run/lvskit`), a file the running daemon of the same `--state-dir` tracks in every VRRP
 //! instance: in standby each instance drops to priority 1 (or goes to FAULT under `nopreempt`,
-//! as an address owner, or in a sync group) so the peer takes over; a restart clears it. See
+//! as an address owner, or in a sync group) so the peer takes over; a restart clears it (the
+//! daemon removes the file when it starts), a reload keeps it. See
 //! `director::manual` for the details.
 //!
 //! SIGHUP reloads the load balancer: only what changed is sent to IPVS and only changed checks
