@@ -15,6 +15,9 @@
 //!   blocks, health checks, quorum and sorry servers, reload, as a sans-IO core and a driver.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
+//! - [`state`] and [`control`]: a snapshot of everything ([`Director::snapshot`],
+//!   [`lb::LbDriver::snapshot`]) as serde data, asked of the running drivers and served as JSON
+//!   on a unix socket, as tables, as Prometheus metrics and as a status page.
 //!
 //! ```
 //! use std::time::Instant;
@@ -46,10 +49,12 @@
 
 pub mod codec;
 mod codec_seam;
+pub mod control;
 mod core;
 pub mod driver;
 pub mod lb;
 pub mod setup;
+pub mod state;
 
 pub use crate::core::{
     BuildError, Counters, Director, DropReason, HostChange, Input, Output, Transition, Transmit,

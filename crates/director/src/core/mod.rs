@@ -16,6 +16,7 @@ use vrrp_packet::recv::{Received, parse_ipv4, parse_ipv6};
 use crate::codec::{AddressScratch, Ipv6Meta, WireOptions, to_fsm};
 
 mod receive;
+mod snapshot;
 
 use crate::setup::{Command, InstanceSetup, Notify, Setup, TrackSource};
 use receive::check;
@@ -216,6 +217,9 @@ pub struct Director {
     scratch: Option<Box<AddressScratch>>,
     started: bool,
     stopping: bool,
+    /// What [`Director::snapshot`] reports beyond the state machines' own: per-instance drops,
+    /// the master last heard, transitions.
+    observed: snapshot::Observed,
 }
 
 /// Why the core cannot be built from a [`Setup`] (the mapping normally catches these first).
@@ -248,6 +252,7 @@ impl Director {
                 next_run: None,
             })
             .collect();
+        let setup_len = setup.instances.len();
         Ok(Self {
             garp: garp::Scheduler::new(setup.garp_pacing.clone()),
             group_deadline: vec![None; groups.len()],
@@ -265,6 +270,7 @@ impl Director {
             scratch: Some(Box::default()),
             started: false,
             stopping: false,
+            observed: snapshot::Observed::new(setup_len),
         })
     }
 
@@ -474,6 +480,7 @@ impl Director {
         if let Some(reason) = check(inst, received) {
             let name = inst.name.clone();
             self.counters.drop(reason);
+            self.observed.dropped(i, reason);
             match reason {
                 // keepalived logs these at info: they point at a misconfiguration.
                 DropReason::AuthMismatch
@@ -493,6 +500,7 @@ impl Director {
         }
         self.counters.accepted += 1;
         self.last_advert[i] = Some((received.vrrp.priority, received.src));
+        self.observed.heard(i, now);
         let mut scratch = self.scratch.take().unwrap_or_default();
         let advert: ReceivedAdvert<'_> = to_fsm(received, InterfaceId(ifindex), &mut scratch);
         self.feed(i, vrrp_fsm::Input::Advert { now, advert });
@@ -742,6 +750,8 @@ impl Director {
             inst.name,
             state_name(to)
         );
+        self.observed
+            .transition(i, &inst.name, from, to, &reason, now);
         let priority = self.priority(i);
         let inst = &self.setup.instances[i];
         let notify = inst.notify.clone();
@@ -815,10 +825,13 @@ impl Director {
     fn drain_garp(&mut self) {
         loop {
             match self.garp.poll_output() {
-                garp::schedule::Output::Announce(v) => self.queue.push_back(Output::Announce {
-                    ifindex: v.ifindex,
-                    addr: v.addr,
-                }),
+                garp::schedule::Output::Announce(v) => {
+                    self.observed.garps_sent += 1;
+                    self.queue.push_back(Output::Announce {
+                        ifindex: v.ifindex,
+                        addr: v.addr,
+                    });
+                }
                 garp::schedule::Output::Timeout(at) => {
                     self.garp_deadline = Some(at);
                     return;

@@ -111,6 +111,17 @@ enum Event {
 /// removed, `notify_stop`). `ready` is called once the sockets are open and the instances
 /// started (for systemd's READY=1).
 pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Result<(), Error> {
+    run_observed(setup, options, crate::control::Requests::none(), ready).await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`Director::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: Setup,
+    options: RunOptions,
+    mut requests: crate::control::Requests<crate::state::VrrpState>,
+    ready: impl FnOnce(),
+) -> Result<(), Error> {
     // Everything that can fail, before anything changes.
     let mut sockets: Vec<VrrpSocket> = Vec::new();
     for inst in &setup.instances {
@@ -275,6 +286,9 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
             }
             _ = sighup.recv() => {
                 tracing::warn!("SIGHUP: the VRRP half does not reload yet; it keeps the configuration it started with");
+            }
+            reply = requests.next() => {
+                let _ = reply.send(director.snapshot(Instant::now()));
             }
             index = poll_fn(|cx| {
                 for (i, s) in sockets.iter().enumerate() {

@@ -1,7 +1,9 @@
 //! `lvskitd -f FILE`: parse, map onto this host, run the director until SIGTERM/SIGINT.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use director::control::{self, StateSource};
 
 use keepalived_conf::{Options, parse_file};
 
@@ -16,14 +18,24 @@ pub(crate) enum Halves {
     Lb,
 }
 
+/// How the daemon presents itself to the system.
+#[derive(Debug, Clone)]
+pub(crate) struct DaemonOptions {
+    /// keepalived's -p.
+    pub(crate) pid_file: Option<PathBuf>,
+    /// The state socket.
+    pub(crate) socket: PathBuf,
+}
+
 /// Runs the daemon; see the exit statuses in `main.rs`.
 pub(crate) fn run(
     path: &Path,
     options: &Options,
-    pid_file: Option<&Path>,
+    daemon_options: &DaemonOptions,
     halves: Halves,
     lb_options: director::lb::LbOptions,
 ) -> ExitCode {
+    let pid_file = daemon_options.pid_file.as_deref();
     let parsed = match parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -79,7 +91,16 @@ pub(crate) fn run(
                 tracing::warn!("sd_notify READY=1: {e}");
             }
         };
-        let result = run_halves(setup, lb_setup, path, options, lb_options, ready).await;
+        let result = run_halves(
+            setup,
+            lb_setup,
+            path,
+            options,
+            lb_options,
+            daemon_options,
+            ready,
+        )
+        .await;
         if let Some(pid_file) = pid_file {
             let _ = std::fs::remove_file(pid_file);
         }
@@ -101,19 +122,42 @@ async fn run_halves(
     path: &Path,
     options: &Options,
     lb_options: director::lb::LbOptions,
+    daemon_options: &DaemonOptions,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
     // Without virtual servers the load balancer has nothing to do and needs no IPVS.
     let lb = lb.filter(|setup| !setup.is_empty());
+    let (vrrp_asker, vrrp_requests) = control::requests();
+    let (lb_asker, lb_requests) = control::requests();
+    let source = StateSource::new(
+        vrrp.is_some().then_some(vrrp_asker),
+        lb.is_some().then_some(lb_asker),
+    );
+    // The state socket: a daemon that cannot have it still runs (logged).
+    let _socket_task = match control::unix::ControlSocket::bind(&daemon_options.socket) {
+        Ok(socket) => Some(AbortOnDrop(tokio::spawn(socket.serve(source.clone())))),
+        Err(e) => {
+            tracing::warn!(
+                "state socket {}: {e}; `lvskitd status` cannot reach this director",
+                daemon_options.socket.display()
+            );
+            None
+        }
+    };
     let mut ready = Some(ready);
     let lb_ready = if vrrp.is_none() { ready.take() } else { None };
     let vrrp_half = async {
         match vrrp {
             Some(setup) => {
                 let ready = || ready.take().map_or((), |f| f());
-                director::driver::run(setup, director::driver::RunOptions::default(), ready)
-                    .await
-                    .map_err(|e| e.to_string())
+                director::driver::run_observed(
+                    setup,
+                    director::driver::RunOptions::default(),
+                    vrrp_requests,
+                    ready,
+                )
+                .await
+                .map_err(|e| e.to_string())
             }
             None => Ok(()),
         }
@@ -122,7 +166,8 @@ async fn run_halves(
         match lb {
             Some(setup) => {
                 let ready = || lb_ready.map_or((), |f| f());
-                let result = crate::lb::run(setup, path, options, lb_options, ready).await;
+                let result =
+                    crate::lb::run(setup, path, options, lb_options, lb_requests, ready).await;
                 if let Err(e) = &result {
                     tracing::error!("the load balancer stopped: {e}");
                 }
@@ -138,4 +183,13 @@ async fn run_halves(
     };
     let (a, b) = tokio::join!(vrrp_half, lb_half);
     a.and(b)
+}
+
+/// Aborts a task when dropped (the socket's, so its file is removed on the way out).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

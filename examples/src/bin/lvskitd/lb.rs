@@ -22,10 +22,11 @@ pub(crate) async fn run(
     path: &Path,
     options: &Options,
     lb_options: LbOptions,
+    requests: director::control::Requests<director::state::LbState>,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
     let reload = || lb::driver::load(path, options);
-    lb::driver::run(setup, lb_options, reload, ready)
+    lb::driver::run_observed(setup, lb_options, reload, requests, ready)
         .await
         .map_err(|e| e.to_string())
 }

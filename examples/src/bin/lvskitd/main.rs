@@ -11,6 +11,9 @@
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
 //! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
 //! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
+//! lvskitd --socket /run/lvskitd-b.sock -f FILE          # the state socket elsewhere (default /run/lvskitd.sock)
+//! lvskitd status                                        # the running director's state as tables
+//! lvskitd status --json --socket /run/lvskitd-b.sock    # the state document (JSON)
 //! ```
 //!
 //! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
@@ -27,6 +30,7 @@
 mod config_test;
 mod daemon;
 mod lb;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +47,8 @@ const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
     about = "lvskit daemon (keepalived.conf compatible)"
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Configuration file (keepalived's -f / --use-file).
     #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONF)]
     file: PathBuf,
@@ -87,10 +93,29 @@ struct Cli {
     /// Write the process id to this file while running (keepalived's -p).
     #[arg(short = 'p', long = "pid", value_name = "FILE")]
     pid_file: Option<PathBuf>,
+    /// The unix socket that serves the state as JSON (mode 0600; `lvskitd status` reads it).
+    #[arg(long, value_name = "PATH", default_value = director::control::unix::DEFAULT_PATH)]
+    socket: PathBuf,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Print the state of a running lvskitd: instances, scripts, transitions, servers.
+    Status {
+        /// The state document as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// The socket of the director to ask.
+        #[arg(long, value_name = "PATH", default_value = director::control::unix::DEFAULT_PATH)]
+        socket: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Status { json, socket }) = &cli.command {
+        return status::run(socket, *json);
+    }
     if cli.config_test || cli.dump_config {
         lvskit_examples::init_logging();
     } else {
@@ -119,13 +144,11 @@ fn main() -> ExitCode {
         remove_on_shutdown: cli.lvs_remove_on_stop,
         ..director::lb::LbOptions::default()
     };
-    daemon::run(
-        &cli.file,
-        &options,
-        cli.pid_file.as_deref(),
-        halves,
-        lb_options,
-    )
+    let daemon_options = daemon::DaemonOptions {
+        pid_file: cli.pid_file,
+        socket: cli.socket,
+    };
+    daemon::run(&cli.file, &options, &daemon_options, halves, lb_options)
 }
 
 /// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
