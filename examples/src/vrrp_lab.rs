@@ -120,6 +120,18 @@ impl Daemon {
         conf: &str,
         implementation: &Implementation,
     ) -> Result<Self> {
+        Self::start_with(lab, ns, name, conf, implementation, &[])
+    }
+
+    /// [`Daemon::start`] with more arguments after the usual ones.
+    pub fn start_with(
+        lab: &Lab,
+        ns: &Netns,
+        name: &str,
+        conf: &str,
+        implementation: &Implementation,
+        extra: &[&str],
+    ) -> Result<Self> {
         let path = lab.file(&format!("{name}.conf"));
         std::fs::write(&path, conf.replace("$DIR", &lab.dir.to_string_lossy()))?;
         let log = lab.file(&format!("{name}.log"));
@@ -132,6 +144,7 @@ impl Daemon {
                     .arg(&path)
                     .arg("--socket")
                     .arg(lab.file(&format!("{name}.sock")))
+                    .args(extra)
                     .stdout(Stdio::null())
                     .stderr(log_file)
                     .spawn()
@@ -148,6 +161,7 @@ impl Daemon {
                     .arg(lab.file(&format!("{name}.pid")))
                     .arg("-r")
                     .arg(&vrrp_pid)
+                    .args(extra)
                     .stdout(log_file)
                     .stderr(Stdio::null())
                     .spawn()

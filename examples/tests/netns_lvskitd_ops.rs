@@ -294,3 +294,454 @@ fn the_state_document_follows_a_failover_and_a_failing_check() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// One HTTP/1.1 request from inside `ns`; the status code and body (the server closes).
+fn http(ns: &Netns, addr: &str, method: &str, path: &str, body: Option<String>) -> (u16, String) {
+    let (addr, method, path) = (addr.to_string(), method.to_string(), path.to_string());
+    ns.run(move || -> std::io::Result<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let body = body.unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let code = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        // chromedriver answers chunked or with a length; its JSON bodies are what we read.
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        Ok((code, body))
+    })
+    .unwrap()
+    .unwrap()
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+const HTTP: &str = "127.0.0.1:9650";
+
+fn script_conf(flag: &Path) -> String {
+    let script = format!(
+        "vrrp_script chk {{
+    script \"/usr/bin/test -e {}\"
+    interval 1
+    weight -60
+}}
+",
+        flag.display()
+    );
+    conf(150, &script, "secret", "")
+}
+
+/// `/metrics` scraped on the director's loopback, every family parsed with a text-format
+/// parser; the listener cannot be reached from another namespace; a non-loopback address is
+/// refused without `--http-public`.
+#[test]
+fn metrics_are_served_on_loopback_only() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("om").unwrap();
+    let flag = lab.file("healthy");
+    std::fs::write(&flag, "").unwrap();
+    let da = Daemon::start_with(
+        &lab,
+        &lab.a,
+        "a",
+        &script_conf(&flag),
+        &Implementation::Lvskitd(LVSKITD.into()),
+        &["--http", HTTP],
+    )
+    .unwrap();
+    let _db = lvskitd(&lab, &lab.b, "b", &conf(100, "", "secret", ""));
+    wait_state(&lab.file("a.sock"), |s| {
+        instance(s, "VI_1").state == "MASTER"
+    });
+
+    let (code, text) = http(&lab.a, HTTP, "GET", "/metrics", None);
+    assert_eq!(code, 200, "{text}\n{}", da.log());
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let get = |metric: &str, labels: &[(&str, &str)]| -> f64 {
+        let s = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("no {metric} {labels:?} in\n{text}"));
+        match s.value {
+            prometheus_parse::Value::Counter(x)
+            | prometheus_parse::Value::Gauge(x)
+            | prometheus_parse::Value::Untyped(x) => x,
+            _ => panic!("{metric}: not a single value"),
+        }
+    };
+    assert_eq!(
+        get(
+            "lvskit_vrrp_instance_state",
+            &[("instance", "VI_1"), ("state", "MASTER")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(
+            "lvskit_vrrp_instance_state",
+            &[("instance", "VI_1"), ("state", "BACKUP")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        get("lvskit_vrrp_instance_priority", &[("instance", "VI_1")]),
+        150.0
+    );
+    assert_eq!(get("lvskit_vrrp_script_up", &[("script", "chk")]), 1.0);
+    assert!(get("lvskit_vrrp_adverts_sent_total", &[("instance", "VI_1")]) > 0.0);
+    assert!(get("lvskit_vrrp_garps_sent_total", &[]) > 0.0);
+    assert!(get("lvskit_vrrp_transitions_total", &[("instance", "VI_1")]) >= 1.0);
+    for reason in director::DropReason::ALL {
+        get(
+            "lvskit_vrrp_packets_dropped_total",
+            &[("reason", reason.name())],
+        );
+        get(
+            "lvskit_vrrp_adverts_received_total",
+            &[("instance", "VI_1"), ("outcome", reason.name())],
+        );
+    }
+    for name in [
+        "lvskit_build_info",
+        "lvskit_uptime_seconds",
+        "lvskit_vrrp_instance_base_priority",
+        "lvskit_vrrp_master_priority",
+        "lvskit_vrrp_became_master_total",
+        "lvskit_vrrp_packets_received_total",
+        "lvskit_vrrp_tracker_up",
+    ] {
+        get(name, &[]);
+    }
+    // The state document and the page on the same listener.
+    let (code, json) = http(&lab.a, HTTP, "GET", "/state.json", None);
+    assert_eq!(code, 200);
+    let state: State = serde_json::from_str(&json).unwrap();
+    assert_eq!(instance(&state, "VI_1").state, "MASTER");
+    let (code, page) = http(&lab.a, HTTP, "GET", "/", None);
+    assert_eq!(code, 200);
+    assert!(page.contains("<title>lvskitd status</title>"));
+    assert_eq!(http(&lab.a, HTTP, "GET", "/nothing", None).0, 404);
+    assert_eq!(http(&lab.a, HTTP, "POST", "/metrics", None).0, 405);
+
+    // Not reachable from another namespace: neither at a's address nor at the client's own
+    // loopback.
+    for target in ["192.0.2.1:9650", HTTP] {
+        let target = target.to_string();
+        let refused = lab
+            .c
+            .run(move || {
+                std::net::TcpStream::connect_timeout(
+                    &target.parse().unwrap(),
+                    Duration::from_secs(2),
+                )
+                .is_err()
+            })
+            .unwrap();
+        assert!(refused);
+    }
+
+    // A non-loopback address needs --http-public.
+    let out = Command::new(LVSKITD)
+        .args(["--http", "192.0.2.1:9650", "-P", "-f"])
+        .arg(lab.file("a.conf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--http-public"));
+}
+
+/// A WebDriver session to chromium headless, driven over plain HTTP JSON from inside a
+/// namespace; the session is deleted and chromedriver killed when dropped.
+struct Browser<'a> {
+    ns: &'a Netns,
+    driver: std::process::Child,
+    session: String,
+    _profile: tempdir::TempDir,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+const DRIVER: &str = "127.0.0.1:9515";
+
+impl<'a> Browser<'a> {
+    fn start(ns: &'a Netns, profile: std::path::PathBuf) -> Browser<'a> {
+        std::fs::create_dir_all(&profile).unwrap();
+        let driver = ns
+            .command("chromedriver")
+            .arg("--port=9515")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver (cargo xtask test netns installs chromium-driver)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = {
+                let ns_addr = DRIVER.to_string();
+                ns.run(move || std::net::TcpStream::connect(ns_addr).is_ok())
+                    .unwrap()
+            };
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = serde_json::json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        format!("--user-data-dir={}", profile.display()),
+                    ]
+                }
+            }}
+        });
+        let (code, body) = http(ns, DRIVER, "POST", "/session", Some(caps.to_string()));
+        assert_eq!(code, 200, "new session: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let session = v["value"]["sessionId"].as_str().unwrap().to_string();
+        Browser {
+            ns,
+            driver,
+            session,
+            _profile: tempdir::TempDir(profile),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let path = format!("/session/{}{path}", self.session);
+        let body = (method == "POST").then(|| body.to_string());
+        let (code, text) = http(self.ns, DRIVER, method, &path, body);
+        assert_eq!(code, 200, "{method} {path}: {text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["value"].clone()
+    }
+
+    fn open(&self, url: &str) {
+        self.call("POST", "/url", serde_json::json!({ "url": url }));
+    }
+
+    /// The visible text of the first element matching `css`, `None` when there is none.
+    fn text(&self, css: &str) -> Option<String> {
+        let path = format!("/session/{}/element", self.session);
+        let body = serde_json::json!({ "using": "css selector", "value": css }).to_string();
+        let (code, text) = http(self.ns, DRIVER, "POST", &path, Some(body));
+        if code != 200 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let id = v["value"]["element-6066-11e4-a52e-4f8d7c5c2a8c"]
+            .as_str()?
+            .to_string();
+        self.call(
+            "GET",
+            &format!("/element/{id}/text"),
+            serde_json::Value::Null,
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    /// Waits until the element's text satisfies `ok`, or `timeout`; the last text seen.
+    fn wait_text(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.text(css);
+            if text.as_deref().is_some_and(&ok) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Browser<'_> {
+    fn drop(&mut self) {
+        let path = format!("/session/{}", self.session);
+        let _ = http(self.ns, DRIVER, "DELETE", &path, None);
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The status page in chromium headless: it shows the director's state, and when the
+/// `vrrp_script` fails it changes on its own (no reload) to the failed script, the lower
+/// priority, BACKUP and the peer as master, with the transition in the timeline.
+#[test]
+fn the_status_page_in_a_browser_follows_a_failing_check() {
+    require_root();
+    assert!(
+        Command::new("chromedriver")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "chromedriver missing: cargo xtask test netns installs chromium and chromium-driver"
+    );
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("ob").unwrap();
+    let flag = lab.file("healthy");
+    std::fs::write(&flag, "").unwrap();
+    let da = Daemon::start_with(
+        &lab,
+        &lab.a,
+        "a",
+        &script_conf(&flag),
+        &Implementation::Lvskitd(LVSKITD.into()),
+        &["--http", HTTP],
+    )
+    .unwrap();
+    let db = lvskitd(&lab, &lab.b, "b", &conf(100, "", "secret", ""));
+    wait_state(&lab.file("a.sock"), |s| {
+        instance(s, "VI_1").state == "MASTER"
+    });
+
+    let browser = Browser::start(&lab.a, lab.file("chromium-profile"));
+    browser.open(&format!("http://{HTTP}/"));
+    let row = "#instances tr[data-instance='VI_1']";
+    let state = browser.wait_text(&format!("{row} td.state"), Duration::from_secs(10), |t| {
+        t == "MASTER"
+    });
+    assert_eq!(state.as_deref(), Some("MASTER"), "{}", da.log());
+    assert_eq!(
+        browser.text(&format!("{row} td.priority")).as_deref(),
+        Some("150 / 150")
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td.master")).as_deref(),
+        Some("this router")
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td.trackers")).as_deref(),
+        Some("script chk: ok")
+    );
+    assert_eq!(
+        browser
+            .text("#scripts tr[data-script='chk'] td.result")
+            .as_deref(),
+        Some("ok")
+    );
+    let summary = browser
+        .text(".summary-instance[data-instance='VI_1']")
+        .unwrap();
+    assert!(summary.contains("MASTER"), "{summary}");
+    let timeline = browser.text("#timeline tbody").unwrap();
+    assert!(
+        timeline.contains("VI_1") && timeline.contains("→ MASTER"),
+        "{timeline}"
+    );
+    // Nothing came from elsewhere: every resource the page loaded is its own origin's.
+    let foreign = browser.call(
+        "POST",
+        "/execute/sync",
+        serde_json::json!({
+            "script": "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin));",
+            "args": []
+        }),
+    );
+    assert_eq!(foreign, serde_json::json!([]));
+    let generated = |b: &Browser| {
+        b.call(
+            "POST",
+            "/execute/sync",
+            serde_json::json!({ "script": "return document.body.dataset.generated;", "args": [] }),
+        )
+        .as_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0)
+    };
+    let before = generated(&browser);
+
+    // The check fails: within one interval (1 s) plus a page refresh the page shows it.
+    let failed_at = Instant::now();
+    std::fs::remove_file(&flag).unwrap();
+    let script = browser.wait_text(
+        "#scripts tr[data-script='chk'] td.result",
+        Duration::from_secs(3),
+        |t| t == "FAIL",
+    );
+    let shown = failed_at.elapsed();
+    assert_eq!(script.as_deref(), Some("FAIL"), "{}", da.log());
+    println!(
+        "the page showed the failed check {:.0} ms after the file went",
+        shown.as_secs_f64() * 1000.0
+    );
+    let state = browser.wait_text(&format!("{row} td.state"), Duration::from_secs(10), |t| {
+        t == "BACKUP"
+    });
+    assert_eq!(
+        state.as_deref(),
+        Some("BACKUP"),
+        "{}\n{}",
+        da.log(),
+        db.log()
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td.priority")).as_deref(),
+        Some("90 / 150")
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td.master")).as_deref(),
+        Some("192.0.2.2 priority 100")
+    );
+    assert_eq!(
+        browser.text(&format!("{row} td.trackers")).as_deref(),
+        Some("script chk: FAIL")
+    );
+    let timeline = browser.text("#timeline tbody tr").unwrap();
+    assert!(
+        timeline.contains("MASTER → BACKUP")
+            && timeline.contains("higher priority 100 from 192.0.2.2"),
+        "{timeline}"
+    );
+    // The page was not reloaded: it is the same document, refreshed.
+    assert!(generated(&browser) > before);
+    let nav = browser.call(
+        "POST",
+        "/execute/sync",
+        serde_json::json!({ "script": "return performance.getEntriesByType('navigation').length;", "args": [] }),
+    );
+    assert_eq!(nav, serde_json::json!(1));
+}

@@ -1,5 +1,6 @@
 //! Operating the director: its state asked of the running halves, served as JSON on a unix
-//! socket ([`unix`]), printed as tables ([`table`]).
+//! socket ([`unix`]), printed as tables ([`table`]), as Prometheus metrics ([`metrics`]) and a
+//! status page on an HTTP listener ([`http`]).
 //!
 //! Each driver loop owns its core, so the state is asked for, not shared: an [`Asker`] sends a
 //! request that the loop answers between two events (the drivers' `run_observed`). Nothing is
@@ -16,6 +17,8 @@
 //! # }
 //! ```
 
+pub mod http;
+pub mod metrics;
 pub mod table;
 pub mod unix;
 

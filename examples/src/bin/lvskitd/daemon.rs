@@ -25,6 +25,8 @@ pub(crate) struct DaemonOptions {
     pub(crate) pid_file: Option<PathBuf>,
     /// The state socket.
     pub(crate) socket: PathBuf,
+    /// The metrics and status page listener (already checked against --http-public).
+    pub(crate) http: Option<std::net::SocketAddr>,
 }
 
 /// Runs the daemon; see the exit statuses in `main.rs`.
@@ -143,6 +145,16 @@ async fn run_halves(
             );
             None
         }
+    };
+    let _http_task = match daemon_options.http {
+        Some(addr) => match control::http::HttpListener::bind(addr).await {
+            Ok(listener) => {
+                tracing::info!("metrics and status page on http://{addr}/");
+                Some(AbortOnDrop(tokio::spawn(listener.serve(source.clone()))))
+            }
+            Err(e) => return Err(format!("--http {addr}: {e}")),
+        },
+        None => None,
     };
     let mut ready = Some(ready);
     let lb_ready = if vrrp.is_none() { ready.take() } else { None };

@@ -12,6 +12,8 @@
 //! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
 //! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
 //! lvskitd --socket /run/lvskitd-b.sock -f FILE          # the state socket elsewhere (default /run/lvskitd.sock)
+//! lvskitd --http 127.0.0.1:9650 -f FILE                # /metrics (Prometheus) and the status page at /
+//! lvskitd --http 192.0.2.1:9650 --http-public -f FILE   # the same, open to the network
 //! lvskitd status                                        # the running director's state as tables
 //! lvskitd status --json --socket /run/lvskitd-b.sock    # the state document (JSON)
 //! ```
@@ -96,6 +98,12 @@ struct Cli {
     /// The unix socket that serves the state as JSON (mode 0600; `lvskitd status` reads it).
     #[arg(long, value_name = "PATH", default_value = director::control::unix::DEFAULT_PATH)]
     socket: PathBuf,
+    /// Serve /metrics (Prometheus) and the status page (/) here; off by default.
+    #[arg(long, value_name = "ADDR:PORT")]
+    http: Option<std::net::SocketAddr>,
+    /// Allow --http on an address that is not loopback.
+    #[arg(long, requires = "http")]
+    http_public: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -144,9 +152,16 @@ fn main() -> ExitCode {
         remove_on_shutdown: cli.lvs_remove_on_stop,
         ..director::lb::LbOptions::default()
     };
+    if let Some(addr) = cli.http
+        && let Err(e) = director::control::http::check_bind(addr, cli.http_public)
+    {
+        eprintln!("lvskitd: --http {e}");
+        return ExitCode::from(2);
+    }
     let daemon_options = daemon::DaemonOptions {
         pid_file: cli.pid_file,
         socket: cli.socket,
+        http: cli.http,
     };
     daemon::run(&cli.file, &options, &daemon_options, halves, lb_options)
 }
