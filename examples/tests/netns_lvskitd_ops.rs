@@ -309,24 +309,48 @@ fn http(ns: &Netns, addr: &str, method: &str, path: &str, body: Option<String>) 
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )?;
+        // Read the head, then exactly the body (chromedriver keeps the connection open).
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut buf = [0u8; 4096];
+        let head_end = loop {
+            if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                break raw.len();
+            }
+            raw.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
         let code = head
             .split_whitespace()
             .nth(1)
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        // chromedriver answers chunked or with a length; its JSON bodies are what we read.
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let chunked = head.contains("transfer-encoding: chunked");
+        loop {
+            let have = raw.len() - head_end;
+            let done = match length {
+                Some(len) => have >= len,
+                None if chunked => raw.ends_with(b"0\r\n\r\n"),
+                None => false,
+            };
+            if done {
+                break;
+            }
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+        }
+        let body = String::from_utf8_lossy(&raw[head_end..]).into_owned();
+        let body = if chunked { dechunk(&body) } else { body };
         Ok((code, body))
     })
     .unwrap()
@@ -564,25 +588,30 @@ impl<'a> Browser<'a> {
         self.call("POST", "/url", serde_json::json!({ "url": url }));
     }
 
-    /// The visible text of the first element matching `css`, `None` when there is none.
+    /// The visible text of the first element matching `css`, `None` when there is none. The
+    /// page redraws its tables twice a second, so an element found may be gone before it is
+    /// read: then it is found again.
     fn text(&self, css: &str) -> Option<String> {
-        let path = format!("/session/{}/element", self.session);
-        let body = serde_json::json!({ "using": "css selector", "value": css }).to_string();
-        let (code, text) = http(self.ns, DRIVER, "POST", &path, Some(body));
-        if code != 200 {
-            return None;
+        for _ in 0..50 {
+            let path = format!("/session/{}/element", self.session);
+            let body = serde_json::json!({ "using": "css selector", "value": css }).to_string();
+            let (code, text) = http(self.ns, DRIVER, "POST", &path, Some(body));
+            if code != 200 {
+                return None;
+            }
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let id = v["value"]["element-6066-11e4-a52e-4f735466cecf"]
+                .as_str()?
+                .to_string();
+            let path = format!("/session/{}/element/{id}/text", self.session);
+            let (code, text) = http(self.ns, DRIVER, "GET", &path, None);
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if code == 200 {
+                return v["value"].as_str().map(str::to_string);
+            }
+            assert_eq!(v["value"]["error"], "stale element reference", "{text}");
         }
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let id = v["value"]["element-6066-11e4-a52e-4f8d7c5c2a8c"]
-            .as_str()?
-            .to_string();
-        self.call(
-            "GET",
-            &format!("/element/{id}/text"),
-            serde_json::Value::Null,
-        )
-        .as_str()
-        .map(str::to_string)
+        panic!("{css} was always replaced before it could be read");
     }
 
     /// Waits until the element's text satisfies `ok`, or `timeout`; the last text seen.
@@ -644,7 +673,13 @@ fn the_status_page_in_a_browser_follows_a_failing_check() {
     let state = browser.wait_text(&format!("{row} td.state"), Duration::from_secs(10), |t| {
         t == "MASTER"
     });
-    assert_eq!(state.as_deref(), Some("MASTER"), "{}", da.log());
+    assert_eq!(
+        state.as_deref(),
+        Some("MASTER"),
+        "page:\n{}\n{}",
+        browser.call("GET", "/source", serde_json::Value::Null),
+        da.log()
+    );
     assert_eq!(
         browser.text(&format!("{row} td.priority")).as_deref(),
         Some("150 / 150")
