@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant, SystemTime};
 
-use garp::schedule::{Config, Input, Output, Plan, Scheduler, Vip};
+use garp::schedule::{Announcer, Config, Input, Output, Plan, Target};
 use garp::{Announcement, Sender, SourceMac};
 use testbed::{Capture, Frame, Netns, PacketType, veth_pair};
 
@@ -90,10 +90,10 @@ fn main() {
         report(name, &mut first, &mut span, &mut call, addrs.len());
     }
 
-    // The sans-IO scheduler driven in real time, with keepalived's per-interface pacing.
-    let vips: Vec<Vip> = v4[..50]
+    // The sans-IO announcer driven in real time, with keepalived's per-interface pacing.
+    let vips: Vec<Target> = v4[..50]
         .iter()
-        .map(|&addr| Vip {
+        .map(|&addr| Target {
             ifindex: sender.ifindex(),
             addr,
         })
@@ -104,14 +104,14 @@ fn main() {
     for _ in 0..runs.min(10) {
         capture.take();
         transmit.take();
-        let mut scheduler = Scheduler::new(Config {
+        let mut announcer = Announcer::new(Config {
             garp_interval: Duration::from_millis(1),
             ..Config::default()
         });
         std::thread::sleep(Duration::from_millis(20));
         let called = SystemTime::now();
         let started = Instant::now();
-        scheduler.handle_input(Input::Start {
+        announcer.handle_input(Input::Start {
             now: Instant::now(),
             owner: 0,
             vips: vips.clone(),
@@ -123,11 +123,11 @@ fn main() {
             },
         });
         loop {
-            match scheduler.poll_output() {
+            match announcer.poll_output() {
                 Output::Announce(vip) => sender.announce(vip.addr).expect("send"),
                 Output::Timeout(at) => {
                     std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                    scheduler.handle_input(Input::Timeout(Instant::now()));
+                    announcer.handle_input(Input::Timeout(Instant::now()));
                 }
                 _ => break,
             }
@@ -147,7 +147,7 @@ fn main() {
         ));
     }
     report(
-        "50 GARP via Scheduler, garp_interval 1 ms",
+        "50 GARP via Announcer, garp_interval 1 ms",
         &mut first,
         &mut span,
         &mut call,

@@ -1,7 +1,8 @@
-//! `cargo xtask fuzz [--seconds N] [--max-len BYTES] [--sanitizer S] [--build-only] [TARGET ...]`:
-//! the cargo-fuzz targets in `fuzz/`, on nightly, each for `N` seconds (60 by default), then one
-//! line per target: executions, coverage (libFuzzer's `cov` and `ft`), corpus size, and whether
-//! it crashed. `--sanitizer` is cargo-fuzz's (`address` by default; `none` runs about twice as
+//! `cargo xtask fuzz [--seconds N] [--runs N] [--max-len BYTES] [--sanitizer S] [--build-only] [TARGET ...]`:
+//! the cargo-fuzz targets in `fuzz/`, on nightly, each for `N` seconds (60 by default) or until
+//! `--runs` executions, whichever comes first (a campaign: `--runs 10000000 --seconds 1800`),
+//! then one line per target: executions, coverage (libFuzzer's `cov` and `ft`), corpus size, and
+//! whether it crashed. `--sanitizer` is cargo-fuzz's (`address` by default; `none` runs about twice as
 //! fast, enough for safe code).
 //!
 //! Without targets every file of `fuzz/fuzz_targets/` runs. A crash does not stop the others:
@@ -75,6 +76,7 @@ impl Stats {
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut seconds = 60u64;
+    let mut runs: Option<u64> = None;
     let mut max_len = None;
     let mut build_only = false;
     let mut sanitizer = "address".to_owned();
@@ -87,6 +89,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     .next()
                     .and_then(|s| s.parse().ok())
                     .ok_or("--seconds takes a number")?;
+            }
+            "--runs" => {
+                runs = Some(
+                    it.next()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .ok_or("--runs takes a number of executions")?,
+                );
             }
             "--max-len" => {
                 max_len = Some(
@@ -139,7 +148,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let mut report = Vec::new();
     for target in &targets {
-        report.push(run_target(target, seconds, max_len, &sanitizer)?);
+        report.push(run_target(target, seconds, runs, max_len, &sanitizer)?);
     }
     println!(
         "{:<22} {:>12} {:>6} {:>7} {:>7} {:>12}  result",
@@ -163,10 +172,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Runs one target for `seconds`, passing its output through and reading its figures.
+/// Runs one target for `seconds` (or `runs` executions, if that comes first), passing its output through and reading its figures.
 fn run_target(
     target: &str,
     seconds: u64,
+    runs: Option<u64>,
     max_len: Option<u64>,
     sanitizer: &str,
 ) -> Result<Stats, String> {
@@ -195,6 +205,9 @@ fn run_target(
         .arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg("-print_final_stats=1");
+    if let Some(runs) = runs {
+        cmd.arg(format!("-runs={runs}"));
+    }
     if let Some(max_len) = max_len.or_else(|| default_max_len(target)) {
         cmd.arg(format!("-max_len={max_len}"));
     }

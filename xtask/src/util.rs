@@ -97,6 +97,9 @@ pub(crate) fn ensure(needs: &[(&str, &str)]) -> Result<(), String> {
             missing.join(", ")
         ));
     }
+    // Another apt-get (a second xtask, unattended-upgrades) may hold dpkg's lock: wait for it
+    // rather than skip a suite.
+    const APT_LOCK_WAIT: &str = "DPkg::Lock::Timeout=600";
     if which("apt-get").is_none() {
         return Err(format!(
             "missing {} and no apt-get here",
@@ -104,10 +107,17 @@ pub(crate) fn ensure(needs: &[(&str, &str)]) -> Result<(), String> {
         ));
     }
     if !APT_UPDATED.swap(true, Ordering::SeqCst) {
-        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get").args(["-o", APT_LOCK_WAIT, "update", "-qq"]))?;
     }
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args([
+            "-o",
+            APT_LOCK_WAIT,
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+        ])
         .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     let still: Vec<&str> = needs

@@ -26,7 +26,7 @@ mod tests {
     use super::*;
 
     /// Both ways: what the FSM's schedule says is what the plan does, for the master schedule
-    /// and the lower-priority one, on a scheduler run on a virtual clock.
+    /// and the lower-priority one, on an announcer run on a virtual clock.
     #[test]
     fn the_plan_sends_what_the_fsm_schedule_says() {
         let mut config = Config::new(
@@ -81,15 +81,15 @@ mod tests {
             );
         }
         // Carried out: 2 now + 2 at 3 s + 1 at 10 s (master), 4 now + 4 at 1 s (lower).
-        let mut scheduler = garp::Scheduler::new(garp::schedule::Config::default());
+        let mut announcer = garp::Announcer::new(garp::schedule::Config::default());
         for (owner, s) in schedules.iter().enumerate() {
-            scheduler.handle_input(garp::schedule::Input::Start {
+            announcer.handle_input(garp::schedule::Input::Start {
                 now: t0,
                 owner: owner as u64,
                 vips: s
                     .addresses
                     .iter()
-                    .map(|&addr| garp::schedule::Vip {
+                    .map(|&addr| garp::schedule::Target {
                         ifindex: s.interface.0,
                         addr,
                     })
@@ -100,11 +100,11 @@ mod tests {
         let mut times = Vec::new();
         let mut now = t0;
         for _ in 0..1000 {
-            match scheduler.poll_output() {
+            match announcer.poll_output() {
                 garp::schedule::Output::Announce(_) => times.push((now - t0).as_secs()),
                 garp::schedule::Output::Timeout(at) if at <= t0 + Duration::from_secs(11) => {
                     now = at;
-                    scheduler.handle_input(garp::schedule::Input::Timeout(at));
+                    announcer.handle_input(garp::schedule::Input::Timeout(at));
                 }
                 _ => break,
             }

@@ -12,13 +12,13 @@
 //!   a VRRP virtual MAC ([`VirtualMac`]) or any MAC, with typed errors for the usual mistakes.
 //! - [`schedule`]: carries out the schedules the VRRP state machine decides on (repeat now,
 //!   second set after a delay, periodic refresh: a [`schedule::Plan`]), with keepalived's
-//!   per-interface pacing, as a sans-IO [`Scheduler`] that the director drives with its own
+//!   per-interface pacing, as a sans-IO [`Announcer`] that the director drives with its own
 //!   clock.
 //!
 //! ```no_run
 //! use std::net::IpAddr;
 //! use std::time::{Duration, Instant};
-//! use garp::{schedule::{Config, Input, Output, Plan, Scheduler, Vip}, Sender, SourceMac, VirtualMac};
+//! use garp::{schedule::{Announcer, Config, Input, Output, Plan, Target}, Sender, SourceMac, VirtualMac};
 //!
 //! # fn main() -> Result<(), garp::Error> {
 //! let sender = Sender::open("eth0", SourceMac::Vrrp(VirtualMac::V4(51)))?;
@@ -26,19 +26,19 @@
 //! sender.announce(vip)?; // one gratuitous ARP, from 00:00:5e:00:01:33
 //!
 //! // Or follow keepalived's schedule:
-//! let mut scheduler = Scheduler::new(Config::default());
-//! scheduler.handle_input(Input::Start {
+//! let mut announcer = Announcer::new(Config::default());
+//! announcer.handle_input(Input::Start {
 //!     now: Instant::now(),
 //!     owner: 51,
-//!     vips: vec![Vip { ifindex: sender.ifindex(), addr: vip }],
+//!     vips: vec![Target { ifindex: sender.ifindex(), addr: vip }],
 //!     plan: Plan::KEEPALIVED_MASTER,
 //! });
 //! loop {
-//!     match scheduler.poll_output() {
+//!     match announcer.poll_output() {
 //!         Output::Announce(vip) => sender.announce(vip.addr)?,
 //!         Output::Timeout(at) => {
 //!             std::thread::sleep(at.saturating_duration_since(Instant::now()));
-//!             scheduler.handle_input(Input::Timeout(Instant::now()));
+//!             announcer.handle_input(Input::Timeout(Instant::now()));
 //!         }
 //!         Output::Idle => break,
 //!         _ => {}
@@ -61,5 +61,8 @@ mod sender;
 
 pub use frame::{Announcement, ArpForm, FrameError};
 pub use pnet_base::MacAddr;
-pub use schedule::Scheduler;
+pub use schedule::Announcer;
+/// The old name of [`Announcer`].
+#[deprecated(note = "renamed `Announcer` (`healthcheck::Scheduler` runs checks)")]
+pub type Scheduler = Announcer;
 pub use sender::{Burst, BurstStep, Error, Sender, SourceMac, VirtualMac};

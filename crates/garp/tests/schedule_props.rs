@@ -1,4 +1,4 @@
-//! Properties of the sans-IO scheduler over random event sequences, on a virtual clock (unit
+//! Properties of the sans-IO announcer over random event sequences, on a virtual clock (unit
 //! suite: no root, no network).
 //!
 //! Whatever the order of plans started and stopped by several owners and address changes:
@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use garp::schedule::{Config, Input, Output, Plan, Scheduler, Vip};
+use garp::schedule::{Announcer, Config, Input, Output, Plan, Target};
 use proptest::prelude::*;
 
 /// Eight addresses on two interfaces, both families.
-fn all_vips() -> Vec<Vip> {
+fn all_vips() -> Vec<Target> {
     let addrs = [
         "192.0.2.1",
         "192.0.2.2",
@@ -28,14 +28,14 @@ fn all_vips() -> Vec<Vip> {
     addrs
         .iter()
         .enumerate()
-        .map(|(i, a)| Vip {
+        .map(|(i, a)| Target {
             ifindex: 1 + (i % 2) as u32,
             addr: a.parse().unwrap(),
         })
         .collect()
 }
 
-fn subset(mask: u8) -> Vec<Vip> {
+fn subset(mask: u8) -> Vec<Target> {
     all_vips()
         .into_iter()
         .enumerate()
@@ -88,21 +88,21 @@ fn config() -> impl Strategy<Value = (Config, Plan)> {
         })
 }
 
-/// Drives the scheduler and checks the invariants on every output.
+/// Drives the announcer and checks the invariants on every output.
 struct Driver {
-    scheduler: Scheduler,
+    announcer: Announcer,
     config: Config,
     now: Instant,
     /// The current addresses of each running owner.
-    running: HashMap<u64, Vec<Vip>>,
+    running: HashMap<u64, Vec<Target>>,
     last_sent: HashMap<(u32, bool), Instant>,
-    sent: Vec<Vip>,
+    sent: Vec<Target>,
 }
 
 impl Driver {
     fn new(config: Config) -> Self {
         Self {
-            scheduler: Scheduler::new(config.clone()),
+            announcer: Announcer::new(config.clone()),
             config,
             now: Instant::now(),
             running: HashMap::new(),
@@ -113,7 +113,7 @@ impl Driver {
 
     fn drain(&mut self) -> Option<Instant> {
         for _ in 0..10_000 {
-            match self.scheduler.poll_output() {
+            match self.announcer.poll_output() {
                 Output::Announce(vip) => {
                     assert!(
                         self.running.values().any(|vips| vips.contains(&vip)),
@@ -147,7 +147,7 @@ impl Driver {
     }
 
     fn input(&mut self, input: Input) {
-        self.scheduler.handle_input(input);
+        self.announcer.handle_input(input);
         self.drain();
     }
 
@@ -157,7 +157,7 @@ impl Driver {
             match self.drain() {
                 Some(at) if at <= end => {
                     self.now = at;
-                    self.scheduler.handle_input(Input::Timeout(at));
+                    self.announcer.handle_input(Input::Timeout(at));
                 }
                 _ => {
                     self.now = end;
@@ -201,7 +201,7 @@ proptest! {
                 Step::Wait(ms) => d.wait(ms),
             }
             for owner in 0..3 {
-                prop_assert_eq!(d.scheduler.is_running(owner), d.running.contains_key(&owner));
+                prop_assert_eq!(d.announcer.is_running(owner), d.running.contains_key(&owner));
             }
         }
     }

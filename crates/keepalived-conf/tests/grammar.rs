@@ -289,7 +289,7 @@ fn old_names_parse_to_the_same_model_as_new_ones() {
     let (old, new) = (parsed_old.config, clean(new));
     assert_eq!(old, new);
     let vs = &new.virtual_servers[0];
-    assert_eq!(vs.lvs_sched, Some(Scheduler::Sh));
+    assert_eq!(vs.lvs_sched, Some(LvsSched::Sh));
     assert!(vs.flag_2);
     assert_eq!(vs.real_servers[0].checkers[0].defaults.retry, Some(4));
     assert_eq!(new.track_files[0].file.as_deref(), Some("/tmp/f"));
@@ -433,7 +433,7 @@ fn full_virtual_server_and_checkers() {
     assert_eq!(c.ssl.as_ref().unwrap().ca.as_deref(), Some("/etc/ca.pem"));
     let vs = &c.virtual_servers[0];
     assert_eq!(vs.addr, VirtualServerAddr::Group("G".into()));
-    assert_eq!(vs.lvs_sched, Some(Scheduler::Mh));
+    assert_eq!(vs.lvs_sched, Some(LvsSched::Mh));
     assert!(vs.flag_1);
     assert_eq!(
         vs.lvs_method,

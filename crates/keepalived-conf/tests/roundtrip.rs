@@ -652,7 +652,7 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
     )
         .prop_map(|(a, b, c)| {
             let mut vs = VirtualServer::new(a.0);
-            vs.lvs_sched = a.1.map(|i| Scheduler::ALL[i].0);
+            vs.lvs_sched = a.1.map(|i| LvsSched::ALL[i].0);
             vs.flag_1 = a.2[0];
             vs.flag_2 = a.2[1];
             vs.flag_3 = a.2[2];

@@ -128,7 +128,7 @@ fn seed_002_lvs_dr_http_get() {
         port: Some(8080),
     });
     vs.defaults.delay_loop = Some(Timer::from_secs(6));
-    vs.lvs_sched = Some(Scheduler::Wrr); // lb_algo
+    vs.lvs_sched = Some(LvsSched::Wrr); // lb_algo
     vs.lvs_method = Some(LvsMethod::Dr); // lb_kind
     vs.persistence_timeout = Some(Some(60));
     vs.protocol = Some(Protocol::Tcp);
@@ -232,7 +232,7 @@ fn seed_004_lvs_dr_tcp_check() {
         port: Some(80),
     });
     vs.defaults.delay_loop = Some(Timer::from_secs(3));
-    vs.lvs_sched = Some(Scheduler::Rr);
+    vs.lvs_sched = Some(LvsSched::Rr);
     vs.lvs_method = Some(LvsMethod::Dr);
     vs.persistence_timeout = Some(Some(50));
     vs.protocol = Some(Protocol::Tcp);

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use keepalived_conf::DiagnosticKind;
 use keepalived_conf::model::{
-    Checker, CheckerKind, Config, Granularity, HttpCheck, LvsMethod, Protocol, RealServer,
-    Scheduler, Script, SmtpServer, SorryServer, Timer, Url, VirtualServer, VirtualServerAddr,
+    Checker, CheckerKind, Config, Granularity, HttpCheck, LvsMethod, LvsSched, Protocol,
+    RealServer, Script, SmtpServer, SorryServer, Timer, Url, VirtualServer, VirtualServerAddr,
 };
 
 use crate::Input;
@@ -582,7 +582,7 @@ fn virtual_server(
 
     if let Some(d) = s.get("scheduler") {
         let v = unquote(&d.value);
-        match Scheduler::ALL.iter().find(|(_, n)| *n == v) {
+        match LvsSched::ALL.iter().find(|(_, n)| *n == v) {
             Some((sched, _)) => vs.lvs_sched = Some(*sched),
             None => report.error(
                 input,
@@ -592,7 +592,7 @@ fn virtual_server(
             ),
         }
     } else {
-        vs.lvs_sched = Some(Scheduler::Wrr);
+        vs.lvs_sched = Some(LvsSched::Wrr);
     }
     if let Some(d) = s.get("persistent") {
         match unquote(&d.value).parse::<u32>() {

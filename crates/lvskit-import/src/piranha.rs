@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use keepalived_conf::DiagnosticKind;
 use keepalived_conf::model::{
-    Checker, CheckerKind, Config, Granularity, HttpCheck, IpAddress, LvsMethod, LvsSyncDaemon,
-    LvsTimeouts, Protocol, RealServer, Scheduler, Script, SorryServer, StatusRange, Timer, Url,
+    Checker, CheckerKind, Config, Granularity, HttpCheck, IpAddress, LvsMethod, LvsSched,
+    LvsSyncDaemon, LvsTimeouts, Protocol, RealServer, Script, SorryServer, StatusRange, Timer, Url,
     VirtualServer, VirtualServerAddr,
 };
 
@@ -614,8 +614,8 @@ fn virtual_server(
         vs.protocol = protocol;
     }
     vs.lvs_sched = Some(match v.get("scheduler") {
-        None => Scheduler::Wlc,
-        Some(s) => match Scheduler::ALL.iter().find(|(_, n)| *n == unquote(&s.value)) {
+        None => LvsSched::Wlc,
+        Some(s) => match LvsSched::ALL.iter().find(|(_, n)| *n == unquote(&s.value)) {
             Some((x, _)) => *x,
             None => {
                 report.error(
@@ -624,7 +624,7 @@ fn virtual_server(
                     DiagnosticKind::InvalidValue,
                     format!("unknown scheduler `{}`", s.value),
                 );
-                Scheduler::Wlc
+                LvsSched::Wlc
             }
         },
     });

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use keepalived_conf::model::{
-    CheckerKind, Config, Granularity, InitialState, LvsMethod, Protocol, Scheduler, Timer,
+    CheckerKind, Config, Granularity, InitialState, LvsMethod, LvsSched, Protocol, Timer,
     VirtualServer, VirtualServerAddr,
 };
 use lvskit_import::{Heartbeat, Imported, Input, Options};
@@ -99,7 +99,7 @@ fn seed_001_ldirectord() {
     golden("seed-001-ldirectord", &imported);
     let c = parsed(&imported, None);
     let v = vs(&c, "192.168.1.106", Some(80));
-    assert_eq!(v.lvs_sched, Some(Scheduler::Wrr));
+    assert_eq!(v.lvs_sched, Some(LvsSched::Wrr));
     assert_eq!(v.lvs_method, Some(LvsMethod::Dr));
     assert_eq!(v.persistence_timeout, Some(Some(5)));
     assert_eq!(v.protocol, Some(Protocol::Tcp));
@@ -205,7 +205,7 @@ fn seed_003_piranha() {
     assert_eq!(vip.label.as_deref(), Some("eth0:1"));
     let v = vs(&primary, "192.168.0.200", Some(80));
     assert_eq!(v.lvs_method, Some(LvsMethod::Dr));
-    assert_eq!(v.lvs_sched, Some(Scheduler::Wlc));
+    assert_eq!(v.lvs_sched, Some(LvsSched::Wlc));
     assert_eq!(v.real_servers.len(), 2);
     let CheckerKind::Http(http) = &v.real_servers[0].checkers[0].kind else {
         panic!("send GET / expect HTTP is an HTTP_GET");
@@ -242,7 +242,7 @@ fn ldirectord_every_directive() {
     assert_eq!((smtp.host.as_str(), smtp.port), ("192.0.2.25", Some(25)));
 
     let www = vs(&c, "192.0.2.10", Some(80));
-    assert_eq!(www.lvs_sched, Some(Scheduler::Wlc));
+    assert_eq!(www.lvs_sched, Some(LvsSched::Wlc));
     assert_eq!(www.persistence_timeout, Some(Some(300)));
     assert_eq!(
         www.persistence_granularity,

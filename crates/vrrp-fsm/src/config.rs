@@ -65,7 +65,7 @@ impl TryFrom<vrrp_packet::Version> for Version {
 ///
 /// The machine never resolves names; the director maps `eth0` to its index and back. Interfaces
 /// are named the same way across the workspace: by this index wherever a crate only keys state
-/// (`garp::schedule::Vip::ifindex`, `garp::Sender::ifindex`, `vip::Address::index` in watch
+/// (`garp::schedule::Target::ifindex`, `garp::Sender::ifindex`, `vip::Address::index` in watch
 /// events), and by name only where the kernel call or the configuration takes one
 /// (`garp::Sender::open`, `vip::Vip::dev`, keepalived.conf's `interface`). The director is the
 /// one seam between the two.

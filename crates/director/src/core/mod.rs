@@ -205,7 +205,7 @@ pub struct Director {
     group_deadline: Vec<Option<Instant>>,
     group_state: Vec<Option<State>>,
     demux: Demux<usize>,
-    garp: garp::Scheduler,
+    garp: garp::Announcer,
     garp_deadline: Option<Instant>,
     scripts: Vec<ScriptState>,
     links: HashMap<u32, bool>,
@@ -254,7 +254,7 @@ impl Director {
             .collect();
         let setup_len = setup.instances.len();
         Ok(Self {
-            garp: garp::Scheduler::new(setup.garp_pacing.clone()),
+            garp: garp::Announcer::new(setup.garp_pacing.clone()),
             group_deadline: vec![None; groups.len()],
             group_state: vec![None; groups.len()],
             last_advert: vec![None; setup.instances.len()],
@@ -710,7 +710,7 @@ impl Director {
                     .vips
                     .iter()
                     .zip(inst.vip_ifindex.iter())
-                    .map(|(v, &ifindex)| garp::schedule::Vip {
+                    .map(|(v, &ifindex)| garp::schedule::Target {
                         ifindex,
                         addr: v.addr,
                     })

@@ -261,11 +261,10 @@ fn protocol(p: Option<model::Protocol>) -> ipvs::Protocol {
     }
 }
 
+/// The configuration's family as IPVS's, through the workspace's one family (each side converts
+/// to and from `vrrp_packet::AddressFamily`, tested there).
 fn family(f: model::Family) -> Family {
-    match f {
-        model::Family::Inet => Family::V4,
-        model::Family::Inet6 => Family::V6,
-    }
+    vrrp_packet::AddressFamily::from(f).into()
 }
 
 /// The forwarding method and tunnel settings of `lvs_method`, on a weight-1 destination.

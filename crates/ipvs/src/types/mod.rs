@@ -62,6 +62,28 @@ impl Family {
     }
 }
 
+/// The seam with the workspace's one address family, `vrrp_packet::AddressFamily` (the lowest
+/// crate that needs one): `V4` is `Ipv4`, `V6` is `Ipv6`, both ways. `ipvs` keeps its own type
+/// for its `V4`/`V6` spelling, ordering and the kernel's `AF_*` numbers ([`Family::af`]); every
+/// other family in the workspace converts through this one.
+impl From<Family> for vrrp_packet::AddressFamily {
+    fn from(family: Family) -> Self {
+        match family {
+            Family::V4 => Self::Ipv4,
+            Family::V6 => Self::Ipv6,
+        }
+    }
+}
+
+impl From<vrrp_packet::AddressFamily> for Family {
+    fn from(family: vrrp_packet::AddressFamily) -> Self {
+        match family {
+            vrrp_packet::AddressFamily::Ipv4 => Self::V4,
+            vrrp_packet::AddressFamily::Ipv6 => Self::V6,
+        }
+    }
+}
+
 /// Transport protocol of an address-based service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Protocol {

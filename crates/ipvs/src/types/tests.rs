@@ -157,3 +157,17 @@ fn malformed_nests_are_errors_on_both_paths() {
     // No address at all.
     assert!(Destination::from_nest(&wire(&[DestAttr::Port(1)]), Family::V4).is_err());
 }
+
+/// The family seam agrees with both crates' `of`, both ways, and round-trips.
+#[test]
+fn family_converts_to_and_from_the_workspace_family() {
+    use vrrp_packet::AddressFamily;
+    for ip in ["192.0.2.1", "2001:db8::1"] {
+        let ip: IpAddr = ip.parse().unwrap();
+        assert_eq!(AddressFamily::from(Family::of(ip)), AddressFamily::of(&ip));
+        assert_eq!(Family::from(AddressFamily::of(&ip)), Family::of(ip));
+    }
+    for family in [Family::V4, Family::V6] {
+        assert_eq!(Family::from(AddressFamily::from(family)), family);
+    }
+}

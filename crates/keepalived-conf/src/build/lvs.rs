@@ -258,7 +258,7 @@ impl<'s> Builder<'_, 's> {
                         self.too_many(item, 1);
                         self.arg(item, 0, "a scheduler")
                     } {
-                        match Scheduler::ALL.iter().find(|(_, n)| *n == w.text) {
+                        match LvsSched::ALL.iter().find(|(_, n)| *n == w.text) {
                             Some((s, _)) => vs.lvs_sched = Some(*s),
                             None => self.err(
                                 K::InvalidValue,
@@ -275,11 +275,11 @@ impl<'s> Builder<'_, 's> {
                 kw @ ("sh-fallback" | "mh-fallback" | "sh-port" | "mh-port" | "hashed") => {
                     let flag = self.bare(item);
                     let wanted = match kw {
-                        "sh-fallback" | "sh-port" => Some(Scheduler::Sh),
-                        "mh-fallback" | "mh-port" => Some(Scheduler::Mh),
+                        "sh-fallback" | "sh-port" => Some(LvsSched::Sh),
+                        "mh-fallback" | "mh-port" => Some(LvsSched::Mh),
                         _ => None,
                     };
-                    if !matches!(vs.lvs_sched, Some(Scheduler::Sh | Scheduler::Mh)) {
+                    if !matches!(vs.lvs_sched, Some(LvsSched::Sh | LvsSched::Mh)) {
                         self.err(
                             K::Conflict,
                             node_origin(item),

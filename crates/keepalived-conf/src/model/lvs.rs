@@ -41,7 +41,11 @@ pub struct VirtualServerGroup {
     pub origin: Origin,
 }
 
-/// An address family.
+/// An address family, as keepalived.conf spells it (`inet`, `inet6`).
+///
+/// The model keeps the keyword spelling (and its serialized form); the workspace's one address
+/// family is `vrrp_packet::AddressFamily`, and this converts to and from it (`Inet` is `Ipv4`,
+/// `Inet6` is `Ipv6`): the one seam through which the configuration reaches `ipvs` and `vip`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -49,6 +53,24 @@ pub enum Family {
     Inet,
     /// `inet6`.
     Inet6,
+}
+
+impl From<Family> for vrrp_packet::AddressFamily {
+    fn from(family: Family) -> Self {
+        match family {
+            Family::Inet => Self::Ipv4,
+            Family::Inet6 => Self::Ipv6,
+        }
+    }
+}
+
+impl From<vrrp_packet::AddressFamily> for Family {
+    fn from(family: vrrp_packet::AddressFamily) -> Self {
+        match family {
+            vrrp_packet::AddressFamily::Ipv4 => Self::Inet,
+            vrrp_packet::AddressFamily::Ipv6 => Self::Inet6,
+        }
+    }
 }
 
 /// What a `virtual_server` line names.
@@ -67,10 +89,13 @@ pub enum VirtualServerAddr {
     Group(String),
 }
 
-/// `lvs_sched` / `lb_algo`.
+/// `lvs_sched` / `lb_algo`: the IPVS scheduler a virtual server asks the kernel for.
+///
+/// Named after the keyword, not `Scheduler`: `healthcheck::Scheduler` runs checks and
+/// `garp::Announcer` paces announcements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Scheduler {
+pub enum LvsSched {
     /// Round robin.
     Rr,
     /// Weighted round robin.
@@ -101,7 +126,11 @@ pub enum Scheduler {
     Twos,
 }
 
-impl Scheduler {
+/// The old name of [`LvsSched`].
+#[deprecated(note = "renamed `LvsSched` (`healthcheck::Scheduler` runs checks)")]
+pub type Scheduler = LvsSched;
+
+impl LvsSched {
     /// All schedulers with their keepalived names.
     pub const ALL: [(Self, &'static str); 14] = [
         (Self::Rr, "rr"),
@@ -232,7 +261,7 @@ pub struct VirtualServer {
     /// What the service is.
     pub addr: VirtualServerAddr,
     /// `lvs_sched` / `lb_algo`.
-    pub lvs_sched: Option<Scheduler>,
+    pub lvs_sched: Option<LvsSched>,
     /// `flag-1` (also `sh-fallback`, `mh-fallback`).
     pub flag_1: bool,
     /// `flag-2` (also `sh-port`, `mh-port`).
@@ -397,5 +426,25 @@ impl RealServer {
             extra: Vec::new(),
             origin: Origin::NONE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use vrrp_packet::AddressFamily;
+
+    use super::Family;
+
+    /// Both ways: `inet` is an IPv4 address's family, `inet6` an IPv6 one's, and back.
+    #[test]
+    fn family_converts_to_and_from_the_workspace_family() {
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(AddressFamily::from(Family::Inet), AddressFamily::of(&v4));
+        assert_eq!(AddressFamily::from(Family::Inet6), AddressFamily::of(&v6));
+        assert_eq!(Family::from(AddressFamily::of(&v4)), Family::Inet);
+        assert_eq!(Family::from(AddressFamily::of(&v6)), Family::Inet6);
     }
 }

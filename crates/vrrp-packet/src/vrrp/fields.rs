@@ -99,8 +99,10 @@ impl From<AuthType> for u8 {
 
 /// Which IP family carries the message; it decides the address size and the pseudo-header.
 ///
-/// The workspace's one address family for VRRP: `vrrp-fsm` re-exports it as `Family`, and `vip`
-/// converts its own `Family` to and from it.
+/// The workspace's one address family: `vrrp-fsm` re-exports it as `Family`; `vip::Family`,
+/// `ipvs::Family` and `keepalived_conf::model::Family` keep their own spelling (`V4`, `inet`) and
+/// convert to and from it (`From` both ways, tested in each of those crates), so any two of them
+/// meet through this one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AddressFamily {
     /// 4-byte addresses.
