@@ -780,3 +780,75 @@ fn the_status_page_in_a_browser_follows_a_failing_check() {
     );
     assert_eq!(nav, serde_json::json!(1));
 }
+
+/// The capability sets of every thread of `pid`: (name, CapInh, CapPrm, CapEff, CapBnd, CapAmb).
+fn thread_caps(pid: i32) -> Vec<(String, [u64; 5])> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path();
+        let Ok(status) = std::fs::read_to_string(path.join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+                .unwrap()
+        };
+        out.push((
+            path.display().to_string(),
+            ["CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"].map(field),
+        ));
+    }
+    out
+}
+
+/// After start-up every thread of lvskitd holds CAP_NET_ADMIN and CAP_NET_RAW only (plus what
+/// `--keep-caps` names), in its effective, permitted and bounding sets; and it still works
+/// (a failover after the drop).
+#[test]
+fn capabilities_are_dropped_after_start_up() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("oc").unwrap();
+    let net = (1u64 << 12) | (1 << 13); // CAP_NET_ADMIN, CAP_NET_RAW
+    let da = lvskitd(&lab, &lab.a, "a", &conf(150, "", "secret", ""));
+    let mut db = Daemon::start_with(
+        &lab,
+        &lab.b,
+        "b",
+        &conf(200, "", "secret", ""),
+        &Implementation::Lvskitd(LVSKITD.into()),
+        &["--keep-caps", "CAP_SYS_ADMIN"],
+    )
+    .unwrap();
+    wait_state(&lab.file("b.sock"), |s| {
+        instance(s, "VI_1").state == "MASTER"
+    });
+    wait_state(&lab.file("a.sock"), |s| {
+        instance(s, "VI_1").state == "BACKUP"
+    });
+    for (daemon, expected) in [(&da, net), (&db, net | (1 << 21))] {
+        let pid = daemon.vrrp_pid().unwrap();
+        let threads = thread_caps(pid);
+        assert!(!threads.is_empty());
+        for (thread, [inh, prm, eff, bnd, amb]) in &threads {
+            assert_eq!(
+                (*prm, *eff, *bnd, *inh, *amb),
+                (expected, expected, expected, 0, 0),
+                "{thread}: permitted {prm:x} effective {eff:x} bounding {bnd:x} inheritable {inh:x} ambient {amb:x}\n{}",
+                daemon.log()
+            );
+        }
+    }
+    assert!(da.log().contains("capabilities dropped"), "{}", da.log());
+    // Still a working director: a takes over when b goes (adverts, addresses, GARPs).
+    db.stop().unwrap();
+    let a = wait_state(&lab.file("a.sock"), |s| {
+        instance(s, "VI_1").state == "MASTER"
+    });
+    assert_eq!(instance(&a, "VI_1").state, "MASTER", "{}", da.log());
+    let addrs = lab.a.ip(&["-o", "addr", "show", "dev", "eth0"]).unwrap();
+    assert!(addrs.contains(" 192.0.2.100/24"), "{addrs}\n{}", da.log());
+}

@@ -19,6 +19,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod privilege;
 pub mod table;
 pub mod unix;
 

@@ -27,6 +27,8 @@ pub(crate) struct DaemonOptions {
     pub(crate) socket: PathBuf,
     /// The metrics and status page listener (already checked against --http-public).
     pub(crate) http: Option<std::net::SocketAddr>,
+    /// Capabilities kept after start-up beyond what the director needs; `None`: drop none.
+    pub(crate) keep_caps: Option<Vec<control::privilege::Capability>>,
 }
 
 /// Runs the daemon; see the exit statuses in `main.rs`.
@@ -88,7 +90,12 @@ pub(crate) fn run(
             eprintln!("lvskitd: cannot write {}: {e}", pid_file.display());
             return ExitCode::from(1);
         }
-        let ready = || {
+        let scripts_as_user = scripts_as_user(setup.as_ref(), lb_setup.as_ref());
+        let keep_caps = daemon_options.keep_caps.clone();
+        let ready = move || {
+            if let Some(extra) = keep_caps {
+                drop_capabilities(scripts_as_user, &extra);
+            }
             if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
                 tracing::warn!("sd_notify READY=1: {e}");
             }
@@ -156,12 +163,24 @@ async fn run_halves(
         },
         None => None,
     };
-    let mut ready = Some(ready);
-    let lb_ready = if vrrp.is_none() { ready.take() } else { None };
+    // Ready (and capabilities dropped) once every half that runs has started.
+    let pending = std::cell::Cell::new(usize::from(vrrp.is_some()) + usize::from(lb.is_some()));
+    let ready = std::cell::RefCell::new(Some(ready));
+    let started = || {
+        pending.set(pending.get().saturating_sub(1));
+        if pending.get() == 0
+            && let Some(f) = ready.borrow_mut().take()
+        {
+            f();
+        }
+    };
+    if vrrp.is_none() && lb.is_none() {
+        started();
+    }
     let vrrp_half = async {
         match vrrp {
             Some(setup) => {
-                let ready = || ready.take().map_or((), |f| f());
+                let ready = started;
                 director::driver::run_observed(
                     setup,
                     director::driver::RunOptions::default(),
@@ -177,7 +196,7 @@ async fn run_halves(
     let lb_half = async {
         match lb {
             Some(setup) => {
-                let ready = || lb_ready.map_or((), |f| f());
+                let ready = started;
                 let result =
                     crate::lb::run(setup, path, options, lb_options, lb_requests, ready).await;
                 if let Err(e) = &result {
@@ -185,12 +204,7 @@ async fn run_halves(
                 }
                 result
             }
-            None => {
-                if let Some(ready) = lb_ready {
-                    ready();
-                }
-                Ok(())
-            }
+            None => Ok(()),
         }
     };
     let (a, b) = tokio::join!(vrrp_half, lb_half);
@@ -203,5 +217,59 @@ struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Whether a script or notify command runs as a user (which needs CAP_SETUID and friends).
+fn scripts_as_user(
+    vrrp: Option<&director::setup::Setup>,
+    lb: Option<&director::lb::LbSetup>,
+) -> bool {
+    let user = |c: &Option<director::setup::Command>| c.as_ref().is_some_and(|c| c.user.is_some());
+    let vrrp_scripts = vrrp.is_some_and(|s| {
+        s.scripts.iter().any(|x| x.command.user.is_some())
+            || s.instances
+                .iter()
+                .map(|i| &i.notify)
+                .chain(s.groups.iter().map(|g| &g.notify))
+                .any(|n| {
+                    user(&n.master)
+                        || user(&n.backup)
+                        || user(&n.fault)
+                        || user(&n.stop)
+                        || user(&n.any)
+                })
+    });
+    let lb_scripts = lb.is_some_and(|s| {
+        s.virtual_servers.iter().any(|vs| {
+            user(&vs.quorum_up)
+                || user(&vs.quorum_down)
+                || vs.real_servers.iter().any(|rs| {
+                    user(&rs.notify_up)
+                        || user(&rs.notify_down)
+                        || rs.checks.iter().any(
+                            |c| matches!(&c.check, healthcheck::Check::Misc(m) if m.user.is_some()),
+                        )
+                })
+        })
+    });
+    vrrp_scripts || lb_scripts
+}
+
+/// Drops every capability but what the director needs (and `extra`); logs what it kept.
+fn drop_capabilities(scripts_as_user: bool, extra: &[control::privilege::Capability]) {
+    use director::control::privilege;
+    let mut keep = privilege::for_scripts(scripts_as_user);
+    keep.extend_from_slice(extra);
+    match privilege::drop_all_but(&keep) {
+        Ok(dropped) => {
+            let kept: Vec<String> = keep.iter().map(ToString::to_string).collect();
+            tracing::info!(
+                "capabilities dropped ({}); kept {}",
+                dropped.len(),
+                kept.join(", ")
+            );
+        }
+        Err(e) => tracing::error!("cannot drop capabilities: {e}"),
     }
 }

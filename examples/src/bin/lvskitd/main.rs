@@ -14,6 +14,8 @@
 //! lvskitd --socket /run/lvskitd-b.sock -f FILE          # the state socket elsewhere (default /run/lvskitd.sock)
 //! lvskitd --http 127.0.0.1:9650 -f FILE                # /metrics (Prometheus) and the status page at /
 //! lvskitd --http 192.0.2.1:9650 --http-public -f FILE   # the same, open to the network
+//! lvskitd --keep-caps CAP_SYS_ADMIN -f FILE             # keep more capabilities for scripts
+//! lvskitd --keep-caps all -f FILE                       # drop none
 //! lvskitd status                                        # the running director's state as tables
 //! lvskitd status --json --socket /run/lvskitd-b.sock    # the state document (JSON)
 //! ```
@@ -104,6 +106,11 @@ struct Cli {
     /// Allow --http on an address that is not loopback.
     #[arg(long, requires = "http")]
     http_public: bool,
+    /// After start-up every capability is dropped but CAP_NET_ADMIN and CAP_NET_RAW (and
+    /// CAP_SETUID, CAP_SETGID, CAP_KILL when a script runs as another user); these are kept
+    /// too (`CAP_SYS_ADMIN,CAP_DAC_OVERRIDE`), or `all` drops none.
+    #[arg(long, value_name = "CAPS")]
+    keep_caps: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -158,10 +165,22 @@ fn main() -> ExitCode {
         eprintln!("lvskitd: --http {e}");
         return ExitCode::from(2);
     }
+    let keep_caps = match cli.keep_caps.as_deref() {
+        Some("all") => None,
+        Some(list) => match director::control::privilege::parse_list(list) {
+            Ok(caps) => Some(caps),
+            Err(e) => {
+                eprintln!("lvskitd: --keep-caps: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Some(Vec::new()),
+    };
     let daemon_options = daemon::DaemonOptions {
         pid_file: cli.pid_file,
         socket: cli.socket,
         http: cli.http,
+        keep_caps,
     };
     daemon::run(&cli.file, &options, &daemon_options, halves, lb_options)
 }
