@@ -176,6 +176,10 @@ fn nextest(filter: &str) -> Result<(), String> {
 }
 
 fn unit() -> Outcome {
+    // The unit file is checked with systemd-analyze (examples/tests/systemd_unit.rs).
+    if let Err(why) = ensure(&[("systemd-analyze", "systemd")]) {
+        return Outcome::Failed(why);
+    }
     nextest(&format!("not ({NETNS} | {VM} | {TSHARK} | {FUZZ})")).into()
 }
 

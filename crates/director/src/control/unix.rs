@@ -4,7 +4,7 @@
 //! address, script and real server. A client writes nothing; [`fetch`] reads it back.
 
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use super::StateSource;
 use crate::state::State;
 
 /// lvskitd's default socket path.
-pub const DEFAULT_PATH: &str = "/run/lvskitd.sock";
+pub const DEFAULT_PATH: &str = "/run/lvskitd/lvskitd.sock";
 
 /// A bound control socket; the file is removed when it is dropped.
 #[derive(Debug)]
@@ -25,7 +25,7 @@ pub struct ControlSocket {
 }
 
 impl ControlSocket {
-    /// Binds `path` with mode 0600. A socket file left by a process that is gone is replaced;
+    /// Binds `path` with mode 0600 (making its directory, mode 0700, when missing). A socket file left by a process that is gone is replaced;
     /// one a live process answers on is not (`AddrInUse`), nor is a file that is no socket.
     pub fn bind(path: &Path) -> io::Result<Self> {
         match std::fs::symlink_metadata(path) {
@@ -46,6 +46,15 @@ impl ControlSocket {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
+        }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .recursive(true)
+                .create(dir)?;
         }
         let listener = UnixListener::bind(path)?;
         // A socket is connectable only with write permission: with the usual umask (022)

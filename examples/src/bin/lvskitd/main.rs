@@ -11,7 +11,7 @@
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
 //! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
 //! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
-//! lvskitd --socket /run/lvskitd-b.sock -f FILE          # the state socket elsewhere (default /run/lvskitd.sock)
+//! lvskitd --socket /run/lvskitd-b.sock -f FILE          # the state socket elsewhere (default /run/lvskitd/lvskitd.sock)
 //! lvskitd --http 127.0.0.1:9650 -f FILE                # /metrics (Prometheus) and the status page at /
 //! lvskitd --http 192.0.2.1:9650 --http-public -f FILE   # the same, open to the network
 //! lvskitd --keep-caps CAP_SYS_ADMIN -f FILE             # keep more capabilities for scripts
