@@ -852,3 +852,82 @@ fn capabilities_are_dropped_after_start_up() {
     let addrs = lab.a.ip(&["-o", "addr", "show", "dev", "eth0"]).unwrap();
     assert!(addrs.contains(" 192.0.2.100/24"), "{addrs}\n{}", da.log());
 }
+
+/// keepalived's signal dumps: `--signum` gives keepalived's numbers, and SIGUSR1, SIGUSR2 and
+/// the JSON signal write the data, stats and JSON files.
+#[test]
+fn keepalived_signals_write_the_dumps() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for name in ["STOP", "RELOAD", "DATA", "STATS", "JSON"] {
+        let ours = Command::new(LVSKITD)
+            .arg(format!("--signum={name}"))
+            .output()
+            .unwrap();
+        assert!(ours.status.success());
+        let theirs = Command::new("keepalived")
+            .arg(format!("--signum={name}"))
+            .output()
+            .expect("keepalived (cargo xtask test netns installs it)");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout).trim(),
+            String::from_utf8_lossy(&theirs.stdout).trim(),
+            "--signum={name}"
+        );
+    }
+    let lab = Lab::new("od").unwrap();
+    let dumps = lab.file("dumps");
+    std::fs::create_dir_all(&dumps).unwrap();
+    let da = Daemon::start_with(
+        &lab,
+        &lab.a,
+        "a",
+        &conf(150, "", "secret", ""),
+        &Implementation::Lvskitd(LVSKITD.into()),
+        &["--dump-dir", dumps.to_str().unwrap()],
+    )
+    .unwrap();
+    wait_state(&lab.file("a.sock"), |s| {
+        instance(s, "VI_1").state == "MASTER"
+    });
+    let pid = da.vrrp_pid().unwrap();
+    let signum = |name: &str| -> i32 {
+        let out = Command::new(LVSKITD)
+            .arg(format!("--signum={name}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let wait_file = |name: &str| -> String {
+        let path = dumps.join(name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !path.exists() {
+            assert!(Instant::now() < deadline, "no {name}:\n{}", da.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::read_to_string(&path).unwrap()
+    };
+    // SAFETY: kill(2) on the lvskitd this test started.
+    unsafe { libc::kill(pid, signum("DATA")) };
+    let data = wait_file("keepalived.data");
+    assert!(data.contains(" VRRP Instance = VI_1\n"), "{data}");
+    assert!(data.contains("   State = MASTER\n"), "{data}");
+    assert!(data.contains("   Virtual Router ID = 51\n"), "{data}");
+    assert!(data.contains("   Master router = 192.0.2.1\n"), "{data}");
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, signum("STATS")) };
+    let stats = wait_file("keepalived.stats");
+    assert!(
+        stats.contains("VRRP Instance: VI_3\n  Advertisements:\n    Received: 0\n"),
+        "{stats}"
+    );
+    assert!(stats.contains("  Became master: 1\n"), "{stats}");
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, signum("JSON")) };
+    let json = wait_file("keepalived.json");
+    let state: State = serde_json::from_str(&json).unwrap();
+    assert_eq!(instance(&state, "VI_1").state, "MASTER");
+    // Still running after all three.
+    assert!(status_json(&lab.file("a.sock")).is_some(), "{}", da.log());
+}

@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+pub mod dump;
 pub mod http;
 pub mod metrics;
 pub mod privilege;

@@ -29,6 +29,8 @@ pub(crate) struct DaemonOptions {
     pub(crate) http: Option<std::net::SocketAddr>,
     /// Capabilities kept after start-up beyond what the director needs; `None`: drop none.
     pub(crate) keep_caps: Option<Vec<control::privilege::Capability>>,
+    /// Where keepalived's signal dumps go.
+    pub(crate) dump_dir: PathBuf,
 }
 
 /// Runs the daemon; see the exit statuses in `main.rs`.
@@ -153,6 +155,10 @@ async fn run_halves(
             None
         }
     };
+    let _dump_task = match dumps(source.clone(), daemon_options.dump_dir.clone()) {
+        Ok(task) => Some(AbortOnDrop(tokio::spawn(task))),
+        Err(e) => return Err(format!("cannot install the dump signal handlers: {e}")),
+    };
     let _http_task = match daemon_options.http {
         Some(addr) => match control::http::HttpListener::bind(addr).await {
             Ok(listener) => {
@@ -272,4 +278,36 @@ fn drop_capabilities(scripts_as_user: bool, extra: &[control::privilege::Capabil
         }
         Err(e) => tracing::error!("cannot drop capabilities: {e}"),
     }
+}
+
+/// Writes keepalived's dumps on its signals: SIGUSR1 data, SIGUSR2 stats, SIGRTMIN+2 JSON.
+fn dumps(
+    source: StateSource,
+    dir: PathBuf,
+) -> std::io::Result<impl Future<Output = ()>> {
+    use director::control::dump::Dump;
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut signals = Vec::new();
+    for dump in Dump::ALL {
+        signals.push((dump, signal(SignalKind::from_raw(dump.signal()))?));
+    }
+    Ok(async move {
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                for (dump, s) in signals.iter_mut() {
+                    if s.poll_recv(cx).is_ready() {
+                        return std::task::Poll::Ready(*dump);
+                    }
+                }
+                std::task::Poll::Pending
+            });
+            let dump = next.await;
+            let path = dir.join(dump.file_name());
+            let text = dump.render(&source.state().await);
+            match std::fs::write(&path, text) {
+                Ok(()) => tracing::info!("wrote {}", path.display()),
+                Err(e) => tracing::warn!("cannot write {}: {e}", path.display()),
+            }
+        }
+    })
 }

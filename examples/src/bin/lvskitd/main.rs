@@ -16,6 +16,7 @@
 //! lvskitd --http 192.0.2.1:9650 --http-public -f FILE   # the same, open to the network
 //! lvskitd --keep-caps CAP_SYS_ADMIN -f FILE             # keep more capabilities for scripts
 //! lvskitd --keep-caps all -f FILE                       # drop none
+//! kill -s $(lvskitd --signum=JSON) $(pidof lvskitd)     # keepalived's dumps: /tmp/keepalived.json
 //! lvskitd status                                        # the running director's state as tables
 //! lvskitd status --json --socket /run/lvskitd-b.sock    # the state document (JSON)
 //! ```
@@ -111,6 +112,12 @@ struct Cli {
     /// too (`CAP_SYS_ADMIN,CAP_DAC_OVERRIDE`), or `all` drops none.
     #[arg(long, value_name = "CAPS")]
     keep_caps: Option<String>,
+    /// Print the signal number for STOP, RELOAD, DATA, STATS or JSON and exit (keepalived's).
+    #[arg(long, value_name = "SIGFUNC")]
+    signum: Option<String>,
+    /// Where the signal dumps go (keepalived.data, .stats, .json): keepalived's /tmp.
+    #[arg(long, value_name = "DIR", default_value = "/tmp")]
+    dump_dir: PathBuf,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -128,6 +135,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(name) = &cli.signum {
+        return match director::control::dump::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("lvskitd: --signum: {name}: STOP, RELOAD, DATA, STATS or JSON");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Some(Command::Status { json, socket }) = &cli.command {
         return status::run(socket, *json);
     }
@@ -181,6 +200,7 @@ fn main() -> ExitCode {
         socket: cli.socket,
         http: cli.http,
         keep_caps,
+        dump_dir: cli.dump_dir,
     };
     daemon::run(&cli.file, &options, &daemon_options, halves, lb_options)
 }
