@@ -931,3 +931,124 @@ fn keepalived_signals_write_the_dumps() {
     // Still running after all three.
     assert!(status_json(&lab.file("a.sock")).is_some(), "{}", da.log());
 }
+
+/// Writes an executable shell script owned by root, with `mode`.
+fn script_file(path: &Path, body: &str, mode: u32) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// With `enable_script_security`, a script that runs as root and anyone may change is refused:
+/// lvskitd does not start. The same script, not world-writable, runs.
+#[test]
+fn a_world_writable_script_is_refused() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("ow").unwrap();
+    let script = lab.file("check.sh");
+    script_file(&script, "exit 0", 0o777);
+    let conf = format!(
+        "global_defs {{\n enable_script_security\n script_user root\n}}\n{}",
+        conf(
+            150,
+            &format!(
+                "vrrp_script chk {{\n script \"{}\"\n interval 1\n}}\n",
+                script.display()
+            ),
+            "secret",
+            ""
+        )
+    );
+    std::fs::write(lab.file("ww.conf"), &conf).unwrap();
+    let out = lab
+        .a
+        .command(LVSKITD)
+        .args(["-P", "--socket"])
+        .arg(lab.file("ww.sock"))
+        .arg("-f")
+        .arg(lab.file("ww.conf"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a non-root user can change it"), "{stderr}");
+    assert!(stderr.contains("check.sh"), "{stderr}");
+    // Not world-writable: it starts and the script passes.
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let da = lvskitd(&lab, &lab.a, "a", &conf);
+    let a = wait_state(&lab.file("a.sock"), |s| {
+        s.vrrp.as_ref().unwrap().scripts[0].successes > 0
+    });
+    assert!(a.vrrp.as_ref().unwrap().scripts[0].ok, "{}", da.log());
+}
+
+/// A notify script runs with a clean environment (PATH only, nothing of lvskitd's), and what it
+/// prints reaches lvskitd's log, cut at the size limit.
+#[test]
+fn a_notify_script_gets_a_clean_environment_and_its_output_is_logged() {
+    require_root();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("oe").unwrap();
+    let script = lab.file("notify.sh");
+    // Prints its environment, then 10 kB, and fails (so the output is logged at info).
+    script_file(
+        &script,
+        "echo ENV-BEGIN; /usr/bin/env; echo ENV-END; /usr/bin/head -c 10000 /dev/zero | /usr/bin/tr '\\0' x; exit 1",
+        0o755,
+    );
+    let conf = conf(150, "", "secret", "").replacen(
+        "    advert_int 1\n",
+        &format!(
+            "    advert_int 1\n    notify_master \"{}\"\n",
+            script.display()
+        ),
+        1,
+    );
+    let da = Daemon::start_with(
+        &lab,
+        &lab.a,
+        "a",
+        &conf,
+        &Implementation::Lvskitd(LVSKITD.into()),
+        &[],
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !da.log().contains("ENV-END") {
+        assert!(
+            Instant::now() < deadline,
+            "no notify output in the log:\n{}",
+            da.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Give the stderr/stdout lines a moment to be written whole.
+    std::thread::sleep(Duration::from_millis(200));
+    let log = da.log();
+    let begin = log.find("ENV-BEGIN").unwrap();
+    let end = log.find("ENV-END").unwrap();
+    let env: Vec<&str> = log[begin..end]
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains('='))
+        .collect();
+    // The shell adds PWD (and may add OLDPWD/SHLVL/_); nothing else comes from outside.
+    for var in &env {
+        let name = var.split('=').next().unwrap().trim();
+        assert!(
+            ["PATH", "PWD", "OLDPWD", "SHLVL", "_"].contains(&name),
+            "unexpected {var} in the script's environment:\n{log}"
+        );
+    }
+    assert!(
+        env.iter()
+            .any(|v| v.trim() == format!("PATH={}", healthcheck::misc::SCRIPT_PATH)),
+        "{env:?}"
+    );
+    // The parent's environment has CARGO_* (cargo test sets it): none of it got through.
+    assert!(std::env::vars().any(|(k, _)| k.starts_with("CARGO")));
+    // The 10 kB line is cut at the limit.
+    assert!(log.contains("more bytes not kept"), "{log}");
+    let longest = log.lines().map(|l| l.matches('x').count()).max().unwrap();
+    assert!(longest <= healthcheck::misc::OUTPUT_LIMIT, "{longest}");
+}

@@ -59,6 +59,31 @@ pub(crate) fn run(
         );
         return ExitCode::from(1);
     }
+    // enable_script_security: a script that runs as root and that a non-root user can change
+    // (world- or group-writable, or in such a directory) is refused, here at start.
+    if parsed.config.global_defs.enable_script_security {
+        let insecure: Vec<_> = keepalived_conf::system::check_system(
+            &parsed.config,
+            &parsed.sources,
+            &keepalived_conf::system::SystemPaths::default(),
+        )
+        .into_iter()
+        .filter(|d| {
+            d.kind == keepalived_conf::DiagnosticKind::Script
+                && d.message.contains("a non-root user can change it")
+        })
+        .collect();
+        if !insecure.is_empty() {
+            for d in &insecure {
+                eprintln!("{}", d.render());
+            }
+            eprintln!(
+                "lvskitd: enable_script_security: {} insecure script(s): not starting",
+                insecure.len()
+            );
+            return ExitCode::from(1);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -281,10 +306,7 @@ fn drop_capabilities(scripts_as_user: bool, extra: &[control::privilege::Capabil
 }
 
 /// Writes keepalived's dumps on its signals: SIGUSR1 data, SIGUSR2 stats, SIGRTMIN+2 JSON.
-fn dumps(
-    source: StateSource,
-    dir: PathBuf,
-) -> std::io::Result<impl Future<Output = ()>> {
+fn dumps(source: StateSource, dir: PathBuf) -> std::io::Result<impl Future<Output = ()>> {
     use director::control::dump::Dump;
     use tokio::signal::unix::{SignalKind, signal};
     let mut signals = Vec::new();
