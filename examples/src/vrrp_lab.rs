@@ -112,7 +112,8 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `implementation` in `ns` with `conf` (written to `DIR/NAME.conf`, `$DIR` replaced
-    /// by the lab's directory); its log goes to `DIR/NAME.log`.
+    /// by the lab's directory); its log goes to `DIR/NAME.log`. lvskitd keeps its state
+    /// (`--state-dir`, the file of `lvskitd standby`) in [`Daemon::state_dir`].
     pub fn start(
         lab: &Lab,
         ns: &Netns,
@@ -123,7 +124,8 @@ impl Daemon {
         Self::start_with(lab, ns, name, conf, implementation, &[])
     }
 
-    /// [`Daemon::start`] with more arguments after the usual ones.
+    /// [`Daemon::start`] with `extra` arguments after lvskitd's own (`-i ID`, for instance);
+    /// keepalived gets them too.
     pub fn start_with(
         lab: &Lab,
         ns: &Netns,
@@ -144,6 +146,8 @@ impl Daemon {
                     .arg(&path)
                     .arg("--socket")
                     .arg(lab.file(&format!("{name}.sock")))
+                    .arg("--state-dir")
+                    .arg(Self::state_dir(lab, name))
                     .args(extra)
                     .stdout(Stdio::null())
                     .stderr(log_file)
@@ -174,6 +178,11 @@ impl Daemon {
             vrrp_pid,
             log,
         })
+    }
+
+    /// The `--state-dir` of the lvskitd started as `name` in `lab`.
+    pub fn state_dir(lab: &Lab, name: &str) -> PathBuf {
+        lab.file(&format!("{name}.state"))
     }
 
     /// The process that runs VRRP: lvskitd itself, or keepalived's VRRP child (once it wrote

@@ -40,9 +40,10 @@ pub(crate) fn run(
     daemon_options: &DaemonOptions,
     halves: Halves,
     lb_options: director::lb::LbOptions,
+    state_dir: &Path,
 ) -> ExitCode {
     let pid_file = daemon_options.pid_file.as_deref();
-    let parsed = match parse_file(path, options) {
+    let mut parsed = match parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("lvskitd: {e}");
@@ -98,6 +99,17 @@ pub(crate) fn run(
         let setup = if halves == Halves::Lb {
             None
         } else {
+            // Every instance tracks the standby file of `lvskitd standby`.
+            if let Err(e) = director::manual::track(&mut parsed.config, state_dir) {
+                eprintln!("lvskitd: {e}");
+                return ExitCode::from(1);
+            }
+            if !parsed.config.vrrp_instances.is_empty()
+                && let Err(e) = std::fs::create_dir_all(state_dir)
+            {
+                eprintln!("lvskitd: cannot create {}: {e}", state_dir.display());
+                return ExitCode::from(1);
+            }
             match crate::config_test::map_on_host(&parsed.config).await {
                 Ok(setup) => Some(setup),
                 Err(code) => return code,
@@ -194,6 +206,15 @@ async fn run_halves(
         },
         None => None,
     };
+    // With both halves, the load balancer hears of every VRRP state change (the sync daemon
+    // follows the instance `lvs_sync_daemon` names).
+    let (tx, rx) = match (&vrrp, &lb) {
+        (Some(_), Some(_)) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        }
+        _ => (None, None),
+    };
     // Ready (and capabilities dropped) once every half that runs has started.
     let pending = std::cell::Cell::new(usize::from(vrrp.is_some()) + usize::from(lb.is_some()));
     let ready = std::cell::RefCell::new(Some(ready));
@@ -212,14 +233,14 @@ async fn run_halves(
         match vrrp {
             Some(setup) => {
                 let ready = started;
-                director::driver::run_observed(
-                    setup,
-                    director::driver::RunOptions::default(),
-                    vrrp_requests,
-                    ready,
-                )
-                .await
-                .map_err(|e| e.to_string())
+                let reload = async || director::driver::load(path, options).await;
+                let run_options = director::driver::RunOptions {
+                    transitions: tx,
+                    ..director::driver::RunOptions::default()
+                };
+                director::driver::run_observed(setup, run_options, reload, vrrp_requests, ready)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             None => Ok(()),
         }
@@ -229,7 +250,7 @@ async fn run_halves(
             Some(setup) => {
                 let ready = started;
                 let result =
-                    crate::lb::run(setup, path, options, lb_options, lb_requests, ready).await;
+                    crate::lb::run(setup, path, options, lb_options, lb_requests, ready, rx).await;
                 if let Err(e) = &result {
                     tracing::error!("the load balancer stopped: {e}");
                 }

@@ -19,6 +19,8 @@
 //! kill -s $(lvskitd --signum=JSON) $(pidof lvskitd)     # keepalived's dumps: /tmp/keepalived.json
 //! lvskitd status                                        # the running director's state as tables
 //! lvskitd status --json --socket /run/lvskitd-b.sock    # the state document (JSON)
+//! lvskitd standby                                      # give up MASTER (heartbeat's hb_standby)
+//! lvskitd takeover                                     # back to normal (hb_takeover)
 //! ```
 //!
 //! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
@@ -26,6 +28,12 @@
 //! that keepalived could not run the file at all (an interface of `linkbeat_interfaces` that
 //! does not exist) or the file cannot be read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1
 //! when it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//!
+//! `standby` and `takeover` write and remove `STATE_DIR/standby` (`--state-dir`, default
+//! `/run/lvskit`), a file the running daemon of the same `--state-dir` tracks in every VRRP
+//! instance: in standby each instance drops to priority 1 (or goes to FAULT under `nopreempt`,
+//! as an address owner, or in a sync group) so the peer takes over; a restart clears it. See
+//! `director::manual` for the details.
 //!
 //! SIGHUP reloads the load balancer: only what changed is sent to IPVS and only changed checks
 //! restart; an invalid file keeps the running configuration. SIGTERM leaves the IPVS entries
@@ -40,7 +48,7 @@ mod status;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// The default configuration file, the same as keepalived's.
 const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -66,6 +74,9 @@ struct Cli {
     /// Treat unknown keywords and ignored arguments as errors, not warnings.
     #[arg(long)]
     strict: bool,
+    /// Every include must match and be readable, as `includea` (keepalived's -e / --all-config).
+    #[arg(short = 'e', long = "all-config")]
+    all_config: bool,
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
@@ -118,10 +129,19 @@ struct Cli {
     /// Where the signal dumps go (keepalived.data, .stats, .json): keepalived's /tmp.
     #[arg(long, value_name = "DIR", default_value = "/tmp")]
     dump_dir: PathBuf,
+    /// Where the daemon and `standby`/`takeover` meet (the standby file).
+    #[arg(long, global = true, value_name = "DIR", default_value = director::manual::DEFAULT_STATE_DIR)]
+    state_dir: PathBuf,
 }
 
-#[derive(clap::Subcommand, Debug)]
+/// What to do instead of running the daemon.
+#[derive(Subcommand, Debug, Clone)]
 enum Command {
+    /// Give up MASTER on every VRRP instance of the daemon of this --state-dir and stay out of
+    /// the way until `takeover` or a restart.
+    Standby,
+    /// End standby: every instance runs with its configured priority again.
+    Takeover,
     /// Print the state of a running lvskitd: instances, scripts, transitions, servers.
     Status {
         /// The state document as JSON instead of tables.
@@ -147,8 +167,10 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Some(Command::Status { json, socket }) = &cli.command {
-        return status::run(socket, *json);
+    match cli.command.clone() {
+        Some(Command::Status { json, socket }) => return status::run(&socket, json),
+        Some(command) => return manual(command, &cli.state_dir),
+        None => {}
     }
     if cli.config_test || cli.dump_config {
         lvskit_examples::init_logging();
@@ -158,6 +180,7 @@ fn main() -> ExitCode {
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
+        all_config: cli.all_config,
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
@@ -202,7 +225,47 @@ fn main() -> ExitCode {
         keep_caps,
         dump_dir: cli.dump_dir,
     };
-    daemon::run(&cli.file, &options, &daemon_options, halves, lb_options)
+    daemon::run(
+        &cli.file,
+        &options,
+        &daemon_options,
+        halves,
+        lb_options,
+        &cli.state_dir,
+    )
+}
+
+/// `lvskitd standby` / `lvskitd takeover`: 0 when the file was written or removed, 1 when not.
+fn manual(command: Command, state_dir: &std::path::Path) -> ExitCode {
+    let path = director::manual::standby_path(state_dir);
+    let result = match command {
+        Command::Standby => director::manual::standby(state_dir).map(|was| {
+            if was {
+                "already in standby"
+            } else {
+                "standby: the director gives up MASTER within a second"
+            }
+        }),
+        Command::Takeover => director::manual::takeover(state_dir).map(|was| {
+            if was {
+                "takeover: the director runs with its configured priorities again"
+            } else {
+                "not in standby"
+            }
+        }),
+        // Handled by `main` before this is called.
+        Command::Status { .. } => return ExitCode::from(2),
+    };
+    match result {
+        Ok(what) => {
+            println!("lvskitd: {what} ({})", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lvskitd: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
