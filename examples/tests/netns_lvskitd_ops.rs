@@ -528,7 +528,7 @@ mod tempdir {
 const DRIVER: &str = "127.0.0.1:9515";
 
 impl<'a> Browser<'a> {
-    fn start(ns: &'a Netns, profile: std::path::PathBuf) -> Browser<'a> {
+    fn start(ns: &'a Netns, profile: std::path::PathBuf) -> Self {
         std::fs::create_dir_all(&profile).unwrap();
         let driver = ns
             .command("chromedriver")
@@ -568,7 +568,7 @@ impl<'a> Browser<'a> {
         assert_eq!(code, 200, "new session: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         let session = v["value"]["sessionId"].as_str().unwrap().to_string();
-        Browser {
+        Self {
             ns,
             driver,
             session,

@@ -25,6 +25,7 @@ fn state() -> State {
         up: true,
         ipv4: Some("192.0.2.1".parse().unwrap()),
         ipv6_link_local: None,
+        macvlan: None,
     }];
     let mut director = Director::new(map(&parsed.config, &host).unwrap()).unwrap();
     let now = Instant::now();

@@ -61,6 +61,28 @@ impl Observed {
         }
     }
 
+    /// After a reload: instance `i` is the old `old_of[i]` (kept, with its records) or new.
+    pub(super) fn remap(&mut self, old_of: &[Option<usize>]) {
+        let len = self.drops.len();
+        let take = |o: Option<usize>| o.filter(|&o| o < len);
+        self.drops = old_of
+            .iter()
+            .map(|&o| take(o).map_or_else(Counters::default, |o| self.drops[o].clone()))
+            .collect();
+        self.heard = old_of
+            .iter()
+            .map(|&o| take(o).and_then(|o| self.heard[o]))
+            .collect();
+        self.transitions = old_of
+            .iter()
+            .map(|&o| take(o).map_or(0, |o| self.transitions[o]))
+            .collect();
+        self.last = old_of
+            .iter()
+            .map(|&o| take(o).and_then(|o| self.last[o].clone()))
+            .collect();
+    }
+
     pub(super) fn dropped(&mut self, i: usize, reason: DropReason) {
         self.fit(i + 1);
         self.drops[i].drop(reason);
