@@ -185,8 +185,11 @@ fn the_state_document_follows_a_failover_and_a_failing_check() {
     assert_eq!(i.virtual_addresses, vec![v4("192.0.2.100")]);
     let m = i.master.as_ref().expect("a master");
     assert!(m.is_self && m.address == v4(A) && m.priority == 150 && m.last_heard_ms_ago.is_none());
-    assert_eq!(i.trackers.len(), 1);
-    let t = &i.trackers[0];
+    // The script, and the standby file every instance tracks (`lvskitd standby`).
+    assert_eq!(i.trackers.len(), 2, "{:?}", i.trackers);
+    let standby = i.trackers.iter().find(|t| t.kind == "file").unwrap();
+    assert_eq!(standby.ok, Some(true));
+    let t = i.trackers.iter().find(|t| t.kind == "script").unwrap();
     assert_eq!(
         (t.kind.as_str(), t.name.as_str(), t.weight, t.reverse, t.ok),
         ("script", "chk", -60, false, Some(true))
@@ -235,7 +238,11 @@ fn the_state_document_follows_a_failover_and_a_failing_check() {
     assert!((0.0..5000.0).contains(&heard), "last heard {heard} ms ago");
     assert!(i.counters.adverts_received > 0);
     assert!(b.vrrp.as_ref().unwrap().packets.accepted >= i.counters.adverts_received);
-    assert!(i.trackers.is_empty());
+    assert!(
+        i.trackers
+            .iter()
+            .all(|t| t.kind == "file" && t.ok == Some(true))
+    );
     let transitions_b = i.counters.transitions;
 
     // a's check fails: 150 - 60 = 90 < 100, b takes over.
@@ -248,7 +255,8 @@ fn the_state_document_follows_a_failover_and_a_failing_check() {
     let i = instance(&a, "VI_1");
     assert_eq!(i.state, "BACKUP", "{}", logs());
     assert_eq!((i.base_priority, i.effective_priority), (150, 90));
-    assert_eq!(i.trackers[0].ok, Some(false));
+    let t = i.trackers.iter().find(|t| t.kind == "script").unwrap();
+    assert_eq!(t.ok, Some(false));
     let m = i.master.as_ref().unwrap();
     assert!(!m.is_self && m.priority == 100, "{m:?}");
     let last = i.last_transition.as_ref().unwrap();
@@ -688,10 +696,8 @@ fn the_status_page_in_a_browser_follows_a_failing_check() {
         browser.text(&format!("{row} td.master")).as_deref(),
         Some("this router")
     );
-    assert_eq!(
-        browser.text(&format!("{row} td.trackers")).as_deref(),
-        Some("script chk: ok")
-    );
+    let trackers = browser.text(&format!("{row} td.trackers")).unwrap();
+    assert!(trackers.starts_with("script chk: ok"), "{trackers}");
     assert_eq!(
         browser
             .text("#scripts tr[data-script='chk'] td.result")
@@ -761,10 +767,8 @@ fn the_status_page_in_a_browser_follows_a_failing_check() {
         browser.text(&format!("{row} td.master")).as_deref(),
         Some("192.0.2.2 priority 100")
     );
-    assert_eq!(
-        browser.text(&format!("{row} td.trackers")).as_deref(),
-        Some("script chk: FAIL")
-    );
+    let trackers = browser.text(&format!("{row} td.trackers")).unwrap();
+    assert!(trackers.starts_with("script chk: FAIL"), "{trackers}");
     let timeline = browser.text("#timeline tbody tr").unwrap();
     assert!(
         timeline.contains("MASTER → BACKUP")
