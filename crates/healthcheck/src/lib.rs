@@ -36,6 +36,7 @@
 
 mod check;
 pub mod dns;
+pub mod file;
 pub mod fuzz;
 pub mod http;
 pub mod misc;
@@ -51,7 +52,8 @@ pub mod udp;
 
 pub use check::{Check, CheckFuture, Checker, Outcome};
 pub use dns::DnsCheck;
-pub use http::{HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
+pub use file::FileCheck;
+pub use http::{BodyRegex, HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
 pub use misc::MiscCheck;
 pub use options::{ConnectOptions, Schedule};
 pub use ping::PingCheck;
@@ -105,6 +107,10 @@ pub enum Error {
     /// A URL given to `genhash` or the `check` tool that is not `http[s]://HOST[:PORT]/PATH`.
     #[error("URL: expected http://HOST[:PORT]/PATH or https://..., found {0:?}")]
     Url(String),
+    /// A `regex` that does not compile, or a `regex_options` word this crate does not
+    /// implement.
+    #[error("regex: {0}")]
+    Regex(String),
     /// The CA file for TLS verification could not be read.
     #[error("ca_file {path}: {reason}")]
     CaFile {
