@@ -179,7 +179,7 @@ fn kill_master(lab: &Lab, da: &mut Daemon, db: &Daemon, capture: &Capture) {
     lab.a
         .ip(&["addr", "del", &format!("{VIP}/24"), "dev", "eth0"])
         .unwrap();
-    let seen = wait_adverts(&capture, Duration::from_secs(30), |ads| {
+    let seen = wait_adverts(capture, Duration::from_secs(30), |ads| {
         settled_on(ads, B, 100, 2)
     });
     assert!(settled_on(&seen, B, 100, 2), "{seen:?}\n{}", db.log());

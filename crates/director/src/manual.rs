@@ -223,6 +223,7 @@ vrrp_sync_group G2 { group { WEIGHTED }\n sync_group_tracking_weight }
             up: true,
             ipv4: Some("192.0.2.1".parse().unwrap()),
             ipv6_link_local: None,
+            macvlan: None,
         }];
         let setup = crate::setup::map(&config, &host).unwrap();
         assert_eq!(setup.track_files.len(), 1);
