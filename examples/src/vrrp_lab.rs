@@ -94,7 +94,8 @@ impl Drop for Lab {
 /// Which VRRP implementation a [`Daemon`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Implementation {
-    /// `lvskitd -n -l -D -P -f CONF` (the VRRP half, as keepalived's `-P`) from this path.
+    /// `lvskitd -n -l -D -P -f CONF --socket DIR/NAME.sock` (the VRRP half, as keepalived's
+    /// `-P`) from this path.
     Lvskitd(PathBuf),
     /// `keepalived -n -l -D -P -f CONF` (Debian's 2.2.7), with its pid files in the lab.
     Keepalived,
@@ -143,6 +144,8 @@ impl Daemon {
                     .command(&exe.to_string_lossy())
                     .args(["-n", "-l", "-D", "-P", "-f"])
                     .arg(&path)
+                    .arg("--socket")
+                    .arg(lab.file(&format!("{name}.sock")))
                     .arg("--state-dir")
                     .arg(Self::state_dir(lab, name))
                     .args(extra)

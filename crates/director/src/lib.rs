@@ -17,6 +17,9 @@
 //!   standby file every instance tracks.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
+//! - [`state`] and [`control`]: a snapshot of everything ([`Director::snapshot`],
+//!   [`lb::LbDriver::snapshot`]) as serde data, asked of the running drivers and served as JSON
+//!   on a unix socket, as tables, as Prometheus metrics and as a status page.
 //!
 //! ```
 //! use std::time::Instant;
@@ -49,11 +52,13 @@
 
 pub mod codec;
 mod codec_seam;
+pub mod control;
 mod core;
 pub mod driver;
 pub mod lb;
 pub mod manual;
 pub mod setup;
+pub mod state;
 
 pub use crate::core::{
     BuildError, Counters, Director, DropReason, HostChange, Input, Output, ReloadSummary,

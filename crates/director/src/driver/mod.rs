@@ -165,7 +165,26 @@ pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) ->
 pub async fn run(
     setup: Setup,
     options: RunOptions,
+    reload: impl AsyncFnMut() -> Option<Setup>,
+    ready: impl FnOnce(),
+) -> Result<(), Error> {
+    run_observed(
+        setup,
+        options,
+        reload,
+        crate::control::Requests::none(),
+        ready,
+    )
+    .await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`Director::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: Setup,
+    options: RunOptions,
     mut reload: impl AsyncFnMut() -> Option<Setup>,
+    mut requests: crate::control::Requests<crate::state::VrrpState>,
     ready: impl FnOnce(),
 ) -> Result<(), Error> {
     // Everything that can fail, before anything changes.
@@ -304,6 +323,9 @@ pub async fn run(
                         file_watcher = spawn_watcher(director.setup());
                     }
                 }
+            }
+            reply = requests.next() => {
+                let _ = reply.send(director.snapshot(Instant::now()));
             }
             index = poll_fn(|cx| {
                 for (i, s) in sockets.iter().enumerate() {

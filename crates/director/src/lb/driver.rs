@@ -14,6 +14,7 @@
 //! - On shutdown the IPVS entries stay (a restarted lvskitd adopts them and no connection is
 //!   dropped); [`LbOptions::remove_on_shutdown`] gives keepalived's behaviour, which deletes them.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use healthcheck::Scheduler;
@@ -91,6 +92,17 @@ pub struct LbDriver {
     /// what the configuration says are not sent again (a restart adopts them too).
     timeouts: Option<Timeouts>,
     daemons: Vec<Daemon>,
+    /// What the snapshot reports beyond the core: each check's last verdict, the reloads.
+    observed: Observed,
+}
+
+/// What [`LbDriver::snapshot`] reports beyond the core's state.
+#[derive(Debug, Default)]
+struct Observed {
+    /// The reason of each check's last verdict and when it came.
+    verdicts: HashMap<healthcheck::CheckId, (String, Instant)>,
+    reloads: u64,
+    reload_time: Duration,
 }
 
 impl std::fmt::Debug for LbDriver {
@@ -121,6 +133,7 @@ impl LbDriver {
             options,
             timeouts,
             daemons,
+            observed: Observed::default(),
         };
         let now = Instant::now();
         driver
@@ -149,11 +162,59 @@ impl LbDriver {
 
     /// Applies a new configuration: only what changed is changed.
     pub async fn reload(&mut self, setup: LbSetup) {
+        let started = Instant::now();
         self.balancer.handle_input(Input::Reload {
             now: Instant::now(),
             setup,
         });
         self.pump().await;
+        self.observed.reloads += 1;
+        self.observed.reload_time += started.elapsed();
+    }
+
+    /// The load balancer's state: the core's, each check's last verdict, and the IPVS counters
+    /// of our services read from the kernel now (left out when the read fails).
+    pub async fn snapshot(&mut self) -> crate::state::LbState {
+        let now = Instant::now();
+        let verdicts = &self.observed.verdicts;
+        let mut state = self.balancer.snapshot(|id| {
+            verdicts.get(&id).map(|(reason, at)| {
+                (
+                    reason.clone(),
+                    crate::state::ms(now.saturating_duration_since(*at)),
+                )
+            })
+        });
+        state.reloads = self.observed.reloads;
+        state.reload_ms_total = crate::state::ms(self.observed.reload_time);
+        match Table::read_async(&mut self.ipvs).await {
+            Ok(kernel) => {
+                state.ipvs_read = true;
+                let setup = self.balancer.setup();
+                for (vs, vs_state) in setup.virtual_servers.iter().zip(&mut state.virtual_servers) {
+                    let mut vs_stats = crate::state::IpvsStats::default();
+                    for service in &vs.services {
+                        let Some(k) = kernel.services.get(&service.key) else {
+                            continue;
+                        };
+                        vs_stats.add(&crate::state::IpvsStats::from_kernel(&k.service.stats));
+                        for (rs, rs_state) in vs.real_servers.iter().zip(&mut vs_state.real_servers)
+                        {
+                            let addr = rs.destination(&service.key).addr;
+                            if let Some(d) = k.destinations.get(&addr) {
+                                rs_state
+                                    .stats
+                                    .get_or_insert_with(Default::default)
+                                    .add(&crate::state::IpvsStats::from_kernel(&d.stats));
+                            }
+                        }
+                    }
+                    vs_state.stats = Some(vs_stats);
+                }
+            }
+            Err(e) => tracing::debug!("snapshot: cannot read the IPVS table: {e}"),
+        }
+        state
     }
 
     /// Tells the core a VRRP instance's state.
@@ -172,6 +233,9 @@ impl LbDriver {
             return false;
         };
         tracing::debug!("{event}");
+        self.observed
+            .verdicts
+            .insert(event.id, (event.reason.clone(), Instant::now()));
         self.balancer.handle_input(Input::Check {
             now: Instant::now(),
             id: event.id,
@@ -181,6 +245,9 @@ impl LbDriver {
         // Events that are already queued are taken in the same turn.
         while let Ok(event) = self.events.try_recv() {
             tracing::debug!("{event}");
+            self.observed
+                .verdicts
+                .insert(event.id, (event.reason.clone(), Instant::now()));
             self.balancer.handle_input(Input::Check {
                 now: Instant::now(),
                 id: event.id,
@@ -387,7 +454,28 @@ async fn run_notify(command: &Command, timeout: Duration) {
 pub async fn run(
     setup: LbSetup,
     options: LbOptions,
+    reload: impl FnMut() -> Option<LbSetup>,
+    ready: impl FnOnce(),
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
+) -> Result<(), LbError> {
+    run_observed(
+        setup,
+        options,
+        reload,
+        crate::control::Requests::none(),
+        ready,
+        transitions,
+    )
+    .await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`LbDriver::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: LbSetup,
+    options: LbOptions,
     mut reload: impl FnMut() -> Option<LbSetup>,
+    mut requests: crate::control::Requests<crate::state::LbState>,
     ready: impl FnOnce(),
     transitions: Option<mpsc::UnboundedReceiver<Transition>>,
 ) -> Result<(), LbError> {
@@ -412,6 +500,9 @@ pub async fn run(
                         driver.requests() - before
                     );
                 }
+            }
+            reply = requests.next() => {
+                let _ = reply.send(driver.snapshot().await);
             }
             t = async {
                 match &mut transitions {

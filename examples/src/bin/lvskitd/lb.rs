@@ -23,11 +23,12 @@ pub(crate) async fn run(
     path: &Path,
     options: &Options,
     lb_options: LbOptions,
+    requests: director::control::Requests<director::state::LbState>,
     ready: impl FnOnce(),
     transitions: Option<tokio::sync::mpsc::UnboundedReceiver<director::Transition>>,
 ) -> Result<(), String> {
     let reload = || lb::driver::load(path, options);
-    lb::driver::run(setup, lb_options, reload, ready, transitions)
+    lb::driver::run_observed(setup, lb_options, reload, requests, ready, transitions)
         .await
         .map_err(|e| e.to_string())
 }
