@@ -75,18 +75,12 @@ pub enum Family {
 impl Family {
     /// The family of an address.
     pub fn of(addr: &IpAddr) -> Self {
-        match addr {
-            IpAddr::V4(_) => Self::V4,
-            IpAddr::V6(_) => Self::V6,
-        }
+        vrrp_packet::AddressFamily::of(addr).into()
     }
 
     /// The longest prefix length in this family (32 or 128).
     pub fn max_prefix(self) -> u8 {
-        match self {
-            Self::V4 => 32,
-            Self::V6 => 128,
-        }
+        vrrp_packet::AddressFamily::from(self).max_prefix()
     }
 }
 

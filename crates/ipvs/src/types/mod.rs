@@ -33,7 +33,7 @@ pub enum Family {
 impl Family {
     /// The family of an address.
     pub fn of(ip: IpAddr) -> Self {
-        if ip.is_ipv4() { Self::V4 } else { Self::V6 }
+        vrrp_packet::AddressFamily::of(&ip).into()
     }
 
     /// The kernel's `AF_*` number.
@@ -55,10 +55,7 @@ impl Family {
 
     /// Longest prefix: 32 or 128.
     pub fn max_prefix(self) -> u8 {
-        match self {
-            Self::V4 => 32,
-            Self::V6 => 128,
-        }
+        vrrp_packet::AddressFamily::from(self).max_prefix()
     }
 }
 

@@ -170,4 +170,8 @@ fn family_converts_to_and_from_the_workspace_family() {
     for family in [Family::V4, Family::V6] {
         assert_eq!(Family::from(AddressFamily::from(family)), family);
     }
+    assert_eq!(
+        (Family::V4.max_prefix(), Family::V6.max_prefix()),
+        (32, 128)
+    );
 }

@@ -129,4 +129,13 @@ impl AddressFamily {
             Self::Ipv6 => 16,
         }
     }
+
+    /// The longest prefix length in this family: 32 or 128 (the bits of an address).
+    #[inline]
+    pub const fn max_prefix(self) -> u8 {
+        match self {
+            Self::Ipv4 => 32,
+            Self::Ipv6 => 128,
+        }
+    }
 }
