@@ -44,6 +44,7 @@ struct ReadmeDoctests;
 mod addr;
 mod client;
 mod error;
+pub mod fou;
 pub mod fuzz;
 mod link;
 mod nl;

@@ -139,6 +139,13 @@ impl Instance {
         &self.config
     }
 
+    /// Whether tracker `id` currently fails (its last result was not OK); `None` for an id this
+    /// instance does not have. For status displays: the priority already counts it.
+    pub fn tracker_failing(&self, id: TrackerId) -> Option<bool> {
+        let index = self.config.trackers.iter().position(|t| t.id == id)?;
+        Some(self.tracker_failing & (1u64 << index) != 0)
+    }
+
     /// Base priority plus tracker weights, clamped to 1..=254; 255 for an owner.
     pub fn effective_priority(&self) -> u8 {
         self.effective_priority

@@ -17,6 +17,7 @@ use crate::codec::{AddressScratch, Ipv6Meta, WireOptions, to_fsm};
 
 mod receive;
 mod reload;
+mod snapshot;
 
 use crate::setup::{Command, InstanceSetup, Notify, Setup, TrackSource};
 use receive::check;
@@ -245,6 +246,9 @@ pub struct Director {
     quiet: Option<usize>,
     started: bool,
     stopping: bool,
+    /// What [`Director::snapshot`] reports beyond the state machines' own: per-instance drops,
+    /// the master last heard, transitions.
+    observed: snapshot::Observed,
 }
 
 /// Why the core cannot be built from a [`Setup`] (the mapping normally catches these first).
@@ -298,6 +302,7 @@ impl Director {
             scratch: Some(Box::default()),
             started: false,
             stopping: false,
+            observed: snapshot::Observed::new(instances),
         })
     }
 
@@ -520,6 +525,7 @@ impl Director {
         if let Some(reason) = check(inst, received) {
             let name = inst.name.clone();
             self.counters.drop(reason);
+            self.observed.dropped(i, reason);
             match reason {
                 // keepalived logs these at info: they point at a misconfiguration.
                 DropReason::AuthMismatch
@@ -539,6 +545,7 @@ impl Director {
         }
         self.counters.accepted += 1;
         self.last_advert[i] = Some((received.vrrp.priority, received.src));
+        self.observed.heard(i, now);
         let mut scratch = self.scratch.take().unwrap_or_default();
         let advert: ReceivedAdvert<'_> = to_fsm(received, InterfaceId(ifindex), &mut scratch);
         self.feed(i, vrrp_fsm::Input::Advert { now, advert });
@@ -795,6 +802,8 @@ impl Director {
             inst.name,
             state_name(to)
         );
+        self.observed
+            .transition(i, &inst.name, from, to, &reason, now);
         let priority = self.priority(i);
         let inst = &self.setup.instances[i];
         let notify = inst.notify.clone();
@@ -868,10 +877,13 @@ impl Director {
     fn drain_garp(&mut self) {
         loop {
             match self.garp.poll_output() {
-                garp::schedule::Output::Announce(v) => self.queue.push_back(Output::Announce {
-                    ifindex: v.ifindex,
-                    addr: v.addr,
-                }),
+                garp::schedule::Output::Announce(v) => {
+                    self.observed.garps_sent += 1;
+                    self.queue.push_back(Output::Announce {
+                        ifindex: v.ifindex,
+                        addr: v.addr,
+                    });
+                }
                 garp::schedule::Output::Timeout(at) => {
                     self.garp_deadline = Some(at);
                     return;

@@ -168,6 +168,7 @@ impl Director {
         self.group_state = group_state;
         self.last_advert = last_advert;
         self.owners = owners;
+        self.observed.remap(&old_of);
         self.demux = demux;
         self.scripts = scripts;
 

@@ -3,7 +3,7 @@
 //! Everything that can fail at start (sockets, GARP senders, netlink) is opened before the
 //! first change to the host, so a configuration that cannot run leaves the host as it was.
 
-mod process;
+pub(crate) mod process;
 mod socket;
 mod timer;
 
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::codec::{self, MAX_PACKET_LEN};
 use crate::setup::{HostInterface, Setup};
-use crate::{Director, HostChange, Input, Output};
+use crate::{Director, HostChange, Input, Output, Transition};
 
 use self::socket::{Received, VridFilter, VrrpSocket};
 
@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub notify_timeout: Duration,
     /// How often track files are read.
     pub track_file_poll: Duration,
+    /// Where every state change of an instance is sent, for the load-balancer half (its
+    /// `lvs_sync_daemon` follows the instance it names: see [`crate::lb::Control::Instance`]).
+    pub transitions: Option<mpsc::UnboundedSender<Transition>>,
 }
 
 impl Default for RunOptions {
@@ -71,6 +74,7 @@ impl Default for RunOptions {
         Self {
             notify_timeout: Duration::from_secs(30),
             track_file_poll: Duration::from_secs(1),
+            transitions: None,
         }
     }
 }
@@ -116,7 +120,17 @@ enum Event {
 /// Reads, checks and maps the configuration at `path` on this host for a reload: `None` (with
 /// every reason logged) when it cannot run, so the running configuration stays.
 pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) -> Option<Setup> {
-    let parsed = match keepalived_conf::parse_file(path, options) {
+    load_with(path, options, |_| Ok(())).await
+}
+
+/// [`load`], with `prepare` applied to the parsed model before it is mapped (lvskitd adds its
+/// standby tracker there, as at start); an error from it is logged and refuses the reload.
+pub async fn load_with(
+    path: &std::path::Path,
+    options: &keepalived_conf::Options,
+    prepare: impl FnOnce(&mut keepalived_conf::Config) -> Result<(), String>,
+) -> Option<Setup> {
+    let mut parsed = match keepalived_conf::parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
             tracing::error!("{}: {e}", path.display());
@@ -128,6 +142,10 @@ pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) ->
     }
     if parsed.has_errors() {
         tracing::error!("{}: configuration is NOT valid", path.display());
+        return None;
+    }
+    if let Err(e) = prepare(&mut parsed.config) {
+        tracing::error!("{}: {e}", path.display());
         return None;
     }
     let interfaces = match vip::Client::new() {
@@ -161,7 +179,26 @@ pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) ->
 pub async fn run(
     setup: Setup,
     options: RunOptions,
+    reload: impl AsyncFnMut() -> Option<Setup>,
+    ready: impl FnOnce(),
+) -> Result<(), Error> {
+    run_observed(
+        setup,
+        options,
+        reload,
+        crate::control::Requests::none(),
+        ready,
+    )
+    .await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`Director::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: Setup,
+    options: RunOptions,
     mut reload: impl AsyncFnMut() -> Option<Setup>,
+    mut requests: crate::control::Requests<crate::state::VrrpState>,
     ready: impl FnOnce(),
 ) -> Result<(), Error> {
     // Everything that can fail, before anything changes.
@@ -246,6 +283,11 @@ pub async fn run(
                 }
                 output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
                 Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
+                Output::StateChange(t) => {
+                    if let Some(tx) = &options.transitions {
+                        let _ = tx.send(t);
+                    }
+                }
                 output => rest.push(output),
             }
         };
@@ -295,6 +337,9 @@ pub async fn run(
                         file_watcher = spawn_watcher(director.setup());
                     }
                 }
+            }
+            reply = requests.next() => {
+                let _ = reply.send(director.snapshot(Instant::now()));
             }
             index = poll_fn(|cx| {
                 for (i, s) in sockets.iter().enumerate() {
@@ -771,10 +816,7 @@ async fn watch_files(
     loop {
         for (file, (path, _)) in files.iter().enumerate() {
             // A track file is a few bytes: reading it does not hold the runtime up.
-            let value = match std::fs::read_to_string(path) {
-                Ok(text) => text.trim().parse().unwrap_or(0),
-                Err(_) => 0,
-            };
+            let value = healthcheck::file::read_track_value(path);
             if last[file] != Some(value) {
                 last[file] = Some(value);
                 if events.send(Event::File { file, value }).is_err() {

@@ -726,7 +726,7 @@ impl Mapper<'_> {
             primary,
             advertised,
         );
-        fsm.priority = inst.priority.as_ref().map_or(100, |p| p.value);
+        fsm.priority = inst.effective_priority();
         fsm.advert_interval_cs = advert_interval_cs;
         fsm.initial_state = match inst.state {
             Some(model::InitialState::Master) => InitialState::Master,
