@@ -122,11 +122,23 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             let output = cmd
                 .output()
                 .map_err(|e| format!("cannot run {}: {e}", bench.display()))?;
+            eprint!("{}", String::from_utf8_lossy(&output.stderr));
             if !output.status.success() {
-                return Err(format!(
-                    "{label} ({implementation}) failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
+                // One implementation failing a scenario (keepalived cannot keep 200 instances
+                // at 0.1 s on a loaded machine) must not lose the other's figures: a row says so.
+                let why = String::from_utf8_lossy(&output.stderr);
+                let why = why
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty() && !l.starts_with(' '))
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
+                rows.push((
+                    label,
+                    serde_json::json!({"scenario": "failed", "impl": implementation, "why": why}),
                 ));
+                continue;
             }
             let text = String::from_utf8_lossy(&output.stdout);
             println!("{}", text.trim());
@@ -163,6 +175,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 span("all_garps_sent_ms"),
                 r["complete_rounds"]
             ),
+            Some("failed") => format!("failed: {}", r["why"].as_str().unwrap_or("?")),
             _ => "?".into(),
         };
         let bound = r["bound_ms"]

@@ -358,9 +358,24 @@ fn scale_takeover(common: &Common, instances: usize, interval: f64, runs: usize)
             let last = first_garp.iter().max().copied().unwrap_or(last_master);
             spans.push(last.duration_since(last_master)?.as_secs_f64() * 1000.0);
         } else {
+            // Say which part is missing, so an incomplete round can be told from a slow one.
+            let garps = announcements(&frames)
+                .iter()
+                .filter(|(at, _)| *at > killed)
+                .count();
+            let backup_adverts = ads.iter().filter(|a| a.priority == 100).count();
+            let vrids: std::collections::BTreeSet<u8> = ads
+                .iter()
+                .filter(|a| a.priority == 100)
+                .map(|a| a.vrid)
+                .collect();
             eprintln!(
-                "round {run}: {} of {instances} VIPs announced, {held} held by the backup",
-                first_garp.len()
+                "round {run}: {} of {instances} VIPs announced ({garps} GARP frames after the \
+                 kill), {held} held by the backup, {backup_adverts} backup adverts from {} \
+                 VRIDs in the {:.1} s window after the kill",
+                first_garp.len(),
+                vrids.len(),
+                (bound(3, 100, interval) + Duration::from_secs(2)).as_secs_f64()
             );
         }
         let _ = lab

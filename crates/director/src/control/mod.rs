@@ -12,7 +12,7 @@
 //!
 //! let (asker, requests) = control::requests();
 //! let source = StateSource::new(Some(asker), None);
-//! tokio::spawn(director::driver::run_observed(setup, Default::default(), requests, || {}));
+//! tokio::spawn(director::driver::run_observed(setup, Default::default(), async || None, requests, || {}));
 //! let state = source.state().await; // the VRRP half's snapshot
 //! # }
 //! ```

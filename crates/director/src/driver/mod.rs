@@ -293,7 +293,7 @@ pub async fn run_observed(
             }
         };
         apply(&client, changes).await;
-        for (ifindex, addr) in announcements {
+        for (ifindex, addr) in first_rounds_first(announcements) {
             announce(&senders, ifindex, addr);
         }
         for output in rest {
@@ -662,6 +662,28 @@ fn send_on(t: &crate::Transmit, socket: &VrrpSocket, out: &mut [u8]) {
     }
 }
 
+/// The announcements of one batch with every address's first one before any address's second
+/// one (and so on), each address's in their order. The GARP scheduler queues an instance's
+/// whole repeat at once; when many instances take over together, this puts the first GARP of
+/// the last address after one frame per address rather than after every repeat of all the
+/// others. Same frames, same count: only the order within the batch changes.
+fn first_rounds_first(mut batch: Vec<(u32, IpAddr)>) -> Vec<(u32, IpAddr)> {
+    if batch.len() < 2 {
+        return batch;
+    }
+    let mut seen: HashMap<(u32, IpAddr), u32> = HashMap::with_capacity(batch.len());
+    let mut keyed: Vec<(u32, (u32, IpAddr))> = batch
+        .drain(..)
+        .map(|a| {
+            let n = seen.entry(a).or_insert(0);
+            *n += 1;
+            (*n, a)
+        })
+        .collect();
+    keyed.sort_by_key(|(round, _)| *round);
+    keyed.into_iter().map(|(_, a)| a).collect()
+}
+
 /// Sends one gratuitous ARP or unsolicited NA.
 fn announce(senders: &HashMap<u32, garp::Sender>, ifindex: u32, addr: IpAddr) {
     if let Some(sender) = senders.get(&ifindex)
@@ -804,5 +826,20 @@ async fn watch_files(
             }
         }
         tokio::time::sleep(period).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_address_is_announced_once_before_any_is_announced_twice() {
+        let a = |n: u8| (2, IpAddr::from([198, 51, 100, n]));
+        let batch = vec![a(1), a(1), a(1), a(2), a(2), a(2), (3, a(1).1), a(3)];
+        assert_eq!(
+            first_rounds_first(batch),
+            [a(1), a(2), (3, a(1).1), a(3), a(1), a(2), a(1), a(2)]
+        );
     }
 }

@@ -97,7 +97,7 @@ pub(crate) fn run(
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(async {
+    runtime.block_on(async move {
         let setup = if halves == Halves::Lb {
             None
         } else {
@@ -127,6 +127,10 @@ pub(crate) fn run(
                 Err(()) => return ExitCode::from(1),
             }
         };
+        // The parsed file (its text and model) is not needed any more: give its memory back
+        // to the system rather than carry it for the daemon's life.
+        drop(parsed);
+        release_free_memory();
         if let Some(pid_file) = pid_file
             && let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id()))
         {
@@ -150,6 +154,7 @@ pub(crate) fn run(
             options,
             lb_options,
             daemon_options,
+            state_dir,
             ready,
         )
         .await;
@@ -175,6 +180,7 @@ async fn run_halves(
     options: &Options,
     lb_options: director::lb::LbOptions,
     daemon_options: &DaemonOptions,
+    state_dir: &Path,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
     // Without virtual servers the load balancer has nothing to do and needs no IPVS.
@@ -272,6 +278,14 @@ async fn run_halves(
     };
     let (a, b) = tokio::join!(vrrp_half, lb_half);
     a.and(b)
+}
+
+/// Returns the heap's free pages to the system (glibc keeps them otherwise).
+fn release_free_memory() {
+    // SAFETY: malloc_trim only walks glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Aborts a task when dropped (the socket's, so its file is removed on the way out).
