@@ -246,8 +246,7 @@ async fn run_halves(
                 // A reload keeps every instance tracking the standby file.
                 let reload = async || {
                     director::driver::load_with(path, options, |config| {
-                        director::manual::track(config, &daemon_options.state_dir)
-                            .map_err(|e| e.to_string())
+                        director::manual::track(config, state_dir).map_err(|e| e.to_string())
                     })
                     .await
                 };
