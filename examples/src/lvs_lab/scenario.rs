@@ -416,8 +416,19 @@ impl Lab {
         }
         let failed = samples.iter().filter(|s| s.failed()).count();
         if error.is_none() && failed > allowed {
+            let mut reasons: Vec<(String, usize)> = Vec::new();
+            for s in &samples {
+                if let Answer::Failed(why) = &s.answer {
+                    match reasons.iter_mut().find(|(r, _)| r == why) {
+                        Some((_, n)) => *n += 1,
+                        None => reasons.push((why.clone(), 1)),
+                    }
+                }
+            }
+            let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             error = Some(format!(
-                "{failed} requests failed, at most {allowed} allowed"
+                "{failed} requests failed ({}), at most {allowed} allowed",
+                reasons.join(", ")
             ));
         }
         let master = self.topo.master().map(|m| DIRECTOR_NAMES[m].to_string());
