@@ -12,11 +12,14 @@
 //!
 //! Needs root and keepalived (`cargo xtask test netns` has both).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use testbed::{Netns, require_root};
+
+mod keepalived_dump;
 
 const LVSKITD: &str = env!("CARGO_BIN_EXE_lvskitd");
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -65,12 +68,14 @@ fn known_differences() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The exit status of `program -t -f FILE` in the namespace, run from the file's folder, and
-/// what it printed.
-fn config_test(netns: &Netns, program: &str, file: &Path) -> (i32, String) {
+/// The exit status of `program -t [EXTRA] -f FILE` in the namespace, run from the file's
+/// folder, and what it printed.
+fn config_test(netns: &Netns, program: &str, extra: &[&str], file: &Path) -> (i32, String) {
     let out = netns
         .command(program)
-        .args(["-t", "-f"])
+        .arg("-t")
+        .args(extra)
+        .arg("-f")
         .arg(file)
         .current_dir(file.parent().unwrap())
         .output()
@@ -106,7 +111,7 @@ fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
             .unwrap_or_default();
         let done = shown.contains("fe80") && !shown.contains("tentative");
         if !done {
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(100));
         }
         done
     });
@@ -120,15 +125,30 @@ fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
     assert!(files.len() >= 40, "corpus has only {} files", files.len());
     let mut agree = 0;
     let mut failures = Vec::new();
+    // Files keepalived ran (exit 0 or 5), for the comparison of the models below.
+    let mut ran = Vec::new();
     for file in &files {
         let rel = file
             .strip_prefix(Path::new(ROOT).join("testdata/configs"))
             .unwrap()
             .display()
             .to_string();
-        let (k, k_out) = config_test(&netns, "keepalived", file);
-        let (l, l_out) = config_test(&netns, LVSKITD, file);
+        let (k, k_out) = config_test(&netns, "keepalived", &[], file);
+        let (l, l_out) = config_test(&netns, LVSKITD, &[], file);
+        // The include files again with `-e` (every include checked, as `includea`).
+        if rel.starts_with("differential/include") {
+            let (ke, ke_out) = config_test(&netns, "keepalived", &["-e"], file);
+            let (le, le_out) = config_test(&netns, LVSKITD, &["-e"], file);
+            if ke != le {
+                failures.push(format!(
+                    "{rel}: keepalived -t -e exits {ke}, lvskitd -t -e exits {le}\n--- keepalived:\n{ke_out}--- lvskitd:\n{le_out}"
+                ));
+            }
+        }
         let listed = known.contains_key(&rel);
+        if k == 0 || k == 5 {
+            ran.push((file.clone(), rel.clone()));
+        }
         if k == l {
             agree += 1;
             if listed {
@@ -153,5 +173,107 @@ fn lvskitd_t_gives_keepalived_t_verdict_on_the_corpus() {
         files.len(),
         known.len()
     );
+    failures.extend(compare_models(&netns, &ran));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The config id keepalived and lvskitd use by default: the host name up to the first dot.
+fn short_hostname() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(name.trim().split('.').next()?.to_string())
+}
+
+/// The model comparison: for each file keepalived ran that has VRRP instances, the VRRP half
+/// of keepalived dumps its configuration (`-d`), and every field both have must say the same
+/// as lvskit's model, or be listed in the README's table as `dump FILE`, `FIELD`.
+fn compare_models(netns: &Netns, ran: &[(PathBuf, String)]) -> Vec<String> {
+    let known = known_dump_differences();
+    let options = keepalived_conf::Options {
+        config_id: short_hostname(),
+        ..keepalived_conf::Options::default()
+    };
+    let mut failures = Vec::new();
+    let mut seen_known = BTreeSet::new();
+    let (mut compared, mut instances, mut fields) = (0, 0, 0);
+    let mut no_dump = Vec::new();
+    for (file, rel) in ran {
+        let parsed = keepalived_conf::parse_file(file, &options).expect("lvskitd read it");
+        // A file with an error is one lvskitd refuses to run: its model keeps what was written
+        // where keepalived runs with a default or a correction (the README's table says so).
+        if parsed.config.vrrp_instances.is_empty() || parsed.has_errors() {
+            continue;
+        }
+        let log = keepalived_dump::run_keepalived_dump(netns, file, Duration::from_secs(10));
+        let dumped = keepalived_dump::parse_vrrp(&log);
+        if dumped.is_empty() {
+            // keepalived stopped on the file (a fatal error, or IPVS it cannot have here).
+            no_dump.push(rel.as_str());
+            continue;
+        }
+        compared += 1;
+        let names = |v: Vec<&str>| v.join(", ");
+        let model_names: Vec<&str> = parsed
+            .config
+            .vrrp_instances
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        let dumped_names: Vec<&str> = dumped.iter().map(|d| d.name.as_str()).collect();
+        let mut sorted_model = model_names.clone();
+        let mut sorted_dumped = dumped_names.clone();
+        sorted_model.sort_unstable();
+        sorted_dumped.sort_unstable();
+        if sorted_model != sorted_dumped {
+            failures.push(format!(
+                "{rel}: instances: model [{}], keepalived [{}]",
+                names(model_names),
+                names(dumped_names)
+            ));
+        }
+        for vi in &parsed.config.vrrp_instances {
+            let Some(d) = dumped.iter().find(|d| d.name == vi.name) else {
+                continue;
+            };
+            instances += 1;
+            let want = keepalived_dump::expected(&parsed.config, vi);
+            fields += want.fields.len() + want.lists.len();
+            for diff in keepalived_dump::compare(&want, d) {
+                let field = diff.split(':').next().unwrap().to_string();
+                let key = (rel.clone(), field);
+                if known.contains(&key) {
+                    seen_known.insert(key);
+                } else {
+                    failures.push(format!("{rel}: instance {}: {diff}", vi.name));
+                }
+            }
+        }
+    }
+    for key in known.difference(&seen_known) {
+        failures.push(format!(
+            "the README lists dump `{}` `{}` as a difference, but the models agree there",
+            key.0, key.1
+        ));
+    }
+    eprintln!(
+        "model comparison: {compared} files dumped by keepalived, {instances} VRRP instances, {fields} fields and lists compared; no dump from keepalived for {}",
+        no_dump.join(", ")
+    );
+    assert!(compared >= 20, "only {compared} files compared");
+    failures
+}
+
+/// The model differences listed in the README's table: rows whose first cell is
+/// ``dump `FILE` `FIELD` ``.
+fn known_dump_differences() -> BTreeSet<(String, String)> {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("crates/keepalived-conf/README.md"))
+        .expect("crate README");
+    readme
+        .lines()
+        .filter_map(|line| {
+            let cell = line.split('|').nth(1)?.trim().strip_prefix("dump `")?;
+            let (file, rest) = cell.split_once('`')?;
+            let field = rest.trim().strip_prefix('`')?.strip_suffix('`')?;
+            Some((file.to_string(), field.to_string()))
+        })
+        .collect()
 }

@@ -152,6 +152,36 @@ pub(crate) fn bench_ipvs(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask bench lb`: the load-balancer figures (the ignored test `vm_lvskitd_bench`):
+/// start-up, adoption, reload and memory of `lvskitd -C` with 2,300 virtual servers / 37,000
+/// real servers, and keepalived with the same file in the same VM run; release build, 3 GiB.
+/// Extra arguments are passed to the VM run (`--timeout`); `LVSKIT_BENCH_RELOADS` (200),
+/// `LVSKIT_BENCH_RELOAD_ROUNDS` (7) and `LVSKIT_BENCH_CHECK_SECONDS` (30) reach the bench
+/// through the VM's run script.
+pub(crate) fn bench_lb(args: &[String]) -> Result<(), String> {
+    if !is_root() {
+        return Err("the VM needs root (the Debian kernel image is readable by root only)".into());
+    }
+    ensure_tools()?;
+    ensure(&[("keepalived", "keepalived")])?;
+    let mut options = parse(args)?;
+    options.release = true;
+    options.memory_mb = options.memory_mb.max(3072);
+    if options.timeout == Options::default().timeout {
+        options.timeout = Duration::from_secs(3600);
+    }
+    options.binaries = vec!["vm_lvskitd_bench".into()];
+    options
+        .test_args
+        .extend(["--ignored", "--nocapture"].map(String::from));
+    let report = run_vm(&options)?;
+    println!("\n==> bench lb");
+    for line in report.lines.iter().filter(|l| l.starts_with("bench:")) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 /// Installs what the VM needs (as root, with apt-get) or says what is missing.
 fn ensure_tools() -> Result<(), String> {
     ensure(&[
@@ -265,6 +295,14 @@ fn run_script(built: &build::Built, options: &Options) -> String {
         );
     }
     let mut script = String::new();
+    // Bench knobs (`LVSKIT_BENCH_*`) of the host's environment reach the tests in the VM.
+    let mut knobs: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("LVSKIT_BENCH_"))
+        .collect();
+    knobs.sort();
+    for (k, v) in knobs {
+        script.push_str(&format!("export {k}={}\n", quote(&v)));
+    }
     for test in &built.tests {
         if !options.binaries.is_empty() && !options.binaries.contains(&test.name) {
             continue;

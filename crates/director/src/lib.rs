@@ -13,6 +13,8 @@
 //!   packet.
 //! - [`lb`]: the load-balancer half (keepalived's checker process): IPVS from `virtual_server`
 //!   blocks, health checks, quorum and sorry servers, reload, as a sans-IO core and a driver.
+//! - [`manual`]: `lvskitd standby` / `takeover` (heartbeat's `hb_standby` / `hb_takeover`): a
+//!   standby file every instance tracks.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
 //!
@@ -30,6 +32,7 @@
 //!     up: true,
 //!     ipv4: Some("192.0.2.1".parse().unwrap()),
 //!     ipv6_link_local: None,
+//!     macvlan: None,
 //! }];
 //! let setup = map(&parsed.config, &host).expect("runs here");
 //! let mut director = Director::new(setup).unwrap();
@@ -49,11 +52,12 @@ mod codec_seam;
 mod core;
 pub mod driver;
 pub mod lb;
+pub mod manual;
 pub mod setup;
 
 pub use crate::core::{
-    BuildError, Counters, Director, DropReason, HostChange, Input, Output, Transition, Transmit,
-    state_name,
+    BuildError, Counters, Director, DropReason, HostChange, Input, Output, ReloadSummary,
+    Transition, Transmit, state_name,
 };
 pub use codec_seam::garp_plan;
 

@@ -303,10 +303,7 @@ impl Checker<'_> {
         }
         // Without a priority the initial state decides it (MASTER is the owner, 255), and
         // without a state the priority decides it.
-        let priority = v.priority.map(|p| p.value).unwrap_or(match v.state {
-            Some(InitialState::Master) => 255,
-            _ => 100,
-        });
+        let priority = v.effective_priority();
         let owner = priority == 255;
         let mut master = v.state.map_or(owner, |s| s == InitialState::Master);
         if strict && v.state.is_some() && master != owner {

@@ -31,6 +31,9 @@ pub enum DiagnosticKind {
     Braces,
     /// An `include` that matched nothing or could not be read.
     Include,
+    /// An `include` that an include check rejects (`includer`, ..., `include_check`, `-e`):
+    /// keepalived exits 6 for it, as for script security.
+    IncludeCheck,
     /// A value that does not parse (not a number, not an address, unknown enum word).
     InvalidValue,
     /// A value out of its allowed range.
@@ -240,7 +243,8 @@ pub enum ConfigTestStatus {
     Fatal,
     /// Any configuration message, warnings included: exit 5.
     Messages,
-    /// A script-security message (scripts without `enable_script_security`): exit 6.
+    /// A script-security message (scripts without `enable_script_security`), or an include
+    /// that an include check rejects: exit 6.
     Security,
 }
 
@@ -254,7 +258,9 @@ impl ConfigTestStatus {
             .map(|d| match (d.severity, d.kind) {
                 (Severity::Note, _) | (Severity::Warning, DiagnosticKind::Include) => Self::Clean,
                 (_, DiagnosticKind::Fatal) => Self::Fatal,
-                (_, DiagnosticKind::ScriptSecurity) => Self::Security,
+                (_, DiagnosticKind::ScriptSecurity | DiagnosticKind::IncludeCheck) => {
+                    Self::Security
+                }
                 _ => Self::Messages,
             })
             .max()

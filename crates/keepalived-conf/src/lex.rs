@@ -120,51 +120,98 @@ impl TextArena {
     }
 }
 
-/// Which checks an `include` variant adds (keepalived's `include_check` options).
-#[derive(Debug, Clone, Copy, Default)]
-struct IncludeChecks {
-    /// Every match must be a readable regular file (`includer`).
+/// Which checks an `include` makes: those of its keyword variant, and those `include_check`
+/// (or `Options::all_config`, keepalived's `-e`) turned on for every include.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct IncludeChecks {
+    /// Every match must be a readable regular file (`readable`).
     readable: bool,
-    /// A pattern without wildcards must match (`includem`).
+    /// A pattern without braces or wildcards must match (`match`).
     matched: bool,
-    /// A pattern with wildcards must match too (`includew`).
+    /// A pattern without braces must match, wildcards too (`wildcard_match`).
     wildcard_matched: bool,
-    /// Every brace alternative must match (`includeb`).
+    /// Every brace alternative without a wildcard must match (`brace_match`).
     brace_matched: bool,
 }
 
 impl IncludeChecks {
+    /// Every check: `includea`, `include_check` with no option, keepalived's `-e`.
+    pub(crate) const ALL: Self = Self {
+        readable: true,
+        matched: true,
+        wildcard_matched: true,
+        brace_matched: true,
+    };
+
+    /// The checks of an include keyword, `None` when `keyword` is not one.
     fn of(keyword: &str) -> Option<Self> {
-        let all = Self {
+        let readable = Self {
             readable: true,
-            matched: true,
-            wildcard_matched: true,
-            brace_matched: true,
+            ..Self::default()
         };
         Some(match keyword {
             "include" => Self::default(),
-            "includer" => Self {
-                readable: true,
-                ..Self::default()
-            },
+            "includer" => readable,
             "includem" => Self {
-                readable: true,
                 matched: true,
-                ..Self::default()
+                ..readable
             },
             "includew" => Self {
-                readable: true,
                 wildcard_matched: true,
-                ..Self::default()
+                ..readable
             },
             "includeb" => Self {
-                readable: true,
                 brace_matched: true,
-                ..Self::default()
+                ..readable
             },
-            "includea" => all,
+            "includea" => Self::ALL,
             _ => return None,
         })
+    }
+
+    fn union(self, other: Self) -> Self {
+        Self {
+            readable: self.readable || other.readable,
+            matched: self.matched || other.matched,
+            wildcard_matched: self.wildcard_matched || other.wildcard_matched,
+            brace_matched: self.brace_matched || other.brace_matched,
+        }
+    }
+
+    /// `include_check [OPTIONS]` applied to the current checks: no option is every check;
+    /// `+NAME` adds, `-NAME` removes, and a list that starts without a sign sets `readable`
+    /// and the checks it names.
+    /// keepalived 2.2.7 knows `match`, `wildcard_match` and `brace_match` (not `readable`,
+    /// which its man page names; checked with `keepalived -t`) and stops at the first word it
+    /// does not know: that word is returned.
+    fn apply<'a>(self, options: &[&'a str]) -> (Self, Option<&'a str>) {
+        if options.is_empty() {
+            return (Self::ALL, None);
+        }
+        // A list that starts without a sign replaces the checks (`readable` stays on), even
+        // when its first word turns out unknown.
+        let mut checks = if options[0].starts_with(['+', '-']) {
+            self
+        } else {
+            Self {
+                readable: true,
+                ..Self::default()
+            }
+        };
+        for &option in options {
+            let (on, name) = match option.as_bytes().first() {
+                Some(b'-') => (false, &option[1..]),
+                Some(b'+') => (true, &option[1..]),
+                _ => (true, option),
+            };
+            match name {
+                "match" => checks.matched = on,
+                "wildcard_match" => checks.wildcard_matched = on,
+                "brace_match" => checks.brace_matched = on,
+                _ => return (checks, Some(option)),
+            }
+        }
+        (checks, None)
     }
 }
 
@@ -240,6 +287,9 @@ enum Frame<'s> {
         pos: usize,
         /// What [`crate::FileSystem::identity`] says, to spot include loops.
         identity: PathBuf,
+        /// The `include_check` setting when the file was opened, set back when it ends (a
+        /// file's own `include_check` holds for the rest of it and what it includes).
+        saved_checks: IncludeChecks,
     },
     /// The files an `include` matched and that are still to be read, in order.
     Include {
@@ -325,6 +375,8 @@ pub(crate) struct Lexer<'s> {
     spent: Spent,
     /// A budget ran out: the rest of the input is not read.
     stopped: bool,
+    /// What `include_check` (or `Options::all_config`) makes every include check.
+    include_checks: IncludeChecks,
 }
 
 impl<'s> Lexer<'s> {
@@ -349,6 +401,11 @@ impl<'s> Lexer<'s> {
             identities: HashMap::new(),
             spent: Spent::default(),
             stopped: false,
+            include_checks: if options.all_config {
+                IncludeChecks::ALL
+            } else {
+                IncludeChecks::default()
+            },
         };
         let identity = options.fs.identity(&path);
         lexer.spent.read = text.len() as u64;
@@ -389,6 +446,7 @@ impl<'s> Lexer<'s> {
             text,
             pos: 0,
             identity,
+            saved_checks: self.include_checks,
         });
         self.set_pwd();
     }
@@ -572,7 +630,9 @@ impl<'s> Lexer<'s> {
     }
 
     fn end_file(&mut self, file: u32, len: usize) {
-        self.frames.pop();
+        if let Some(Frame::File { saved_checks, .. }) = self.frames.pop() {
+            self.include_checks = saved_checks;
+        }
         if let Some((name, _)) = self.pending_def.take() {
             let origin = Origin {
                 file,
@@ -708,8 +768,27 @@ impl<'s> Lexer<'s> {
             .unwrap_or(line.text.len());
         if let Some(checks) = IncludeChecks::of(&line.text[..first]) {
             let pattern = line.text[first..].trim();
-            self.include(checks, pattern, line.origin);
+            self.include(checks.union(self.include_checks), pattern, line.origin);
             return;
+        }
+        if &line.text[..first] == "include_check" {
+            // keepalived applies it as it reads the line, to the includes that follow; the
+            // statement is also read as a `global_defs` keyword, which says where it belongs.
+            let options: Vec<&str> = strip_comment(&line.text[first..])
+                .0
+                .split_ascii_whitespace()
+                .collect();
+            let (checks, unknown) = self.include_checks.apply(&options);
+            self.include_checks = checks;
+            if let Some(unknown) = unknown {
+                self.warn(
+                    DiagnosticKind::InvalidValue,
+                    line.origin,
+                    format!(
+                        "include_check: unknown check `{unknown}` (keepalived 2.2.7 knows match, wildcard_match and brace_match); it and what follows are ignored"
+                    ),
+                );
+            }
         }
         self.tokenize(line);
     }
@@ -1137,15 +1216,22 @@ impl<'s> Lexer<'s> {
             }
         }
         let wildcard = pattern.contains(['*', '?', '[']);
+        // A brace alternative without a wildcard that matched nothing.
+        let literal_missing: Vec<&str> = missing
+            .iter()
+            .copied()
+            .filter(|a| !a.contains(['*', '?', '[']))
+            .collect();
         if paths.is_empty() {
+            let message = format!("include `{pattern}` matched no file");
             let required = if wildcard {
                 checks.wildcard_matched
             } else {
-                checks.matched
+                checks.matched || checks.wildcard_matched
             };
-            let message = format!("include `{pattern}` matched no file");
-            if required || checks.brace_matched && braces {
-                self.error(DiagnosticKind::Include, origin, message);
+            if required && !braces || braces && checks.brace_matched && !literal_missing.is_empty()
+            {
+                self.error(DiagnosticKind::IncludeCheck, origin, message);
             } else if !wildcard {
                 // keepalived says so too ("Config files missing"); a wildcard that matches
                 // nothing (an empty conf.d) is normal.
@@ -1153,12 +1239,11 @@ impl<'s> Lexer<'s> {
             }
             return;
         }
-        let literal_missing = missing.iter().any(|a| !a.contains(['*', '?', '[']));
-        if braces && (literal_missing || checks.brace_matched && !missing.is_empty()) {
-            let list = missing.join("`, `");
+        if braces && !literal_missing.is_empty() {
+            let list = literal_missing.join("`, `");
             let message = format!("include `{pattern}`: `{list}` matched no file");
             if checks.brace_matched {
-                self.error(DiagnosticKind::Include, origin, message);
+                self.error(DiagnosticKind::IncludeCheck, origin, message);
             } else {
                 self.warn(DiagnosticKind::Include, origin, message);
             }
@@ -1238,7 +1323,7 @@ impl<'s> Lexer<'s> {
                         // makes it an error.
                         let message = format!("cannot read included file `{shown}`: {e}");
                         if checks.readable {
-                            self.error(DiagnosticKind::Include, origin, message);
+                            self.error(DiagnosticKind::IncludeCheck, origin, message);
                         } else {
                             self.warn(DiagnosticKind::Include, origin, message);
                         }

@@ -69,6 +69,10 @@ pub struct Options {
     pub strict: bool,
     /// Follow `include` lines (with [`Self::fs`]).
     pub includes: bool,
+    /// keepalived's `-e` (`--all-config`): every `include` makes all the checks of `includea`
+    /// (a pattern or brace alternative that matches nothing, a match that cannot be read, is
+    /// an error), as `include_check` with no option does from where it is written.
+    pub all_config: bool,
     /// Where files are read from: the real file system by default, or a [`MemoryFs`].
     pub fs: Arc<dyn FileSystem>,
     /// Most bytes read from files for one configuration: the main file and every included
@@ -89,6 +93,7 @@ impl Default for Options {
             config_id: None,
             strict: false,
             includes: true,
+            all_config: false,
             fs: Arc::new(RealFs),
             input_limit: 64 << 20,
             substitution_limit: 256 << 20,

@@ -137,7 +137,7 @@ fn include_that_matches_nothing() {
     assert!(diags("include /nonexistent/keepalived-conf-test/*.conf\n").is_empty());
     assert_one(
         &diags("includew /nonexistent/keepalived-conf-test/*.conf\n"),
-        DiagnosticKind::Include,
+        DiagnosticKind::IncludeCheck,
         Severity::Error,
         1,
         1,

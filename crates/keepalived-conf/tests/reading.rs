@@ -371,3 +371,75 @@ fn conditionals_made_by_substitution_and_inside_multiline_definitions() {
         ["unknown_kept", "unknown_m_node", "unknown_m_all"]
     );
 }
+
+/// The exit status `keepalived -t` gives for `main` (with the other files), as lvskitd computes
+/// it; `all_config` is keepalived's `-e`.
+fn status(main: &str, files: &[(&str, &str)], all_config: bool) -> u8 {
+    let mut fs = MemoryFs::new();
+    fs.insert(MAIN, main);
+    for (path, text) in files {
+        fs.insert(path, *text);
+    }
+    let options = Options {
+        config_id: Some("node".into()),
+        fs: Arc::new(fs),
+        all_config,
+        ..Options::default()
+    };
+    parse_file(MAIN, &options)
+        .expect("the main file is in memory")
+        .config_test_status()
+        .code()
+}
+
+#[test]
+fn include_check_applies_from_its_line_to_the_end_of_its_file() {
+    // Each status is what keepalived -t 2.2.7 gave for the same files on disk (the ones in
+    // testdata/configs/differential/include-check-*.conf are run through it by the netns suite).
+    let set = (
+        "/etc/keepalived/set.inc",
+        "global_defs {\n include_check\n}\n",
+    );
+    let part = (
+        "/etc/keepalived/part.inc",
+        "global_defs {\n router_id a\n}\n",
+    );
+    // Before the line: a message only ("Config files missing"), exit 0; after it: exit 6.
+    assert_eq!(status("include none.conf\n", &[], false), 0);
+    assert_eq!(
+        status(
+            "global_defs {\n include_check\n}\ninclude none.conf\n",
+            &[],
+            false
+        ),
+        6
+    );
+    // Set in an included file: set back when that file ends.
+    assert_eq!(
+        status("include set.inc\ninclude none.conf\n", &[set], false),
+        0
+    );
+    // `match` leaves a wildcard alone, `wildcard_match` does not.
+    let check = |option: &str, pattern: &str| {
+        status(
+            &format!("global_defs {{\n include_check {option}\n}}\ninclude {pattern}\n"),
+            &[part],
+            false,
+        )
+    };
+    assert_eq!(check("match", "none-*.conf"), 0);
+    assert_eq!(check("wildcard_match", "none-*.conf"), 6);
+    // `brace_match`: an alternative without a wildcard must match, one with a wildcard need not.
+    assert_eq!(check("brace_match", "{part,none}.inc"), 6);
+    assert_eq!(check("brace_match", "{part,none-*}.inc"), 0);
+    // `-match` takes `match` back; `readable` is unknown to keepalived 2.2.7 (a message, exit
+    // 5) and the list it starts sets no check.
+    assert_eq!(check("brace_match -brace_match", "{part,none}.inc"), 0);
+    assert_eq!(check("readable match", "none.conf"), 5);
+    // keepalived's -e: every include is checked from the start.
+    assert_eq!(status("include none.conf\n", &[], true), 6);
+    assert_eq!(
+        status("include set.inc\nincludem none-*.conf\n", &[set], true),
+        6
+    );
+}

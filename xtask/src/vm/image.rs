@@ -40,9 +40,9 @@ const MODULES: &[&str] = &[
 ];
 
 /// Schedulers that only some kernels build, and the tunnel drivers of an LVS-TUN real server
-/// (`tunl0`, `gre0`: `vm_realserver`, the lab's `--tun`; `ipip` brings `tunnel4` and
-/// `ip_tunnel`); missing ones are left out.
-const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre"];
+/// (`tunl0`, `gre0`, `fou` for GUE: `vm_realserver`, the lab's `--tun`; `ipip` brings `tunnel4`
+/// and `ip_tunnel`); missing ones are left out.
+const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre", "fou"];
 
 /// The kernel to boot.
 #[derive(Debug, Clone)]
@@ -324,6 +324,7 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
             },
         );
     }
+    add_keepalived(&mut tree)?;
     add_iproute2(&mut tree)?;
     for (path, text) in [
         ("/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n"),
@@ -331,8 +332,11 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
             "/etc/nsswitch.conf",
             "hosts: files\nservices: files\nprotocols: files\n",
         ),
-        ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
-        ("/etc/group", "root:x:0:\n"),
+        (
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n",
+        ),
+        ("/etc/group", "root:x:0:\nnogroup:x:65534:\n"),
     ] {
         tree.insert(
             path,
@@ -414,6 +418,33 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
     }
     std::fs::rename(&partial, &image).map_err(|e| format!("{}: {e}", image.display()))?;
     Ok(image)
+}
+
+/// keepalived and the shared libraries it links to, at the paths ldd gives, for the
+/// side-by-side figures of `cargo xtask bench lb` (keepalived's checker needs IPVS, so it runs
+/// in the VM too). Left out, with nothing said, when this host has no keepalived.
+fn add_keepalived(tree: &mut Tree) -> Result<(), String> {
+    let Some(keepalived) = which("keepalived") else {
+        return Ok(());
+    };
+    tree.insert(
+        "/usr/sbin/keepalived",
+        Node::Copy {
+            from: keepalived.clone(),
+            mode: 0o755,
+        },
+    );
+    for lib in shared_libraries(&keepalived)? {
+        let path = lib.to_string_lossy().into_owned();
+        tree.insert(
+            &path,
+            Node::Copy {
+                from: lib,
+                mode: 0o755,
+            },
+        );
+    }
+    Ok(())
 }
 
 /// iproute2's `ip` (busybox's has no `ip netns`, `ip -n` or `-batch`, which `testbed` uses for

@@ -10,19 +10,20 @@
 //! - Checks run in one `healthcheck::Scheduler`; identical checks of a real server shared by
 //!   several virtual servers run once.
 //! - Scripts (`notify_up`, `notify_down`, `quorum_up`, `quorum_down`) run without a shell, with
-//!   a timeout, always reaped.
+//!   a timeout, always reaped, as their `user` (else `script_user`), like the VRRP half's.
 //! - On shutdown the IPVS entries stay (a restarted lvskitd adopts them and no connection is
 //!   dropped); [`LbOptions::remove_on_shutdown`] gives keepalived's behaviour, which deletes them.
 
 use std::time::{Duration, Instant};
 
-use healthcheck::{Checker, MiscCheck, Scheduler};
+use healthcheck::Scheduler;
 use ipvs::{AsyncIpvs, Daemon, Op, Reconciler, Table, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::core::{Balancer, Input, Output};
 use super::desired::LbSetup;
+use crate::Transition;
 use crate::setup::Command;
 
 /// Why the load-balancer driver could not start.
@@ -362,39 +363,35 @@ fn same_daemon(k: &Daemon, want: &Daemon) -> bool {
         && want.ttl.is_none_or(|v| k.ttl == Some(v))
 }
 
-/// Runs a notify script without a shell, killing its process group after `timeout`.
-///
-/// Scripts with a `user` are refused here until the VRRP driver's runner (which resolves users)
-/// is shared with this half.
+/// Runs a notify script without a shell, as its user (the script's `user`, else
+/// `script_user`), killing its process group after `timeout`: the VRRP half's runner.
 async fn run_notify(command: &Command, timeout: Duration) {
-    if command.user.is_some() {
-        tracing::error!(
+    match crate::driver::process::run(&command.argv, command.user.as_ref(), timeout).await {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!(
             program = %command.argv.first().map_or("", String::as_str),
-            "notify scripts with a user are not run by the LVS half yet"
-        );
-        return;
-    }
-    let check = MiscCheck {
-        argv: command.argv.to_vec(),
-        misc_timeout: timeout,
-        misc_dynamic: false,
-        user: None,
-    };
-    let outcome = check.check().await;
-    if !outcome.healthy {
-        tracing::debug!("{}", outcome.reason);
+            "notify script failed"
+        ),
+        Err(e) => tracing::warn!(
+            program = %command.argv.first().map_or("", String::as_str),
+            "cannot run notify script: {e}"
+        ),
     }
 }
 
 /// Runs the load balancer until SIGTERM or SIGINT. SIGHUP calls `reload`, which reads the
 /// configuration again and returns the new setup, or `None` (after logging why) to keep the
 /// running one. `ready` is called once the table is in place and the checks run.
+/// `transitions` are the VRRP half's state changes when it runs in the same process
+/// ([`crate::driver::RunOptions::transitions`]): the sync daemon follows the instance it names.
 pub async fn run(
     setup: LbSetup,
     options: LbOptions,
     mut reload: impl FnMut() -> Option<LbSetup>,
     ready: impl FnOnce(),
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
 ) -> Result<(), LbError> {
+    let mut transitions = transitions;
     let mut term = signal(SignalKind::terminate()).map_err(LbError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(LbError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(LbError::Signal)?;
@@ -416,6 +413,19 @@ pub async fn run(
                     );
                 }
             }
+            t = async {
+                match &mut transitions {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match t {
+                Some(t) => {
+                    let master = t.to == vrrp_fsm::State::Master;
+                    driver.instance(t.instance, master).await;
+                }
+                // The VRRP half stopped: nothing more will come.
+                None => transitions = None,
+            },
             alive = driver.next_check() => if !alive { break },
         }
     }

@@ -298,6 +298,18 @@ impl VrrpInstance {
         }
     }
 
+    /// The priority the instance runs with: its own `priority`, else 255 (the address owner)
+    /// for `state MASTER`, else 100 (keepalived 2.2.7's defaults).
+    pub fn effective_priority(&self) -> u8 {
+        self.priority.map_or(
+            match self.state {
+                Some(InitialState::Master) => 255,
+                _ => 100,
+            },
+            |p| p.value,
+        )
+    }
+
     /// The VRRP version the instance runs: its own `version`, else 3 for an IPv6 instance,
     /// else `vrrp_version` of `global_defs`, else 2 (keepalived 2.2.7's order).
     pub fn effective_version(&self, global: &GlobalDefs) -> u8 {

@@ -23,8 +23,9 @@ pub(crate) fn run(
     pid_file: Option<&Path>,
     halves: Halves,
     lb_options: director::lb::LbOptions,
+    state_dir: &Path,
 ) -> ExitCode {
-    let parsed = match parse_file(path, options) {
+    let mut parsed = match parse_file(path, options) {
         Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("lvskitd: {e}");
@@ -55,6 +56,17 @@ pub(crate) fn run(
         let setup = if halves == Halves::Lb {
             None
         } else {
+            // Every instance tracks the standby file of `lvskitd standby`.
+            if let Err(e) = director::manual::track(&mut parsed.config, state_dir) {
+                eprintln!("lvskitd: {e}");
+                return ExitCode::from(1);
+            }
+            if !parsed.config.vrrp_instances.is_empty()
+                && let Err(e) = std::fs::create_dir_all(state_dir)
+            {
+                eprintln!("lvskitd: cannot create {}: {e}", state_dir.display());
+                return ExitCode::from(1);
+            }
             match crate::config_test::map_on_host(&parsed.config).await {
                 Ok(setup) => Some(setup),
                 Err(code) => return code,
@@ -107,11 +119,25 @@ async fn run_halves(
     let lb = lb.filter(|setup| !setup.is_empty());
     let mut ready = Some(ready);
     let lb_ready = if vrrp.is_none() { ready.take() } else { None };
+    // With both halves, the load balancer hears of every VRRP state change (the sync daemon
+    // follows the instance `lvs_sync_daemon` names).
+    let (tx, rx) = match (&vrrp, &lb) {
+        (Some(_), Some(_)) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        }
+        _ => (None, None),
+    };
     let vrrp_half = async {
         match vrrp {
             Some(setup) => {
                 let ready = || ready.take().map_or((), |f| f());
-                director::driver::run(setup, director::driver::RunOptions::default(), ready)
+                let reload = async || director::driver::load(path, options).await;
+                let run_options = director::driver::RunOptions {
+                    transitions: tx,
+                    ..director::driver::RunOptions::default()
+                };
+                director::driver::run(setup, run_options, reload, ready)
                     .await
                     .map_err(|e| e.to_string())
             }
@@ -122,7 +148,7 @@ async fn run_halves(
         match lb {
             Some(setup) => {
                 let ready = || lb_ready.map_or((), |f| f());
-                let result = crate::lb::run(setup, path, options, lb_options, ready).await;
+                let result = crate::lb::run(setup, path, options, lb_options, ready, rx).await;
                 if let Err(e) = &result {
                     tracing::error!("the load balancer stopped: {e}");
                 }

@@ -11,6 +11,8 @@
 //! lvskitd -t --dump-config -f keepalived.conf          # the model as JSON on stdout
 //! lvskitd -t --exit-status lvskit -f keepalived.conf   # 0 when valid even with warnings
 //! lvskitd -t --no-system-checks -f keepalived.conf     # for a file meant for another host
+//! lvskitd standby                                      # give up MASTER (heartbeat's hb_standby)
+//! lvskitd takeover                                     # back to normal (hb_takeover)
 //! ```
 //!
 //! Exit status of `-t`, as `keepalived -t`: 0 when it printed nothing, 5 when it printed any
@@ -18,6 +20,12 @@
 //! that keepalived could not run the file at all (an interface of `linkbeat_interfaces` that
 //! does not exist) or the file cannot be read. With `--exit-status lvskit`: 0 when the configuration is valid (warnings allowed), 1
 //! when it has errors, 2 when the file cannot be read. A wrong command line exits 2.
+//!
+//! `standby` and `takeover` write and remove `STATE_DIR/standby` (`--state-dir`, default
+//! `/run/lvskit`), a file the running daemon of the same `--state-dir` tracks in every VRRP
+//! instance: in standby each instance drops to priority 1 (or goes to FAULT under `nopreempt`,
+//! as an address owner, or in a sync group) so the peer takes over; a restart clears it. See
+//! `director::manual` for the details.
 //!
 //! SIGHUP reloads the load balancer: only what changed is sent to IPVS and only changed checks
 //! restart; an invalid file keeps the running configuration. SIGTERM leaves the IPVS entries
@@ -31,7 +39,7 @@ mod lb;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// The default configuration file, the same as keepalived's.
 const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -55,6 +63,9 @@ struct Cli {
     /// Treat unknown keywords and ignored arguments as errors, not warnings.
     #[arg(long)]
     strict: bool,
+    /// Every include must match and be readable, as `includea` (keepalived's -e / --all-config).
+    #[arg(short = 'e', long = "all-config")]
+    all_config: bool,
     /// Print the parsed configuration as JSON on standard output.
     #[arg(long)]
     dump_config: bool,
@@ -87,10 +98,29 @@ struct Cli {
     /// Write the process id to this file while running (keepalived's -p).
     #[arg(short = 'p', long = "pid", value_name = "FILE")]
     pid_file: Option<PathBuf>,
+    /// Where the daemon and `standby`/`takeover` meet (the standby file).
+    #[arg(long, global = true, value_name = "DIR", default_value = director::manual::DEFAULT_STATE_DIR)]
+    state_dir: PathBuf,
+    /// Manual failover instead of running the daemon.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Manual failover (heartbeat's `hb_standby` / `hb_takeover`).
+#[derive(Subcommand, Debug, Clone, Copy)]
+enum Command {
+    /// Give up MASTER on every VRRP instance of the daemon of this --state-dir and stay out of
+    /// the way until `takeover` or a restart.
+    Standby,
+    /// End standby: every instance runs with its configured priority again.
+    Takeover,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(command) = cli.command {
+        return manual(command, &cli.state_dir);
+    }
     if cli.config_test || cli.dump_config {
         lvskit_examples::init_logging();
     } else {
@@ -99,6 +129,7 @@ fn main() -> ExitCode {
     let options = keepalived_conf::Options {
         config_id: cli.config_id.clone().or_else(short_hostname),
         strict: cli.strict,
+        all_config: cli.all_config,
         ..keepalived_conf::Options::default()
     };
     if cli.config_test || cli.dump_config {
@@ -125,7 +156,39 @@ fn main() -> ExitCode {
         cli.pid_file.as_deref(),
         halves,
         lb_options,
+        &cli.state_dir,
     )
+}
+
+/// `lvskitd standby` / `lvskitd takeover`: 0 when the file was written or removed, 1 when not.
+fn manual(command: Command, state_dir: &std::path::Path) -> ExitCode {
+    let path = director::manual::standby_path(state_dir);
+    let result = match command {
+        Command::Standby => director::manual::standby(state_dir).map(|was| {
+            if was {
+                "already in standby"
+            } else {
+                "standby: the director gives up MASTER within a second"
+            }
+        }),
+        Command::Takeover => director::manual::takeover(state_dir).map(|was| {
+            if was {
+                "takeover: the director runs with its configured priorities again"
+            } else {
+                "not in standby"
+            }
+        }),
+    };
+    match result {
+        Ok(what) => {
+            println!("lvskitd: {what} ({})", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lvskitd: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Logs to standard error: `RUST_LOG` when set, else state changes (info) and, with `-D`, the
