@@ -1,6 +1,6 @@
 //! Traffic through the VIP on the real kernel (`cargo xtask vm vm_traffic`): the lab of
 //! `lvskit_examples::lvs_lab` (two `lvskitd` directors, two busybox httpd real servers, a client
-//! sending 20 requests a second) runs the lab's scripted sequence for LVS-DR, LVS-NAT and
+//! sending 10 requests a second) runs the lab's scripted sequence for LVS-DR, LVS-NAT and
 //! LVS-TUN, and each step's outcome is asserted: who is MASTER, which real servers are in the
 //! MASTER's table, how many requests failed (none where the step promises it, a bound where it
 //! does not), the spread against the scheduler and weights, the established connection that

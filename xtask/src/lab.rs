@@ -87,9 +87,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 fn script(options: &Options, redraw: bool) -> Result<String, String> {
     let mut script = String::from("stty -F /dev/ttyS1 raw -echo 2>/dev/null\n");
     let mut args = format!("--method {}", options.method);
-    if redraw {
-        args.push_str(" --redraw");
-    }
+    args.push_str(if redraw { " --redraw" } else { " --lines" });
     if !options.config.is_empty() {
         if options.config.len() > 2 {
             return Err("--config: one file per director, two at most".into());
@@ -198,6 +196,9 @@ mod tests {
             ])
             .is_ok()
         );
-        assert!(s.ends_with("--method dr --config /tmp/lab-config\n"), "{s}");
+        assert!(
+            s.ends_with("--method dr --lines --config /tmp/lab-config\n"),
+            "{s}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `lvs-lab`: the lab of `lvskit_examples::lvs_lab`, run by `cargo xtask lab` inside the VM.
 //!
 //! ```text
-//! lvs-lab [--method dr|nat|tun] [--redraw] [--config DIR] [--svg FILE]
+//! lvs-lab [--method dr|nat|tun] [--redraw | --lines] [--config DIR] [--svg FILE]
 //! ```
 //!
 //! Prints the live view (redrawn in place with `--redraw` or on a terminal, timestamped lines
@@ -27,8 +27,12 @@ struct Cli {
     #[arg(long, value_enum, default_value = "dr")]
     method: MethodArg,
     /// Redraw the live view in place even when stdout is not a terminal.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lines")]
     redraw: bool,
+    /// Timestamped lines even when stdout is a terminal (the VM's console is one, whatever
+    /// `cargo xtask lab` writes to).
+    #[arg(long)]
+    lines: bool,
     /// A directory with one keepalived.conf per director (the MASTER's first, by name), mapped
     /// into the lab's addresses.
     #[arg(long, value_name = "DIR")]
@@ -66,6 +70,8 @@ fn main() -> ExitCode {
     };
     let view = if cli.redraw {
         View::Redraw
+    } else if cli.lines {
+        View::Lines
     } else {
         View::detect()
     };

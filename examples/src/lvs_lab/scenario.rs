@@ -52,14 +52,15 @@ pub struct Options {
 }
 
 impl Options {
-    /// The defaults: 20 requests a second, 1 s timeout.
+    /// The defaults: 10 requests a second, 2 s timeout (the VM is one TCG CPU; busybox httpd
+    /// forks for every request).
     pub fn new(method: Method, binaries: Binaries, view: View) -> Self {
         Self {
             method,
             binaries,
             view,
-            interval: Duration::from_millis(50),
-            timeout: Duration::from_secs(1),
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_secs(2),
         }
     }
 }
@@ -415,8 +416,19 @@ impl Lab {
         }
         let failed = samples.iter().filter(|s| s.failed()).count();
         if error.is_none() && failed > allowed {
+            let mut reasons: Vec<(String, usize)> = Vec::new();
+            for s in &samples {
+                if let Answer::Failed(why) = &s.answer {
+                    match reasons.iter_mut().find(|(r, _)| r == why) {
+                        Some((_, n)) => *n += 1,
+                        None => reasons.push((why.clone(), 1)),
+                    }
+                }
+            }
+            let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             error = Some(format!(
-                "{failed} requests failed, at most {allowed} allowed"
+                "{failed} requests failed ({}), at most {allowed} allowed",
+                reasons.join(", ")
             ));
         }
         let master = self.topo.master().map(|m| DIRECTOR_NAMES[m].to_string());
