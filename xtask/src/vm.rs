@@ -9,7 +9,7 @@
 //!   --no-build         leave our binaries out (with --shell or --script: ipvsadm only)
 //!   --timeout SECS     kill the VM and fail after SECS (default 600)
 //!   --test-threads N   passed to each test binary (default 1: the tests share one kernel)
-//!   --memory MB        the VM's memory (default 1536)
+//!   --memory MB        the VM's memory (default 2048)
 //! ```
 //!
 //! Arguments that name a `vm_*` test target select those binaries (default: all of them); other
@@ -60,7 +60,7 @@ impl Default for Options {
             no_build: false,
             timeout: Duration::from_secs(600),
             test_threads: 1,
-            memory_mb: 1536,
+            memory_mb: 2048,
             binaries: Vec::new(),
             test_args: Vec::new(),
         }

@@ -358,13 +358,15 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
         }
     }
 
-    // Our binaries, at their host paths; the plain binaries also on PATH.
+    // Our binaries, at their host paths; the plain binaries also on PATH. Their debug info is
+    // stripped from the copies: the whole image lives in the VM's memory, and static binaries
+    // with line tables made it outgrow it (panic messages keep their file:line).
     for exe in built.tests.iter().chain(&built.bins) {
         let path = exe.path.to_string_lossy().into_owned();
         tree.insert(
             &path,
             Node::Copy {
-                from: exe.path.clone(),
+                from: stripped(&exe.path)?,
                 mode: 0o755,
             },
         );
@@ -496,6 +498,36 @@ pub(crate) fn with_run_script(base: &Path, script: &str, release: bool) -> Resul
         .map_err(|e| format!("run archive: {e}"))?;
     bytes.extend_from_slice(&extra);
     std::fs::write(&out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// A copy of `exe` without debug info (`strip --strip-debug`), beside the build in
+/// `target/vm/stripped`, made again only when `exe` is newer; `exe` itself when there is no
+/// `strip` here.
+fn stripped(exe: &Path) -> Result<PathBuf, String> {
+    let Some(strip) = which("strip") else {
+        return Ok(exe.to_path_buf());
+    };
+    let dir = target_dir().join("stripped");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = exe
+        .file_name()
+        .ok_or_else(|| format!("{}: no file name", exe.display()))?;
+    let out = dir.join(name);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&out).is_some() && modified(&out) >= modified(exe) {
+        return Ok(out);
+    }
+    let status = Command::new(strip)
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&out)
+        .arg(exe)
+        .status()
+        .map_err(|e| format!("strip {}: {e}", exe.display()))?;
+    if !status.success() {
+        return Err(format!("strip {}: {status}", exe.display()));
+    }
     Ok(out)
 }
 
