@@ -154,7 +154,6 @@ pub(crate) fn run(
             options,
             lb_options,
             daemon_options,
-            state_dir,
             ready,
         )
         .await;
@@ -180,7 +179,6 @@ async fn run_halves(
     options: &Options,
     lb_options: director::lb::LbOptions,
     daemon_options: &DaemonOptions,
-    state_dir: &Path,
     ready: impl FnOnce(),
 ) -> Result<(), String> {
     // Without virtual servers the load balancer has nothing to do and needs no IPVS.
@@ -246,7 +244,8 @@ async fn run_halves(
                 // A reload keeps every instance tracking the standby file.
                 let reload = async || {
                     director::driver::load_with(path, options, |config| {
-                        director::manual::track(config, state_dir).map_err(|e| e.to_string())
+                        director::manual::track(config, &daemon_options.state_dir)
+                            .map_err(|e| e.to_string())
                     })
                     .await
                 };
