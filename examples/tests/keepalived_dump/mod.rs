@@ -181,7 +181,7 @@ pub(crate) fn expected(config: &Config, vi: &VrrpInstance) -> DumpedInstance {
     // keepalived prints a VRRPv3 interval (centiseconds on the wire) in milliseconds.
     field(
         "Advert interval",
-        if advert % 1_000_000 == 0 && version == 2 {
+        if advert.is_multiple_of(1_000_000) && version == 2 {
             format!("{} sec", advert / 1_000_000)
         } else {
             format!("{} milli-sec", advert / 1000)
