@@ -1,5 +1,6 @@
 //! Small pieces shared by the command-line tools in `src/bin/`.
 
+pub mod lvs_lab;
 pub mod vrrp_lab;
 
 /// Installs a `tracing` subscriber that writes to standard error, filtered by `RUST_LOG`

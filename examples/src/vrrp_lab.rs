@@ -94,7 +94,8 @@ impl Drop for Lab {
 /// Which VRRP implementation a [`Daemon`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Implementation {
-    /// `lvskitd -n -l -D -P -f CONF` (the VRRP half, as keepalived's `-P`) from this path.
+    /// `lvskitd -n -l -D -P -f CONF --socket DIR/NAME.sock` (the VRRP half, as keepalived's
+    /// `-P`) from this path.
     Lvskitd(PathBuf),
     /// `keepalived -n -l -D -P -f CONF` (Debian's 2.2.7), with its pid files in the lab.
     Keepalived,
@@ -111,13 +112,27 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `implementation` in `ns` with `conf` (written to `DIR/NAME.conf`, `$DIR` replaced
-    /// by the lab's directory); its log goes to `DIR/NAME.log`.
+    /// by the lab's directory); its log goes to `DIR/NAME.log`. lvskitd keeps its state
+    /// (`--state-dir`, the file of `lvskitd standby`) in [`Daemon::state_dir`].
     pub fn start(
         lab: &Lab,
         ns: &Netns,
         name: &str,
         conf: &str,
         implementation: &Implementation,
+    ) -> Result<Self> {
+        Self::start_with(lab, ns, name, conf, implementation, &[])
+    }
+
+    /// [`Daemon::start`] with `extra` arguments after lvskitd's own (`-i ID`, for instance);
+    /// keepalived gets them too.
+    pub fn start_with(
+        lab: &Lab,
+        ns: &Netns,
+        name: &str,
+        conf: &str,
+        implementation: &Implementation,
+        extra: &[&str],
     ) -> Result<Self> {
         let path = lab.file(&format!("{name}.conf"));
         std::fs::write(&path, conf.replace("$DIR", &lab.dir.to_string_lossy()))?;
@@ -129,6 +144,11 @@ impl Daemon {
                     .command(&exe.to_string_lossy())
                     .args(["-n", "-l", "-D", "-P", "-f"])
                     .arg(&path)
+                    .arg("--socket")
+                    .arg(lab.file(&format!("{name}.sock")))
+                    .arg("--state-dir")
+                    .arg(Self::state_dir(lab, name))
+                    .args(extra)
                     .stdout(Stdio::null())
                     .stderr(log_file)
                     .spawn()
@@ -145,6 +165,7 @@ impl Daemon {
                     .arg(lab.file(&format!("{name}.pid")))
                     .arg("-r")
                     .arg(&vrrp_pid)
+                    .args(extra)
                     .stdout(log_file)
                     .stderr(Stdio::null())
                     .spawn()
@@ -157,6 +178,11 @@ impl Daemon {
             vrrp_pid,
             log,
         })
+    }
+
+    /// The `--state-dir` of the lvskitd started as `name` in `lab`.
+    pub fn state_dir(lab: &Lab, name: &str) -> PathBuf {
+        lab.file(&format!("{name}.state"))
     }
 
     /// The process that runs VRRP: lvskitd itself, or keepalived's VRRP child (once it wrote

@@ -140,9 +140,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(conf: &Path, extra: &[&str], log: &Path) -> Self {
+        Self::start_halves(&["-C"], conf, extra, log)
+    }
+
+    /// `halves`: `["-C"]` for the load balancer alone, `[]` for both halves.
+    fn start_halves(halves: &[&str], conf: &Path, extra: &[&str], log: &Path) -> Self {
         let file = std::fs::File::create(log).unwrap();
         let child = Command::new(LVSKITD)
-            .args(["-C", "-n", "-f"])
+            .args(halves)
+            .args(["-n", "-f"])
             .arg(conf)
             .args(extra)
             .env("RUST_LOG", "info")
@@ -349,5 +355,90 @@ virtual_server 192.0.2.53 80 {
         "\nTCP 192.0.2.53:80 rr\n-> 198.51.100.21:80 Masq 1 0 0\n"
     );
     daemon.stop();
+    assert_eq!(listing(), "\n");
+}
+
+/// With both halves, `lvs_sync_daemon` follows the VRRP instance it names: a backup daemon
+/// while the instance is BACKUP, the master daemon once it is MASTER. The notify script and the
+/// MISC_CHECK with a `user` run as that user (`nobody` here).
+#[test]
+fn the_sync_daemon_follows_vrrp_and_scripts_run_as_their_user() {
+    let dir = std::env::temp_dir().join("vm_lvskitd_user");
+    let _ = std::fs::create_dir_all(&dir);
+    // nobody writes the notify script's output here.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = dir.join("notify-uid");
+    let _ = std::fs::remove_file(&out);
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "
+global_defs {{
+    lvs_sync_daemon lvs0 VI_1 id 9
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface lvs0
+    virtual_router_id 61
+    priority 100
+    advert_int 1
+    virtual_ipaddress {{
+        192.0.2.200/24
+    }}
+}}
+virtual_server 192.0.2.60 80 {{
+    protocol TCP
+    lvs_sched rr
+    delay_loop 1
+    real_server 192.0.2.1 8090 {{
+        alpha
+        notify_up \"/bin/sh -c 'id -u > {out}'\" nobody
+        MISC_CHECK {{
+            misc_path \"/bin/sh -c 'test $(id -u) = 65534'\"
+            user nobody
+            warmup 0
+        }}
+    }}
+}}
+",
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    ipvsadm(&["-C"]);
+    let log = dir.join("lvskitd.log");
+    let daemon = Daemon::start_halves(&[], &conf, &["--lvs-remove-on-stop"], &log);
+    // alpha: the real server is in the table only once its MISC_CHECK passed, which it does
+    // only as nobody (uid 65534).
+    wait_for(
+        "the MISC_CHECK run as nobody passes",
+        Duration::from_secs(60),
+        || listing().contains("-> 192.0.2.1:8090 Masq 1 0 0"),
+        &log,
+    );
+    wait_for(
+        "notify_up run as nobody",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(&out).is_ok_and(|t| t.trim() == "65534"),
+        &log,
+    );
+    wait_for(
+        "VI_1 MASTER and the master sync daemon",
+        Duration::from_secs(60),
+        || {
+            let daemons = ipvsadm(&["-L", "--daemon"]);
+            daemons.contains("master sync daemon (mcast=lvs0, syncid=9")
+                && !daemons.contains("backup sync daemon")
+        },
+        &log,
+    );
+    assert!(
+        daemon.log().contains("(VI_1) entering MASTER state"),
+        "{}",
+        daemon.log()
+    );
+    daemon.stop();
+    assert_eq!(ipvsadm(&["-L", "--daemon"]), "");
     assert_eq!(listing(), "\n");
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask test [SUITE ...]      every suite (fmt, clippy, unit, doc, fuzz-corpus, tshark, netns, vm)
 //! cargo xtask vm [ARGS ...]         build the VM image and run tests inside a real kernel with IPVS
+//! cargo xtask lab [--nat|--tun] [--config DIR]   two lvskitd directors, real servers and a client in the VM: live view, scripted failures, plot
 //! cargo xtask bench [NAME ...]      criterion benches, or `ipvs` / `check` / `failover` for the system benches
 //! cargo xtask fuzz [--seconds N] [--max-len B] [--sanitizer S] [--build-only] [TARGET ...]   the cargo-fuzz targets on nightly, with figures
 //! ```
@@ -11,6 +12,7 @@ mod bench;
 mod bench_check;
 mod bench_failover;
 mod fuzz;
+mod lab;
 mod test;
 mod util;
 mod vm;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let result = match task {
         "test" => test::run(rest),
         "vm" => vm::run(rest),
+        "lab" => lab::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
@@ -47,6 +50,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
   test [SUITE ...]                run every suite, or the ones named; `test --list` names them
   vm [--shell | TEST-FILTER ...]  run the IPVS tests inside a VM with a real kernel
+  lab [--nat|--tun] [--config DIR|FILE ...]  the LVS lab in the VM: live view, scripted failures, summary, plot (target/lab/)
   bench [NAME ...]                criterion benches; `bench ipvs`, `bench check` and `bench failover` are system benches
   fuzz [--seconds N] [--max-len B] [--sanitizer S] [--build-only] [TARGET ...] run the cargo-fuzz targets for N s each (nightly), print executions/coverage per target
 ";

@@ -176,6 +176,10 @@ fn nextest(filter: &str) -> Result<(), String> {
 }
 
 fn unit() -> Outcome {
+    // The unit file is checked with systemd-analyze (examples/tests/systemd_unit.rs).
+    if let Err(why) = ensure(&[("systemd-analyze", "systemd")]) {
+        return Outcome::Failed(why);
+    }
     nextest(&format!("not ({NETNS} | {VM} | {TSHARK} | {FUZZ})")).into()
 }
 
@@ -202,6 +206,9 @@ fn netns() -> Outcome {
         ("ip", "iproute2"),
         ("tshark", "tshark"),
         ("keepalived", "keepalived"),
+        // The status page is tested in a real browser over WebDriver.
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
     ]) {
         return Outcome::Skipped(why);
     }

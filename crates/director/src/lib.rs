@@ -13,8 +13,13 @@
 //!   packet.
 //! - [`lb`]: the load-balancer half (keepalived's checker process): IPVS from `virtual_server`
 //!   blocks, health checks, quorum and sorry servers, reload, as a sans-IO core and a driver.
+//! - [`manual`]: `lvskitd standby` / `takeover` (heartbeat's `hb_standby` / `hb_takeover`): a
+//!   standby file every instance tracks.
 //! - [`driver`]: tokio drivers that carry the actions out: raw VRRP sockets, `vip`, `garp`,
 //!   the link watcher, scripts run without a shell.
+//! - [`state`] and [`control`]: a snapshot of everything ([`Director::snapshot`],
+//!   [`lb::LbDriver::snapshot`]) as serde data, asked of the running drivers and served as JSON
+//!   on a unix socket, as tables, as Prometheus metrics and as a status page.
 //!
 //! ```
 //! use std::time::Instant;
@@ -30,6 +35,7 @@
 //!     up: true,
 //!     ipv4: Some("192.0.2.1".parse().unwrap()),
 //!     ipv6_link_local: None,
+//!     macvlan: None,
 //! }];
 //! let setup = map(&parsed.config, &host).expect("runs here");
 //! let mut director = Director::new(setup).unwrap();
@@ -46,14 +52,17 @@
 
 pub mod codec;
 mod codec_seam;
+pub mod control;
 mod core;
 pub mod driver;
 pub mod lb;
+pub mod manual;
 pub mod setup;
+pub mod state;
 
 pub use crate::core::{
-    BuildError, Counters, Director, DropReason, HostChange, Input, Output, Transition, Transmit,
-    state_name,
+    BuildError, Counters, Director, DropReason, HostChange, Input, Output, ReloadSummary,
+    Transition, Transmit, state_name,
 };
 pub use codec_seam::garp_plan;
 

@@ -110,6 +110,7 @@ fn the_core_follows_a_master_without_allocating() {
         up: true,
         ipv4: Some("192.0.2.1".parse().unwrap()),
         ipv6_link_local: None,
+        macvlan: None,
     }];
     let mut director = Director::new(map(&parsed.config, &host).unwrap()).unwrap();
     let t0 = Instant::now();

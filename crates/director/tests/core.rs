@@ -21,6 +21,7 @@ fn host() -> Vec<HostInterface> {
             up: true,
             ipv4: Some("192.0.2.1".parse().unwrap()),
             ipv6_link_local: Some("fe80::1".parse().unwrap()),
+            macvlan: None,
         },
         HostInterface {
             index: ETH1,
@@ -28,6 +29,7 @@ fn host() -> Vec<HostInterface> {
             up: true,
             ipv4: Some("198.51.100.1".parse().unwrap()),
             ipv6_link_local: None,
+            macvlan: None,
         },
     ]
 }
@@ -195,6 +197,11 @@ fn show(o: &Output) -> String {
         Output::StateChange(t) => format!("{} {:?}->{:?}: {}", t.instance, t.from, t.to, t.reason),
         Output::Timeout(_) => "timeout".into(),
         Output::Stopped => "stopped".into(),
+        Output::Reloaded(Ok(r)) => format!(
+            "reloaded unchanged {:?} changed {:?} added {:?} removed {:?}",
+            r.unchanged, r.changed, r.added, r.removed
+        ),
+        Output::Reloaded(Err(e)) => format!("reload refused: {e}"),
     }
 }
 
@@ -1083,4 +1090,285 @@ vrrp_instance C {
         errors[0].to_string(),
         "vrrp_instance C: use_vmac with IPv6 is not supported by lvskitd yet"
     );
+}
+
+// ----- reload (SIGHUP) ----------------------------------------------------------------------
+
+/// One instance per (name, VRID, priority, VIPs), on eth0, advert_int 1.
+fn instances(list: &[(&str, u8, u8, &[&str])]) -> String {
+    list.iter()
+        .map(|(name, vrid, priority, vips)| {
+            format!(
+                "vrrp_instance {name} {{
+    interface eth0
+    virtual_router_id {vrid}
+    priority {priority}
+    advert_int 1
+    notify_stop /bin/stopped
+    virtual_ipaddress {{
+        {}
+    }}
+}}
+",
+                vips.iter()
+                    .map(|v| format!("{v}/24"))
+                    .collect::<Vec<_>>()
+                    .join("\n        ")
+            )
+        })
+        .collect()
+}
+
+impl Rig {
+    fn reload(&mut self, ms: u64, conf: &str) -> Vec<String> {
+        self.run_until(ms);
+        self.take();
+        let setup = map(conf).unwrap_or_else(|e| panic!("{e:?}"));
+        let now = self.now;
+        self.input(Input::Reload { now, setup: &setup });
+        shows(&self.take())
+    }
+}
+
+/// What two rigs did from `from_ms` to `to_ms`, with their times, Reloaded outputs left out.
+fn timeline(r: &mut Rig, from_ms: u64, to_ms: u64) -> Vec<(Duration, String)> {
+    r.run_until(from_ms);
+    r.take();
+    r.run_until(to_ms);
+    r.take()
+        .iter()
+        .filter(|(_, o)| !matches!(o, Output::Reloaded(_)))
+        .map(|(t, o)| (*t, show(o)))
+        .collect()
+}
+
+#[test]
+fn a_reload_that_changes_nothing_keeps_every_state_and_timer() {
+    let conf = instances(&[
+        ("VI_1", 51, 150, &["192.0.2.100"]),
+        ("VI_2", 52, 100, &["192.0.2.101"]),
+    ]);
+    let mut control = Rig::new(&conf);
+    let mut r = Rig::new(&conf);
+    // A peer masters VI_2 at 200: VI_2 is a BACKUP with a running Master_Down_Timer.
+    for rig in [&mut control, &mut r] {
+        for ms in (0..12_000).step_by(1000) {
+            rig.advert_v4(
+                ms + 300,
+                "192.0.2.2",
+                peer(Version::V2, 52, 200, 100, &["192.0.2.101"]),
+                WireOptions::default(),
+            );
+        }
+    }
+    assert_eq!(
+        r.reload(12_450, &conf),
+        ["reloaded unchanged [\"VI_1\", \"VI_2\"] changed [] added [] removed []"]
+    );
+    assert_eq!((r.d.state(0), r.d.state(1)), (State::Master, State::Backup));
+    // From then on the same adverts at the same times, and VI_2 takes over at the same time
+    // when the peer goes silent.
+    let ours = timeline(&mut r, 12_450, 20_000);
+    assert_eq!(ours, timeline(&mut control, 12_450, 20_000));
+    assert!(
+        ours.iter()
+            .any(|(_, o)| o == "VI_2 Backup->Master: master down timer expired"),
+        "{ours:?}"
+    );
+}
+
+#[test]
+fn a_reload_adding_a_vip_to_a_master_adds_and_announces_only_that_one() {
+    let before = instances(&[("VI_1", 51, 150, &["192.0.2.100"])]);
+    let after = instances(&[("VI_1", 51, 150, &["192.0.2.100", "192.0.2.101"])]);
+    let mut r = Rig::new(&before);
+    r.run_until(20_000); // the GARPs of taking over are done
+    let out = r.reload(20_500, &after);
+    // One set of garp_master_repeat (5) announcements, for the new address only.
+    let mut expected = vec!["add [\"192.0.2.101\"]"];
+    expected.extend(["announce 192.0.2.101 on 2"; 5]);
+    expected.push("reloaded unchanged [] changed [\"VI_1\"] added [] removed []");
+    assert_eq!(out, expected);
+    assert_eq!(r.d.state(0), State::Master);
+    // The advert timer was not restarted: the next advert is the one due at 21 s (the take-over
+    // was at 3.4 s: adverts at x.4 s), and it lists both addresses.
+    r.run_until(21_500);
+    let sends: Vec<(Duration, Output)> = r
+        .take()
+        .into_iter()
+        .filter(|(_, o)| matches!(o, Output::Send(_)))
+        .collect();
+    assert_eq!(sends.len(), 1, "{:?}", sends);
+    let Output::Send(t) = &sends[0].1 else {
+        unreachable!()
+    };
+    assert_eq!(t.advert.addresses.len(), 2);
+    assert_eq!(t.advert.priority, 150);
+}
+
+#[test]
+fn a_reload_removing_a_vip_from_a_master_removes_only_that_one() {
+    let before = instances(&[("VI_1", 51, 150, &["192.0.2.100", "192.0.2.101"])]);
+    let after = instances(&[("VI_1", 51, 150, &["192.0.2.100"])]);
+    let mut r = Rig::new(&before);
+    let out = r.reload(20_000, &after);
+    assert_eq!(
+        out,
+        [
+            "remove [\"192.0.2.101\"]",
+            "reloaded unchanged [] changed [\"VI_1\"] added [] removed []",
+        ]
+    );
+    assert_eq!(r.d.state(0), State::Master);
+}
+
+#[test]
+fn a_reloaded_priority_is_advertised_and_re_evaluated() {
+    // A MASTER at 150 lowered to 50 keeps mastership until a better router speaks, and says 50.
+    let mut r = Rig::new(&instances(&[("VI_1", 51, 150, &["192.0.2.100"])]));
+    let out = r.reload(20_000, &instances(&[("VI_1", 51, 50, &["192.0.2.100"])]));
+    assert_eq!(
+        out,
+        ["reloaded unchanged [] changed [\"VI_1\"] added [] removed []"]
+    );
+    r.run_until(21_000);
+    let out = shows(&r.take());
+    assert!(
+        out.contains(&"send prio 50 to [\"224.0.0.18\"]".to_string()),
+        "{out:?}"
+    );
+    // A peer at 100 now outranks it.
+    r.advert_v4(
+        21_100,
+        "192.0.2.2",
+        peer(Version::V2, 51, 100, 100, &["192.0.2.100"]),
+        WireOptions::default(),
+    );
+    assert_eq!(r.d.state(0), State::Backup);
+
+    // A BACKUP at 100 under a peer at 150, raised to 200: it preempts (the peer's adverts are
+    // now discarded and its Master_Down_Timer runs out).
+    let mut r = Rig::new(&instances(&[("VI_1", 51, 100, &["192.0.2.100"])]));
+    for ms in (0..5_000).step_by(1000) {
+        r.advert_v4(
+            ms + 300,
+            "192.0.2.2",
+            peer(Version::V2, 51, 150, 100, &["192.0.2.100"]),
+            WireOptions::default(),
+        );
+    }
+    assert_eq!(r.d.state(0), State::Backup);
+    r.reload(4_500, &instances(&[("VI_1", 51, 200, &["192.0.2.100"])]));
+    for ms in (5_000..9_000).step_by(1000) {
+        r.advert_v4(
+            ms + 300,
+            "192.0.2.2",
+            peer(Version::V2, 51, 150, 100, &["192.0.2.100"]),
+            WireOptions::default(),
+        );
+    }
+    assert_eq!(r.d.state(0), State::Master);
+}
+
+#[test]
+fn a_reload_stops_removed_instances_as_on_sigterm_and_starts_new_ones() {
+    let mut r = Rig::new(&instances(&[
+        ("VI_1", 51, 150, &["192.0.2.100"]),
+        ("VI_2", 52, 150, &["192.0.2.101"]),
+    ]));
+    let out = r.reload(
+        20_000,
+        &instances(&[
+            ("VI_1", 51, 150, &["192.0.2.100"]),
+            ("VI_3", 53, 150, &["192.0.2.103"]),
+        ]),
+    );
+    assert_eq!(
+        out,
+        [
+            "VI_2 Master->Initialize: shutdown",
+            "notify /bin/stopped",
+            "send prio 0 to [\"224.0.0.18\"]",
+            "remove [\"192.0.2.101\"]",
+            "VI_3 Initialize->Backup: startup",
+            "reloaded unchanged [\"VI_1\"] changed [] added [\"VI_3\"] removed [\"VI_2\"]",
+        ]
+    );
+    assert_eq!(r.d.instance_index("VI_3"), Some(1));
+    assert_eq!((r.d.state(0), r.d.state(1)), (State::Master, State::Backup));
+    // The new one takes over after its Master_Down_Interval; its GARPs are its own.
+    r.run_until(23_500);
+    let out = shows(&r.take());
+    assert!(
+        out.contains(&"VI_3 Backup->Master: master down timer expired".to_string()),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(&"add [\"192.0.2.103\"]".to_string()),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(&"announce 192.0.2.103 on 2".to_string()),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|o| o.contains("192.0.2.101")), "{out:?}");
+}
+
+#[test]
+fn a_reload_changing_the_vrid_replaces_the_instance() {
+    let mut r = Rig::new(&instances(&[("VI_1", 51, 150, &["192.0.2.100"])]));
+    let out = r.reload(20_000, &instances(&[("VI_1", 61, 150, &["192.0.2.100"])]));
+    assert_eq!(out[0], "VI_1 Master->Initialize: shutdown");
+    assert!(
+        out.contains(&"VI_1 Initialize->Backup: startup".to_string()),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.last().unwrap(),
+        "reloaded unchanged [] changed [] added [\"VI_1\"] removed [\"VI_1\"]"
+    );
+}
+
+#[test]
+fn use_vmac_refuses_an_interface_of_that_name_that_is_not_this_vmac() {
+    let conf = "
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 51
+    use_vmac
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+    let parsed = keepalived_conf::parse_str("test.conf", conf, &Default::default());
+    let with = |macvlan: Option<(u32, [u8; 6])>| {
+        let mut interfaces = host();
+        interfaces.push(HostInterface {
+            index: 9,
+            name: "vrrp.51".into(),
+            up: true,
+            ipv4: None,
+            ipv6_link_local: None,
+            macvlan,
+        });
+        setup::map(&parsed.config, &interfaces)
+    };
+    let refused = |macvlan, why: &str| {
+        let errors = with(macvlan).expect_err(why);
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|e| e.contains(why)), "{text:?}");
+    };
+    // A veth, a bridge, anything but a macvlan.
+    refused(None, "vrrp.51 exists and is not a macvlan");
+    refused(
+        Some((ETH1, [0, 0, 0x5e, 0, 1, 51])),
+        "is a macvlan on another interface than eth0",
+    );
+    refused(
+        Some((ETH0, [0, 0, 0x5e, 0, 1, 52])),
+        "with another MAC than this instance's virtual MAC",
+    );
+    // This very VMAC, left by an earlier run: the driver takes it over.
+    assert!(with(Some((ETH0, [0, 0, 0x5e, 0, 1, 51]))).is_ok());
 }

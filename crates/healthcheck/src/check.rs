@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{DnsCheck, Error, HttpGet, MiscCheck, PingCheck, SmtpCheck, TcpCheck, UdpCheck};
+use crate::{
+    DnsCheck, Error, FileCheck, HttpGet, MiscCheck, PingCheck, SmtpCheck, TcpCheck, UdpCheck,
+};
 
 /// The result of one attempt of a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +97,8 @@ pub enum Check {
     Udp(UdpCheck),
     /// PING_CHECK.
     Ping(PingCheck),
+    /// FILE_CHECK.
+    File(FileCheck),
     /// Any other [`Checker`].
     Custom(Arc<dyn Checker>),
 }
@@ -109,6 +113,7 @@ impl Check {
             Self::Misc(c) => c,
             Self::Udp(c) => c,
             Self::Ping(c) => c,
+            Self::File(c) => c,
             Self::Custom(c) => c.as_ref(),
         }
     }
@@ -127,7 +132,7 @@ impl Check {
             Self::Misc(c) => c.validate(),
             Self::Udp(c) => c.validate(),
             Self::Ping(c) => c.connect.validate(),
-            Self::Custom(_) => Ok(()),
+            Self::File(_) | Self::Custom(_) => Ok(()),
         }
     }
 }
@@ -152,6 +157,7 @@ impl PartialEq for Check {
             (Self::Misc(a), Self::Misc(b)) => a == b,
             (Self::Udp(a), Self::Udp(b)) => a == b,
             (Self::Ping(a), Self::Ping(b)) => a == b,
+            (Self::File(a), Self::File(b)) => a == b,
             (Self::Custom(a), Self::Custom(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -171,6 +177,7 @@ impl Hash for Check {
             Self::Misc(c) => c.hash(state),
             Self::Udp(c) => c.hash(state),
             Self::Ping(c) => c.hash(state),
+            Self::File(c) => c.hash(state),
             Self::Custom(c) => (Arc::as_ptr(c) as *const () as usize).hash(state),
         }
     }

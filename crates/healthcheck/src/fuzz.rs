@@ -98,6 +98,7 @@ pub fn http_response(data: &[u8]) -> bool {
         read_body,
         crate::http::DEFAULT_MAX_HEADER,
         max_body,
+        if read_body { 64 } else { 0 },
     ));
     match result {
         Ok(response) => {

@@ -2,8 +2,10 @@
 //!
 //! The digest is the one keepalived's `genhash` prints: MD5 over the body bytes exactly as they
 //! arrive after the header block (no de-chunking), so a digest made with either tool fits the
-//! other. The body is hashed as it streams and never kept; `max_body` bounds how much is read,
-//! and `connect_timeout` bounds the whole exchange, so a huge or trickling body cannot hurt us.
+//! other. The body is hashed as it streams; `max_body` bounds how much is read, and
+//! `connect_timeout` bounds the whole exchange, so a huge or trickling body cannot hurt us.
+//! Only a URL with a `regex` keeps body bytes, and only the first `max_regex_body` of them
+//! (64 KiB by default): the regex sees that prefix.
 
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
@@ -100,6 +102,115 @@ pub struct UrlCheck {
     pub digest: Option<[u8; 16]>,
     /// `virtualhost` for this URL, overriding the checker's.
     pub virtualhost: Option<String>,
+    /// `regex` (with `regex_no_match`, `regex_options`, `regex_min_offset`,
+    /// `regex_max_offset`): what the body must (or must not) contain.
+    pub regex: Option<BodyRegex>,
+}
+
+/// `regex` of a `url` block: a pattern searched for in the body.
+///
+/// The pattern is compiled by the `regex` crate, whose syntax is PCRE2's for what both have
+/// (classes, repetition, alternation, anchors, `(?i)` flags); PCRE2-only constructs
+/// (backreferences, look-around) are refused when the check is built, never at check time.
+/// The match runs in time linear in the body, and the compiled program is bounded
+/// ([`BodyRegex::SIZE_LIMIT`]), so `regex_stack` has nothing to size and is not needed.
+#[derive(Clone, Debug)]
+pub struct BodyRegex {
+    pattern: String,
+    options: Vec<String>,
+    regex: regex::bytes::Regex,
+    /// `regex_no_match`: the check fails when the pattern is found.
+    pub no_match: bool,
+    /// `regex_min_offset`: where in the body the search starts.
+    pub min_offset: usize,
+    /// `regex_max_offset`: the last body offset where a match may start.
+    pub max_offset: Option<usize>,
+}
+
+impl BodyRegex {
+    /// The most memory the compiled pattern may take.
+    pub const SIZE_LIMIT: usize = 1 << 20;
+
+    /// Compiles `pattern` with keepalived's `regex_options` words. `caseless`, `multiline`,
+    /// `dotall`, `extended`, `ungreedy`, `utf`, `ucp`, `never_utf`, `never_ucp` change the
+    /// match; `no_auto_capture`, `no_auto_possess`, `no_dotstar_anchor`, `no_start_optimize`,
+    /// `dupnames`, `auto_callout`, `use_offset_limit` only tune PCRE2 and are accepted; the
+    /// others are refused.
+    pub fn new(pattern: &str, options: &[String]) -> Result<Self, Error> {
+        let mut builder = regex::bytes::RegexBuilder::new(pattern);
+        builder
+            .size_limit(Self::SIZE_LIMIT)
+            .dfa_size_limit(Self::SIZE_LIMIT);
+        for option in options {
+            match option.as_str() {
+                "caseless" => builder.case_insensitive(true),
+                "multiline" => builder.multi_line(true),
+                "dotall" => builder.dot_matches_new_line(true),
+                "extended" => builder.ignore_whitespace(true),
+                "ungreedy" => builder.swap_greed(true),
+                "utf" | "ucp" => builder.unicode(true),
+                "never_utf" | "never_ucp" => builder.unicode(false),
+                "no_auto_capture" | "no_auto_possess" | "no_dotstar_anchor"
+                | "no_start_optimize" | "dupnames" | "auto_callout" | "use_offset_limit" => {
+                    &mut builder
+                }
+                other => {
+                    return Err(Error::Regex(format!(
+                        "regex_options {other} is not supported"
+                    )));
+                }
+            };
+        }
+        let regex = builder
+            .build()
+            .map_err(|e| Error::Regex(format!("{pattern:?}: {e}")))?;
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            options: options.to_vec(),
+            regex,
+            no_match: false,
+            min_offset: 0,
+            max_offset: None,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Whether `body` passes: the pattern found (not found with `no_match`) at a start between
+    /// `min_offset` and `max_offset`.
+    pub fn passes(&self, body: &[u8]) -> bool {
+        let found = body.len() >= self.min_offset
+            && self
+                .regex
+                .find_at(body, self.min_offset)
+                .is_some_and(|m| self.max_offset.is_none_or(|max| m.start() <= max));
+        found != self.no_match
+    }
+}
+
+impl PartialEq for BodyRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+            && self.options == other.options
+            && self.no_match == other.no_match
+            && self.min_offset == other.min_offset
+            && self.max_offset == other.max_offset
+    }
+}
+
+impl Eq for BodyRegex {}
+
+impl Hash for BodyRegex {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.pattern.hash(state);
+        self.options.hash(state);
+        self.no_match.hash(state);
+        self.min_offset.hash(state);
+        self.max_offset.hash(state);
+    }
 }
 
 impl UrlCheck {
@@ -110,6 +221,7 @@ impl UrlCheck {
             status_code: Vec::new(),
             digest: None,
             virtualhost: None,
+            regex: None,
         }
     }
 
@@ -319,8 +431,10 @@ pub struct HttpGet {
     pub tls: Option<TlsOptions>,
     /// The most header bytes read before giving up (default 16 KiB).
     pub max_header: usize,
-    /// The most body bytes read for a digest before giving up (default 1 MiB).
+    /// The most body bytes read for a digest or a regex before giving up (default 1 MiB).
     pub max_body: u64,
+    /// The most body bytes kept for a `regex` (default 64 KiB): the regex sees this prefix.
+    pub max_regex_body: usize,
 }
 
 /// What one URL answered.
@@ -332,10 +446,13 @@ pub struct Response {
     pub digest: [u8; 16],
     /// Body bytes read.
     pub body_len: u64,
+    /// The first body bytes, kept when the URL has a `regex`.
+    pub body: Vec<u8>,
 }
 
 pub(crate) const DEFAULT_MAX_HEADER: usize = 16 * 1024;
 pub(crate) const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_REGEX_BODY: usize = 64 * 1024;
 
 impl HttpGet {
     /// HTTP_GET of these URLs.
@@ -348,6 +465,7 @@ impl HttpGet {
             tls: None,
             max_header: DEFAULT_MAX_HEADER,
             max_body: DEFAULT_MAX_BODY,
+            max_regex_body: DEFAULT_MAX_REGEX_BODY,
         }
     }
 
@@ -436,15 +554,32 @@ impl HttpGet {
         )
     }
 
-    /// Fetches one URL under `connect_timeout`; reads and hashes the body when `read_body`.
+    /// Fetches one URL under `connect_timeout`; reads and hashes the body when `read_body` or
+    /// when the URL has a `regex` (then its first `max_regex_body` bytes are kept).
     /// `genhash` is this with `read_body` set.
     pub async fn fetch(&self, url: &UrlCheck, read_body: bool) -> Result<Response, String> {
         let target = self.connect.target();
+        let keep = if url.regex.is_some() {
+            self.max_regex_body
+        } else {
+            0
+        };
+        let read_body = read_body || url.regex.is_some();
         within(self.connect.connect_timeout, async {
             let stream = connect_tcp(&self.connect).await?;
             let request = self.request(url);
             match &self.tls {
-                None => exchange(stream, &request, read_body, self.max_header, self.max_body).await,
+                None => {
+                    exchange(
+                        stream,
+                        &request,
+                        read_body,
+                        self.max_header,
+                        self.max_body,
+                        keep,
+                    )
+                    .await
+                }
                 Some(tls) => {
                     let config = tls.client_config()?;
                     let name = match url.virtualhost.as_ref().or(self.virtualhost.as_ref()) {
@@ -459,7 +594,15 @@ impl HttpGet {
                         .connect(name, stream)
                         .await
                         .map_err(|e| format!("TLS handshake with {target} failed: {e}"))?;
-                    exchange(stream, &request, read_body, self.max_header, self.max_body).await
+                    exchange(
+                        stream,
+                        &request,
+                        read_body,
+                        self.max_header,
+                        self.max_body,
+                        keep,
+                    )
+                    .await
                 }
             }
         })
@@ -494,6 +637,20 @@ impl HttpGet {
                     digest_hex(expected)
                 ));
             }
+            if let Some(regex) = &url.regex
+                && !regex.passes(&response.body)
+            {
+                return Outcome::down(format!(
+                    "GET {} on {target}: body {} /{}/",
+                    url.path,
+                    if regex.no_match {
+                        "matches"
+                    } else {
+                        "does not match"
+                    },
+                    regex.pattern()
+                ));
+            }
             passed.push(format!("{} {}", url.path, response.status));
         }
         Outcome::up(format!(
@@ -516,13 +673,14 @@ impl Checker for HttpGet {
 }
 
 /// Sends the request and reads the answer: the status line, the headers, and (when asked) the
-/// body, hashed as it arrives.
+/// body, hashed as it arrives, its first `keep` bytes kept.
 pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     request: &str,
     read_body: bool,
     max_header: usize,
     max_body: u64,
+    keep: usize,
 ) -> Result<Response, String> {
     stream
         .write_all(request.as_bytes())
@@ -570,6 +728,7 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut hasher = Md5::new();
     let mut body_len = 0u64;
+    let mut body = Vec::new();
     if read_body {
         let mut chunk: &[u8] = &head[header_end..];
         loop {
@@ -582,6 +741,8 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                 return Err(format!("body larger than {max_body} bytes, the read limit"));
             }
             hasher.update(chunk);
+            let room = keep.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
             if content_length.is_some_and(|length| body_len >= length) {
                 break;
             }
@@ -601,6 +762,7 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         status,
         digest: hasher.finalize().into(),
         body_len,
+        body,
     })
 }
 
@@ -641,6 +803,31 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_regex_offsets_options_and_refusals() {
+        let regex = BodyRegex::new("ok", &[]).unwrap();
+        assert!(regex.passes(b"all ok"));
+        assert!(!regex.passes(b"all fine"));
+        let mut late = regex.clone();
+        late.max_offset = Some(3);
+        assert!(!late.passes(b"all ok"), "the match starts at 4");
+        assert!(late.passes(b"ok"));
+        late.min_offset = 1;
+        assert!(!late.passes(b"ok"), "the search starts after the match");
+        assert!(late.passes(b" ok"));
+        let dotall = BodyRegex::new("a.b", &["dotall".into()]).unwrap();
+        assert!(dotall.passes(b"a\nb"));
+        assert!(!BodyRegex::new("a.b", &[]).unwrap().passes(b"a\nb"));
+        assert!(
+            BodyRegex::new("(a)\\1", &[]).is_err(),
+            "backreferences are PCRE2 only"
+        );
+        assert!(BodyRegex::new("a", &["firstline".into()]).is_err());
+        // Equal when written the same: a reload keeps the check.
+        assert_eq!(regex, BodyRegex::new("ok", &[]).unwrap());
+        assert_ne!(regex, late);
+    }
 
     #[test]
     fn status_words() {

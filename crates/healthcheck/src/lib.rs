@@ -13,7 +13,8 @@
 //! `delay_before_retry`; transitions come out as [`Event`]s. Identical checks registered under
 //! several ids (the same real server in several virtual servers) run once and fan out. A start
 //! may come up to [`SchedulerOptions::slack`] (2 ms by default) after its plan, so that starts
-//! close together share one wake-up of the runtime.
+//! close together share one wake-up of the runtime. The timing and the rules are the sans-IO
+//! [`Planner`], which takes `now` as an input; the [`Scheduler`] is its tokio driver.
 //!
 //! [`TcpCheck`] probes half-open (SYN, SYN-ACK, RST). With `CAP_NET_RAW` it writes the SYN on a
 //! raw socket and leaves the RST to the kernel, about a fifth less CPU per check than a kernel
@@ -35,6 +36,7 @@
 
 mod check;
 pub mod dns;
+pub mod file;
 pub mod fuzz;
 pub mod http;
 pub mod misc;
@@ -50,11 +52,15 @@ pub mod udp;
 
 pub use check::{Check, CheckFuture, Checker, Outcome};
 pub use dns::DnsCheck;
-pub use http::{HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
+pub use file::FileCheck;
+pub use http::{BodyRegex, HttpGet, HttpProtocol, StatusRange, TlsOptions, UrlCheck};
 pub use misc::MiscCheck;
 pub use options::{ConnectOptions, Schedule};
 pub use ping::PingCheck;
-pub use scheduler::{CheckId, Event, Scheduler, SchedulerOptions, SlipStats, State};
+pub use scheduler::{
+    CheckId, Due, Event, Inserted, Planner, Removed, RunId, Scheduler, SchedulerOptions, SlipStats,
+    State,
+};
 pub use smtp::SmtpCheck;
 pub use tcp::TcpCheck;
 pub use udp::UdpCheck;
@@ -101,6 +107,10 @@ pub enum Error {
     /// A URL given to `genhash` or the `check` tool that is not `http[s]://HOST[:PORT]/PATH`.
     #[error("URL: expected http://HOST[:PORT]/PATH or https://..., found {0:?}")]
     Url(String),
+    /// A `regex` that does not compile, or a `regex_options` word this crate does not
+    /// implement.
+    #[error("regex: {0}")]
+    Regex(String),
     /// The CA file for TLS verification could not be read.
     #[error("ca_file {path}: {reason}")]
     CaFile {

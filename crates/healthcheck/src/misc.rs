@@ -5,11 +5,62 @@
 //! put in the background) die with it and never outlive their check. The program is always
 //! waited for, so no zombie is left behind; on exit the group is killed before the program is
 //! reaped (its exit is seen on a pidfd), so the group id cannot have been reused meanwhile.
+//!
+//! The program gets a clean environment (only [`SCRIPT_PATH`] as `PATH`), never the caller's.
+//! What it prints on standard output and error is read (the first [`OUTPUT_LIMIT`] bytes of
+//! each kept, the rest drained so it never blocks) and logged with its outcome: at `info`
+//! when the attempt failed, at `debug` when it passed.
 
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
+
+/// The only environment a program gets: `PATH` set to this.
+pub const SCRIPT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Bytes of each of standard output and error kept for the log.
+pub const OUTPUT_LIMIT: usize = 4096;
+
+/// Reads `pipe` to its end, keeping the first [`OUTPUT_LIMIT`] bytes; says how many more went.
+async fn capture(pipe: Option<impl AsyncRead + Unpin>) -> (Vec<u8>, u64) {
+    let Some(mut pipe) = pipe else {
+        return (Vec::new(), 0);
+    };
+    let mut kept = Vec::new();
+    let mut more = 0u64;
+    let mut buf = [0u8; 4096];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => return (kept, more),
+            Ok(n) => {
+                let room = OUTPUT_LIMIT.saturating_sub(kept.len()).min(n);
+                kept.extend_from_slice(&buf[..room]);
+                more += (n - room) as u64;
+            }
+        }
+    }
+}
+
+/// Logs what a program printed, with its outcome.
+fn log_output(program: &str, healthy: bool, stream: &str, (kept, more): &(Vec<u8>, u64)) {
+    if kept.is_empty() {
+        return;
+    }
+    let text = String::from_utf8_lossy(kept);
+    let text = text.trim_end();
+    let cut = if *more > 0 {
+        format!(" [{more} more bytes not kept]")
+    } else {
+        String::new()
+    };
+    if healthy {
+        tracing::debug!(program, stream, "{text}{cut}");
+    } else {
+        tracing::info!(program, stream, "{text}{cut}");
+    }
+}
 
 use crate::net::Human;
 use crate::tcp::round_micros;
@@ -85,9 +136,11 @@ impl MiscCheck {
         let mut command = Command::new(program);
         command
             .args(&self.argv[1..])
+            .env_clear()
+            .env("PATH", SCRIPT_PATH)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
         if let Some((uid, gid)) = self.user {
@@ -97,6 +150,9 @@ impl MiscCheck {
             Ok(child) => child,
             Err(e) => return Outcome::down(format!("cannot run {program}: {e}")),
         };
+        // Read both pipes beside the wait, so a chatty program never blocks on a full pipe.
+        let stdout = tokio::spawn(capture(child.stdout.take()));
+        let stderr = tokio::spawn(capture(child.stderr.take()));
         // The child leads its own group, so its pid is the group id.
         let group = GroupKiller(child.id().and_then(|pid| i32::try_from(pid).ok()));
         let exited = async {
@@ -111,7 +167,7 @@ impl MiscCheck {
         };
         // On the timeout, dropping `exited` drops the group's killer: SIGKILL to the whole group.
         let result = tokio::time::timeout(self.misc_timeout, exited).await;
-        match result {
+        let outcome = match result {
             Ok(Ok((status, took))) => self.judge(status, took),
             Ok(Err(e)) => Outcome::down(format!("waiting for {program}: {e}")),
             Err(_) => {
@@ -122,7 +178,17 @@ impl MiscCheck {
                     Human(self.misc_timeout)
                 ))
             }
+        };
+        // The group is dead, so the pipes end; a descendant that left the group could keep them
+        // open: its output is not waited for.
+        for (stream, task) in [("stdout", stdout), ("stderr", stderr)] {
+            match tokio::time::timeout(Duration::from_millis(200), task).await {
+                Ok(Ok(output)) => log_output(program, outcome.healthy, stream, &output),
+                Ok(Err(_)) => {}
+                Err(_) => tracing::debug!(program, stream, "output still open: not logged"),
+            }
         }
+        outcome
     }
 }
 

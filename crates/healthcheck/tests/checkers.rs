@@ -325,6 +325,53 @@ async fn http_wrong_digest() {
     );
 }
 
+fn with_regex(path: &str, pattern: &str, options: &[&str]) -> UrlCheck {
+    let mut url = UrlCheck::new(path);
+    let options: Vec<String> = options.iter().map(|o| (*o).to_owned()).collect();
+    url.regex = Some(healthcheck::BodyRegex::new(pattern, &options).unwrap());
+    url
+}
+
+#[tokio::test]
+async fn http_regex_matches_the_body() {
+    let (addr, _) = http_server().await;
+    let outcome = get(addr, vec![with_regex("/ok", "<html>heal+thy</", &[])])
+        .check()
+        .await;
+    assert_up(&outcome, "/ok 200");
+    let outcome = get(addr, vec![with_regex("/ok", "HEALTHY", &["caseless"])])
+        .check()
+        .await;
+    assert_up(&outcome, "/ok 200");
+    // A body without the pattern, and the same URL with the sense reversed.
+    let outcome = get(addr, vec![with_regex("/ok", "sick", &[])])
+        .check()
+        .await;
+    assert_down(
+        &outcome,
+        &format!("GET /ok on {addr}: body does not match /sick/"),
+    );
+    let mut url = with_regex("/ok", "healthy", &[]);
+    url.regex.as_mut().unwrap().no_match = true;
+    let outcome = get(addr, vec![url]).check().await;
+    assert_down(&outcome, "body matches /healthy/");
+}
+
+#[tokio::test]
+async fn http_regex_sees_only_the_kept_prefix_of_a_large_body() {
+    let (addr, _) = http_server().await;
+    // /huge is 64 MiB of 'x' with no length: the read limit ends it before any match matters.
+    let outcome = get(addr, vec![with_regex("/huge", "x{16}", &[])])
+        .check()
+        .await;
+    assert_down(&outcome, "body larger than 1048576 bytes");
+    let mut check = get(addr, vec![with_regex("/huge", "^x{100}$", &[])]);
+    check.max_body = 256 * 1024 * 1024;
+    check.max_regex_body = 100;
+    let outcome = check.check().await;
+    assert_up(&outcome, "/huge 200");
+}
+
 #[tokio::test]
 async fn http_slow_body_times_out() {
     let (addr, _) = http_server().await;

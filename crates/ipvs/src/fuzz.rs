@@ -16,7 +16,7 @@ use crate::types::{Destination, Family, Service};
 /// readers. Bytes 0–1 are the family id (little-endian), byte 2 the number of requests of the
 /// window (at most 64), bytes 3–6 the first sequence number; then come datagrams, each preceded
 /// by its length (2 bytes, little-endian). Every datagram goes to the ACK tracker of the window
-/// (through [`decode`]) and to a service dump reader for the first sequence number, until it
+/// (through `decode`) and to a service dump reader for the first sequence number, until it
 /// is complete. The tracker must account for every request, whatever arrives. Returns whether
 /// every datagram decoded and the window or the dump was answered.
 pub fn framing(data: &[u8]) -> bool {

@@ -44,6 +44,7 @@ struct ReadmeDoctests;
 mod addr;
 mod client;
 mod error;
+pub mod fou;
 pub mod fuzz;
 mod link;
 mod nl;
@@ -59,7 +60,7 @@ pub use client::Client;
 pub use error::Error;
 pub use link::Link;
 pub use route::{Route, RouteKind, Rule, RuleAction};
-pub use vmac::{SYSCTLS_BASE, SYSCTLS_VMAC, Vmac, vrrp_mac};
+pub use vmac::{SYSCTL_VMAC_IPV6, SYSCTLS_BASE, SYSCTLS_VMAC, Vmac, vrrp_mac};
 pub use watch::{Address, Event, LinkState, Watcher};
 
 /// An IP address family.

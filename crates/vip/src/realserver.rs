@@ -10,14 +10,18 @@
 //!   (`tunl0` or `gre0`), which receives every IPIP or GRE packet, brought up; the same ARP
 //!   sysctls; and `rp_filter=0` on the device and `all`, since the decapsulated packets come
 //!   from clients the tunnel has no route back to. IPv4 VIPs only.
+//! - TUN over GUE ([`Tunnel::Gue`], keepalived's `lvs_method TUN type gue port N`): as IPIP,
+//!   plus a FOU receive port in GUE mode ([`crate::fou`], `ip fou add port N gue`) whose
+//!   socket strips the UDP and GUE headers so the inner IPIP packet reaches `tunl0`.
 //!
 //! [`RealServer::up`] records what it changed in a state file (default
 //! [`DEFAULT_STATE_FILE`]): every sysctl's previous value (the first time it is changed), every
 //! address it added (not those already there), every link it brought up or created. A second
 //! `up` changes nothing and records nothing more; [`RealServer::down`] removes the addresses it
-//! added, and once none is left restores the sysctls, sets the links down again, deletes the
-//! links it created and removes the state file. The fallback tunnel devices appear with their
-//! kernel module and cannot be deleted; `down` leaves them down.
+//! added, and once none is left restores the sysctls, closes the FOU port it opened, sets the
+//! links down again, deletes the links it created and removes the state file. The fallback
+//! tunnel devices appear with their kernel module and cannot be deleted; `down` leaves them
+//! down.
 //!
 //! The state file is text, one change a line, in the order made (written whole to a temporary
 //! file and renamed, after every change, so an interrupted `up` can still be undone):
@@ -26,6 +30,7 @@
 //! # lvskit real-server state: what `up` changed; `down` restores it.
 //! sysctl net/ipv4/conf/all/arp_ignore 0
 //! link-up tunl0
+//! fou-port 6080
 //! address 192.0.2.10/32 tunl0
 //! ```
 //!
@@ -56,20 +61,23 @@ pub enum Tunnel {
     Ipip,
     /// GRE (`lvs_method TUN type gre`): device `gre0`.
     Gre,
+    /// IPIP inside GUE on this UDP port (`lvs_method TUN type gue port N`): device `tunl0`
+    /// and a FOU receive port.
+    Gue(u16),
 }
 
 impl Tunnel {
     /// The kernel's catch-all device for this encapsulation.
     pub fn device(self) -> &'static str {
         match self {
-            Self::Ipip => "tunl0",
+            Self::Ipip | Self::Gue(_) => "tunl0",
             Self::Gre => "gre0",
         }
     }
 
     fn create_message(self) -> LinkMessage {
         match self {
-            Self::Ipip => LinkIpIp::new(self.device()).build(),
+            Self::Ipip | Self::Gue(_) => LinkIpIp::new(self.device()).build(),
             Self::Gre => LinkGre::new(self.device()).build(),
         }
     }
@@ -86,6 +94,8 @@ pub struct Changes {
     pub links_up: Vec<String>,
     /// Links that were created.
     pub links_created: Vec<String>,
+    /// FOU ports that were opened.
+    pub fou_ports: Vec<u16>,
 }
 
 impl Changes {
@@ -95,6 +105,7 @@ impl Changes {
             && self.addresses.is_empty()
             && self.links_up.is_empty()
             && self.links_created.is_empty()
+            && self.fou_ports.is_empty()
     }
 
     /// The state file's text.
@@ -106,6 +117,9 @@ impl Changes {
         }
         for name in &self.links_up {
             out.push_str(&format!("link-up {name}\n"));
+        }
+        for port in &self.fou_ports {
+            out.push_str(&format!("fou-port {port}\n"));
         }
         for (path, value) in &self.sysctls {
             out.push_str(&format!("sysctl {path} {value}\n"));
@@ -130,6 +144,7 @@ impl Changes {
             match words.as_slice() {
                 ["link-created", name] => changes.links_created.push((*name).to_string()),
                 ["link-up", name] => changes.links_up.push((*name).to_string()),
+                ["fou-port", port] => changes.fou_ports.push(port.parse().map_err(|_| bad())?),
                 ["sysctl", path, value] if sysctl_path_ok(path) => {
                     changes
                         .sysctls
@@ -206,6 +221,9 @@ impl RealServer {
                 "a real server needs at least one VIP".into(),
             ));
         }
+        if self.tunnel == Some(Tunnel::Gue(0)) {
+            return Err(Error::Invalid("a GUE port cannot be 0".into()));
+        }
         for (i, v) in self.vips.iter().enumerate() {
             if self.vips[..i].contains(v) {
                 return Err(Error::Invalid(format!("VIP {v} is given twice")));
@@ -218,6 +236,7 @@ impl RealServer {
                     what: match t {
                         Tunnel::Ipip => "VIP of an IPIP real server",
                         Tunnel::Gre => "VIP of a GRE real server",
+                        Tunnel::Gue(_) => "VIP of a GUE real server",
                     },
                     expected: Family::V4,
                     found: *v,
@@ -258,6 +277,17 @@ impl RealServer {
                 && !state.links_up.iter().any(|l| l == dev)
             {
                 state.links_up.push(dev.to_string());
+            }
+            record(&state)?;
+            change = Change::Changed;
+        }
+
+        // The GUE receive port.
+        if let Some(Tunnel::Gue(port)) = self.tunnel
+            && crate::fou::add_fou_port(crate::fou::FouPort::gue(port))? == Change::Changed
+        {
+            if !state.fou_ports.contains(&port) {
+                state.fou_ports.push(port);
             }
             record(&state)?;
             change = Change::Changed;
@@ -336,6 +366,11 @@ impl RealServer {
                 change = Change::Changed;
             }
         }
+        for &port in state.fou_ports.iter().rev() {
+            if crate::fou::remove_fou_port(port)? == Change::Changed {
+                change = Change::Changed;
+            }
+        }
         for name in state.links_up.iter().rev() {
             match client.link(name).await {
                 Ok(link) if link.up => {
@@ -396,6 +431,7 @@ mod tests {
             addresses: vec![("192.0.2.10".parse().unwrap(), 32, "lo".into())],
             links_up: vec!["tunl0".into()],
             links_created: vec!["gre0".into()],
+            fou_ports: vec![6080],
         };
         assert_eq!(Changes::parse(&c.to_text()).unwrap(), c);
     }
@@ -432,5 +468,16 @@ mod tests {
                 .is_err()
         );
         assert_eq!(RealServer::new([v4]).tunnel(Tunnel::Gre).device(), "gre0");
+        assert_eq!(
+            RealServer::new([v4]).tunnel(Tunnel::Gue(6080)).device(),
+            "tunl0"
+        );
+        assert!(
+            RealServer::new([v4])
+                .tunnel(Tunnel::Gue(0))
+                .validate()
+                .is_err()
+        );
+        assert!(Changes::parse("fou-port 70000").is_err());
     }
 }

@@ -34,6 +34,12 @@ pub const SYSCTLS_VMAC: &[(&str, &str)] = &[
     ("rp_filter", "0"),
 ];
 
+/// The IPv6 sysctl set on an IPv4 VMAC (under `/proc/sys/net/ipv6/conf/<vmac>/`), before it is
+/// brought up: `disable_ipv6=1`. Otherwise the kernel gives it a link-local address derived from
+/// the virtual MAC, which is the same on every router of the group and fails duplicate address
+/// detection on all of them (and an IPv4 instance has no use for IPv6 there).
+pub const SYSCTL_VMAC_IPV6: (&str, &str) = ("disable_ipv6", "1");
+
 /// The IPv4 sysctls set on the base interface of a VMAC:
 /// - `arp_ignore=1` and `arp_filter=1`: the base interface does not answer ARP for the VIPs with
 ///   its own MAC (the macvlan does, with the virtual one);
@@ -202,11 +208,22 @@ impl Vmac {
         msg
     }
 
-    /// Writes the ARP sysctls for an IPv4 VMAC (in the calling thread's network namespace), each
-    /// only if it differs; says whether any did.
+    /// Writes the sysctls of an IPv4 VMAC (in the calling thread's network namespace), each only
+    /// if it differs; says whether any did. IPv6 is switched off on the VMAC
+    /// ([`SYSCTL_VMAC_IPV6`]) whatever `sysctls` says; the ARP ones follow `sysctls`.
     pub(crate) fn write_sysctls(&self) -> Result<Change, Error> {
         let mut change = Change::Unchanged;
-        if !self.sysctls || self.family != Family::V4 {
+        if self.family != Family::V4 {
+            return Ok(change);
+        }
+        let (key, value) = SYSCTL_VMAC_IPV6;
+        let path = format!("/proc/sys/net/ipv6/conf/{}/{key}", self.name);
+        // No such file: a kernel without IPv6 (or with it off everywhere): nothing to do.
+        if std::path::Path::new(&path).exists() && read_sysctl(&path)? != value {
+            write_sysctl(&path, value)?;
+            change = Change::Changed;
+        }
+        if !self.sysctls {
             return Ok(change);
         }
         for (dev, list) in [(&self.name, SYSCTLS_VMAC), (&self.base, SYSCTLS_BASE)] {

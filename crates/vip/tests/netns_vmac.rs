@@ -77,6 +77,13 @@ fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
                 "eth0 {key}"
             );
         }
+        // No IPv6 on an IPv4 VMAC: no link-local address (that would fail DAD against the other
+        // routers' VMACs, which have the same MAC).
+        let (key, value) = vip::SYSCTL_VMAC_IPV6;
+        let ipv6 = std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/vrrp.7/{key}"));
+        assert_eq!(ipv6.unwrap().trim(), value);
+        let shown = ip(&["-6", "addr", "show", "dev", "vrrp.7"]);
+        assert!(!shown.contains("inet6"), "{shown}");
 
         // Again: the same VMAC is there.
         let (again, _) = client.add_vmac(&vmac).await.unwrap();
@@ -84,10 +91,13 @@ fn vmac_carries_the_virtual_mac_answers_arp_and_sends_garps() {
         // Someone downs it and resets a sysctl: adding it again repairs both, and says so.
         ip(&["link", "set", "vrrp.7", "down"]);
         std::fs::write("/proc/sys/net/ipv4/conf/vrrp.7/arp_ignore", "0").unwrap();
+        std::fs::write("/proc/sys/net/ipv6/conf/vrrp.7/disable_ipv6", "0").unwrap();
         let (repaired, link) = client.add_vmac(&vmac).await.unwrap();
         assert_eq!(repaired, Change::Changed);
         assert!(link.up);
         assert_eq!(Client::ipv4_conf("vrrp.7", "arp_ignore").unwrap(), "1");
+        let ipv6 = std::fs::read_to_string("/proc/sys/net/ipv6/conf/vrrp.7/disable_ipv6");
+        assert_eq!(ipv6.unwrap().trim(), "1");
         // Another VRID under the same name is not.
         let other = Vmac::new("vrrp.7", "eth0", 8, Family::V4);
         assert!(matches!(

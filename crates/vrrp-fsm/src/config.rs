@@ -168,8 +168,10 @@ pub struct Config {
     pub initial_state: InitialState,
     /// Preemption (default on); `false` is keepalived's `nopreempt`.
     pub preempt: bool,
-    /// keepalived's `preempt_delay` (0..=1000 s, default 0): extra time before preempting, at
-    /// start-up or after first seeing a lower-priority master.
+    /// keepalived's `preempt_delay` (0..=1000 s, default 0): a lower-priority master is followed
+    /// for this long after it is first heard before it is preempted (its adverts discarded, so
+    /// that Master_Down_Timer runs out), as keepalived does. With no master at all, the
+    /// instance still takes over after Master_Down_Interval.
     pub preempt_delay: Duration,
     /// A MASTER that hears a lower-priority advert answers with an advert at once (keepalived's
     /// default; `false` is `vrrp_lower_prio_no_advert`, the strict RFC behaviour).

@@ -19,16 +19,21 @@ const FAULT_SYNC: u8 = 4;
 const FAULT_OWN: u8 = FAULT_LINK | FAULT_TRACKER;
 
 /// keepalived's `preempt_delay` hold-off, as a small state machine of its own.
+///
+/// As keepalived 2.2.7 does on the wire: the delay starts when a lower-priority master is first
+/// heard (after start-up, or after following a better master); that master is followed until
+/// the delay ends, after which its adverts are discarded and Master_Down_Timer, last restarted
+/// by one of them, runs out. The hold-off only ever delays a *preemption*: with no master at
+/// all, the instance takes over after Master_Down_Interval, delay or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hold {
     /// No preemption, or no delay: nothing to hold.
     Disabled,
-    /// Just started (or recovered from FAULT) and has seen no master: the first master-down
-    /// expiry is deferred by the delay.
+    /// Just started (or recovered from FAULT) and has seen no master yet.
     Startup,
     /// A master at least as good is (or was last) being followed.
     Idle,
-    /// Holding off a preemption until `Timer::PreemptDelay`.
+    /// Following a lower-priority master until `Timer::PreemptDelay`.
     Holding,
     /// The hold-off is over: preempt as if there were no delay.
     Released,
@@ -132,6 +137,13 @@ impl Instance {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Whether tracker `id` currently fails (its last result was not OK); `None` for an id this
+    /// instance does not have. For status displays: the priority already counts it.
+    pub fn tracker_failing(&self, id: TrackerId) -> Option<bool> {
+        let index = self.config.trackers.iter().position(|t| t.id == id)?;
+        Some(self.tracker_failing & (1u64 << index) != 0)
     }
 
     /// Base priority plus tracker weights, clamped to 1..=254; 255 for an owner.
@@ -292,25 +304,13 @@ impl Instance {
                     self.send_advert(self.effective_priority);
                     self.arm_advert(now);
                 }
-                (Timer::MasterDown, State::Backup) => match self.hold {
-                    Hold::Startup => {
-                        self.hold = Hold::Holding;
-                        self.timers
-                            .set(Timer::PreemptDelay, now + self.config.preempt_delay);
-                    }
-                    // Master_Down_Timer only runs during a hold-off after following a master
-                    // (the start-up expiry above does not rearm it): that master is gone, so
-                    // there is nobody to hold off for. Take over now, as without a delay.
-                    Hold::Holding | Hold::Disabled | Hold::Idle | Hold::Released => {
-                        self.become_master(now, Reason::MasterDown);
-                    }
-                },
-                (Timer::PreemptDelay, State::Backup) => {
-                    self.hold = Hold::Released;
-                    if self.timers.get(Timer::MasterDown).is_none() {
-                        self.become_master(now, Reason::PreemptDelayOver);
-                    }
-                }
+                // No master heard in time (none since start-up, or the one held off for went
+                // silent): there is nobody to hold off for, whatever the hold-off's state.
+                // Take over now, as without a delay.
+                (Timer::MasterDown, State::Backup) => self.become_master(now, Reason::MasterDown),
+                // From now on the lower-priority master's adverts are discarded: the
+                // Master_Down_Timer its last followed advert started runs out.
+                (Timer::PreemptDelay, State::Backup) => self.hold = Hold::Released,
                 // A timer left over from a state already left: nothing to do.
                 _ => {}
             }

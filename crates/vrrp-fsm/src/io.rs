@@ -32,8 +32,6 @@ pub enum Reason {
     AddressOwner,
     /// BACKUP: Master_Down_Timer fired (no advert from a master at least as good in time).
     MasterDown,
-    /// BACKUP: the `preempt_delay` hold-off ended with no live master.
-    PreemptDelayOver,
     /// MASTER: heard a higher priority, or an equal one from a higher primary address.
     HigherPriorityAdvert,
     /// The instance's own interface went down.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vrrp_fsm::{
-    Config, Error, GarpReason, Input, Instance, InterfaceId, Output, ReceivedAdvert, State, Timer,
-    Tracker, TrackerId, Version,
+    Config, Error, GarpReason, Input, Instance, InterfaceId, Output, Reason, ReceivedAdvert, State,
+    Timer, Tracker, TrackerId, Version,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -373,27 +373,103 @@ fn garp_schedule_carries_the_configured_values() {
 
 #[test]
 fn turning_preemption_off_during_a_hold_off_does_not_strand_the_backup() {
-    // Found by tests/invariants.rs: the hold-off timer was cancelled with nothing left armed.
+    // Found by tests/invariants.rs: a hold-off cancelled with nothing left armed.
     let t0 = Instant::now();
+    let ms = |n| t0 + Duration::from_millis(n);
+    let addresses = [ip("192.0.2.100")];
     let mut c = config();
     c.preempt_delay = Duration::from_secs(2);
     let mut vr = Instance::new(c.clone()).unwrap();
     vr.handle_input(Input::Start { now: t0 }).unwrap();
-    let expired = t0 + Duration::from_millis(3600);
-    vr.handle_input(Input::Timeout(expired)).unwrap();
-    assert_eq!(vr.state(), State::Backup, "holding off");
+    vr.handle_input(Input::Advert {
+        now: ms(1000),
+        advert: advert(50, "192.0.2.20", &addresses),
+    })
+    .unwrap();
     drain(&mut vr);
+    assert_eq!(vr.timer(Timer::PreemptDelay), Some(ms(3000)), "holding off");
     c.preempt = false;
     vr.handle_input(Input::Reconfigure {
-        now: expired,
+        now: ms(1500),
         config: &c,
     })
     .unwrap();
+    drain(&mut vr);
+    assert_eq!(vr.timer(Timer::PreemptDelay), None);
+    // Without preemption the lower master is kept ...
+    vr.handle_input(Input::Timeout(ms(3000))).unwrap();
+    assert_eq!(vr.state(), State::Backup);
+    // ... until it goes silent: Master_Down_Timer is still armed.
+    vr.handle_input(Input::Timeout(ms(4600))).unwrap();
     let out = drain(&mut vr);
+    assert_eq!(vr.state(), State::Master, "{out:?}");
+}
+
+/// Feeds a lower-priority master's adverts (priority 100, one a second from `first_advert`, none
+/// when `None`) to a priority-150 instance with `preempt_delay 4` started at `t0`; returns when
+/// and why it became MASTER.
+fn preempt_delay_timeline(t0: Instant, first_advert: Option<Duration>) -> (Instant, Reason) {
+    let addresses = [ip("192.0.2.100")];
+    let mut c = config();
+    c.priority = 150;
+    c.preempt_delay = Duration::from_secs(4);
+    let mut vr = Instance::new(c).unwrap();
+    vr.handle_input(Input::Start { now: t0 }).unwrap();
+    let mut next_advert = first_advert.map(|d| t0 + d);
+    for _ in 0..100 {
+        let deadline = loop {
+            match vr.poll_output() {
+                Output::Timeout(deadline) => break deadline.unwrap(),
+                Output::StateChange {
+                    to: State::Master,
+                    reason,
+                    ..
+                } => {
+                    return (
+                        vr.timer(Timer::Advert).unwrap() - Duration::from_secs(1),
+                        reason,
+                    );
+                }
+                _ => {}
+            }
+        };
+        match next_advert {
+            Some(at) if at <= deadline => {
+                vr.handle_input(Input::Advert {
+                    now: at,
+                    advert: advert(100, "192.0.2.20", &addresses),
+                })
+                .unwrap();
+                next_advert = Some(at + Duration::from_secs(1));
+            }
+            _ => vr.handle_input(Input::Timeout(deadline)).unwrap(),
+        }
+    }
+    panic!("never became MASTER");
+}
+
+/// keepalived 2.2.7 on the wire (measured in netns against keepalived itself): alone, an
+/// instance with `preempt_delay` takes over after Master_Down_Interval, the delay adds nothing;
+/// before the fix it waited Master_Down_Interval and then the whole delay more.
+#[test]
+fn preempt_delay_adds_nothing_when_there_is_no_master() {
+    let t0 = Instant::now();
+    // 3 x 100 cs + (106 x 100 / 256) cs = 341 cs.
     assert_eq!(
-        vr.state(),
-        State::Master,
-        "the expired Master_Down_Timer fires: {out:?}"
+        preempt_delay_timeline(t0, None),
+        (t0 + Duration::from_millis(3410), Reason::MasterDown)
+    );
+}
+
+/// keepalived 2.2.7 on the wire: the delay starts at the lower master's first advert (0.3 s),
+/// adverts are followed until it ends (4.3 s; the one due then is already discarded), and the
+/// Master_Down_Timer of the last followed one (3.3 s) runs out.
+#[test]
+fn preempt_delay_follows_a_live_lower_master_for_the_delay_then_lets_it_time_out() {
+    let t0 = Instant::now();
+    assert_eq!(
+        preempt_delay_timeline(t0, Some(Duration::from_millis(300))),
+        (t0 + Duration::from_millis(3300 + 3410), Reason::MasterDown)
     );
 }
 

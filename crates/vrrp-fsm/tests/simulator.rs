@@ -153,13 +153,15 @@ fn crash_and_clean_stop_hand_over_at_the_right_time() {
 
 #[test]
 fn preempt_delay_hold_off_ends_when_the_lower_master_dies() {
-    // Router 1 (200) has keepalived's `preempt_delay 300`: it follows router 0 (100) for the
-    // delay instead of preempting it. Router 0 crashes after 10 s: router 1 must take over at its
-    // Master_Down_Interval after router 0's last advert, not when the 300 s delay ends.
+    // Router 1 (200) has keepalived's `preempt_delay 300` and starts after router 0 (100) is
+    // master: it follows router 0 for the delay instead of preempting it. Router 0 crashes after
+    // 10 s: router 1 must take over at its Master_Down_Interval after router 0's last advert,
+    // not when the 300 s delay ends.
     for (stop, seed) in [(false, 11), (true, 12)] {
         let mut s = sim(Version::V3, &[100, 200], &[], Net::PERFECT, seed);
         s.routers[1].config.preempt_delay = Duration::from_secs(300);
-        s.start_all();
+        s.schedule(Duration::ZERO, Event::Restart(0));
+        s.schedule(ms(5_000), Event::Restart(1));
         s.run_until(ms(10_000));
         check!(s, s.masters() == [0], "router 1 holds off its preemption");
         s.apply(if stop {

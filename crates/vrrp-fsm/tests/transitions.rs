@@ -615,32 +615,27 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
-        rule: "keepalived preempt_delay: at start-up the first Master_Down expiry waits the delay more",
+        rule: "keepalived preempt_delay: with no master at all, MASTER after Master_Down_Interval (the delay holds off preemption only)",
         config: |c| c.preempt_delay = Duration::from_secs(2),
         steps: &[(0, Start), (3600, Timeout)],
-        state: State::Backup,
-        last: &[],
-        timers: &[
-            (Timer::PreemptDelay, Some(5_600_000)),
-            (Timer::MasterDown, None),
-        ],
-        ..BASE
-    },
-    Case {
-        rule: "keepalived preempt_delay: at start-up, MASTER after Master_Down_Interval + delay",
-        config: |c| c.preempt_delay = Duration::from_secs(2),
-        steps: &[(0, Start), (3600, Timeout), (5600, Timeout)],
         state: State::Master,
-        last: &[
-            "Backup->Master PreemptDelayOver",
-            "add",
-            "advert 100",
-            "garp BecameMaster",
+        last: MASTER_ENTRY,
+        timers: &[(Timer::PreemptDelay, None)],
+        ..BASE
+    },
+    Case {
+        rule: "keepalived preempt_delay: nothing is held at start-up",
+        config: |c| c.preempt_delay = Duration::from_secs(2),
+        steps: &[(0, Start)],
+        state: State::Backup,
+        timers: &[
+            (Timer::PreemptDelay, None),
+            (Timer::MasterDown, Some(3_600_000)),
         ],
         ..BASE
     },
     Case {
-        rule: "keepalived preempt_delay: a lower-priority master is followed until the delay ends",
+        rule: "keepalived preempt_delay: a lower-priority master is followed from its first advert until the delay ends",
         config: |c| c.preempt_delay = Duration::from_secs(2),
         steps: &[
             (0, Start),
@@ -667,6 +662,21 @@ const CASES: &[Case] = &[
         ],
         state: State::Master,
         last: MASTER_ENTRY,
+        ..BASE
+    },
+    Case {
+        rule: "keepalived preempt_delay: a lower-priority master first heard after following a better one: the delay starts at that advert",
+        config: |c| c.preempt_delay = Duration::from_secs(2),
+        steps: &[
+            (0, Start),
+            (500, Advert(150, "192.0.2.30", 100)),
+            (1000, Advert(50, "192.0.2.20", 100)),
+        ],
+        state: State::Backup,
+        timers: &[
+            (Timer::PreemptDelay, Some(3_000_000)),
+            (Timer::MasterDown, Some(4_600_000)),
+        ],
         ..BASE
     },
     Case {
@@ -703,13 +713,14 @@ const CASES: &[Case] = &[
         config: |c| c.preempt_delay = Duration::from_secs(2),
         steps: &[
             (0, Start),
-            (3600, Timeout),
-            (4000, Advert(150, "192.0.2.20", 100)),
+            (1000, Advert(50, "192.0.2.20", 100)),
+            (1500, Advert(150, "192.0.2.30", 100)),
+            (2500, Timeout),
         ],
         state: State::Backup,
         timers: &[
             (Timer::PreemptDelay, None),
-            (Timer::MasterDown, Some(7_600_000)),
+            (Timer::MasterDown, Some(5_100_000)),
         ],
         ..BASE
     },

@@ -3,6 +3,7 @@
 //! ```text
 //! lvskit-realserver up --vip 192.0.2.10 --vip 2001:db8::10      # DR: the VIPs on lo, ARP quiet
 //! lvskit-realserver up --vip 192.0.2.10 --tun ipip              # TUN: the VIP on tunl0
+//! lvskit-realserver up --vip 192.0.2.10 --tun gue --gue-port 6080  # TUN over GUE: + a FOU port
 //! lvskit-realserver down                                        # undo everything up did
 //! lvskit-realserver down --vip 192.0.2.10                       # only this VIP's address
 //! ```
@@ -43,6 +44,9 @@ struct Args {
     /// Receive through a tunnel (LVS-TUN) instead of direct routing.
     #[arg(long, value_enum)]
     tun: Option<Tun>,
+    /// The UDP port of GUE (`--tun gue`): keepalived's `lvs_method TUN type gue port N`.
+    #[arg(long, value_name = "PORT")]
+    gue_port: Option<u16>,
     /// Where the changes are recorded.
     #[arg(long, default_value = DEFAULT_STATE_FILE)]
     state: PathBuf,
@@ -54,7 +58,7 @@ enum Tun {
     Ipip,
     /// GRE (gre0).
     Gre,
-    /// GUE (IPIP in UDP): needs a FOU receive port, which this version cannot open.
+    /// GUE (IPIP in UDP on --gue-port): tunl0 and a FOU receive port.
     Gue,
 }
 
@@ -74,12 +78,19 @@ fn main() -> ExitCode {
         None => {}
         Some(Tun::Ipip) => server = server.tunnel(Tunnel::Ipip),
         Some(Tun::Gre) => server = server.tunnel(Tunnel::Gre),
-        Some(Tun::Gue) => {
-            eprintln!(
-                "lvskit-realserver: --tun gue needs a FOU receive port (ip fou add PORT gue), which lvskit-realserver cannot open yet; use ipip or gre"
-            );
-            return ExitCode::from(2);
-        }
+        Some(Tun::Gue) => match args.gue_port {
+            Some(port) => server = server.tunnel(Tunnel::Gue(port)),
+            // down finds the port in the state file.
+            None if !up => server = server.tunnel(Tunnel::Gue(0)),
+            None => {
+                eprintln!("lvskit-realserver: --tun gue needs --gue-port PORT");
+                return ExitCode::from(2);
+            }
+        },
+    }
+    if args.gue_port.is_some() && !matches!(args.tun, Some(Tun::Gue)) {
+        eprintln!("lvskit-realserver: --gue-port goes with --tun gue");
+        return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -16,7 +16,8 @@ use super::cpio::{Node, Tree, small_archive};
 use crate::util::which;
 
 /// The modules loaded at boot: IPVS, every scheduler the kernel has, the SIP persistence engine,
-/// and `dummy` (a multicast interface for the sync daemon).
+/// `dummy` (a multicast interface for the sync daemon), and `veth` and `bridge` for the
+/// namespace networks of the traffic tests and the lab (`lvskit_examples::lvs_lab`).
 const MODULES: &[&str] = &[
     "ip_vs",
     "ip_vs_rr",
@@ -34,11 +35,14 @@ const MODULES: &[&str] = &[
     "ip_vs_mh",
     "ip_vs_pe_sip",
     "dummy",
+    "veth",
+    "bridge",
 ];
 
 /// Schedulers that only some kernels build, and the tunnel drivers of an LVS-TUN real server
-/// (`tunl0`, `gre0`: `vm_realserver`); missing ones are left out.
-const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre"];
+/// (`tunl0`, `gre0`, `fou` for GUE: `vm_realserver`, the lab's `--tun`; `ipip` brings `tunnel4`
+/// and `ip_tunnel`); missing ones are left out.
+const OPTIONAL_MODULES: &[&str] = &["ip_vs_twos", "ipip", "ip_gre", "fou"];
 
 /// The kernel to boot.
 #[derive(Debug, Clone)]
@@ -320,14 +324,19 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
             },
         );
     }
+    add_keepalived(&mut tree)?;
+    add_iproute2(&mut tree)?;
     for (path, text) in [
         ("/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n"),
         (
             "/etc/nsswitch.conf",
             "hosts: files\nservices: files\nprotocols: files\n",
         ),
-        ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
-        ("/etc/group", "root:x:0:\n"),
+        (
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n",
+        ),
+        ("/etc/group", "root:x:0:\nnogroup:x:65534:\n"),
     ] {
         tree.insert(
             path,
@@ -409,6 +418,66 @@ pub(crate) fn base_image(kernel: &Kernel, built: &Built, release: bool) -> Resul
     }
     std::fs::rename(&partial, &image).map_err(|e| format!("{}: {e}", image.display()))?;
     Ok(image)
+}
+
+/// keepalived and the shared libraries it links to, at the paths ldd gives, for the
+/// side-by-side figures of `cargo xtask bench lb` (keepalived's checker needs IPVS, so it runs
+/// in the VM too). Left out, with nothing said, when this host has no keepalived.
+fn add_keepalived(tree: &mut Tree) -> Result<(), String> {
+    let Some(keepalived) = which("keepalived") else {
+        return Ok(());
+    };
+    tree.insert(
+        "/usr/sbin/keepalived",
+        Node::Copy {
+            from: keepalived.clone(),
+            mode: 0o755,
+        },
+    );
+    for lib in shared_libraries(&keepalived)? {
+        let path = lib.to_string_lossy().into_owned();
+        tree.insert(
+            &path,
+            Node::Copy {
+                from: lib,
+                mode: 0o755,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// iproute2's `ip` (busybox's has no `ip netns`, `ip -n` or `-batch`, which `testbed` uses for
+/// the namespace networks of the traffic tests and the lab) with its shared libraries, at
+/// `/bin/ip` and `/usr/sbin/ip`, before busybox's applet links.
+fn add_iproute2(tree: &mut Tree) -> Result<(), String> {
+    let ip = ["/bin/ip", "/sbin/ip", "/usr/sbin/ip", "/usr/bin/ip"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or("no iproute2 `ip` here (apt-get install iproute2)")?
+        .canonicalize()
+        .map_err(|e| format!("ip: {e}"))?;
+    for at in ["/bin/ip", "/usr/sbin/ip"] {
+        tree.insert(
+            at,
+            Node::Copy {
+                from: ip.clone(),
+                mode: 0o755,
+            },
+        );
+    }
+    for lib in shared_libraries(&ip)? {
+        let path = lib.to_string_lossy().into_owned();
+        tree.insert(
+            &path,
+            Node::Copy {
+                from: lib,
+                mode: 0o755,
+            },
+        );
+    }
+    Ok(())
 }
 
 fn image_dir(release: bool) -> PathBuf {

@@ -54,8 +54,21 @@ pub(crate) fn boot(
     memory_mb: u32,
     timeout: Duration,
 ) -> Result<Report, String> {
+    boot_with(kernel, initrd, memory_mb, timeout, &[])
+}
+
+/// [`boot`] with more qemu arguments after the console's (`-serial file:F` is the VM's
+/// `/dev/ttyS1`: `cargo xtask lab` gets its plot that way).
+pub(crate) fn boot_with(
+    kernel: &Path,
+    initrd: &Path,
+    memory_mb: u32,
+    timeout: Duration,
+    extra: &[String],
+) -> Result<Report, String> {
     let mut cmd = qemu(kernel, initrd, memory_mb)?;
     cmd.args(["-serial", "stdio"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

@@ -16,10 +16,13 @@ use vrrp_packet::recv::{Received, parse_ipv4, parse_ipv6};
 use crate::codec::{AddressScratch, Ipv6Meta, WireOptions, to_fsm};
 
 mod receive;
+mod reload;
+mod snapshot;
 
 use crate::setup::{Command, InstanceSetup, Notify, Setup, TrackSource};
 use receive::check;
 pub use receive::{Counters, DropReason};
+pub use reload::ReloadSummary;
 
 /// An input to the core. Every input carries the caller's `now`.
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +98,22 @@ pub enum Input<'a> {
         /// Current time.
         now: Instant,
     },
+    /// SIGHUP: run `setup` from now on, changing only what differs (see [`ReloadSummary`]).
+    /// Instances are matched by name. One whose settings are all the same keeps running
+    /// untouched (state, timers, addresses). One whose VRID, version, interface, family, VMAC
+    /// or sync group is the same is reconfigured in place: a new priority, interval or tracker
+    /// is re-evaluated by its state machine, and a MASTER removes and adds only the addresses,
+    /// routes and rules that differ and announces only the added addresses. Any other is
+    /// stopped as on [`Input::Shutdown`] (priority 0 from a MASTER, addresses removed,
+    /// `notify_stop`), and a new one starts. A setup the state machines refuse changes
+    /// nothing. [`Output::Reloaded`] says what happened.
+    Reload {
+        /// Current time.
+        now: Instant,
+        /// The new configuration, mapped on this host (with the VMAC interface indexes of the
+        /// running setup filled in by the driver).
+        setup: &'a Setup,
+    },
 }
 
 /// An advert to send, with where to and how.
@@ -117,6 +136,8 @@ pub struct Transmit {
 pub struct HostChange {
     /// Index of the instance.
     pub instance: usize,
+    /// Its name (the index may be of the setup before a reload).
+    pub name: String,
     /// Its virtual addresses (excluded ones too).
     pub vips: Arc<[vip::Vip]>,
     /// Its `virtual_routes`.
@@ -176,6 +197,9 @@ pub enum Output {
     Timeout(Option<Instant>),
     /// After [`Input::Shutdown`], everything has been handed out: exit.
     Stopped,
+    /// [`Input::Reload`] is done (its host changes come before this), or was refused with
+    /// the reason and nothing changed.
+    Reloaded(Result<ReloadSummary, String>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -214,8 +238,17 @@ pub struct Director {
     counters: Counters,
     /// Reused for every received advert (taken out while an advert borrows it).
     scratch: Option<Box<AddressScratch>>,
+    /// Each instance's key for the GARP scheduler, kept across reloads.
+    owners: Vec<u64>,
+    next_owner: u64,
+    /// During a reload, the instance being reconfigured: its state machine's address outputs
+    /// (all old out, all new in) are replaced by the difference, until it changes state.
+    quiet: Option<usize>,
     started: bool,
     stopping: bool,
+    /// What [`Director::snapshot`] reports beyond the state machines' own: per-instance drops,
+    /// the master last heard, transitions.
+    observed: snapshot::Observed,
 }
 
 /// Why the core cannot be built from a [`Setup`] (the mapping normally catches these first).
@@ -248,7 +281,11 @@ impl Director {
                 next_run: None,
             })
             .collect();
+        let instances = setup.instances.len();
         Ok(Self {
+            owners: (0..instances as u64).collect(),
+            next_owner: instances as u64,
+            quiet: None,
             garp: garp::Announcer::new(setup.garp_pacing.clone()),
             group_deadline: vec![None; groups.len()],
             group_state: vec![None; groups.len()],
@@ -265,6 +302,7 @@ impl Director {
             scratch: Some(Box::default()),
             started: false,
             stopping: false,
+            observed: snapshot::Observed::new(instances),
         })
     }
 
@@ -332,6 +370,7 @@ impl Director {
                 addr,
             } => self.address_removed(ifindex, addr),
             Input::Shutdown { now } => self.shutdown(now),
+            Input::Reload { now, setup } => self.reload(now, setup),
         }
     }
 
@@ -360,8 +399,20 @@ impl Director {
             return;
         }
         self.started = true;
-        // Own interfaces' link states and every tracker's first result, then Start.
-        for i in 0..self.setup.instances.len() {
+        for g in 0..self.groups.len() {
+            self.start_group(g, now);
+        }
+        for s in &mut self.scripts {
+            s.next_run = Some(now);
+        }
+        self.timeout(now);
+    }
+
+    /// Feeds the members of group `g` their own interface's link state and every tracker's
+    /// current result, then Start.
+    fn start_group(&mut self, g: usize, now: Instant) {
+        for m in 0..self.setup.groups[g].members.len() {
+            let i = self.setup.groups[g].members[m];
             let ifindex = self.setup.instances[i].fsm.interface.0;
             if let Some(&up) = self.links.get(&ifindex) {
                 self.feed(
@@ -375,35 +426,35 @@ impl Director {
             }
             for t in 0..self.setup.instances[i].trackers.len() {
                 let link = self.setup.instances[i].trackers[t];
-                let result = match link.source {
-                    TrackSource::Script(s) => Some(self.scripts[s].ok),
-                    TrackSource::Interface(ifindex) => {
-                        Some(self.links.get(&ifindex).copied().unwrap_or(true))
-                    }
-                    TrackSource::File(_) => None,
-                };
-                if let Some(ok) = result {
-                    self.feed(
-                        i,
-                        vrrp_fsm::Input::Tracker {
-                            now,
-                            id: link.id,
-                            ok: ok != link.reverse,
-                        },
-                    );
-                }
+                self.feed_current_result(i, link, now);
             }
         }
-        for g in 0..self.groups.len() {
-            for m in 0..self.setup.groups[g].members.len() {
-                let _ = self.groups[g].handle_input(m, vrrp_fsm::Input::Start { now });
-                self.drain_group(g, now);
+        for m in 0..self.setup.groups[g].members.len() {
+            let _ = self.groups[g].handle_input(m, vrrp_fsm::Input::Start { now });
+            self.drain_group(g, now);
+        }
+    }
+
+    /// Feeds instance `i` what its tracker `link` watches says now (a track file's value comes
+    /// with the next [`Input::FileValue`]).
+    fn feed_current_result(&mut self, i: usize, link: crate::setup::TrackerLink, now: Instant) {
+        let result = match link.source {
+            TrackSource::Script(s) => Some(self.scripts[s].ok),
+            TrackSource::Interface(ifindex) => {
+                Some(self.links.get(&ifindex).copied().unwrap_or(true))
             }
+            TrackSource::File(_) => None,
+        };
+        if let Some(ok) = result {
+            self.feed(
+                i,
+                vrrp_fsm::Input::Tracker {
+                    now,
+                    id: link.id,
+                    ok: ok != link.reverse,
+                },
+            );
         }
-        for s in &mut self.scripts {
-            s.next_run = Some(now);
-        }
-        self.timeout(now);
     }
 
     /// Feeds one input to instance `i` and acts on what its group says.
@@ -474,6 +525,7 @@ impl Director {
         if let Some(reason) = check(inst, received) {
             let name = inst.name.clone();
             self.counters.drop(reason);
+            self.observed.dropped(i, reason);
             match reason {
                 // keepalived logs these at info: they point at a misconfiguration.
                 DropReason::AuthMismatch
@@ -493,6 +545,7 @@ impl Director {
         }
         self.counters.accepted += 1;
         self.last_advert[i] = Some((received.vrrp.priority, received.src));
+        self.observed.heard(i, now);
         let mut scratch = self.scratch.take().unwrap_or_default();
         let advert: ReceivedAdvert<'_> = to_fsm(received, InterfaceId(ifindex), &mut scratch);
         self.feed(i, vrrp_fsm::Input::Advert { now, advert });
@@ -677,6 +730,14 @@ impl Director {
     }
 
     fn act(&mut self, i: usize, output: vrrp_fsm::Output, now: Instant) {
+        if self.quiet == Some(i) {
+            match &output {
+                vrrp_fsm::Output::StateChange { .. } => self.quiet = None,
+                vrrp_fsm::Output::AddVips { .. } | vrrp_fsm::Output::RemoveVips { .. } => return,
+                vrrp_fsm::Output::Garp(g) if g.reason == GarpReason::BecameMaster => return,
+                _ => {}
+            }
+        }
         match output {
             vrrp_fsm::Output::SendAdvert(advert) => {
                 let inst = &self.setup.instances[i];
@@ -709,7 +770,7 @@ impl Director {
                     .collect();
                 self.garp.handle_input(garp::schedule::Input::Start {
                     now,
-                    owner: garp_owner(i, schedule.reason),
+                    owner: self.garp_owner(i, schedule.reason),
                     vips,
                     plan: crate::garp_plan(&schedule),
                 });
@@ -725,10 +786,9 @@ impl Director {
     fn state_change(&mut self, i: usize, from: State, to: State, reason: Reason, now: Instant) {
         if from == State::Master {
             for r in [GarpReason::BecameMaster, GarpReason::LowerPriorityAdvert] {
-                self.garp.handle_input(garp::schedule::Input::Stop {
-                    now,
-                    owner: garp_owner(i, r),
-                });
+                let owner = self.garp_owner(i, r);
+                self.garp
+                    .handle_input(garp::schedule::Input::Stop { now, owner });
             }
             self.drain_garp();
         }
@@ -742,6 +802,8 @@ impl Director {
             inst.name,
             state_name(to)
         );
+        self.observed
+            .transition(i, &inst.name, from, to, &reason, now);
         let priority = self.priority(i);
         let inst = &self.setup.instances[i];
         let notify = inst.notify.clone();
@@ -815,10 +877,13 @@ impl Director {
     fn drain_garp(&mut self) {
         loop {
             match self.garp.poll_output() {
-                garp::schedule::Output::Announce(v) => self.queue.push_back(Output::Announce {
-                    ifindex: v.ifindex,
-                    addr: v.addr,
-                }),
+                garp::schedule::Output::Announce(v) => {
+                    self.observed.garps_sent += 1;
+                    self.queue.push_back(Output::Announce {
+                        ifindex: v.ifindex,
+                        addr: v.addr,
+                    });
+                }
                 garp::schedule::Output::Timeout(at) => {
                     self.garp_deadline = Some(at);
                     return;
@@ -835,10 +900,21 @@ impl Director {
         let inst = &self.setup.instances[i];
         HostChange {
             instance: i,
+            name: inst.name.clone(),
             vips: inst.vips.clone(),
             routes: inst.routes.clone(),
             rules: inst.rules.clone(),
         }
+    }
+
+    /// The GARP scheduler's owner key for an instance and a reason: the lower-priority schedule
+    /// runs beside the master's, not instead of it.
+    fn garp_owner(&self, i: usize, reason: GarpReason) -> u64 {
+        let r = match reason {
+            GarpReason::BecameMaster => 0,
+            GarpReason::LowerPriorityAdvert => 1,
+        };
+        self.owners[i] << 1 | r
     }
 
     fn describe(&self, i: usize, reason: Reason) -> String {
@@ -847,7 +923,6 @@ impl Director {
             Reason::Startup => "startup".into(),
             Reason::AddressOwner => "address owner (priority 255)".into(),
             Reason::MasterDown => "master down timer expired".into(),
-            Reason::PreemptDelayOver => "preempt_delay over".into(),
             Reason::HigherPriorityAdvert => match self.last_advert[i] {
                 Some((priority, src)) => format!("higher priority {priority} from {src}"),
                 None => "higher priority advert".into(),
@@ -901,16 +976,6 @@ fn file_effect(weight: i32, reverse: bool, value: i64) -> (i16, bool) {
     } else {
         (0, true)
     }
-}
-
-/// The GARP scheduler's owner key for an instance and a reason: the lower-priority schedule
-/// runs beside the master's, not instead of it.
-fn garp_owner(instance: usize, reason: GarpReason) -> u64 {
-    let r = match reason {
-        GarpReason::BecameMaster => 0,
-        GarpReason::LowerPriorityAdvert => 1,
-    };
-    (instance as u64) << 1 | r
 }
 
 /// The state as keepalived's notify and logs spell it.

@@ -3,7 +3,7 @@
 //! Everything that can fail at start (sockets, GARP senders, netlink) is opened before the
 //! first change to the host, so a configuration that cannot run leaves the host as it was.
 
-mod process;
+pub(crate) mod process;
 mod socket;
 mod timer;
 
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::codec::{self, MAX_PACKET_LEN};
 use crate::setup::{HostInterface, Setup};
-use crate::{Director, HostChange, Input, Output};
+use crate::{Director, HostChange, Input, Output, Transition};
 
 use self::socket::{Received, VridFilter, VrrpSocket};
 
@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub notify_timeout: Duration,
     /// How often track files are read.
     pub track_file_poll: Duration,
+    /// Where every state change of an instance is sent, for the load-balancer half (its
+    /// `lvs_sync_daemon` follows the instance it names: see [`crate::lb::Control::Instance`]).
+    pub transitions: Option<mpsc::UnboundedSender<Transition>>,
 }
 
 impl Default for RunOptions {
@@ -71,6 +74,7 @@ impl Default for RunOptions {
         Self {
             notify_timeout: Duration::from_secs(30),
             track_file_poll: Duration::from_secs(1),
+            transitions: None,
         }
     }
 }
@@ -94,6 +98,12 @@ pub async fn host_interfaces(client: &vip::Client) -> Result<Vec<HostInterface>,
                 IpAddr::V6(v6) if a.index == l.index && v6.is_unicast_link_local() => Some(v6),
                 _ => None,
             }),
+            macvlan: match (l.kind.as_deref(), l.parent, l.mac) {
+                (Some("macvlan"), Some(parent), Some(mac)) => Some((parent, mac)),
+                // A macvlan whose parent or MAC the kernel did not report: never a match.
+                (Some("macvlan"), _, _) => Some((0, [0; 6])),
+                _ => None,
+            },
         })
         .collect())
 }
@@ -107,66 +117,81 @@ enum Event {
     File { file: usize, value: i64 },
 }
 
+/// Reads, checks and maps the configuration at `path` on this host for a reload: `None` (with
+/// every reason logged) when it cannot run, so the running configuration stays.
+pub async fn load(path: &std::path::Path, options: &keepalived_conf::Options) -> Option<Setup> {
+    let parsed = match keepalived_conf::parse_file(path, options) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            tracing::error!("{}: {e}", path.display());
+            return None;
+        }
+    };
+    for d in &parsed.diagnostics {
+        tracing::warn!("{}", d.render());
+    }
+    if parsed.has_errors() {
+        tracing::error!("{}: configuration is NOT valid", path.display());
+        return None;
+    }
+    let interfaces = match vip::Client::new() {
+        Ok(client) => host_interfaces(&client).await,
+        Err(e) => Err(e),
+    };
+    let interfaces = match interfaces {
+        Ok(interfaces) => interfaces,
+        Err(e) => {
+            tracing::error!("cannot read this host's interfaces: {e}");
+            return None;
+        }
+    };
+    match crate::setup::map(&parsed.config, &interfaces) {
+        Ok(setup) => Some(setup),
+        Err(errors) => {
+            for e in errors {
+                tracing::error!("{e}");
+            }
+            None
+        }
+    }
+}
+
 /// Runs `setup` until SIGTERM or SIGINT, then leaves cleanly (priority-0 adverts, addresses
 /// removed, `notify_stop`). `ready` is called once the sockets are open and the instances
-/// started (for systemd's READY=1).
-pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Result<(), Error> {
+/// started (for systemd's READY=1). On SIGHUP, `reload` gives the new configuration (see
+/// [`load`]; `None` keeps the running one) and the core applies what changed
+/// ([`Input::Reload`]); a reload that would add or remove a VMAC, or needs a multicast group
+/// an open socket has not joined, is refused and logged.
+pub async fn run(
+    setup: Setup,
+    options: RunOptions,
+    reload: impl AsyncFnMut() -> Option<Setup>,
+    ready: impl FnOnce(),
+) -> Result<(), Error> {
+    run_observed(
+        setup,
+        options,
+        reload,
+        crate::control::Requests::none(),
+        ready,
+    )
+    .await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`Director::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: Setup,
+    options: RunOptions,
+    mut reload: impl AsyncFnMut() -> Option<Setup>,
+    mut requests: crate::control::Requests<crate::state::VrrpState>,
+    ready: impl FnOnce(),
+) -> Result<(), Error> {
     // Everything that can fail, before anything changes.
     let mut sockets: Vec<VrrpSocket> = Vec::new();
-    for inst in &setup.instances {
-        let ifindex = inst.fsm.interface.0;
-        let ipv6 = inst.fsm.primary_address.is_ipv6();
-        if sockets
-            .iter()
-            .any(|s| s.ifindex == ifindex && s.ipv6 == ipv6)
-        {
-            continue;
-        }
-        // Each group once: joining twice is EADDRINUSE.
-        let mut groups: Vec<IpAddr> = setup
-            .instances
-            .iter()
-            .filter(|i| i.fsm.interface.0 == ifindex && i.fsm.primary_address.is_ipv6() == ipv6)
-            .flat_map(|i| i.destinations.iter().copied())
-            .filter(IpAddr::is_multicast)
-            .collect();
-        groups.sort();
-        groups.dedup();
-        let socket = VrrpSocket::open(&inst.ifname, ifindex, ipv6, &groups).map_err(|source| {
-            Error::Socket {
-                ifname: inst.ifname.clone(),
-                source,
-            }
-        })?;
-        let mut socket = socket;
-        let vmac_vrids: Vec<u8> = setup
-            .instances
-            .iter()
-            .filter(|i| i.fsm.interface.0 == ifindex && !ipv6 && i.vmac.is_some())
-            .map(|i| i.fsm.vrid)
-            .collect();
-        if !vmac_vrids.is_empty() {
-            socket.vrids = VridFilter::Except(vmac_vrids);
-        }
-        sockets.push(socket);
-    }
+    open_sockets(&setup, &mut sockets)?;
     let mut senders: HashMap<u32, garp::Sender> = HashMap::new();
-    for inst in &setup.instances {
-        for (v, &ifindex) in inst.vips.iter().zip(inst.vip_ifindex.iter()) {
-            // 0: on a VMAC that does not exist yet (opened once it does).
-            if ifindex == 0 || senders.contains_key(&ifindex) {
-                continue;
-            }
-            let sender =
-                garp::Sender::open(&v.dev, garp::SourceMac::Interface).map_err(|source| {
-                    Error::Garp {
-                        ifname: v.dev.clone(),
-                        source,
-                    }
-                })?;
-            senders.insert(ifindex, sender);
-        }
-    }
+    open_senders(&setup, &mut senders)?;
     let client = vip::Client::new()?;
     let mut watcher = vip::Watcher::new().await?;
     let timer = timer::Deadline::new().map_err(Error::Timer)?;
@@ -178,18 +203,21 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
     let (notify_tx, notify_rx) = mpsc::unbounded_channel::<NotifyJob>();
     let notifier = tokio::spawn(notify_worker(notify_rx, options.notify_timeout));
-    let files: Vec<(PathBuf, Option<(i64, bool)>)> = setup
-        .track_files
-        .iter()
-        .map(|f| (f.path.clone(), f.init))
-        .collect();
-    if !files.is_empty() {
-        tokio::spawn(watch_files(
-            files,
-            options.track_file_poll,
-            events_tx.clone(),
-        ));
-    }
+    let spawn_watcher = |setup: &Setup| {
+        let files: Vec<(PathBuf, Option<(i64, bool)>)> = setup
+            .track_files
+            .iter()
+            .map(|f| (f.path.clone(), f.init))
+            .collect();
+        (!files.is_empty()).then(|| {
+            tokio::spawn(watch_files(
+                files,
+                options.track_file_poll,
+                events_tx.clone(),
+            ))
+        })
+    };
+    let mut file_watcher = spawn_watcher(&setup);
 
     // The first change to the host: the VMACs (removed again if anything after fails).
     let mut setup = setup;
@@ -228,9 +256,12 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
                 Output::Timeout(deadline) => break Some(deadline),
                 Output::Stopped => break None,
                 Output::Send(t) => {
-                    let vmac = vmacs
-                        .iter()
-                        .find(|v| v.instance == t.instance && !v.xmit_base);
+                    let vmac = vmacs.iter().find(|v| {
+                        v.base == t.ifindex
+                            && v.vrid == t.advert.vrid
+                            && !t.advert.src.is_ipv6()
+                            && !v.xmit_base
+                    });
                     match vmac.and_then(|v| sockets.get(v.socket)) {
                         Some(socket) => send_on(&t, socket, &mut out),
                         None => send(&t, &sockets, &mut out),
@@ -238,10 +269,15 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
                 }
                 output @ (Output::AddVips(_) | Output::RemoveVips(_)) => changes.push(output),
                 Output::Announce { ifindex, addr } => announcements.push((ifindex, addr)),
+                Output::StateChange(t) => {
+                    if let Some(tx) = &options.transitions {
+                        let _ = tx.send(t);
+                    }
+                }
                 output => rest.push(output),
             }
         };
-        apply(&director, &client, changes).await;
+        apply(&client, changes).await;
         for (ifindex, addr) in announcements {
             announce(&senders, ifindex, addr);
         }
@@ -274,7 +310,22 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
                 director.handle_input(Input::Shutdown { now: Instant::now() });
             }
             _ = sighup.recv() => {
-                tracing::warn!("SIGHUP: the VRRP half does not reload yet; it keeps the configuration it started with");
+                tracing::info!("SIGHUP: reloading the configuration");
+                if let Some(new) = reload().await
+                    && let Some(new) = prepare_reload(director.setup(), new, &mut sockets, &mut senders)
+                {
+                    let files_changed = new.track_files != director.setup().track_files;
+                    director.handle_input(Input::Reload { now: Instant::now(), setup: &new });
+                    if files_changed {
+                        if let Some(watcher) = file_watcher.take() {
+                            watcher.abort();
+                        }
+                        file_watcher = spawn_watcher(director.setup());
+                    }
+                }
+            }
+            reply = requests.next() => {
+                let _ = reply.send(director.snapshot(Instant::now()));
             }
             index = poll_fn(|cx| {
                 for (i, s) in sockets.iter().enumerate() {
@@ -323,13 +374,137 @@ pub async fn run(setup: Setup, options: RunOptions, ready: impl FnOnce()) -> Res
     Ok(())
 }
 
-/// A VMAC the driver created: its name, its instance, and its socket (an index in the
-/// sockets: adverts leave from it unless `vmac_xmit_base`, and its VRID arrives on it).
+/// A VMAC the driver created: its name, its instance's interface and VRID, and its socket (an
+/// index in the sockets: adverts leave from it unless `vmac_xmit_base`, and its VRID arrives
+/// on it).
 struct VmacPort {
     name: String,
-    instance: usize,
+    base: u32,
+    vrid: u8,
     socket: usize,
     xmit_base: bool,
+}
+
+/// Opens the VRRP socket of every (interface, family) of `setup` that has none in `sockets`.
+fn open_sockets(setup: &Setup, sockets: &mut Vec<VrrpSocket>) -> Result<(), Error> {
+    for inst in &setup.instances {
+        let ifindex = inst.fsm.interface.0;
+        let ipv6 = inst.fsm.primary_address.is_ipv6();
+        if sockets
+            .iter()
+            .any(|s| s.ifindex == ifindex && s.ipv6 == ipv6)
+        {
+            continue;
+        }
+        let groups = multicast_groups(setup, ifindex, ipv6);
+        let socket = VrrpSocket::open(&inst.ifname, ifindex, ipv6, &groups).map_err(|source| {
+            Error::Socket {
+                ifname: inst.ifname.clone(),
+                source,
+            }
+        })?;
+        let mut socket = socket;
+        let vmac_vrids: Vec<u8> = setup
+            .instances
+            .iter()
+            .filter(|i| i.fsm.interface.0 == ifindex && !ipv6 && i.vmac.is_some())
+            .map(|i| i.fsm.vrid)
+            .collect();
+        if !vmac_vrids.is_empty() {
+            socket.vrids = VridFilter::Except(vmac_vrids);
+        }
+        sockets.push(socket);
+    }
+    Ok(())
+}
+
+/// The multicast groups the instances of `setup` on (`ifindex`, family) send to, each once
+/// (joining twice is EADDRINUSE).
+fn multicast_groups(setup: &Setup, ifindex: u32, ipv6: bool) -> Vec<IpAddr> {
+    let mut groups: Vec<IpAddr> = setup
+        .instances
+        .iter()
+        .filter(|i| i.fsm.interface.0 == ifindex && i.fsm.primary_address.is_ipv6() == ipv6)
+        .flat_map(|i| i.destinations.iter().copied())
+        .filter(IpAddr::is_multicast)
+        .collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// Opens a GARP/NA sender on every interface of `setup`'s addresses that has none.
+fn open_senders(setup: &Setup, senders: &mut HashMap<u32, garp::Sender>) -> Result<(), Error> {
+    for inst in &setup.instances {
+        for (v, &ifindex) in inst.vips.iter().zip(inst.vip_ifindex.iter()) {
+            // 0: on a VMAC that does not exist yet (opened once it does).
+            if ifindex == 0 || senders.contains_key(&ifindex) {
+                continue;
+            }
+            let sender =
+                garp::Sender::open(&v.dev, garp::SourceMac::Interface).map_err(|source| {
+                    Error::Garp {
+                        ifname: v.dev.clone(),
+                        source,
+                    }
+                })?;
+            senders.insert(ifindex, sender);
+        }
+    }
+    Ok(())
+}
+
+/// Makes `new` ready for [`Input::Reload`] against the `running` setup: the VMACs' interface
+/// indexes filled in, sockets and senders opened for new interfaces. `None` (logged) when it
+/// needs what a reload cannot do.
+fn prepare_reload(
+    running: &Setup,
+    mut new: Setup,
+    sockets: &mut Vec<VrrpSocket>,
+    senders: &mut HashMap<u32, garp::Sender>,
+) -> Option<Setup> {
+    let vmacs = |s: &Setup| {
+        let mut v: Vec<(String, vip::Vmac, bool)> = s
+            .instances
+            .iter()
+            .filter_map(|i| Some((i.name.clone(), i.vmac.clone()?, i.vmac_xmit_base)))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    if vmacs(running) != vmacs(&new) {
+        tracing::error!(
+            "reload refused, the running configuration stays: use_vmac instances added, removed \
+             or changed (restart lvskitd for that)"
+        );
+        return None;
+    }
+    for inst in &mut new.instances {
+        if inst.vmac.is_some()
+            && let Some(old) = running.instances.iter().find(|o| o.name == inst.name)
+        {
+            inst.vip_ifindex = old.vip_ifindex.clone();
+        }
+    }
+    for s in sockets.iter().filter(|s| s.feed_as == s.ifindex) {
+        let joined = multicast_groups(running, s.ifindex, s.ipv6);
+        if let Some(group) = multicast_groups(&new, s.ifindex, s.ipv6)
+            .iter()
+            .find(|g| !joined.contains(g))
+        {
+            tracing::error!(
+                "reload refused, the running configuration stays: multicast group {group} is \
+                 new on interface {} (restart lvskitd for that)",
+                s.ifindex
+            );
+            return None;
+        }
+    }
+    if let Err(e) = open_sockets(&new, sockets).and_then(|()| open_senders(&new, senders)) {
+        tracing::error!("reload refused, the running configuration stays: {e}");
+        return None;
+    }
+    Some(new)
 }
 
 /// Creates the VMAC of every instance with `use_vmac`, fills in the index of the addresses that
@@ -375,7 +550,8 @@ async fn create_vmacs(
                 };
                 created.push(VmacPort {
                     name: vmac.name,
-                    instance: i,
+                    base: inst.fsm.interface.0,
+                    vrid: inst.fsm.vrid,
                     socket: usize::MAX,
                     xmit_base: true,
                 });
@@ -385,7 +561,8 @@ async fn create_vmacs(
         sockets.push(socket);
         created.push(VmacPort {
             name: vmac.name.clone(),
-            instance: i,
+            base: inst.fsm.interface.0,
+            vrid: inst.fsm.vrid,
             socket: sockets.len() - 1,
             xmit_base: inst.vmac_xmit_base,
         });
@@ -506,22 +683,22 @@ fn act(
 
 /// Applies host changes in order; consecutive additions go to the kernel as one batch of
 /// addresses (then their routes and rules).
-async fn apply(director: &Director, client: &vip::Client, changes: Vec<Output>) {
+async fn apply(client: &vip::Client, changes: Vec<Output>) {
     let mut adds: Vec<HostChange> = Vec::new();
     for change in changes {
         match change {
             Output::AddVips(c) => adds.push(c),
             Output::RemoveVips(c) => {
-                add(director, client, std::mem::take(&mut adds)).await;
-                remove(director, client, &c).await;
+                add(client, std::mem::take(&mut adds)).await;
+                remove(client, &c).await;
             }
             _ => {}
         }
     }
-    add(director, client, adds).await;
+    add(client, adds).await;
 }
 
-async fn add(director: &Director, client: &vip::Client, changes: Vec<HostChange>) {
+async fn add(client: &vip::Client, changes: Vec<HostChange>) {
     if changes.is_empty() {
         return;
     }
@@ -537,13 +714,12 @@ async fn add(director: &Director, client: &vip::Client, changes: Vec<HostChange>
         );
         for c in &changes {
             if let Err(e) = client.add_vips(&c.vips).await {
-                let name = &director.setup().instances[c.instance].name;
-                tracing::error!(instance = %name, "cannot add virtual addresses: {e}");
+                tracing::error!(instance = %c.name, "cannot add virtual addresses: {e}");
             }
         }
     }
     for c in &changes {
-        let name = &director.setup().instances[c.instance].name;
+        let name = &c.name;
         for route in c.routes.iter() {
             if let Err(e) = client.add_route(route).await {
                 tracing::error!(instance = %name, "cannot add route: {e}");
@@ -557,8 +733,8 @@ async fn add(director: &Director, client: &vip::Client, changes: Vec<HostChange>
     }
 }
 
-async fn remove(director: &Director, client: &vip::Client, change: &HostChange) {
-    let name = &director.setup().instances[change.instance].name;
+async fn remove(client: &vip::Client, change: &HostChange) {
+    let name = &change.name;
     for rule in change.rules.iter() {
         if let Err(e) = client.remove_rule(rule).await {
             tracing::warn!(instance = %name, "cannot remove rule: {e}");
@@ -604,10 +780,7 @@ async fn watch_files(
     loop {
         for (file, (path, _)) in files.iter().enumerate() {
             // A track file is a few bytes: reading it does not hold the runtime up.
-            let value = match std::fs::read_to_string(path) {
-                Ok(text) => text.trim().parse().unwrap_or(0),
-                Err(_) => 0,
-            };
+            let value = healthcheck::file::read_track_value(path);
             if last[file] != Some(value) {
                 last[file] = Some(value);
                 if events.send(Event::File { file, value }).is_err() {

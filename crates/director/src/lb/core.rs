@@ -12,6 +12,8 @@ use ipvs::{DaemonState, Op, ServiceKey, Table, VirtualService, plan};
 use super::desired::{LbSetup, VirtualServerSetup};
 use crate::setup::Command;
 
+mod snapshot;
+
 /// An event for the [`Balancer`]; each carries the time it happened.
 #[derive(Debug, Clone)]
 pub enum Input {

@@ -11,8 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use healthcheck::{
-    Check, ConnectOptions, DnsCheck, HttpGet, HttpProtocol, MiscCheck, PingCheck, Schedule,
-    SmtpCheck, TcpCheck, TlsOptions, UdpCheck, UrlCheck,
+    BodyRegex, Check, ConnectOptions, DnsCheck, FileCheck, HttpGet, HttpProtocol, MiscCheck,
+    PingCheck, Schedule, SmtpCheck, TcpCheck, TlsOptions, UdpCheck, UrlCheck,
 };
 use ipvs::packet::{
     IP_VS_SVC_F_ONEPACKET, IP_VS_TUNNEL_ENCAP_FLAG_CSUM, IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
@@ -31,6 +31,8 @@ use crate::setup::{Command, Error};
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
 /// keepalived's `persistence_timeout` when the keyword has no number.
 pub const DEFAULT_PERSISTENCE_TIMEOUT: u32 = 360;
+/// How often a FILE_CHECK reads its file (keepalived reads it when inotify says it changed).
+pub const FILE_CHECK_POLL: Duration = Duration::from_secs(1);
 /// keepalived's scheduler when `lvs_sched` is not written.
 pub const DEFAULT_SCHEDULER: &str = "wlc";
 
@@ -593,7 +595,7 @@ impl Mapper<'_> {
         let checks = rs
             .checkers
             .iter()
-            .filter_map(|c| self.checker(context, vs, rs, service_port, c))
+            .flat_map(|c| self.checkers(context, vs, rs, service_port, c))
             .collect();
         Some(RealServerSetup {
             addr: rs.addr,
@@ -606,6 +608,47 @@ impl Mapper<'_> {
         })
     }
 
+    /// The checks of one checker block: one, or for SMTP_CHECK one per `host` block (each
+    /// host's connection and timing settings over the checker's, as keepalived 2 turns them
+    /// into checkers of their own).
+    fn checkers(
+        &mut self,
+        rs_context: Ctx<'_>,
+        vs: &model::VirtualServer,
+        rs: &model::RealServer,
+        service_port: Option<u16>,
+        c: &model::Checker,
+    ) -> Vec<CheckSetup> {
+        let CheckerKind::Smtp { hosts, .. } = &c.kind else {
+            return self
+                .checker(rs_context, vs, rs, service_port, c, None)
+                .into_iter()
+                .collect();
+        };
+        if hosts.is_empty() {
+            return self
+                .checker(rs_context, vs, rs, service_port, c, None)
+                .into_iter()
+                .collect();
+        }
+        hosts
+            .iter()
+            .filter_map(|host| {
+                let mut one = c.clone();
+                let k = &host.connect;
+                let base = &mut one.connect;
+                base.connect_ip = k.connect_ip.or(base.connect_ip);
+                base.connect_port = k.connect_port.or(base.connect_port);
+                base.bindto = k.bindto.or(base.bindto);
+                base.bind_if = k.bind_if.clone().or(base.bind_if.take());
+                base.bind_port = k.bind_port.or(base.bind_port);
+                base.fwmark = k.fwmark.or(base.fwmark);
+                base.connect_timeout = k.connect_timeout.or(base.connect_timeout);
+                self.checker(rs_context, vs, rs, service_port, &one, Some(&host.defaults))
+            })
+            .collect()
+    }
+
     fn checker(
         &mut self,
         rs_context: Ctx<'_>,
@@ -613,19 +656,31 @@ impl Mapper<'_> {
         rs: &model::RealServer,
         service_port: Option<u16>,
         c: &model::Checker,
+        host: Option<&CheckDefaults>,
     ) -> Option<CheckSetup> {
         let context = Ctx {
             origin: c.origin,
             checker: Some(c.kind.keyword()),
             ..rs_context
         };
-        let layers = [&c.defaults, &rs.defaults, &vs.defaults];
+        let empty = CheckDefaults::default();
+        let layers = [
+            host.unwrap_or(&empty),
+            &c.defaults,
+            &rs.defaults,
+            &vs.defaults,
+        ];
         let delay_loop =
             pick(&layers, |d| d.delay_loop).map_or(DEFAULT_DELAY_LOOP, |t| t.as_duration());
         let mut schedule = match &c.kind {
             CheckerKind::Http(_) | CheckerKind::Ssl(_) => Schedule::http(delay_loop),
             CheckerKind::Dns { .. } => Schedule::dns(delay_loop),
             CheckerKind::Misc { .. } => Schedule::misc(delay_loop),
+            // keepalived reads a track file when it changes: poll it every second, with no
+            // retry (a value is a value) and no warm-up.
+            CheckerKind::File { .. } => Schedule::new(FILE_CHECK_POLL)
+                .retry(0)
+                .warmup(Duration::ZERO),
             _ => Schedule::new(delay_loop),
         };
         if let Some(retry) = pick(&layers, |d| d.retry) {
@@ -653,7 +708,10 @@ impl Mapper<'_> {
         if let Some(t) = k.connect_timeout.or(pick(&layers, |d| d.connect_timeout)) {
             connect.connect_timeout = t.as_duration();
         }
-        let needs_port = !matches!(c.kind, CheckerKind::Misc { .. } | CheckerKind::Ping);
+        let needs_port = !matches!(
+            c.kind,
+            CheckerKind::Misc { .. } | CheckerKind::Ping | CheckerKind::File { .. }
+        );
         if needs_port && port.is_none() {
             self.missing(context, "connect_port (the real server has no port)");
             return None;
@@ -666,10 +724,7 @@ impl Mapper<'_> {
                 get.virtualhost = pick(&layers, |d| d.virtualhost.clone());
                 Check::Http(get)
             }
-            CheckerKind::Smtp { helo_name, hosts } => {
-                if !hosts.is_empty() {
-                    self.unsupported(context, "SMTP_CHECK host blocks");
-                }
+            CheckerKind::Smtp { helo_name, .. } => {
                 let mut smtp = SmtpCheck::new(connect);
                 if let Some(helo) = helo_name {
                     smtp.helo_name = helo.clone();
@@ -691,15 +746,28 @@ impl Mapper<'_> {
                 timeout,
                 dynamic,
             } => {
-                if c.user.is_some() {
-                    self.unsupported(context, "MISC_CHECK user");
-                }
                 let Some(path) = path else {
                     self.missing(context, "misc_path");
                     return None;
                 };
                 let timeout = timeout.map_or(delay_loop, |t| t.as_duration());
-                let misc = self.hc(context, MiscCheck::new(&path.command, timeout))?;
+                let mut misc = self.hc(context, MiscCheck::new(&path.command, timeout))?;
+                // keepalived's rule: the checker's `user`, else global_defs' `script_user`,
+                // else the daemon's own user; the names are resolved on this host now, so a
+                // user that does not exist is an error with its line, not a failing check.
+                let user = c
+                    .user
+                    .as_ref()
+                    .or(self.config.global_defs.script_user.as_ref());
+                if let Some((name, group)) = user {
+                    match crate::driver::process::resolve_user(name, group.as_deref()) {
+                        Ok(ids) => misc.user = Some(ids),
+                        Err(e) => {
+                            self.invalid(context, format!("user: {e}"));
+                            return None;
+                        }
+                    }
+                }
                 Check::Misc(misc.dynamic(*dynamic))
             }
             CheckerKind::Udp {
@@ -726,8 +794,38 @@ impl Mapper<'_> {
                 Check::Udp(udp)
             }
             CheckerKind::Ping => Check::Ping(PingCheck::new(connect)),
-            CheckerKind::File { .. } | CheckerKind::Bfd { .. } => {
-                self.unsupported(context, c.kind.keyword());
+            CheckerKind::File { track_file, weight } => {
+                let Some(name) = track_file else {
+                    self.missing(context, "track_file");
+                    return None;
+                };
+                let Some(tracked) = self.config.track_files.iter().find(|f| &f.name == name) else {
+                    self.errors.push(Error::Undefined {
+                        context: self.render(context),
+                        kind: "track_file",
+                        name: name.clone(),
+                    });
+                    return None;
+                };
+                let Some(path) = &tracked.file else {
+                    self.missing(context, "the track_file's `file`");
+                    return None;
+                };
+                let w = weight.or(tracked.weight).unwrap_or(model::Weight {
+                    value: 1,
+                    reverse: false,
+                });
+                let mut file = FileCheck::new(path, rs.weight.unwrap_or(1).max(0).unsigned_abs());
+                file.weight = if w.reverse {
+                    -i64::from(w.value)
+                } else {
+                    i64::from(w.value)
+                };
+                Check::File(file)
+            }
+            CheckerKind::Bfd { .. } => {
+                // BFD needs a BFD session implementation (RFC 5880), which lvskit does not have.
+                self.unsupported(context, "BFD_CHECK (lvskit has no BFD implementation)");
                 return None;
             }
         };
@@ -758,9 +856,6 @@ impl Mapper<'_> {
         }
         let mut urls = Vec::new();
         for u in &h.urls {
-            if u.regex.is_some() {
-                self.unsupported(context, "url regex");
-            }
             let mut url = UrlCheck::new(u.path.clone().unwrap_or_else(|| "/".into()));
             url.status_code = u
                 .status_code
@@ -774,6 +869,13 @@ impl Mapper<'_> {
                 url.digest = Some(self.hc(context, healthcheck::http::parse_digest(d))?);
             }
             url.virtualhost = u.virtualhost.clone();
+            if let Some(pattern) = &u.regex {
+                let mut regex = self.hc(context, BodyRegex::new(pattern, &u.regex_options))?;
+                regex.no_match = u.regex_no_match;
+                regex.min_offset = u.regex_min_offset.map_or(0, |o| o as usize);
+                regex.max_offset = u.regex_max_offset.map(|o| o as usize);
+                url.regex = Some(regex);
+            }
             urls.push(url);
         }
         let mut get = if ssl {

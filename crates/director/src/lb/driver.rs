@@ -10,19 +10,21 @@
 //! - Checks run in one `healthcheck::Scheduler`; identical checks of a real server shared by
 //!   several virtual servers run once.
 //! - Scripts (`notify_up`, `notify_down`, `quorum_up`, `quorum_down`) run without a shell, with
-//!   a timeout, always reaped.
+//!   a timeout, always reaped, as their `user` (else `script_user`), like the VRRP half's.
 //! - On shutdown the IPVS entries stay (a restarted lvskitd adopts them and no connection is
 //!   dropped); [`LbOptions::remove_on_shutdown`] gives keepalived's behaviour, which deletes them.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use healthcheck::{Checker, MiscCheck, Scheduler};
+use healthcheck::Scheduler;
 use ipvs::{AsyncIpvs, Daemon, Op, Reconciler, Table, Timeouts};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::core::{Balancer, Input, Output};
 use super::desired::LbSetup;
+use crate::Transition;
 use crate::setup::Command;
 
 /// Why the load-balancer driver could not start.
@@ -90,6 +92,17 @@ pub struct LbDriver {
     /// what the configuration says are not sent again (a restart adopts them too).
     timeouts: Option<Timeouts>,
     daemons: Vec<Daemon>,
+    /// What the snapshot reports beyond the core: each check's last verdict, the reloads.
+    observed: Observed,
+}
+
+/// What [`LbDriver::snapshot`] reports beyond the core's state.
+#[derive(Debug, Default)]
+struct Observed {
+    /// The reason of each check's last verdict and when it came.
+    verdicts: HashMap<healthcheck::CheckId, (String, Instant)>,
+    reloads: u64,
+    reload_time: Duration,
 }
 
 impl std::fmt::Debug for LbDriver {
@@ -120,6 +133,7 @@ impl LbDriver {
             options,
             timeouts,
             daemons,
+            observed: Observed::default(),
         };
         let now = Instant::now();
         driver
@@ -148,11 +162,59 @@ impl LbDriver {
 
     /// Applies a new configuration: only what changed is changed.
     pub async fn reload(&mut self, setup: LbSetup) {
+        let started = Instant::now();
         self.balancer.handle_input(Input::Reload {
             now: Instant::now(),
             setup,
         });
         self.pump().await;
+        self.observed.reloads += 1;
+        self.observed.reload_time += started.elapsed();
+    }
+
+    /// The load balancer's state: the core's, each check's last verdict, and the IPVS counters
+    /// of our services read from the kernel now (left out when the read fails).
+    pub async fn snapshot(&mut self) -> crate::state::LbState {
+        let now = Instant::now();
+        let verdicts = &self.observed.verdicts;
+        let mut state = self.balancer.snapshot(|id| {
+            verdicts.get(&id).map(|(reason, at)| {
+                (
+                    reason.clone(),
+                    crate::state::ms(now.saturating_duration_since(*at)),
+                )
+            })
+        });
+        state.reloads = self.observed.reloads;
+        state.reload_ms_total = crate::state::ms(self.observed.reload_time);
+        match Table::read_async(&mut self.ipvs).await {
+            Ok(kernel) => {
+                state.ipvs_read = true;
+                let setup = self.balancer.setup();
+                for (vs, vs_state) in setup.virtual_servers.iter().zip(&mut state.virtual_servers) {
+                    let mut vs_stats = crate::state::IpvsStats::default();
+                    for service in &vs.services {
+                        let Some(k) = kernel.services.get(&service.key) else {
+                            continue;
+                        };
+                        vs_stats.add(&crate::state::IpvsStats::from_kernel(&k.service.stats));
+                        for (rs, rs_state) in vs.real_servers.iter().zip(&mut vs_state.real_servers)
+                        {
+                            let addr = rs.destination(&service.key).addr;
+                            if let Some(d) = k.destinations.get(&addr) {
+                                rs_state
+                                    .stats
+                                    .get_or_insert_with(Default::default)
+                                    .add(&crate::state::IpvsStats::from_kernel(&d.stats));
+                            }
+                        }
+                    }
+                    vs_state.stats = Some(vs_stats);
+                }
+            }
+            Err(e) => tracing::debug!("snapshot: cannot read the IPVS table: {e}"),
+        }
+        state
     }
 
     /// Tells the core a VRRP instance's state.
@@ -171,6 +233,9 @@ impl LbDriver {
             return false;
         };
         tracing::debug!("{event}");
+        self.observed
+            .verdicts
+            .insert(event.id, (event.reason.clone(), Instant::now()));
         self.balancer.handle_input(Input::Check {
             now: Instant::now(),
             id: event.id,
@@ -180,6 +245,9 @@ impl LbDriver {
         // Events that are already queued are taken in the same turn.
         while let Ok(event) = self.events.try_recv() {
             tracing::debug!("{event}");
+            self.observed
+                .verdicts
+                .insert(event.id, (event.reason.clone(), Instant::now()));
             self.balancer.handle_input(Input::Check {
                 now: Instant::now(),
                 id: event.id,
@@ -362,39 +430,56 @@ fn same_daemon(k: &Daemon, want: &Daemon) -> bool {
         && want.ttl.is_none_or(|v| k.ttl == Some(v))
 }
 
-/// Runs a notify script without a shell, killing its process group after `timeout`.
-///
-/// Scripts with a `user` are refused here until the VRRP driver's runner (which resolves users)
-/// is shared with this half.
+/// Runs a notify script without a shell, as its user (the script's `user`, else
+/// `script_user`), killing its process group after `timeout`: the VRRP half's runner.
 async fn run_notify(command: &Command, timeout: Duration) {
-    if command.user.is_some() {
-        tracing::error!(
+    match crate::driver::process::run(&command.argv, command.user.as_ref(), timeout).await {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!(
             program = %command.argv.first().map_or("", String::as_str),
-            "notify scripts with a user are not run by the LVS half yet"
-        );
-        return;
-    }
-    let check = MiscCheck {
-        argv: command.argv.to_vec(),
-        misc_timeout: timeout,
-        misc_dynamic: false,
-        user: None,
-    };
-    let outcome = check.check().await;
-    if !outcome.healthy {
-        tracing::debug!("{}", outcome.reason);
+            "notify script failed"
+        ),
+        Err(e) => tracing::warn!(
+            program = %command.argv.first().map_or("", String::as_str),
+            "cannot run notify script: {e}"
+        ),
     }
 }
 
 /// Runs the load balancer until SIGTERM or SIGINT. SIGHUP calls `reload`, which reads the
 /// configuration again and returns the new setup, or `None` (after logging why) to keep the
 /// running one. `ready` is called once the table is in place and the checks run.
+/// `transitions` are the VRRP half's state changes when it runs in the same process
+/// ([`crate::driver::RunOptions::transitions`]): the sync daemon follows the instance it names.
 pub async fn run(
     setup: LbSetup,
     options: LbOptions,
-    mut reload: impl FnMut() -> Option<LbSetup>,
+    reload: impl FnMut() -> Option<LbSetup>,
     ready: impl FnOnce(),
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
 ) -> Result<(), LbError> {
+    run_observed(
+        setup,
+        options,
+        reload,
+        crate::control::Requests::none(),
+        ready,
+        transitions,
+    )
+    .await
+}
+
+/// [`run`], answering state requests ([`crate::control`]) with [`LbDriver::snapshot`] between
+/// two events.
+pub async fn run_observed(
+    setup: LbSetup,
+    options: LbOptions,
+    mut reload: impl FnMut() -> Option<LbSetup>,
+    mut requests: crate::control::Requests<crate::state::LbState>,
+    ready: impl FnOnce(),
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
+) -> Result<(), LbError> {
+    let mut transitions = transitions;
     let mut term = signal(SignalKind::terminate()).map_err(LbError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(LbError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(LbError::Signal)?;
@@ -416,6 +501,22 @@ pub async fn run(
                     );
                 }
             }
+            reply = requests.next() => {
+                let _ = reply.send(driver.snapshot().await);
+            }
+            t = async {
+                match &mut transitions {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match t {
+                Some(t) => {
+                    let master = t.to == vrrp_fsm::State::Master;
+                    driver.instance(t.instance, master).await;
+                }
+                // The VRRP half stopped: nothing more will come.
+                None => transitions = None,
+            },
             alive = driver.next_check() => if !alive { break },
         }
     }

@@ -34,6 +34,10 @@ pub struct HostInterface {
     pub ipv4: Option<Ipv4Addr>,
     /// Its first link-local IPv6 address: the source of IPv6 adverts.
     pub ipv6_link_local: Option<Ipv6Addr>,
+    /// A macvlan: its parent's index and its MAC (so `use_vmac` can tell a VMAC left over by an
+    /// earlier run, which it takes over, from another interface of that name, which it
+    /// refuses); `None` for any other kind of interface.
+    pub macvlan: Option<(u32, [u8; 6])>,
 }
 
 /// A program to run, split into words as keepalived splits it (no shell).
@@ -87,7 +91,7 @@ pub struct TrackerLink {
 }
 
 /// One `vrrp_instance`, ready to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSetup {
     /// The instance's name (notify argument, logs).
     pub name: String,
@@ -365,6 +369,36 @@ impl Mapper<'_> {
 
     fn interface(&self, name: &str) -> Option<&HostInterface> {
         self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    /// An interface already named as `vmac` must be that VMAC (a macvlan on its base with its
+    /// MAC, left by an earlier run): the driver takes it over. Anything else is refused, as the
+    /// driver would refuse it at start.
+    fn check_vmac_name(&mut self, context: &str, vmac: &vip::Vmac) {
+        let Some(existing) = self.interface(&vmac.name) else {
+            return;
+        };
+        let base = self.interface(&vmac.base).map(|b| b.index);
+        let message = match existing.macvlan {
+            None => format!(
+                "use_vmac: interface {} exists and is not a macvlan",
+                vmac.name
+            ),
+            Some((parent, _)) if Some(parent) != base => format!(
+                "use_vmac: interface {} exists and is a macvlan on another interface than {}",
+                vmac.name, vmac.base
+            ),
+            Some((_, mac)) if mac != vmac.hw_addr() => format!(
+                "use_vmac: interface {} exists and is a macvlan with another MAC than this \
+                 instance's virtual MAC",
+                vmac.name
+            ),
+            Some(_) => return,
+        };
+        self.errors.push(Error::Invalid {
+            context: context.to_string(),
+            message,
+        });
     }
 
     fn command(&mut self, context: &str, script: &model::Script) -> Option<Command> {
@@ -793,6 +827,7 @@ impl Mapper<'_> {
                         source,
                     });
                 }
+                self.check_vmac_name(&context, &vmac);
                 Some(vmac)
             }
             None => None,

@@ -1,10 +1,14 @@
 //! The scheduler: every check of every real server on one tokio runtime, each with its own
 //! deadline, none with its own thread.
 //!
+//! Two halves, as elsewhere in the workspace: the [`Planner`], sans-IO, knows every run and when
+//! it starts next and judges each outcome (it takes `now` as an input and reads no clock); the
+//! [`Scheduler`] is its tokio driver, which reads the clock, sleeps and runs the attempts.
+//!
 //! Each distinct `(Check, Schedule)` pair is one run: a [`Tracker`], the sans-IO rule book that
 //! decides what an outcome means (a transition or not) and when the next attempt is due, and the
 //! ids registered with that pair, which all receive its events. One driver task owns the timing
-//! of every run: a timing wheel of planned starts and a single tokio timer for the earliest. On each wake
+//! of every run: the planner's timing wheel of planned starts and a single tokio timer for the earliest. On each wake
 //! it starts every attempt that is due and polls it once right there; an attempt that finishes in
 //! that poll (most TCP_CHECKs on a fast network) costs no task, no timer and no wake-up of its
 //! own. One that has to wait goes on as a task of its own, under its own deadline, so a slow or
@@ -17,8 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -26,15 +28,16 @@ use tokio::time::Instant;
 use crate::net::Human;
 use crate::{Check, Checker, Outcome, Schedule};
 
+mod planner;
 mod stats;
 #[cfg(test)]
 mod tests;
 mod tracker;
 mod wheel;
 
+pub use planner::{Due, Inserted, Planner, Removed, RunId};
 pub use stats::SlipStats;
 pub use tracker::{Tracker, Verdict};
-use wheel::*;
 
 /// The caller's name for one check of one real server (for example one checker block of one
 /// `real_server` of one `virtual_server`).
@@ -89,6 +92,7 @@ impl fmt::Display for Event {
 }
 
 /// What one distinct `(Check, Schedule)` pair runs: shared, immutable, with every attempt.
+#[derive(Debug)]
 struct Group {
     check: Check,
     schedule: Schedule,
@@ -114,104 +118,19 @@ impl std::hash::Hash for Keyed {
     }
 }
 
-/// A slot of [`Core::runs`] and the generation it had when handed out: a stale token (of a run
-/// removed since, whose slot may hold another run now) finds nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Token {
-    slot: u32,
-    generation: u32,
-}
-
-/// One running group: its rule book, its next planned start, its subscribers.
-struct Run {
-    group: Arc<Group>,
-    tracker: Tracker,
-    planned: Instant,
-    ids: Vec<CheckId>,
-    /// The last verdict and its reason, handed to ids that join later as their initial state.
-    last: Option<(State, Option<u32>, String)>,
-    /// The task of an attempt that did not finish in its first poll, to cancel on removal.
-    waiting: Option<AbortHandle>,
-}
-
-#[derive(Default)]
-struct Slot {
-    generation: u32,
-    run: Option<Run>,
-}
-
-/// Everything the scheduler knows, behind one lock: who is registered, what runs, and when.
+/// The planner and the tasks of the attempts that did not finish in their first poll (to cancel
+/// when their run ends), behind one lock.
 struct Core {
-    groups: HashMap<Keyed, Token>,
-    ids: HashMap<CheckId, Keyed>,
-    runs: Vec<Slot>,
-    free: Vec<u32>,
-    /// Planned starts. A run that is attempting has no entry; a removed run's entry stays until
-    /// it comes up and is then skipped (its token is stale).
-    wheel: Wheel,
-    /// The tick the driver's timer is set for: 0 while it is awake (it looks at the wheel before
-    /// it sleeps again), `u64::MAX` when it waits with nothing planned.
-    armed: u64,
-    /// Draws the first attempt of each new run within its warm-up.
-    rng: StdRng,
+    planner: Planner,
+    waiting: HashMap<RunId, AbortHandle>,
 }
 
 impl Core {
-    fn new(seed: Option<u64>) -> Self {
-        Self {
-            groups: HashMap::new(),
-            ids: HashMap::new(),
-            runs: Vec::new(),
-            free: Vec::new(),
-            wheel: Wheel::new(Instant::now()),
-            armed: u64::MAX,
-            rng: seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64),
+    /// Sends what the planner has queued.
+    fn send_events(&mut self, events: &mpsc::UnboundedSender<Event>) {
+        while let Some(event) = self.planner.poll_event() {
+            let _ = events.send(event);
         }
-    }
-
-    fn run_mut(&mut self, token: Token) -> Option<&mut Run> {
-        let slot = self.runs.get_mut(token.slot as usize)?;
-        if slot.generation != token.generation {
-            return None;
-        }
-        slot.run.as_mut()
-    }
-
-    fn add(&mut self, run: Run) -> Token {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.runs.push(Slot::default());
-                u32::try_from(self.runs.len() - 1).expect("fewer than 2^32 checks")
-            }
-        };
-        let entry = &mut self.runs[slot as usize];
-        entry.run = Some(run);
-        Token {
-            slot,
-            generation: entry.generation,
-        }
-    }
-
-    fn take(&mut self, token: Token) -> Option<Run> {
-        let slot = self.runs.get_mut(token.slot as usize)?;
-        if slot.generation != token.generation {
-            return None;
-        }
-        let run = slot.run.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(token.slot);
-        Some(run)
-    }
-
-    /// Plans `token`'s start; true when the driver sleeps for a later one and must be woken.
-    fn plan(&mut self, at: Instant, token: Token) -> bool {
-        let tick = self.wheel.insert(at, token);
-        if tick < self.armed {
-            self.armed = tick;
-            return true;
-        }
-        false
     }
 }
 
@@ -270,7 +189,8 @@ impl Default for SchedulerOptions {
     }
 }
 
-/// Runs checks on the tokio runtime it was created in and reports their transitions.
+/// Runs checks on the tokio runtime it was created in and reports their transitions: the tokio
+/// driver of a [`Planner`].
 ///
 /// [`Scheduler::insert`] adds a check or changes it, [`Scheduler::remove`] stops it; the others
 /// keep running untouched, so a configuration reload is a series of inserts and removes. Dropping
@@ -286,10 +206,20 @@ const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// `at + delay`, saturated: a delay from a library caller (a `delay_loop` of `Duration::MAX`)
 /// makes a deadline in the far future instead of a panic.
-fn later(at: Instant, delay: Duration) -> Instant {
+fn later(at: std::time::Instant, delay: Duration) -> std::time::Instant {
     at.checked_add(delay)
         .or_else(|| at.checked_add(FAR_FUTURE.min(delay)))
         .unwrap_or(at)
+}
+
+/// [`later`] on tokio's clock.
+fn later_on_tokio(at: Instant, delay: Duration) -> Instant {
+    Instant::from_std(later(at.into_std(), delay))
+}
+
+/// The driver's clock, as the planner takes it: tokio's (paused in tests), as a std instant.
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
 }
 
 /// The margin the scheduler grants an attempt beyond the checker's own timeout before it cancels it.
@@ -340,8 +270,13 @@ impl Scheduler {
         options: SchedulerOptions,
     ) -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (events, rx) = mpsc::unbounded_channel();
+        // The driver's one random input: the operating system's, unless the caller fixed it.
+        let seed = options.seed.unwrap_or_else(rand::random);
         let shared = Arc::new(Shared {
-            core: Mutex::new(Core::new(options.seed)),
+            core: Mutex::new(Core {
+                planner: Planner::new(now(), seed),
+                waiting: HashMap::new(),
+            }),
             earlier: Notify::new(),
             events,
             stats: SlipStats::new(),
@@ -357,93 +292,41 @@ impl Scheduler {
         self.insert_at(id, check, schedule, Instant::now());
     }
 
-    /// Adds the check `id` at `now`, or changes it if `id` is already known. A new run's first
-    /// attempt is planned at `now` plus a random share of the schedule's warm-up (drawn from the
-    /// scheduler's generator, see [`SchedulerOptions::seed`]). An id whose check and schedule
-    /// equal another id's shares its runs; it gets the current state at once as its initial event
-    /// when that state is known. Needs no runtime context: it only plans.
+    /// Adds the check `id` at `now`, or changes it if `id` is already known: [`Planner::insert`]
+    /// (a new run's first attempt at `now` plus a random share of the schedule's warm-up, drawn
+    /// from the generator [`SchedulerOptions::seed`] seeds; an id whose check and schedule equal
+    /// another id's shares its run and gets its known state at once). Needs no runtime context:
+    /// it only plans.
     pub fn insert_at(&self, id: CheckId, check: Check, schedule: Schedule, now: Instant) {
         let mut core = lock(&self.shared.core);
-        let probe = Keyed(Arc::new(Group { check, schedule }));
-        if let Some(current) = core.ids.get(&id) {
-            if *current == probe {
-                return;
-            }
-            let current = current.clone();
-            Self::detach(&mut core, id, &current);
+        let inserted = core.planner.insert(now.into_std(), id, check, schedule);
+        if let Some(waiting) = inserted.ended.and_then(|run| core.waiting.remove(&run)) {
+            waiting.abort();
         }
-        let (group, token) = match core.groups.get_key_value(&probe) {
-            Some((existing, &token)) => (existing.clone(), token),
-            None => {
-                let warmup = schedule.warmup_bound();
-                let first_delay = if warmup.is_zero() {
-                    Duration::ZERO
-                } else {
-                    core.rng.random_range(Duration::ZERO..=warmup)
-                };
-                let planned = later(now, first_delay);
-                let token = core.add(Run {
-                    group: Arc::clone(&probe.0),
-                    tracker: Tracker::new(schedule),
-                    planned,
-                    ids: Vec::new(),
-                    last: None,
-                    waiting: None,
-                });
-                core.groups.insert(probe.clone(), token);
-                if core.plan(planned, token) {
-                    self.shared.earlier.notify_one();
-                }
-                (probe, token)
-            }
-        };
-        let run = core.run_mut(token).expect("a registered group runs");
-        run.ids.push(id);
-        if let Some((state, weight, reason)) = &run.last {
-            let _ = self.shared.events.send(Event {
-                id,
-                state: *state,
-                weight: *weight,
-                initial: true,
-                reason: reason.clone(),
-            });
+        if inserted.wake {
+            self.shared.earlier.notify_one();
         }
-        core.ids.insert(id, group);
+        core.send_events(&self.shared.events);
     }
 
     /// Stops the check `id`; returns false when there was none. The run it shared with other ids
     /// goes on for them.
     pub fn remove(&self, id: CheckId) -> bool {
         let mut core = lock(&self.shared.core);
-        match core.ids.get(&id).cloned() {
-            Some(group) => {
-                Self::detach(&mut core, id, &group);
+        match core.planner.remove(id) {
+            Some(removed) => {
+                if let Some(waiting) = removed.ended.and_then(|run| core.waiting.remove(&run)) {
+                    waiting.abort();
+                }
                 true
             }
             None => false,
         }
     }
 
-    fn detach(core: &mut Core, id: CheckId, group: &Keyed) {
-        core.ids.remove(&id);
-        let Some(&token) = core.groups.get(group) else {
-            return;
-        };
-        let Some(run) = core.run_mut(token) else {
-            return;
-        };
-        run.ids.retain(|other| *other != id);
-        if run.ids.is_empty() {
-            core.groups.remove(group);
-            if let Some(waiting) = core.take(token).and_then(|run| run.waiting) {
-                waiting.abort();
-            }
-        }
-    }
-
     /// How many ids are registered.
     pub fn len(&self) -> usize {
-        lock(&self.shared.core).ids.len()
+        lock(&self.shared.core).planner.len()
     }
 
     /// True when no check is registered.
@@ -453,7 +336,7 @@ impl Scheduler {
 
     /// How many distinct checks actually run (ids with identical checks count once).
     pub fn running(&self) -> usize {
-        lock(&self.shared.core).groups.len()
+        lock(&self.shared.core).planner.running()
     }
 
     /// Start slip and attempt count of every check of this scheduler.
@@ -466,10 +349,8 @@ impl Drop for Scheduler {
     fn drop(&mut self) {
         self.driver.abort();
         let mut core = lock(&self.shared.core);
-        for slot in &mut core.runs {
-            if let Some(waiting) = slot.run.as_mut().and_then(|run| run.waiting.take()) {
-                waiting.abort();
-            }
+        for (_, waiting) in core.waiting.drain() {
+            waiting.abort();
         }
     }
 }
@@ -528,119 +409,63 @@ fn deadline_of(group: &Group) -> Duration {
 }
 
 impl Shared {
-    /// Judges `token`'s outcome, reports a verdict to its ids and plans its next start (unless it
-    /// was removed meanwhile); `now` is about when the attempt ended. True when the driver must
-    /// be woken for that start.
-    fn finish(&self, token: Token, outcome: &Outcome, now: Instant) -> bool {
+    /// Hands `run`'s outcome to the planner and sends the verdicts it queued; `now` is about
+    /// when the attempt ended. True when the driver must be woken for the next start.
+    fn finish(&self, run: RunId, outcome: &Outcome, now: Instant) -> bool {
         let mut core = lock(&self.core);
-        let Some(run) = core.run_mut(token) else {
-            return false;
-        };
-        run.waiting = None;
-        let (verdict, delay) = run.tracker.on_outcome(outcome);
-        if let Some(verdict) = verdict {
-            tracing::debug!(check = ?run.group.check, state = ?verdict.state, reason = %outcome.reason, "health check verdict");
-            for &id in &run.ids {
-                let _ = self.events.send(Event {
-                    id,
-                    state: verdict.state,
-                    weight: verdict.weight,
-                    initial: verdict.initial,
-                    reason: outcome.reason.clone(),
-                });
-            }
-            run.last = Some((verdict.state, verdict.weight, outcome.reason.clone()));
-        }
-        // Fixed rate while attempts fit in their slot; after an overrun, a full delay from now.
-        run.planned = later(run.planned, delay);
-        if run.planned < now {
-            run.planned = later(now, delay);
-        }
-        let planned = run.planned;
-        core.plan(planned, token)
+        core.waiting.remove(&run);
+        let wake = core.planner.finish(run, outcome, now.into_std());
+        core.send_events(&self.events);
+        wake
     }
 
     /// Takes the runs due at `now`, at most [`STARTS_PER_TURN`], into `due`; false when more
     /// are due.
-    fn take_due(&self, now: Instant, due: &mut Vec<(Token, Arc<Group>, Instant)>) -> bool {
-        let mut core = lock(&self.core);
-        let Core {
-            wheel, runs, armed, ..
-        } = &mut *core;
-        *armed = 0;
-        let mut taken = [None; STARTS_PER_TURN];
-        let mut n = 0;
-        let all = wheel.take_due(now, STARTS_PER_TURN, |planned| {
-            taken[n] = Some(planned);
-            n += 1;
-        });
-        let live = |planned: &Planned| match runs.get(planned.token.slot as usize) {
-            Some(Slot {
-                generation,
-                run: Some(run),
-            }) if *generation == planned.token.generation => Some(run),
-            _ => None,
-        };
-        // The runs of one turn lie anywhere in memory, and so do their groups. Reading them all
-        // first, with plain loads that do not depend on each other, lets their cache misses
-        // overlap; done one by one, each miss would wait behind the previous reference-count
-        // increment, a locked instruction (BENCHMARKS.md, "`take_due` reads before it clones").
-        let mut touch = 0;
-        for planned in taken[..n].iter().flatten() {
-            if let Some(run) = live(planned) {
-                touch ^= Arc::as_ptr(&run.group) as usize;
-            }
-        }
-        for planned in taken[..n].iter().flatten() {
-            if let Some(run) = live(planned) {
-                touch ^= Arc::strong_count(&run.group);
-            }
-        }
-        std::hint::black_box(touch);
-        for planned in taken[..n].iter().flatten() {
-            if let Some(run) = live(planned) {
-                due.push((planned.token, Arc::clone(&run.group), planned.at));
-            }
-        }
-        all
+    fn take_due(&self, now: Instant, due: &mut Vec<Due>) -> bool {
+        lock(&self.core)
+            .planner
+            .take_due(now.into_std(), STARTS_PER_TURN, due)
     }
 
     /// When the driver is to wake next, if anything is planned; from now on a plan for an
     /// earlier tick wakes it.
     fn next(&self) -> Option<Instant> {
-        let mut core = lock(&self.core);
-        let next = core.wheel.next();
-        core.armed = next.map_or(u64::MAX, |(tick, _)| tick);
-        next.map(|(_, at)| at)
+        lock(&self.core).planner.next_start().map(Instant::from_std)
     }
 
     /// Starts the attempts in `due` and polls each once, in the driver's turn: on a fast network
     /// most finish right there (a TCP_CHECK whose handshake is back before `connect` returns).
     /// The others go on as tasks of their own, each under its own deadline.
-    fn start(self: &Arc<Self>, cx: &mut Context<'_>, due: &mut Vec<(Token, Arc<Group>, Instant)>) {
-        for (token, group, planned) in due.drain(..) {
+    fn start(self: &Arc<Self>, cx: &mut Context<'_>, due: &mut Vec<Due>) {
+        for Due {
+            run,
+            planned,
+            group,
+        } in due.drain(..)
+        {
             let started = Instant::now();
             self.stats
-                .record(started.saturating_duration_since(planned));
+                .record(started.into_std().saturating_duration_since(planned));
             let deadline = deadline_of(&group);
             let mut attempt = attempt(group);
             if let Poll::Ready(result) = Pin::new(&mut attempt).poll(cx) {
                 // It took microseconds: its start stands for its end.
-                self.finish(token, &outcome_of(Ok(result), deadline), started);
+                self.finish(run, &outcome_of(Ok(result), deadline), started);
                 continue;
             }
             let mut core = lock(&self.core);
-            let Some(run) = core.run_mut(token) else {
+            if !core.planner.is_live(run) {
                 continue;
-            };
+            }
             let shared = Arc::clone(self);
             let task = tokio::spawn(async move {
-                let result = tokio::time::timeout_at(later(started, deadline), attempt).await;
-                if shared.finish(token, &outcome_of(result, deadline), Instant::now()) {
+                let result =
+                    tokio::time::timeout_at(later_on_tokio(started, deadline), attempt).await;
+                if shared.finish(run, &outcome_of(result, deadline), Instant::now()) {
                     shared.earlier.notify_one();
                 }
             });
-            run.waiting = Some(task.abort_handle());
+            core.waiting.insert(run, task.abort_handle());
         }
     }
 }
@@ -665,9 +490,9 @@ async fn drive(shared: Arc<Shared>, options: SchedulerOptions) {
             continue;
         }
         match shared.next() {
-            Some(at) if later(at, options.slack) <= Instant::now() => {}
+            Some(at) if later_on_tokio(at, options.slack) <= Instant::now() => {}
             Some(at) => {
-                sleep.as_mut().reset(later(at, options.slack));
+                sleep.as_mut().reset(later_on_tokio(at, options.slack));
                 tokio::select! {
                     biased;
                     () = &mut sleep => {}

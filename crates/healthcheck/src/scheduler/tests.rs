@@ -1,5 +1,8 @@
 //! The tracker's rules, the histogram and the wheel, without a runtime.
 
+use std::time::Instant;
+
+use super::wheel::*;
 use super::*;
 
 fn up() -> Outcome {
@@ -62,8 +65,8 @@ fn slip_quantiles_are_close() {
     assert_eq!(stats.quantile(0.5), None);
 }
 
-fn token(slot: u32) -> Token {
-    Token {
+fn token(slot: u32) -> RunId {
+    RunId {
         slot,
         generation: 0,
     }
@@ -73,7 +76,7 @@ fn token(slot: u32) -> Token {
 fn due(wheel: &mut Wheel, origin: Instant, at: u64, limit: usize) -> (Vec<u32>, bool) {
     let mut taken = Vec::new();
     let all = wheel.take_due(origin + Duration::from_millis(at), limit, |p| {
-        taken.push(p.token.slot);
+        taken.push(p.run.slot);
     });
     (taken, all)
 }
@@ -96,7 +99,7 @@ fn the_wheel_hands_out_entries_at_their_tick_across_turns() {
     // passed is due.
     let at = ms(5) + Duration::from_micros(300);
     let mut taken = Vec::new();
-    assert!(wheel.take_due(at, 10, |p| taken.push(p.token.slot)));
+    assert!(wheel.take_due(at, 10, |p| taken.push(p.run.slot)));
     assert_eq!(taken, [1]);
     assert_eq!(wheel.next(), Some((5 + WHEEL_SLOTS, ms(5 + WHEEL_SLOTS))));
     assert_eq!(

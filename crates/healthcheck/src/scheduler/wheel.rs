@@ -1,10 +1,9 @@
 //! The timing wheel of planned starts that the driver sleeps on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::time::Instant;
-
-use super::*;
+use super::later;
+use super::planner::RunId;
 
 /// Planned starts on a hashed timing wheel of millisecond ticks, tokio's timer resolution: adding
 /// and taking an entry are O(1) and touch one slot. (A binary heap of 10,000 entries cost more
@@ -27,7 +26,7 @@ pub(super) struct Wheel {
 pub(super) struct Planned {
     pub(super) tick: u64,
     pub(super) at: Instant,
-    pub(super) token: Token,
+    pub(super) run: RunId,
 }
 
 /// Hands the entries of `slot` that are `due` to `take`, one `budget` unit each (and one off
@@ -85,10 +84,10 @@ impl Wheel {
         &mut self.slots[(tick % WHEEL_SLOTS) as usize]
     }
 
-    /// Plans `token` at `at` (an instant already past is due at the next tick); returns its tick.
-    pub(super) fn insert(&mut self, at: Instant, token: Token) -> u64 {
+    /// Plans `run` at `at` (an instant already past is due at the next tick); returns its tick.
+    pub(super) fn insert(&mut self, at: Instant, run: RunId) -> u64 {
         let tick = self.tick_of(at).max(self.done + 1);
-        self.slot(tick).push(Planned { tick, at, token });
+        self.slot(tick).push(Planned { tick, at, run });
         self.len += 1;
         tick
     }
