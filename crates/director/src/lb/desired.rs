@@ -757,7 +757,7 @@ impl Mapper<'_> {
                 // user that does not exist is an error with its line, not a failing check.
                 let user = c
                     .user
-                    .as_ref()
+                    .as_deref()
                     .or(self.config.global_defs.script_user.as_ref());
                 if let Some((name, group)) = user {
                     match crate::driver::process::resolve_user(name, group.as_deref()) {
