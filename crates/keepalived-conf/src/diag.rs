@@ -278,7 +278,8 @@ impl ConfigTestStatus {
     }
 }
 
-/// Most diagnostics kept for one configuration; the rest are counted in a last one.
+/// Most warnings and notes kept for one configuration (errors: twice as many diagnostics in
+/// all); the rest are counted in a last one.
 const MAX_DIAGNOSTICS: usize = 10_000;
 
 /// Collects diagnostics while parsing and checking.
@@ -333,12 +334,14 @@ impl Diagnostics {
         origin: Origin,
         message: impl Into<String>,
     ) {
-        if self.list.len() >= MAX_DIAGNOSTICS {
+        // Errors have room past the cap of the others: a file read in order can say 10,000
+        // warnings before the error that matters (a budget that ran out).
+        if self.list.len() >= 2 * MAX_DIAGNOSTICS {
             self.dropped += 1;
             self.dropped_error = true;
             return;
         }
-        self.push(Diagnostic::new(
+        self.list.push(Diagnostic::new(
             sources,
             Severity::Error,
             kind,

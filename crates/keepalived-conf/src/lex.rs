@@ -422,10 +422,6 @@ impl<'s> Lexer<'s> {
         (self.sources, self.diags)
     }
 
-    pub(crate) fn sources(&self) -> &SourceMap {
-        &self.sources
-    }
-
     /// An error at `origin`.
     pub(crate) fn error(
         &mut self,

@@ -186,18 +186,21 @@ fn parse_text(path: PathBuf, text: Arc<str>, options: &Options) -> Parsed {
     let arena = lex::TextArena::new();
     let diags = diag::Diagnostics::new(options.strict);
     let mut lexer = lex::Lexer::new(&arena, path, text, options, diags);
-    let tree = tree::build(&mut lexer);
-    let (sources, mut diags) = lexer.finish();
-    let config = {
+    // Each top-level statement goes into the model as soon as it is read (keepalived also
+    // acts on each line as it reads it), so only one of them is ever held as a tree.
+    let mut config = Config::default();
+    let mut parser = tree::TreeParser::new(&mut lexer);
+    while let Some((start, end)) = parser.next_top() {
         let mut builder = build::Builder {
-            sources: &sources,
-            diags: &mut diags,
-            nodes: &tree.nodes,
-            words: &tree.words,
+            sources: &parser.lexer.sources,
+            diags: &mut parser.lexer.diags,
+            nodes: &parser.done,
+            words: &parser.words,
         };
-        builder.config(tree.top())
-    };
-    drop(tree);
+        builder.top_level(&parser.done[start as usize..end as usize], &mut config);
+    }
+    drop(parser);
+    let (sources, mut diags) = lexer.finish();
     check::check(&config, &sources, &mut diags);
     tracing::debug!(
         diagnostics = diags.list.len(),

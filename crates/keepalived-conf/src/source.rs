@@ -166,11 +166,6 @@ impl SourceFile {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    /// Number of lines.
-    pub(crate) fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-
     /// Byte offset of the start of a 1-based line.
     pub(crate) fn line_start(&self, line: usize) -> usize {
         self.line_starts

@@ -194,7 +194,10 @@ fn uses(config: &Config) -> [(&'static str, Vec<Use>); 3] {
                         path: Some(path), ..
                     } = &c.kind
                     {
-                        checker.push(Use::new(path, "MISC_CHECK".into(), c.origin).run_by(&c.user));
+                        checker.push(
+                            Use::new(path, "MISC_CHECK".into(), c.origin)
+                                .run_by(&c.user.as_deref().cloned()),
+                        );
                     }
                 }
             }
@@ -204,7 +207,10 @@ fn uses(config: &Config) -> [(&'static str, Vec<Use>); 3] {
                 checker.push(Use::new(s, "virtual_server".into(), vs.origin));
             }
             for rs in &vs.real_servers {
-                for s in [&rs.notify_up, &rs.notify_down].into_iter().flatten() {
+                for s in [rs.notify_up.as_deref(), rs.notify_down.as_deref()]
+                    .into_iter()
+                    .flatten()
+                {
                     checker.push(Use::new(s, "real_server".into(), rs.origin));
                 }
             }

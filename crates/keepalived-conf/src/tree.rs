@@ -35,53 +35,59 @@ pub(crate) struct Node<'s> {
     pub(crate) open: Origin,
 }
 
-/// All statements of a configuration in one vector; each block is a range of it, with the
-/// statements of a block next to each other.
-pub(crate) struct Tree<'s> {
-    pub(crate) nodes: Vec<Node<'s>>,
-    /// Every argument word; statements hold ranges of it.
-    pub(crate) words: Vec<Word<'s>>,
-    pub(crate) root: (u32, u32),
-}
-
-impl<'s> Tree<'s> {
-    /// The top-level statements.
-    pub(crate) fn top(&self) -> &[Node<'s>] {
-        &self.nodes[self.root.0 as usize..self.root.1 as usize]
-    }
-}
-
-pub(crate) fn build<'s>(lexer: &mut Lexer<'s>) -> Tree<'s> {
-    // A statement per line is the usual shape: reserve that much once instead of growing.
-    // Capped by size so that a file of blank lines does not reserve much.
-    let files = &lexer.sources().files;
-    let lines: usize = files.iter().map(|f| f.line_count()).sum();
-    let bytes: usize = files.iter().map(|f| f.text.len()).sum();
-    let lines = lines.min(bytes / 16 + 16);
-    let mut parser = TreeParser {
-        lexer,
-        nodes: Vec::new(),
-        words: Vec::with_capacity(lines),
-        done: Vec::with_capacity(lines),
-    };
-    let root = parser.block(None, 0);
-    Tree {
-        nodes: parser.done,
-        words: parser.words,
-        root,
-    }
-}
-
-/// Builds blocks on shared stacks and moves each finished block or argument list into a vector
-/// of exactly its size: a large configuration has hundreds of thousands of them.
-struct TreeParser<'a, 's> {
-    lexer: &'a mut Lexer<'s>,
+/// Reads the input one top-level statement at a time: the statements of that one block sit
+/// in one vector, each block a range of it, and its argument words in another. The model is
+/// built from each top-level statement before the next is read, and the vectors are reused,
+/// so a configuration of 2,300 virtual servers never holds more than one of them as a tree.
+pub(crate) struct TreeParser<'a, 's> {
+    pub(crate) lexer: &'a mut Lexer<'s>,
+    /// Statements of blocks still open.
     nodes: Vec<Node<'s>>,
-    words: Vec<Word<'s>>,
-    done: Vec<Node<'s>>,
+    /// Every argument word of the current top-level statement; statements hold ranges of it.
+    pub(crate) words: Vec<Word<'s>>,
+    /// Finished statements of the current top-level statement; blocks are ranges of it.
+    pub(crate) done: Vec<Node<'s>>,
 }
 
-impl<'s> TreeParser<'_, 's> {
+impl<'a, 's> TreeParser<'a, 's> {
+    pub(crate) fn new(lexer: &'a mut Lexer<'s>) -> Self {
+        Self {
+            lexer,
+            nodes: Vec::new(),
+            words: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Reads the next top-level statement (after dropping the previous one): a range of
+    /// [`Self::done`] holding it, `None` at the end of the input.
+    pub(crate) fn next_top(&mut self) -> Option<(u32, u32)> {
+        self.words.clear();
+        self.done.clear();
+        loop {
+            let token = self.lexer.next_token()?;
+            match token.tok {
+                Tok::Eol => {}
+                Tok::Close => self.error(token.origin, "`}` without a matching `{`"),
+                Tok::Open => {
+                    self.error(token.origin, "`{` without a keyword before it");
+                    let _ = self.sub_block(token.origin, 0);
+                    self.words.clear();
+                    self.done.clear();
+                }
+                Tok::Word(text) => {
+                    let keyword = Word {
+                        text,
+                        origin: token.origin,
+                    };
+                    let base = self.nodes.len();
+                    self.statement(keyword, 0);
+                    return Some(self.finish(base));
+                }
+            }
+        }
+    }
+
     fn error(&mut self, origin: Origin, message: impl Into<String>) {
         self.lexer.error(DiagnosticKind::Braces, origin, message);
     }

@@ -563,7 +563,7 @@ fn checker() -> impl Strategy<Value = Checker> {
             }
             c.defaults = defaults;
             c.log_all_failures = if bare { None } else { laf };
-            c.user = if is_misc { user } else { None };
+            c.user = if is_misc { user.map(Box::new) } else { None };
             c
         })
 }
@@ -607,7 +607,7 @@ fn real_server() -> impl Strategy<Value = RealServer> {
                 let mut rs = RealServer::new(addr, port);
                 rs.weight = weight;
                 rs.lvs_method = method;
-                rs.notify_up = up;
+                rs.notify_up = up.map(Box::new);
                 rs.uthreshold = uth;
                 rs.defaults = defaults;
                 rs.checkers = checkers;

@@ -371,8 +371,8 @@ impl Mapper<'_> {
         self.errors.push(Error::Missing { context, what });
     }
 
-    fn command(&mut self, context: Ctx<'_>, script: &Option<model::Script>) -> Option<Command> {
-        let script = script.as_ref()?;
+    fn command(&mut self, context: Ctx<'_>, script: Option<&model::Script>) -> Option<Command> {
+        let script = script?;
         match healthcheck::misc::split_argv(&script.command) {
             Ok(argv) => Some(Command {
                 argv: argv.into(),
@@ -546,8 +546,8 @@ impl Mapper<'_> {
             location: self.location(vs.origin),
             quorum: vs.quorum.map_or(1, |q| q.value),
             hysteresis: vs.hysteresis.unwrap_or(0),
-            quorum_up: self.command(context, &vs.quorum_up),
-            quorum_down: self.command(context, &vs.quorum_down),
+            quorum_up: self.command(context, vs.quorum_up.as_ref()),
+            quorum_down: self.command(context, vs.quorum_down.as_ref()),
             omega: vs.omega,
             name,
             services,
@@ -602,8 +602,8 @@ impl Mapper<'_> {
             port: rs.port,
             template,
             inhibit_on_failure,
-            notify_up: self.command(context, &rs.notify_up),
-            notify_down: self.command(context, &rs.notify_down),
+            notify_up: self.command(context, rs.notify_up.as_deref()),
+            notify_down: self.command(context, rs.notify_down.as_deref()),
             checks,
         })
     }
@@ -757,7 +757,7 @@ impl Mapper<'_> {
                 // user that does not exist is an error with its line, not a failing check.
                 let user = c
                     .user
-                    .as_ref()
+                    .as_deref()
                     .or(self.config.global_defs.script_user.as_ref());
                 if let Some((name, group)) = user {
                     match crate::driver::process::resolve_user(name, group.as_deref()) {

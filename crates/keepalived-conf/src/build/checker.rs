@@ -154,7 +154,7 @@ impl<'s> Builder<'_, 's> {
                         true
                     }
                     "user" => {
-                        c.user = self.user(item);
+                        c.user = self.user(item).map(Box::new);
                         true
                     }
                     _ => false,

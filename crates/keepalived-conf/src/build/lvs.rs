@@ -439,8 +439,8 @@ impl<'s> Builder<'_, 's> {
                     rs.weight = self.int(item, 0, 65535).map(|w| w as i32);
                 }
                 "lvs_method" => rs.lvs_method = self.lvs_method(item),
-                "notify_up" => rs.notify_up = self.script(item),
-                "notify_down" => rs.notify_down = self.script(item),
+                "notify_up" => rs.notify_up = self.script(item).map(Box::new),
+                "notify_down" => rs.notify_down = self.script(item).map(Box::new),
                 "uthreshold" => rs.uthreshold = self.u32(item),
                 "lthreshold" => rs.lthreshold = self.u32(item),
                 "snmp_name" => rs.snmp_name = self.string(item),

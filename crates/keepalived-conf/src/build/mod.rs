@@ -379,8 +379,8 @@ impl<'a, 's> Builder<'a, 's> {
 
     // ---------------------------------------------------------------- top level
 
-    pub(crate) fn config(&mut self, nodes: &[Node<'s>]) -> Config {
-        let mut config = Config::default();
+    /// Adds what the top-level statements `nodes` say to `config`.
+    pub(crate) fn top_level(&mut self, nodes: &[Node<'s>], config: &mut Config) {
         for node in nodes {
             match node.keyword.s() {
                 "global_defs" => {
@@ -476,7 +476,6 @@ impl<'a, 's> Builder<'a, 's> {
                 _ => self.unknown(node, "the top level"),
             }
         }
-        config
     }
 }
 

@@ -176,8 +176,8 @@ pub struct Checker {
     pub defaults: CheckDefaults,
     /// `log_all_failures`.
     pub log_all_failures: Option<bool>,
-    /// `user USER [GROUP]` (MISC_CHECK).
-    pub user: Option<(String, Option<String>)>,
+    /// `user USER [GROUP]` (MISC_CHECK; boxed, as other checkers have none).
+    pub user: Option<Box<(String, Option<String>)>>,
     /// Other known keywords, verbatim.
     pub extra: Vec<Directive>,
     /// Where the block starts.

@@ -326,10 +326,11 @@ pub struct RealServer {
     pub weight: Option<i32>,
     /// `lvs_method` for this real server.
     pub lvs_method: Option<LvsMethod>,
-    /// `notify_up`.
-    pub notify_up: Option<Script>,
-    /// `notify_down`.
-    pub notify_down: Option<Script>,
+    /// `notify_up` (boxed: most real servers have none, and a configuration can have tens of
+    /// thousands of real servers).
+    pub notify_up: Option<Box<Script>>,
+    /// `notify_down` (boxed, as `notify_up`).
+    pub notify_down: Option<Box<Script>>,
     /// `uthreshold`.
     pub uthreshold: Option<u32>,
     /// `lthreshold`.

@@ -165,8 +165,8 @@ impl Printer {
         }
         self.opt("weight", &rs.weight);
         self.lvs_method("lvs_method", &rs.lvs_method);
-        self.script("notify_up", &rs.notify_up);
-        self.script("notify_down", &rs.notify_down);
+        self.script("notify_up", &rs.notify_up.as_deref().cloned());
+        self.script("notify_down", &rs.notify_down.as_deref().cloned());
         self.opt("uthreshold", &rs.uthreshold);
         self.opt("lthreshold", &rs.lthreshold);
         self.opt("snmp_name", &rs.snmp_name);
@@ -193,7 +193,7 @@ impl Printer {
         self.connect(&c.connect);
         self.defaults(&c.defaults);
         self.opt_bool("log_all_failures", c.log_all_failures);
-        self.user("user", &c.user);
+        self.user("user", &c.user.as_deref().cloned());
         match &c.kind {
             CheckerKind::Tcp | CheckerKind::Ping => {}
             CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
