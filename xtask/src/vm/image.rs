@@ -429,14 +429,21 @@ fn add_keepalived(tree: &mut Tree) -> Result<(), String> {
     let Some(keepalived) = which("keepalived") else {
         return Ok(());
     };
-    tree.insert(
-        "/usr/sbin/keepalived",
-        Node::Copy {
-            from: keepalived.clone(),
-            mode: 0o755,
-        },
-    );
-    for lib in shared_libraries(&keepalived)? {
+    add_executable(tree, &keepalived, &["/usr/sbin/keepalived"])
+}
+
+/// `exe` at each path of `at`, and the shared libraries it links to at the paths ldd gives.
+fn add_executable(tree: &mut Tree, exe: &Path, at: &[&str]) -> Result<(), String> {
+    for path in at {
+        tree.insert(
+            path,
+            Node::Copy {
+                from: exe.to_path_buf(),
+                mode: 0o755,
+            },
+        );
+    }
+    for lib in shared_libraries(exe)? {
         let path = lib.to_string_lossy().into_owned();
         tree.insert(
             &path,
@@ -460,26 +467,7 @@ fn add_iproute2(tree: &mut Tree) -> Result<(), String> {
         .ok_or("no iproute2 `ip` here (apt-get install iproute2)")?
         .canonicalize()
         .map_err(|e| format!("ip: {e}"))?;
-    for at in ["/bin/ip", "/usr/sbin/ip"] {
-        tree.insert(
-            at,
-            Node::Copy {
-                from: ip.clone(),
-                mode: 0o755,
-            },
-        );
-    }
-    for lib in shared_libraries(&ip)? {
-        let path = lib.to_string_lossy().into_owned();
-        tree.insert(
-            &path,
-            Node::Copy {
-                from: lib,
-                mode: 0o755,
-            },
-        );
-    }
-    Ok(())
+    add_executable(tree, &ip, &["/bin/ip", "/usr/sbin/ip"])
 }
 
 fn image_dir(release: bool) -> PathBuf {
